@@ -1,0 +1,1 @@
+"""Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder."""

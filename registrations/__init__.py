@@ -1,0 +1,1 @@
+"""Operator control plane: wgtwo contracts, OAuth2, SipBreakout client, registration lifecycle."""

@@ -1,0 +1,146 @@
+"""Configuration: defaults < TOML file < environment (``TAS_`` prefix, ``__`` for nesting).
+
+With no file and no environment everything runs on loopback against the embedded sandbox core,
+SQLite and local files. ``tas serve --config tas.toml`` or ``TAS_CONFIG=tas.toml`` loads a file;
+``TAS_DATABASE__URL=postgresql+asyncpg://…`` overrides one field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    """``$TAS_DATA_DIR`` or the XDG data directory (``~/.local/share/tas``)."""
+    if env := os.environ.get("TAS_DATA_DIR"):
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "tas"
+
+
+class SipSettings(BaseModel):
+    """SIP listeners and RFC 3261 timer bases (§17.1.1.1)."""
+
+    udp: list[str] = Field(default_factory=lambda: ["127.0.0.1:5060"])
+    tcp: list[str] = Field(default_factory=lambda: ["127.0.0.1:5060"])
+    tls: list[str] = Field(default_factory=lambda: ["127.0.0.1:5061"])
+    tls_cert: Path | None = None  # PEM; a self-signed one is generated when unset
+    tls_key: Path | None = None
+    public_host: str | None = None  # host put in Contact/Via; defaults to the listen address
+    t1: float = 0.5
+    t2: float = 4.0
+    t4: float = 5.0
+    user_agent: str = "tas-companion"
+
+
+class InvitePolicy(BaseModel):
+    """What `tas serve` does with an INVITE until the call application takes over."""
+
+    action: Literal["answer", "reject"] = "answer"
+    reject_status: int = 486
+    hangup_after: float | None = None  # seconds after answer; None keeps the call
+    max_duration: float = 3600.0
+
+
+class MediaSettings(BaseModel):
+    """RTP endpoints (media/)."""
+
+    host: str = "127.0.0.1"
+    port_min: int = 20000
+    port_max: int = 29999
+    codecs: list[str] = Field(default_factory=lambda: ["PCMU", "PCMA", "telephone-event"])
+    ptime: int = 20
+
+
+class DatabaseSettings(BaseModel):
+    """SQL store: SQLite file by default, PostgreSQL (asyncpg) in production."""
+
+    url: str | None = None  # default: sqlite+aiosqlite:///<data_dir>/tas.db
+    echo: bool = False
+
+
+class OperatorSettings(BaseModel):
+    """Where the operator APIs are: the embedded sandbox or a region of the real core."""
+
+    target: str = "sandbox"  # "sandbox", "shamrock", "oak", "sakura" or host:port
+    client_id: str | None = None
+    client_secret: str | None = None
+    token_url: str = "https://id.wgtwo.com/oauth2/token"
+    tls: bool = True  # ignored for the sandbox, which runs plaintext on loopback
+
+
+class SandboxSettings(BaseModel):
+    """The built-in operator core (gRPC APIs + SIP core), on loopback."""
+
+    enabled: bool = True
+    grpc: str = "127.0.0.1:50051"
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5070
+    no_answer_timeout: float = 30.0
+
+
+class VoicemailSettings(BaseModel):
+    """Mailboxes and the VoicemailMediaService-compatible API."""
+
+    max_seconds: float = 120.0
+    min_seconds: float = 1.0
+    silence_timeout: float = 5.0
+    expiry_days: int = 7
+    max_messages: int = 100
+    api: str = "127.0.0.1:50061"
+    api_tokens: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """All settings of one `tas` process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TAS_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: str = "INFO"
+    sip: SipSettings = Field(default_factory=SipSettings)
+    invite: InvitePolicy = Field(default_factory=InvitePolicy)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'tas.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path := os.environ.get("TAS_CONFIG"):
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings; ``config_file`` (TOML) wins over ``$TAS_CONFIG``."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise FileNotFoundError(f"config file not found: {config_file}")
+        os.environ["TAS_CONFIG"] = str(config_file)
+    return Settings(**overrides)

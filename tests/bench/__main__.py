@@ -1,0 +1,33 @@
+"""``make bench``: run every ``tests/bench/bench_*.py`` module's ``main()`` in turn.
+
+Benchmarks print figures (rates, percentiles, ratios); they assert nothing about speed.
+``python -m tests.bench sip_parse`` runs only the modules whose name contains ``sip_parse``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+
+import tests.bench as package
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv[1:]
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("bench_") and (not wanted or any(w in info.name for w in wanted))
+    )
+    for name in names:
+        print(f"\n=== {name} ===", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"tests.bench.{name}").main()
+        print(f"--- {name}: {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
