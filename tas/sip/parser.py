@@ -1,0 +1,172 @@
+"""Bytes -> :class:`Request` / :class:`Response` (RFC 3261 §7, §25).
+
+``parse_message`` parses one complete message (a UDP datagram, or one frame cut by
+:mod:`tas.sip.framing`). It unfolds header lines (§7.3.1), expands compact names, checks the
+start line, the headers every message needs and the scalars RFC 4475 tortures, and enforces
+hard limits. Any failure is a :class:`ParseError` carrying the status to answer and, when the
+head was readable, the partial message so a 400 can still be routed back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tas.sip.errors import ParseError
+from tas.sip.headers import parse_uint
+from tas.sip.message import Headers, Message, Request, Response
+from tas.sip.uri import parse_uri
+
+__all__ = ["Limits", "DEFAULT_LIMITS", "parse_message", "split_head"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Hard limits: anything larger is refused with 513 or 400 (§18.1.1, §21.5.14)."""
+
+    max_message: int = 65535
+    max_headers: int = 256
+    max_line: int = 16384
+
+
+DEFAULT_LIMITS = Limits()
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LINE_SPLIT = re.compile(r"\r?\n")
+_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
+_VERSION = re.compile(r"SIP/(\d+)\.(\d+)\Z", re.I)
+_STATUS = re.compile(r"SIP/(\d+)\.(\d+) (\d{3})(?: (.*))?\Z", re.I | re.S)
+_SINGLE = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type")
+
+
+def split_head(data: bytes) -> tuple[bytes, int] | None:
+    """Locate the end of the header section: (head bytes, offset of the body) or None."""
+    m = _HEAD_END.search(data)
+    if m is None:
+        return None
+    return data[: m.start()], m.end()
+
+
+def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Response:
+    """Parse one message; bytes past Content-Length are ignored (RFC 4475 §3.1.1.12)."""
+    if len(data) > limits.max_message:
+        raise ParseError(f"message of {len(data)} bytes exceeds {limits.max_message}", 513)
+    start = 0
+    while data.startswith(b"\r\n", start) or data.startswith(b"\n", start):
+        start += 2 if data[start] == 13 else 1  # leading CRLFs are ignored (§7.5)
+    split = split_head(data[start:])
+    if split is None:
+        # A datagram whose header section runs to its end (no body, no blank line).
+        if not data.endswith(b"\n"):
+            raise ParseError("no empty line after the headers")
+        split = data[start:].rstrip(b"\r\n"), len(data) - start
+    head_bytes, body_at = split
+    try:
+        head = head_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"header section is not UTF-8: {exc.reason}") from None
+    lines = _unfold(head, limits)
+    message = _start_line(lines[0])
+    _fill_headers(message.headers, lines[1:], limits)
+    message.body = _body(message, data[start + body_at :])
+    try:
+        _check(message)
+    except ParseError as exc:
+        exc.partial = message
+        raise
+    return message
+
+
+def _unfold(head: str, limits: Limits) -> list[str]:
+    lines: list[str] = []
+    for line in _LINE_SPLIT.split(head):
+        if len(line) > limits.max_line:
+            raise ParseError(f"header line longer than {limits.max_line} characters")
+        if line[:1] in (" ", "\t"):
+            if not lines:
+                raise ParseError("message starts with whitespace")
+            lines[-1] = lines[-1].rstrip(" \t") + " " + line.strip(" \t")
+        else:
+            lines.append(line)
+    if len(lines) - 1 > limits.max_headers:
+        raise ParseError(f"more than {limits.max_headers} header fields")
+    return lines
+
+
+def _start_line(line: str) -> Request | Response:
+    if line.upper().startswith("SIP/"):
+        m = _STATUS.match(line)
+        if m is None:
+            raise ParseError(f"bad status line {line!r}")
+        if (m.group(1), m.group(2)) != ("2", "0"):
+            raise ParseError(f"unsupported SIP version in {line!r}", 505)
+        status = int(m.group(3))
+        if status < 100:
+            raise ParseError(f"bad status code {status}")
+        return Response(status, m.group(4) or "")
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(parts):
+        raise ParseError(f"bad request line {line!r}")
+    method, uri_text, version = parts
+    if not _TOKEN.match(method):
+        raise ParseError(f"bad method {method!r}")
+    vm = _VERSION.match(version)
+    if vm is None:
+        raise ParseError(f"bad SIP version {version!r}")
+    if (vm.group(1), vm.group(2)) != ("2", "0"):
+        raise ParseError(f"unsupported SIP version {version}", 505)
+    return Request(method, parse_uri(uri_text), version="SIP/2.0")
+
+
+def _fill_headers(headers: Headers, lines: list[str], limits: Limits) -> None:
+    for line in lines:
+        colon = line.find(":")
+        if colon <= 0:
+            raise ParseError(f"header line without a name and colon: {line[:60]!r}")
+        name = line[:colon].rstrip(" \t")
+        if not _TOKEN.match(name):
+            raise ParseError(f"bad header name {name!r}")
+        headers.add(name, line[colon + 1 :].strip(" \t"))
+
+
+def _body(message: Message, rest: bytes) -> bytes:
+    lengths = message.headers.fields("Content-Length")
+    if not lengths:
+        return rest  # datagrams may omit Content-Length: the body runs to the end (§18.3)
+    if len(lengths) > 1 and len(set(lengths)) > 1:
+        raise ParseError("conflicting Content-Length headers")
+    length = parse_uint(lengths[0], "Content-Length")
+    if length > len(rest):
+        raise ParseError(f"Content-Length {length} exceeds the {len(rest)} bytes received")
+    return rest[:length]
+
+
+def _check(message: Message) -> None:
+    """Headers every request/response needs (§8.1.1), parsed once so later reads are free."""
+    headers = message.headers
+    for name in _SINGLE:
+        if headers.count(name) > 1:
+            raise ParseError(f"more than one {name} header")
+    message.via  # noqa: B018 - parse and cache
+    message.call_id  # noqa: B018
+    cseq = message.cseq
+    message.from_  # noqa: B018
+    message.to  # noqa: B018
+    if isinstance(message, Request):
+        if cseq.method != message.method:
+            raise ParseError(f"CSeq method {cseq.method} does not match {message.method}")
+        if cseq.seq >= 2**31:
+            raise ParseError(f"CSeq number {cseq.seq} is not below 2**31")
+        message.max_forwards  # noqa: B018
+        if (expires := headers.get("Expires")) is not None:
+            parse_uint(expires, "Expires")
+        for contact in message.contact:
+            if (value := contact.params.get("expires")) is not None:
+                parse_uint(value, "Contact expires")
+    else:
+        if (retry := headers.get("Retry-After")) is not None:
+            parse_uint(retry.split(";", 1)[0].split("(", 1)[0], "Retry-After")
+        for warning in headers.values("Warning"):
+            code = warning.split(" ", 1)[0]
+            if len(code) != 3 or not code.isdigit():
+                raise ParseError(f"bad Warning code {code!r}")
