@@ -1,0 +1,56 @@
+"""The desired-state model of one SIP breakout registration (pure: no gRPC, no I/O)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Route(enum.IntEnum):
+    """``wgtwo.sipbreakout.v1.RouteType``; the values are the wire numbers."""
+
+    LOOP = 1
+    FORK = 2
+    FALLBACK = 3
+    LOOP_MO = 4
+    LOOP_MT = 5
+    INGRESS = 6
+
+    @property
+    def cli_name(self) -> str:
+        """``loop-mo`` for LOOP_MO: the spelling of ``tas register --route`` and sync files."""
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def from_cli_name(cls, name: str) -> Route:
+        """Inverse of :attr:`cli_name` (case-insensitive, ``_`` accepted for ``-``)."""
+        return cls[name.strip().upper().replace("-", "_")]
+
+
+#: ``--route`` choices in wire order.
+ROUTE_NAMES: tuple[str, ...] = tuple(r.cli_name for r in Route)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One MSISDN routed to our TAS: what ``UpsertRegistration`` sends.
+
+    Build it with :func:`registrations.validation.validate_registration`, which checks and
+    normalises every field.
+    """
+
+    phone_number: str  # E.164, "+4799990000"
+    route: Route
+    sip_uri: str  # "sips:host" or "sips:host:port"
+    mo_prefix: str = ""  # digits put after "+" when the caller holds the registration
+    mt_prefix: str = ""  # digits put after "+" when only the callee holds it
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON/TOML form (route by CLI name)."""
+        return {
+            "number": self.phone_number,
+            "route": self.route.cli_name,
+            "uri": self.sip_uri,
+            "mo_prefix": self.mo_prefix,
+            "mt_prefix": self.mt_prefix,
+        }

@@ -1,0 +1,138 @@
+"""Registration rules shared by the CLI (checked before any call) and the sandbox core.
+
+Pure: no gRPC imports. :func:`validate_registration` raises :class:`InvalidRegistration` whose
+text is the one sentence the operator would put in ``error_message``; the sandbox answers
+``STATUS_CODE_NOT_ACCEPTABLE`` with exactly that text, the CLI prints it and exits 2.
+URI grammar follows RFC 3261 §19.1 / §25.1 (``sips:`` hostport only, as the operator asks).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from registrations.model import ROUTE_NAMES, Registration, Route
+
+__all__ = [
+    "NOT_SIPS",
+    "InvalidRegistration",
+    "validate_e164",
+    "validate_prefix",
+    "validate_registration",
+    "validate_route",
+    "validate_sips_uri",
+]
+
+#: The answer to a ``sip:`` (or any non-``sips:``) URI, locally and from the sandbox.
+NOT_SIPS = "sip_uri must be a sips: URI (SIP over TLS), like sips:host or sips:host:port"
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_DIGITS = re.compile(r"[0-9]{1,15}")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+class InvalidRegistration(ValueError):
+    """A registration the operator would refuse; ``str()`` is the one-line reason."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def validate_e164(number: str) -> str:
+    """``+``, country code, subscriber number: 7 to 15 digits in all (ITU-T E.164)."""
+    if not number:
+        raise InvalidRegistration("phone_number is required", field="phone_number")
+    if not _E164.fullmatch(number):
+        raise InvalidRegistration(
+            f"phone_number {number!r} is not E.164 ('+', country code, number; 7-15 digits)",
+            field="phone_number",
+        )
+    return number
+
+
+def validate_sips_uri(uri: str) -> str:
+    """``sips:host`` or ``sips:host:port``; returns it with scheme and host lower-cased."""
+    scheme = _SCHEME.match(uri)
+    if scheme is None or scheme.group(1).lower() != "sips":
+        raise InvalidRegistration(NOT_SIPS, field="sip_uri")
+    hostport = uri[scheme.end() :]
+    bad = InvalidRegistration(
+        f"sip_uri {uri!r} is not sips:host[:port] (no user part, parameters or headers)",
+        field="sip_uri",
+    )
+    if not hostport or any(c in hostport for c in "@;?/ \t"):
+        raise bad
+    host, port = _split_hostport(hostport, bad)
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise InvalidRegistration(f"sip_uri {uri!r} has an invalid port (1-65535)", field="sip_uri")
+    if not _valid_host(host):
+        raise bad
+    return "sips:" + host.lower() + ("" if port is None else f":{int(port)}")
+
+
+def _split_hostport(hostport: str, bad: InvalidRegistration) -> tuple[str, str | None]:
+    if hostport.startswith("["):  # IPv6reference
+        end = hostport.find("]")
+        if end < 0 or (end + 1 < len(hostport) and hostport[end + 1] != ":"):
+            raise bad
+        rest = hostport[end + 2 :] if end + 1 < len(hostport) else None
+        return hostport[: end + 1], rest
+    host, sep, port = hostport.partition(":")
+    return host, port if sep else None
+
+
+def _valid_host(host: str) -> bool:
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    labels = host.rstrip(".").split(".")
+    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return False
+    if all(label.isdigit() for label in labels):  # dotted digits must be an IPv4 address
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+    return True
+
+
+def validate_prefix(prefix: str, *, field: str) -> str:
+    """An optional Request-URI prefix: empty, or 1-15 decimal digits."""
+    if prefix and not _DIGITS.fullmatch(prefix):
+        raise InvalidRegistration(f"{field} {prefix!r} must be digits only", field=field)
+    return prefix
+
+
+def validate_route(route: Route | int | str) -> Route:
+    """A :class:`Route`, a wire number (1-6) or a CLI name (``loop-mo``)."""
+    try:
+        if isinstance(route, str):
+            return Route.from_cli_name(route)
+        return Route(route)
+    except (KeyError, ValueError):
+        pass
+    raise InvalidRegistration(
+        f"route_type must be one of {', '.join(ROUTE_NAMES)}", field="route_type"
+    )
+
+
+def validate_registration(
+    phone_number: str,
+    route: Route | int | str,
+    sip_uri: str,
+    mo_prefix: str = "",
+    mt_prefix: str = "",
+) -> Registration:
+    """Check every field (number, URI, route, prefixes in that order) and normalise."""
+    return Registration(
+        phone_number=validate_e164(phone_number),
+        sip_uri=validate_sips_uri(sip_uri),
+        route=validate_route(route),
+        mo_prefix=validate_prefix(mo_prefix, field="mobile_originating_prefix"),
+        mt_prefix=validate_prefix(mt_prefix, field="mobile_terminating_prefix"),
+    )
