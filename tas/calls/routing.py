@@ -1,0 +1,115 @@
+"""Why did this leg reach us? Decoding the Request-URI of a SIP breakout leg.
+
+The operator core inserts a prefix right after the ``+`` of the Request-URI number to tell the
+TAS which registration brought the call (wgtwo-api.md §3 "Prefixes"):
+
+=====================  =====================  ============================
+caller registered      callee registered      prefix used
+=====================  =====================  ============================
+yes                    yes / no               ``mobile_originating_prefix``
+no                     yes                    ``mobile_terminating_prefix``
+=====================  =====================  ============================
+
+``sip:+0047112334455@…`` with MO prefix ``00`` therefore means: a call *from* our registered
+subscriber *to* ``+47112334455``. Without prefixes the direction is inferred from which side
+is registered with us. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["RouteType", "Direction", "Registration", "LegInfo", "decode_leg", "e164_of"]
+
+
+class RouteType(enum.Enum):
+    """Route types of wgtwo.sipbreakout.v1.RouteType (values match the proto enum)."""
+
+    LOOP = 1
+    FORK = 2
+    FALLBACK = 3
+    LOOP_MO = 4
+    LOOP_MT = 5
+    INGRESS = 6
+
+
+class Direction(enum.Enum):
+    MO = "mobile-originating"  # our registered subscriber is the caller
+    MT = "mobile-terminating"  # our registered subscriber is the callee
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What we registered for one MSISDN (the subset routing needs)."""
+
+    number: str  # E.164 with leading '+'
+    route_type: RouteType
+    mo_prefix: str = ""
+    mt_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LegInfo:
+    """The decoded meaning of an incoming leg."""
+
+    registration: Registration
+    direction: Direction
+    caller: str | None  # E.164 when the From/PAI user is a number
+    callee: str  # E.164 target with any prefix removed
+    prefix: str  # the prefix found in the Request-URI ('' when none)
+
+    @property
+    def subscriber(self) -> str:
+        """Our registered number on this leg."""
+        return self.registration.number
+
+
+def e164_of(user: str | None) -> str | None:
+    """``+4712345678`` from a URI user part such as ``+47 1234-5678``; None if not a number."""
+    if not user:
+        return None
+    digits = "".join(ch for ch in user if ch not in " -.()")
+    if digits.startswith("+") and digits[1:].isdigit() and 1 < len(digits) <= 20:
+        return digits
+    return None
+
+
+def decode_leg(
+    request_user: str | None,
+    caller_user: str | None,
+    registrations: Iterable[Registration],
+) -> LegInfo | None:
+    """Decode a leg from the Request-URI user and the caller's user part.
+
+    Prefixes are matched longest first so ``1`` and ``11`` can coexist. Returns None when the
+    leg does not belong to any of our registrations.
+    """
+    target = e164_of(request_user)
+    caller = e164_of(caller_user)
+    if target is None:
+        return None
+    regs = list(registrations)
+    by_number = {r.number: r for r in regs}
+    body = target[1:]
+    candidates: list[tuple[int, LegInfo]] = []
+    for reg in regs:
+        # MO: the caller is registered; the Request-URI is the callee, MO-prefixed.
+        if caller == reg.number and body.startswith(reg.mo_prefix):
+            callee = "+" + body[len(reg.mo_prefix) :]
+            if len(callee) > 2:
+                info = LegInfo(reg, Direction.MO, caller, callee, reg.mo_prefix)
+                candidates.append((len(reg.mo_prefix) * 2 + 1, info))
+        # MT: the callee is registered; the Request-URI is its number, MT-prefixed.
+        if reg.mt_prefix and body.startswith(reg.mt_prefix):
+            if "+" + body[len(reg.mt_prefix) :] == reg.number:
+                info = LegInfo(reg, Direction.MT, caller, reg.number, reg.mt_prefix)
+                candidates.append((len(reg.mt_prefix) * 2 + 1, info))
+    if not candidates and target in by_number:
+        candidates.append((0, LegInfo(by_number[target], Direction.MT, caller, target, "")))
+    if not candidates:
+        return None
+    # Longest prefix wins; MO wins ties (the contract uses the MO prefix when both are ours).
+    candidates.sort(key=lambda c: (c[0], c[1].direction is Direction.MO), reverse=True)
+    return candidates[0][1]
