@@ -17,7 +17,10 @@ import click
 #: subcommand name -> "module:attribute" of a click command or group.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("tas.server_cli:serve", "Run the telephony server (SIP, media, voicemail, events)."),
-    "register": ("registrations.cli:register", "Make, list, refresh and remove SIP breakout registrations."),
+    "register": (
+        "registrations.cli:register",
+        "Make, list, refresh and remove SIP breakout registrations.",
+    ),
     "sandbox": ("tas.sandbox.cli:sandbox", "Run the built-in sandbox operator core on loopback."),
     "call": ("tas.harness.cli:call", "Place SIP test calls: single calls and load runs."),
     "voicemail": ("tas.voicemail.cli:voicemail", "List, export, mark and delete voicemail."),
