@@ -1,0 +1,176 @@
+"""Per-number call policy: what the TAS does with a leg (issue #5, "call application").
+
+A policy names a subscriber number, optionally one route type, and an action:
+
+* ``answer``    answer and play an announcement (``announcement`` WAV, or the default), or run a
+                DTMF ``menu`` mapping digits to further actions ("1" -> "voicemail" …)
+* ``forward``   send the call on: ``target = "core"`` returns it to the operator core as leg 3
+                with the leg-2 Session-ID (LOOP); any other target is a number or SIP URI that
+                we call as a B2BUA, bridging media
+* ``voicemail`` greeting, beep, record
+* ``reject``    answer with ``status`` (4xx-6xx)
+* ``observe``   ring and never answer: we only record that the call happened (FORK)
+
+Without a matching policy the route type decides (:data:`DEFAULT_ACTIONS`): FALLBACK ->
+voicemail, LOOP / LOOP_MO / LOOP_MT -> back to the core unchanged, FORK -> observe. Pure.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tas.calls.routing import LegInfo, RouteType, e164_of
+
+__all__ = [
+    "Action",
+    "Policy",
+    "Decision",
+    "PolicyError",
+    "DEFAULT_ACTIONS",
+    "decide",
+    "parse_policy",
+    "load_policy_file",
+]
+
+
+class Action(enum.Enum):
+    ANSWER = "answer"
+    FORWARD = "forward"
+    VOICEMAIL = "voicemail"
+    REJECT = "reject"
+    OBSERVE = "observe"
+
+
+DEFAULT_ACTIONS: Mapping[RouteType, Action] = {
+    RouteType.FALLBACK: Action.VOICEMAIL,
+    RouteType.LOOP: Action.FORWARD,
+    RouteType.LOOP_MO: Action.FORWARD,
+    RouteType.LOOP_MT: Action.FORWARD,
+    RouteType.FORK: Action.OBSERVE,
+    RouteType.INGRESS: Action.REJECT,  # INGRESS is for calls we place; a leg in is unexpected
+}
+
+_ROUTE_NAMES = {r.name.lower().replace("_", "-"): r for r in RouteType}
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be applied; the message is meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    number: str
+    action: Action
+    route: RouteType | None = None  # None: every route type
+    status: int = 486  # reject
+    target: str = "core"  # forward
+    announcement: str | None = None  # answer: WAV path; None plays the default
+    menu: Mapping[str, Action] = field(default_factory=dict)  # answer: DTMF digit -> action
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one leg, and which policy (if any) said so."""
+
+    action: Action
+    leg: LegInfo
+    policy: Policy | None
+    status: int = 486
+    target: str = "core"
+    announcement: str | None = None
+    menu: Mapping[str, Action] = field(default_factory=dict)
+
+
+def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
+    """Pick the policy for this leg: number + route type beats number alone beats default."""
+    route = leg.registration.route_type
+    best: Policy | None = None
+    for policy in policies:
+        if policy.number != leg.subscriber:
+            continue
+        if policy.route is route:
+            best = policy
+            break
+        if policy.route is None and best is None:
+            best = policy
+    if best is None:
+        return Decision(DEFAULT_ACTIONS[route], leg, None)
+    return Decision(best.action, leg, best, best.status, best.target, best.announcement, best.menu)
+
+
+def parse_policy(raw: Mapping[str, Any]) -> Policy:
+    """Validate one policy from TOML/CLI input; errors name the offending field."""
+    known = {"number", "action", "route", "status", "target", "announcement", "menu"}
+    if unknown := set(raw) - known:
+        raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
+    number = e164_of(str(raw.get("number", "")))
+    if number is None:
+        raise PolicyError(f"number must be E.164 like +4799990000, got {raw.get('number')!r}")
+    action = _action(raw.get("action"))
+    route: RouteType | None = None
+    if raw.get("route") is not None:
+        name = str(raw["route"]).lower().replace("_", "-")
+        if name not in _ROUTE_NAMES:
+            raise PolicyError(f"route must be one of {', '.join(_ROUTE_NAMES)}, got {name!r}")
+        route = _ROUTE_NAMES[name]
+    status = raw.get("status", 486)
+    if not isinstance(status, int) or not 400 <= status <= 699:
+        raise PolicyError(f"status must be a 4xx-6xx SIP status, got {status!r}")
+    target = str(raw.get("target", "core"))
+    if action is Action.FORWARD and target != "core" and not _valid_target(target):
+        raise PolicyError(f"target must be 'core', an E.164 number or a sip:/sips: URI: {target!r}")
+    menu_raw = raw.get("menu") or {}
+    if not isinstance(menu_raw, Mapping):
+        raise PolicyError("menu must map DTMF digits to actions")
+    menu: dict[str, Action] = {}
+    for digit, value in menu_raw.items():
+        if str(digit) not in set("0123456789*#"):
+            raise PolicyError(f"menu key must be one DTMF digit 0-9 * #, got {digit!r}")
+        menu[str(digit)] = _action(value)
+    announcement = raw.get("announcement")
+    return Policy(
+        number=number,
+        action=action,
+        route=route,
+        status=status,
+        target=target,
+        announcement=str(announcement) if announcement is not None else None,
+        menu=menu,
+    )
+
+
+def load_policy_file(path: Path) -> list[Policy]:
+    """Read ``[[policy]]`` tables from a TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"no such file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: {exc}") from None
+    entries = data.get("policy", [])
+    if not isinstance(entries, list):
+        raise PolicyError(f"{path}: expected [[policy]] tables")
+    policies = []
+    for index, entry in enumerate(entries, 1):
+        try:
+            policies.append(parse_policy(entry))
+        except PolicyError as exc:
+            raise PolicyError(f"{path}: policy #{index}: {exc}") from None
+    return policies
+
+
+def _action(value: object) -> Action:
+    try:
+        return Action(str(value).lower())
+    except ValueError:
+        names = ", ".join(a.value for a in Action)
+        raise PolicyError(f"action must be one of {names}, got {value!r}") from None
+
+
+def _valid_target(target: str) -> bool:
+    return e164_of(target) is not None or target.startswith(("sip:", "sips:"))
