@@ -1,0 +1,110 @@
+"""Policies kept in SQL (sqlmodel), so the CLI and `tas serve` share them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlmodel import Field, SQLModel, col, select
+
+from tas.calls.policy import Policy, parse_policy
+from tas.store import Database
+
+__all__ = ["CallPolicyRow", "PolicyStore"]
+
+
+class CallPolicyRow(SQLModel, table=True):
+    __tablename__ = "call_policy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(index=True)
+    route: str | None = None  # RouteType name in kebab case, None for every route
+    action: str
+    status: int = 486
+    target: str = "core"
+    announcement: str | None = None
+    menu: str = "{}"  # JSON object digit -> action
+
+
+def _to_row(policy: Policy) -> CallPolicyRow:
+    return CallPolicyRow(
+        number=policy.number,
+        route=policy.route.name.lower().replace("_", "-") if policy.route else None,
+        action=policy.action.value,
+        status=policy.status,
+        target=policy.target,
+        announcement=policy.announcement,
+        menu=json.dumps({digit: action.value for digit, action in policy.menu.items()}),
+    )
+
+
+def _from_row(row: CallPolicyRow) -> Policy:
+    raw: dict[str, object] = {
+        "number": row.number,
+        "action": row.action,
+        "status": row.status,
+        "target": row.target,
+        "menu": json.loads(row.menu),
+    }
+    if row.route is not None:
+        raw["route"] = row.route
+    if row.announcement is not None:
+        raw["announcement"] = row.announcement
+    return parse_policy(raw)
+
+
+class PolicyStore:
+    """CRUD over :class:`CallPolicyRow`; one row per (number, route)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> list[Policy]:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(CallPolicyRow).order_by(col(CallPolicyRow.number), col(CallPolicyRow.id))
+            )
+            return [_from_row(row) for row in rows]
+
+    async def for_number(self, number: str) -> list[Policy]:
+        async with self.db.session() as session:
+            rows = await session.exec(select(CallPolicyRow).where(CallPolicyRow.number == number))
+            return [_from_row(row) for row in rows]
+
+    async def put(self, policy: Policy) -> None:
+        """Insert or replace the policy for (number, route)."""
+        row = _to_row(policy)
+        async with self.db.session() as session:
+            existing = await session.exec(
+                select(CallPolicyRow).where(
+                    CallPolicyRow.number == row.number, CallPolicyRow.route == row.route
+                )
+            )
+            for old in existing:
+                await session.delete(old)
+            session.add(row)
+            await session.commit()
+
+    async def delete(self, number: str, route: str | None = None) -> int:
+        """Remove the policy for (number, route); returns how many rows went."""
+        async with self.db.session() as session:
+            rows = list(
+                await session.exec(
+                    select(CallPolicyRow).where(
+                        CallPolicyRow.number == number, CallPolicyRow.route == route
+                    )
+                )
+            )
+            for row in rows:
+                await session.delete(row)
+            await session.commit()
+            return len(rows)
+
+    async def replace_all(self, policies: Iterable[Policy]) -> None:
+        """Make the stored set exactly ``policies`` (one transaction)."""
+        async with self.db.session() as session:
+            for row in await session.exec(select(CallPolicyRow)):
+                await session.delete(row)
+            for policy in policies:
+                session.add(_to_row(policy))
+            await session.commit()
