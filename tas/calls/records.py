@@ -1,0 +1,118 @@
+"""The TAS's own record of each SIP call it saw, with timestamped milestones.
+
+The call application writes one :class:`CallRecord` per incoming or outgoing leg and appends
+:class:`CallMilestone` rows as things happen (INVITE received, 180 sent, answered, DTMF,
+recording started/committed, BYE, …). The event correlator (tas/events/) joins these with the
+operator core's VOICE_EVENT / VOICEMAIL_EVENT stream into one timeline per call.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel, col, select
+
+from tas.store import Database
+
+__all__ = ["Outcome", "CallRecord", "CallMilestone", "CallRecordStore"]
+
+
+class Outcome(enum.Enum):
+    """Final outcome of a call as the timeline reports it."""
+
+    IN_PROGRESS = "in-progress"
+    ANSWERED_BY_HANDSET = "answered-by-handset"
+    ANSWERED_BY_TAS = "answered-by-tas"
+    FORWARDED = "forwarded"
+    VOICEMAIL_LEFT = "voicemail-left"
+    REJECTED = "rejected"
+    ABANDONED = "abandoned"  # caller hung up / cancelled before anyone answered
+    FAILED = "failed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallRecord(SQLModel, table=True):
+    __tablename__ = "call_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sip_call_id: str = Field(index=True)
+    session_id: str | None = Field(default=None, index=True)  # RFC 7989 Session-ID
+    direction: str  # "in" (leg reached the TAS) or "out" (the TAS placed it)
+    route: str | None = None  # route type in kebab case, when decoded
+    caller: str | None = Field(default=None, index=True)  # E.164
+    callee: str | None = Field(default=None, index=True)  # E.164 without MO/MT prefix
+    subscriber: str | None = None  # our registered number on this leg
+    action: str | None = None  # policy action taken
+    outcome: str = Outcome.IN_PROGRESS.value
+    status: int | None = None  # final SIP status we sent or received
+    voicemail_id: str | None = None
+    started: datetime = Field(default_factory=utcnow, index=True)
+    answered: datetime | None = None
+    ended: datetime | None = None
+
+
+class CallMilestone(SQLModel, table=True):
+    __tablename__ = "call_milestone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_record_id: int = Field(foreign_key="call_record.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str  # e.g. "invite", "180", "answered", "dtmf", "recording", "bye", "cancel"
+    detail: str = ""
+
+
+class CallRecordStore:
+    """Append-only writes from the call application; reads for the correlator and CLI."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def open(self, record: CallRecord) -> CallRecord:
+        async with self.db.session() as session:
+            session.add(record)
+            await session.commit()
+            await session.refresh(record)
+            return record
+
+    async def milestone(
+        self, record_id: int, kind: str, detail: str = "", at: datetime | None = None
+    ) -> None:
+        async with self.db.session() as session:
+            session.add(
+                CallMilestone(call_record_id=record_id, kind=kind, detail=detail, at=at or utcnow())
+            )
+            await session.commit()
+
+    async def update(self, record_id: int, **fields: object) -> None:
+        async with self.db.session() as session:
+            record = await session.get(CallRecord, record_id)
+            if record is None:
+                raise KeyError(record_id)
+            for name, value in fields.items():
+                setattr(record, name, value)
+            session.add(record)
+            await session.commit()
+
+    async def get(self, record_id: int) -> CallRecord | None:
+        async with self.db.session() as session:
+            return await session.get(CallRecord, record_id)
+
+    async def milestones(self, record_id: int) -> list[CallMilestone]:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(CallMilestone)
+                .where(CallMilestone.call_record_id == record_id)
+                .order_by(col(CallMilestone.at), col(CallMilestone.id))
+            )
+            return list(rows)
+
+    async def recent(self, limit: int = 50) -> list[CallRecord]:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(CallRecord).order_by(col(CallRecord.started).desc()).limit(limit)
+            )
+            return list(rows)
