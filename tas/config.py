@@ -77,6 +77,11 @@ class OperatorSettings(BaseModel):
     client_secret: str | None = None
     token_url: str = "https://id.wgtwo.com/oauth2/token"
     tls: bool = True  # ignored for the sandbox, which runs plaintext on loopback
+    scopes: list[str] = Field(default_factory=lambda: ["call.routing:write"])
+    ca_file: Path | None = None  # PEM roots for TLS (default: the system's)
+    deadline: float = 10.0  # seconds per gRPC attempt
+    attempts: int = 4  # tries on UNAVAILABLE / DEADLINE_EXCEEDED (backoff with jitter)
+    refresh_fraction: float = 0.5  # re-upsert after this share of the returned time_to_live
 
 
 class SandboxSettings(BaseModel):

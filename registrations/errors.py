@@ -1,0 +1,50 @@
+"""What can go wrong talking to the operator, each with the ``tas register`` exit code it maps to.
+
+Bad local input is :class:`registrations.validation.InvalidRegistration` (exit 2).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_OK",
+    "EXIT_REJECTED",
+    "EXIT_UNREACHABLE",
+    "AuthenticationFailed",
+    "OperatorError",
+    "OperatorRejected",
+    "OperatorUnreachable",
+]
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNREACHABLE = 3
+
+
+class OperatorError(Exception):
+    """Base class; ``str()`` is one line fit for a terminal."""
+
+    exit_code = EXIT_REJECTED
+    kind = "error"
+
+
+class OperatorRejected(OperatorError):
+    """The operator answered and said no: ``STATUS_CODE_NOT_ACCEPTABLE`` or a gRPC status such as
+    INVALID_ARGUMENT / PERMISSION_DENIED. ``str()`` is the operator's ``error_message``."""
+
+    kind = "rejected"
+
+
+class AuthenticationFailed(OperatorRejected):
+    """The token endpoint refused our client credentials, or the API refused the token."""
+
+    kind = "auth"
+
+
+class OperatorUnreachable(OperatorError):
+    """No answer: connection refused, TLS failure, or UNAVAILABLE / DEADLINE_EXCEEDED after all
+    retries (also the token endpoint being down)."""
+
+    exit_code = EXIT_UNREACHABLE
+    kind = "unreachable"
