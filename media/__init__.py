@@ -1,1 +1,62 @@
 """Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder."""
+
+from media.codecs import CODECS, PCMA, PCMU, Codec, get_codec
+from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent, dtmf_payloads
+from media.errors import MediaError, OfferAnswerError, PacketError, SdpError, WavError
+from media.jitter import InterarrivalJitter, JitterBuffer
+from media.offer_answer import (
+    LocalMedia,
+    NegotiatedMedia,
+    apply_answer,
+    create_answer,
+    create_offer,
+)
+from media.rtcp import parse_compound, serialize_compound
+from media.rtp import RtpPacket
+from media.sdp import Connection, MediaDescription, Origin, SessionDescription
+from media.silence import SilenceDetector
+from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback, tone, tone_ratio
+from media.wav import WavAudio, WavWriter, read_wav, write_wav
+
+__all__ = [
+    "CODECS",
+    "PCMA",
+    "PCMU",
+    "Codec",
+    "Connection",
+    "DtmfDigit",
+    "DtmfReceiver",
+    "InterarrivalJitter",
+    "JitterBuffer",
+    "LocalMedia",
+    "MediaDescription",
+    "MediaError",
+    "NegotiatedMedia",
+    "OfferAnswerError",
+    "Origin",
+    "PacketError",
+    "RtpPacket",
+    "SdpError",
+    "SessionDescription",
+    "SilenceDetector",
+    "TelephoneEvent",
+    "WavAudio",
+    "WavError",
+    "WavWriter",
+    "apply_answer",
+    "beep",
+    "busy",
+    "create_answer",
+    "create_offer",
+    "dominant_frequency",
+    "dtmf_payloads",
+    "get_codec",
+    "goertzel_power",
+    "parse_compound",
+    "read_wav",
+    "ringback",
+    "serialize_compound",
+    "tone",
+    "tone_ratio",
+    "write_wav",
+]

@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from media.codecs import PCMA, PCMU
+from media.errors import WavError
+from media.tones import beep
+from media.wav import FORMAT_ALAW, FORMAT_PCM, FORMAT_ULAW, WavWriter, read_wav, write_wav
+
+
+@pytest.mark.parametrize("fmt", [FORMAT_PCM, FORMAT_ALAW, FORMAT_ULAW])
+def test_write_then_read(tmp_path: Path, fmt: int) -> None:
+    pcm = beep(duration=0.1)
+    data = {FORMAT_PCM: pcm, FORMAT_ALAW: PCMA.encode(pcm), FORMAT_ULAW: PCMU.encode(pcm)}[fmt]
+    path = write_wav(tmp_path / "a.wav", data, fmt)
+    audio = read_wav(path)
+    assert (audio.format, audio.rate, audio.channels, audio.data) == (fmt, 8000, 1, data)
+    assert audio.duration == pytest.approx(0.1)
+    decoded = audio.pcm16()
+    assert len(decoded) == len(pcm)
+
+
+def test_stdlib_wave_reads_our_pcm(tmp_path: Path) -> None:
+    import wave
+
+    write_wav(tmp_path / "a.wav", beep(duration=0.05))
+    with wave.open(str(tmp_path / "a.wav")) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (
+            1,
+            2,
+            8000,
+            400,
+        )
+
+
+def test_writer_is_atomic_and_abort_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "rec.wav"
+    writer = WavWriter(target, FORMAT_ULAW)
+    writer.write(b"\xff" * 1601)
+    assert not target.exists() and len(list(tmp_path.iterdir())) == 1
+    assert writer.duration == pytest.approx(1601 / 8000)
+    assert writer.close() == target
+    assert list(tmp_path.iterdir()) == [target]
+    assert len(read_wav(target).data) == 1601  # odd size padded in the file, not in the data
+    with pytest.raises(WavError, match="after close"):
+        writer.write(b"x")
+    other = WavWriter(tmp_path / "gone.wav")
+    other.write(b"\0\0")
+    other.abort()
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "not a RIFF/WAVE"),
+        (b"RIFF\0\0\0\0WAVX", "not a RIFF/WAVE"),
+        (b"RIFF\0\0\0\0WAVE", "no fmt chunk"),
+        (b"RIFF\0\0\0\0WAVEdata\0\0\0\0", "data chunk before fmt"),
+        (b"RIFF\0\0\0\0WAVEfmt \x04\0\0\0abcd", "fmt chunk of 4"),
+    ],
+)
+def test_bad_files(data: bytes, reason: str) -> None:
+    with pytest.raises(WavError, match=reason):
+        read_wav(data)
+
+
+def test_unsupported_and_truncated(tmp_path: Path) -> None:
+    good = write_wav(tmp_path / "a.wav", bytes(100)).read_bytes()
+    with pytest.raises(WavError, match="truncated data chunk"):
+        read_wav(good[:-10])
+    float_wav = good[:20] + b"\x03\x00" + good[22:]
+    with pytest.raises(WavError, match="unsupported WAV format tag 3"):
+        read_wav(float_wav)
+    with pytest.raises(WavError, match="no data chunk"):
+        read_wav(good[:36])
+    with pytest.raises(WavError, match="cannot write"):
+        WavWriter(tmp_path / "x.wav", 3)
