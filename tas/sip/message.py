@@ -26,9 +26,26 @@ from tas.sip.headers import (
 )
 from tas.sip.uri import URI
 
-__all__ = ["Headers", "Message", "Request", "Response", "REASONS", "canonical_name"]
+__all__ = [
+    "Headers",
+    "Message",
+    "Request",
+    "Response",
+    "REASONS",
+    "KNOWN_METHODS",
+    "canonical_name",
+]
 
 SIP_VERSION = "SIP/2.0"
+
+#: Methods of RFC 3261 and its registered extensions (RFC 3262, 3265, 3311, 3428, 3515, 3903,
+#: 6086); anything else is an extension method we do not know (501, §8.2.1).
+KNOWN_METHODS = frozenset(
+    {
+        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
+        "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
+    }
+)  # fmt: skip
 
 #: Compact forms (§7.3.3, plus registered ones from later RFCs).
 COMPACT = {
@@ -336,13 +353,13 @@ class Request(Message):
     def transaction_key(self) -> tuple[str, ...]:
         """Server transaction key (§17.2.3): branch + sent-by + method (ACK matches INVITE).
 
-        Requests without the magic cookie fall back to the RFC 2543 match on Request-URI,
+        Requests without the magic cookie (or with nothing after it, RFC 4475 §3.2.1) fall back to the RFC 2543 match on Request-URI,
         From tag, Call-ID, CSeq number and top Via.
         """
         via = self.top_via
         method = "INVITE" if self.method == "ACK" else self.method
         branch = via.branch
-        if branch and branch.startswith(MAGIC_COOKIE):
+        if branch and branch.startswith(MAGIC_COOKIE) and len(branch) > len(MAGIC_COOKIE):
             return (branch, via.sent_by.lower(), method)
         return (
             "2543",

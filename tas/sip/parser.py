@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tas.sip.errors import ParseError
 from tas.sip.headers import parse_uint
-from tas.sip.message import Headers, Message, Request, Response
+from tas.sip.message import KNOWN_METHODS, Headers, Message, Request, Response
 from tas.sip.uri import parse_uri
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "parse_message", "split_head"]
@@ -68,8 +68,8 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
     lines = _unfold(head, limits)
     message = _start_line(lines[0])
     _fill_headers(message.headers, lines[1:], limits)
-    message.body = _body(message, data[start + body_at :])
     try:
+        message.body = _body(message, data[start + body_at :])
         _check(message)
     except ParseError as exc:
         exc.partial = message
@@ -101,7 +101,7 @@ def _start_line(line: str) -> Request | Response:
         if (m.group(1), m.group(2)) != ("2", "0"):
             raise ParseError(f"unsupported SIP version in {line!r}", 505)
         status = int(m.group(3))
-        if status < 100:
+        if status < 100 or status > 699:
             raise ParseError(f"bad status code {status}")
         return Response(status, m.group(4) or "")
     parts = line.split(" ")
@@ -154,7 +154,9 @@ def _check(message: Message) -> None:
     message.to  # noqa: B018
     if isinstance(message, Request):
         if cseq.method != message.method:
-            raise ParseError(f"CSeq method {cseq.method} does not match {message.method}")
+            # RFC 4475 §3.1.2.18: 501 for an unknown method has better future-proofing.
+            status = 400 if message.method in KNOWN_METHODS else 501
+            raise ParseError(f"CSeq method {cseq.method} does not match {message.method}", status)
         if cseq.seq >= 2**31:
             raise ParseError(f"CSeq number {cseq.seq} is not below 2**31")
         message.max_forwards  # noqa: B018

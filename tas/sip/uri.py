@@ -8,6 +8,7 @@ re-applied on ``str()``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote as _pct_quote
@@ -196,7 +197,7 @@ def _parse_hostport(hostport: str, text: str) -> tuple[str, int | None]:
     if hostport.startswith("["):
         close = hostport.find("]")
         host, after = hostport[: close + 1], hostport[close + 1 :]
-        if close < 0 or not _IPV6REF.match(host):
+        if close < 0 or not _IPV6REF.match(host) or not _is_ipv6(host[1:-1]):
             raise ParseError(f"bad IPv6 reference in {text!r}")
         if after and not after.startswith(":"):
             raise ParseError(f"junk after host in {text!r}")
@@ -211,6 +212,14 @@ def _parse_hostport(hostport: str, text: str) -> tuple[str, int | None]:
     if not port_text.isdigit() or len(port_text) > 5 or int(port_text) > 65535:
         raise ParseError(f"bad port in {text!r}")
     return host, int(port_text)
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_tel(rest: str, text: str) -> TelURI:
