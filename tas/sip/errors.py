@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tas.sip.message import Message
 
-__all__ = ["SipError", "RemoteProtocolError", "ParseError", "LocalProtocolError"]
+__all__ = ["SipError", "RemoteProtocolError", "ParseError", "FramingError", "LocalProtocolError"]
 
 
 class SipError(Exception):
@@ -43,6 +43,14 @@ class RemoteProtocolError(SipError):
 
 class ParseError(RemoteProtocolError):
     """The bytes are not a well-formed SIP message (RFC 3261 §7, §25)."""
+
+
+class FramingError(ParseError):
+    """A byte stream can no longer be cut into messages (RFC 3261 §18.3, RFC 4475 §3.3.9).
+
+    The connection must be closed; ``partial`` is set when the head of the offending message
+    was readable, so a response may be sent before closing.
+    """
 
 
 class LocalProtocolError(SipError):
