@@ -1,0 +1,75 @@
+"""Greetings per mailbox and reason, as 8 kHz mono 16-bit WAV files, and the shipped default.
+
+Layout: ``<root>/<digits>/<reason>.wav``. The greeting played for a reason is the mailbox's own
+for that reason, else its own ``default``, else :data:`DEFAULT_GREETING`.
+
+``assets/default_greeting.wav`` is generated, not downloaded (espeak-ng 1.51, SoX 14.4)::
+
+    espeak-ng -v en-us -s 150 -w /tmp/vm_greet_raw.wav \\
+      "The person you are calling cannot take your call right now. \\
+    Please leave a message after the tone."
+    sox /tmp/vm_greet_raw.wav -r 8000 -c 1 -b 16 -e signed-integer \\
+      tas/voicemail/assets/default_greeting.wav
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tas.voicemail.errors import InvalidAudio
+from tas.voicemail.ids import check_number
+from tas.voicemail.models import Reason
+from tas.voicemail.wavfile import fsync_dir, probe_wav, write_durably
+
+__all__ = ["DEFAULT_GREETING", "GREETING_RATE", "Greetings"]
+
+DEFAULT_GREETING = Path(__file__).parent / "assets" / "default_greeting.wav"
+GREETING_RATE = 8000
+
+
+class Greetings:
+    """Custom greetings on disk; small files, so the methods are synchronous."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def greeting_for(self, number: str, reason: Reason | str = Reason.DEFAULT) -> Path:
+        """The WAV to play before the beep for a call to ``number`` that came for ``reason``."""
+        directory = self._dir(number)
+        for candidate in (Reason(reason).value, Reason.DEFAULT.value):
+            path = directory / f"{candidate}.wav"
+            if path.is_file():
+                return path
+        return DEFAULT_GREETING
+
+    def set_greeting(self, number: str, reason: Reason | str, wav: bytes) -> Path:
+        """Store a custom greeting; it must be 8 kHz mono 16-bit PCM WAV."""
+        info = probe_wav(wav)
+        if (info.format, info.rate, info.channels, info.bits) != (1, GREETING_RATE, 1, 16):
+            raise InvalidAudio(
+                f"a greeting must be 8 kHz mono 16-bit PCM WAV, not {info.rate} Hz "
+                f"{info.channels} channel(s) {info.bits}-bit {info.codec}"
+            )
+        path = self._dir(number) / f"{Reason(reason).value}.wav"
+        write_durably(path, wav)
+        return path
+
+    def custom_greetings(self, number: str) -> dict[Reason, Path]:
+        directory = self._dir(number)
+        return {
+            reason: directory / f"{reason.value}.wav"
+            for reason in Reason
+            if (directory / f"{reason.value}.wav").is_file()
+        }
+
+    def reset_greeting(self, number: str) -> int:
+        """Drop every custom greeting of ``number`` (back to the default); returns how many."""
+        removed = self.custom_greetings(number)
+        for path in removed.values():
+            path.unlink(missing_ok=True)
+        if removed:
+            fsync_dir(self._dir(number))
+        return len(removed)
+
+    def _dir(self, number: str) -> Path:
+        return self.root / check_number(number)[1:]

@@ -1,0 +1,106 @@
+"""SQL tables of the voicemail store (sqlmodel, SQLite or PostgreSQL) and the values handed out.
+
+A row in ``voicemail_message`` exists only once its audio file is complete and renamed into place
+(see :mod:`tas.voicemail.store`); callers never see ORM rows, only frozen :class:`Voicemail`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Mailbox", "Reason", "Voicemail", "VoicemailRow"]
+
+
+class Reason(StrEnum):
+    """Why the call reached voicemail; also selects the greeting."""
+
+    BUSY = "busy"
+    UNAVAILABLE = "unavailable"
+    DEFAULT = "default"
+
+
+class Mailbox(SQLModel, table=True):
+    """One mailbox per E.164 number; its row is the lock that serialises the message limit."""
+
+    __tablename__ = "voicemail_mailbox"
+
+    number: str = Field(primary_key=True, max_length=16)
+    created: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class VoicemailRow(SQLModel, table=True):
+    """One committed message; ``path`` is relative to the store's root directory."""
+
+    __tablename__ = "voicemail_message"
+
+    voicemail_id: str = Field(primary_key=True, max_length=36)
+    mailbox: str = Field(foreign_key="voicemail_mailbox.number", index=True, max_length=16)
+    caller: str = Field(max_length=64)
+    duration: float
+    created: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    expires: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    played: bool = False
+    reason: str = Field(default=Reason.DEFAULT.value, max_length=16)
+    call_id: str | None = Field(default=None, max_length=255)
+    size: int
+    path: str = Field(max_length=255)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    """A committed message as callers see it (``path`` is absolute)."""
+
+    voicemail_id: str
+    mailbox: str
+    caller: str
+    duration: float
+    created: datetime
+    expires: datetime
+    played: bool
+    reason: Reason
+    call_id: str | None
+    size: int
+    path: Path
+
+    @classmethod
+    def from_row(cls, row: VoicemailRow, root: Path) -> Voicemail:
+        return cls(
+            voicemail_id=row.voicemail_id,
+            mailbox=row.mailbox,
+            caller=row.caller,
+            duration=row.duration,
+            created=utc(row.created),
+            expires=utc(row.expires),
+            played=row.played,
+            reason=Reason(row.reason),
+            call_id=row.call_id,
+            size=row.size,
+            path=root / row.path,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (ISO 8601 times, seconds as float)."""
+        return {
+            "voicemail_id": self.voicemail_id,
+            "mailbox": self.mailbox,
+            "from": self.caller,
+            "duration": round(self.duration, 3),
+            "created": self.created.isoformat(),
+            "expires": self.expires.isoformat(),
+            "played": self.played,
+            "reason": self.reason.value,
+            "call_id": self.call_id,
+            "size": self.size,
+            "path": str(self.path),
+        }

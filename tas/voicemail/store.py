@@ -1,0 +1,501 @@
+"""Mailboxes: one directory of WAV files plus rows in ``voicemail_message``, per E.164 number.
+
+Commit protocol (a row is the proof that a message exists, so nothing half-written is listed):
+
+1. :meth:`VoicemailStore.reserve` checks the limit and writes a sidecar ``<id>.pending`` (JSON:
+   mailbox, caller, reason, call_id, created) durably. It names the final ``<id>.wav`` path.
+2. The recorder writes a temp file (``.<name>.*.part``) beside it, fsyncs, and renames it into
+   place (``media.wav.WavWriter.close``); :func:`~tas.voicemail.wavfile.write_durably` does the
+   same for whole buffers.
+3. :meth:`VoicemailStore.commit` probes the WAV, fsyncs file and directory, then inserts the row
+   in one transaction that also enforces the limit; only then is the sidecar removed.
+
+Deleting reverses it: the row goes first, then the file. :meth:`VoicemailStore.recover`, run at
+startup, repairs whatever a crash left between two steps:
+
+* ``*.part``: a recording that never finished → deleted.
+* ``<id>.pending`` alone: a reservation whose recording never finished → deleted.
+* ``<id>.wav`` + ``<id>.pending`` without a row: the recording finished, the process died before
+  its row → **adopted** (row inserted from the sidecar; the caller did leave a message). Invalid or
+  too-short audio is deleted instead. Adoption ignores the mailbox limit (checked at reserve).
+* ``<id>.wav`` + row + ``<id>.pending``: died after the commit → sidecar deleted.
+* ``<id>.wav`` alone (no row, no sidecar): died between a delete's row and its unlink → deleted.
+* A row whose audio is missing is only reported (``missing_audio``), never dropped: a missing
+  mount must not erase a mailbox.
+
+``min_age`` leaves files younger than that many seconds alone, for replicas sharing storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
+
+from tas.config import Settings, VoicemailSettings
+from tas.store.db import Database
+from tas.voicemail.errors import (
+    AudioTooLarge,
+    InvalidAudio,
+    MailboxFull,
+    MessageTooShort,
+    StorageError,
+    VoicemailNotFound,
+)
+from tas.voicemail.greetings import Greetings
+from tas.voicemail.ids import check_number, check_voicemail_id
+from tas.voicemail.models import Mailbox, Reason, Voicemail, VoicemailRow
+from tas.voicemail.wavfile import WavInfo, fsync_dir, probe_wav, write_durably
+
+__all__ = [
+    "PendingMessage",
+    "RecoveryReport",
+    "VoicemailStore",
+]
+
+_T = TypeVar("_T")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_WAV = ".wav"
+_PENDING = ".pending"
+_PART = ".part"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A reserved message: the recorder must rename its finished WAV to ``path``."""
+
+    voicemail_id: str
+    mailbox: str
+    caller: str
+    reason: Reason
+    call_id: str | None
+    created: datetime
+    path: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.path.with_suffix(_PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    """What :meth:`VoicemailStore.recover` found and did."""
+
+    temp_removed: tuple[Path, ...] = ()
+    abandoned: tuple[str, ...] = ()
+    adopted: tuple[Voicemail, ...] = ()
+    discarded: tuple[str, ...] = ()
+    orphans_removed: tuple[Path, ...] = ()
+    sidecars_cleared: tuple[str, ...] = ()
+    missing_audio: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Scan:
+    parts: list[Path] = field(default_factory=list)
+    wavs: dict[str, Path] = field(default_factory=dict)
+    pendings: dict[str, Path] = field(default_factory=dict)
+
+
+class VoicemailStore:
+    """Messages (files under ``root/messages``, rows in SQL) and greetings (``root/greetings``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        root: Path,
+        settings: VoicemailSettings | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.root = Path(root)
+        self.settings = settings or VoicemailSettings()
+        self.messages_dir = self.root / "messages"
+        self.greetings = Greetings(self.root / "greetings")
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._commit_lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VoicemailStore:
+        """The store of a ``tas`` process: its database, ``<data_dir>/voicemail`` for files."""
+        db = Database(settings.database_url, echo=settings.database.echo)
+        return cls(db, settings.data_dir / "voicemail", settings.voicemail)
+
+    async def open(self) -> None:
+        """Create the tables if needed (idempotent). Run :meth:`recover` once at server start."""
+        try:
+            await self.db.create_all()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"cannot open the voicemail database: {exc}") from exc
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # -- recording ------------------------------------------------------------------------
+
+    async def reserve(
+        self,
+        mailbox: str,
+        caller: str,
+        *,
+        reason: Reason | str = Reason.DEFAULT,
+        call_id: str | None = None,
+        now: datetime | None = None,
+    ) -> PendingMessage:
+        """Start a message; :class:`MailboxFull` before any audio is recorded if it cannot fit."""
+        mailbox = check_number(mailbox)
+        reason = Reason(reason)
+        if await self.count(mailbox) >= self.settings.max_messages:
+            raise MailboxFull(mailbox, self.settings.max_messages)
+        voicemail_id = str(uuid.uuid4())
+        pending = PendingMessage(
+            voicemail_id=voicemail_id,
+            mailbox=mailbox,
+            caller=caller,
+            reason=reason,
+            call_id=call_id,
+            created=self._now(now),
+            path=self._mailbox_dir(mailbox) / f"{voicemail_id}{_WAV}",
+        )
+        sidecar = {
+            "voicemail_id": voicemail_id,
+            "mailbox": mailbox,
+            "caller": caller,
+            "reason": reason.value,
+            "call_id": call_id,
+            "created": pending.created.isoformat(),
+        }
+        await _io(write_durably, pending.sidecar, json.dumps(sidecar).encode())
+        return pending
+
+    async def commit(self, pending: PendingMessage) -> Voicemail:
+        """Make a finished recording (already renamed to ``pending.path``) a listed message.
+
+        Raises :class:`InvalidAudio` (no or bad file) or :class:`MessageTooShort` after discarding
+        it, :class:`MailboxFull` after discarding it, :class:`StorageError` if the database
+        fails (the files stay; :meth:`recover` adopts them later).
+        """
+        try:
+            info = await _io(_seal, pending.path)
+            if info.duration < self.settings.min_seconds:
+                raise MessageTooShort(info.duration, self.settings.min_seconds)
+            row = await self._insert(pending, info, enforce_limit=True)
+        except (InvalidAudio, MessageTooShort, MailboxFull):
+            await self.discard(pending)
+            raise
+        await _io(_unlink_durably, pending.sidecar)
+        return Voicemail.from_row(row, self.root)
+
+    async def discard(self, pending: PendingMessage) -> None:
+        """Drop a reservation that will not be committed (its audio and sidecar, if any)."""
+        await _io(_unlink_durably, pending.path, pending.sidecar)
+
+    async def deposit(
+        self,
+        mailbox: str,
+        caller: str,
+        wav: bytes,
+        *,
+        reason: Reason | str = Reason.DEFAULT,
+        call_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Voicemail:
+        """Reserve, write a whole WAV durably and commit it (imports, tests, tools)."""
+        probe_wav(wav)
+        pending = await self.reserve(mailbox, caller, reason=reason, call_id=call_id, now=now)
+        try:
+            await _io(write_durably, pending.path, wav)
+        except OSError as exc:
+            await self.discard(pending)
+            raise StorageError(f"cannot write voicemail audio: {exc}") from exc
+        return await self.commit(pending)
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def get(self, voicemail_id: str) -> Voicemail:
+        voicemail_id = check_voicemail_id(voicemail_id)
+        async with self._session() as session:
+            row = await session.get(VoicemailRow, voicemail_id)
+        if row is None:
+            raise VoicemailNotFound(f"voicemail {voicemail_id} not found")
+        return Voicemail.from_row(row, self.root)
+
+    async def read_audio(
+        self, voicemail_id: str, *, max_bytes: int | None = None
+    ) -> tuple[Voicemail, bytes]:
+        """A message and its WAV bytes; :class:`AudioTooLarge` above ``max_bytes``."""
+        message = await self.get(voicemail_id)
+        if max_bytes is not None and message.size > max_bytes:
+            raise AudioTooLarge(
+                f"voicemail {message.voicemail_id} is {message.size} bytes, over {max_bytes}"
+            )
+        try:
+            data = await _io(message.path.read_bytes)
+        except OSError as exc:
+            raise StorageError(f"audio of voicemail {message.voicemail_id} is unreadable") from exc
+        return message, data
+
+    async def list_messages(self, mailbox: str | None = None) -> list[Voicemail]:
+        """Messages of one mailbox (or all), newest first."""
+        query = select(VoicemailRow)
+        if mailbox is not None:
+            query = query.where(VoicemailRow.mailbox == check_number(mailbox))
+        query = query.order_by(col(VoicemailRow.created).desc(), col(VoicemailRow.voicemail_id))
+        async with self._session() as session:
+            rows = (await session.exec(query)).all()
+        return [Voicemail.from_row(row, self.root) for row in rows]
+
+    async def count(self, mailbox: str) -> int:
+        query = select(func.count()).where(VoicemailRow.mailbox == check_number(mailbox))
+        async with self._session() as session:
+            return int((await session.exec(query)).one())
+
+    # -- changing -------------------------------------------------------------------------
+
+    async def mark_played(self, voicemail_id: str, played: bool = True) -> Voicemail:
+        voicemail_id = check_voicemail_id(voicemail_id)
+        statement = (
+            update(VoicemailRow)
+            .where(col(VoicemailRow.voicemail_id) == voicemail_id)
+            .values(played=played)
+        )
+        async with self._session() as session:
+            result = await session.exec(statement)
+            await session.commit()
+        if result.rowcount == 0:
+            raise VoicemailNotFound(f"voicemail {voicemail_id} not found")
+        return await self.get(voicemail_id)
+
+    async def delete(self, voicemail_id: str) -> Voicemail:
+        """Delete the row, then the file (a crash in between leaves an orphan recover removes)."""
+        message = await self.get(voicemail_id)
+        statement = delete(VoicemailRow).where(
+            col(VoicemailRow.voicemail_id) == message.voicemail_id
+        )
+        async with self._session() as session:
+            result = await session.exec(statement)
+            await session.commit()
+        if result.rowcount == 0:
+            raise VoicemailNotFound(f"voicemail {message.voicemail_id} not found")
+        await _io(_unlink_durably, message.path)
+        return message
+
+    async def purge_expired(self, now: datetime | None = None) -> list[Voicemail]:
+        """Delete every message whose ``expires`` is at or before ``now``; returns them."""
+        cutoff = self._now(now)
+        query = select(VoicemailRow).where(col(VoicemailRow.expires) <= cutoff)
+        async with self._session() as session:
+            rows = (await session.exec(query)).all()
+            expired = [Voicemail.from_row(row, self.root) for row in rows]
+            if expired:
+                ids = [message.voicemail_id for message in expired]
+                await session.exec(
+                    delete(VoicemailRow).where(col(VoicemailRow.voicemail_id).in_(ids))
+                )
+                await session.commit()
+        if expired:
+            await _io(_unlink_durably, *(message.path for message in expired))
+        return expired
+
+    # -- crash recovery -------------------------------------------------------------------
+
+    async def recover(self, *, min_age: float = 0.0) -> RecoveryReport:
+        """Repair what a crash left between two steps of the protocol (see module docstring)."""
+        scan = await _io(_scan, self.messages_dir)
+        async with self._session() as session:
+            rows = (await session.exec(select(VoicemailRow.voicemail_id, VoicemailRow.path))).all()
+        known = {voicemail_id: self.root / path for voicemail_id, path in rows}
+        settled = _older_than(min_age)
+
+        temp_removed = [path for path in scan.parts if settled(path)]
+        abandoned, adopted, discarded, orphans, cleared = [], [], [], [], []
+        for voicemail_id, pending in scan.pendings.items():
+            if voicemail_id in known:
+                cleared.append(voicemail_id)
+            elif voicemail_id not in scan.wavs and settled(pending):
+                abandoned.append(voicemail_id)
+        remove = [*temp_removed, *(scan.pendings[i] for i in (*abandoned, *cleared))]
+        for voicemail_id, wav in scan.wavs.items():
+            if voicemail_id in known or not settled(wav):
+                continue
+            sidecar = scan.pendings.get(voicemail_id)
+            if sidecar is None:
+                orphans.append(wav)
+                remove.append(wav)
+                continue
+            message = await self._adopt(voicemail_id, wav, sidecar)
+            if message is None:
+                discarded.append(voicemail_id)
+                remove.append(wav)
+            else:
+                adopted.append(message)
+            remove.append(sidecar)
+        await _io(_unlink_durably, *remove)
+        missing = await _io(lambda: [i for i, path in known.items() if not path.exists()])
+        return RecoveryReport(
+            temp_removed=tuple(temp_removed),
+            abandoned=tuple(abandoned),
+            adopted=tuple(adopted),
+            discarded=tuple(discarded),
+            orphans_removed=tuple(orphans),
+            sidecars_cleared=tuple(cleared),
+            missing_audio=tuple(sorted(missing)),
+        )
+
+    async def _adopt(self, voicemail_id: str, wav: Path, sidecar: Path) -> Voicemail | None:
+        try:
+            meta = json.loads(await _io(sidecar.read_bytes))
+            info = await _io(_seal, wav)
+            pending = PendingMessage(
+                voicemail_id=check_voicemail_id(meta["voicemail_id"]),
+                mailbox=check_number(meta["mailbox"]),
+                caller=str(meta["caller"]),
+                reason=Reason(meta["reason"]),
+                call_id=meta.get("call_id"),
+                created=datetime.fromisoformat(meta["created"]),
+                path=wav,
+            )
+        except (ValueError, KeyError, TypeError, InvalidAudio, OSError):
+            return None
+        if pending.voicemail_id != voicemail_id or info.duration < self.settings.min_seconds:
+            return None
+        return Voicemail.from_row(await self._insert(pending, info, enforce_limit=False), self.root)
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _insert(
+        self, pending: PendingMessage, info: WavInfo, *, enforce_limit: bool
+    ) -> VoicemailRow:
+        """Insert the row; the mailbox row is locked (PostgreSQL) while the limit is checked."""
+        row = VoicemailRow(
+            voicemail_id=pending.voicemail_id,
+            mailbox=pending.mailbox,
+            caller=pending.caller,
+            duration=info.duration,
+            created=pending.created,
+            expires=pending.created + timedelta(days=self.settings.expiry_days),
+            played=False,
+            reason=pending.reason.value,
+            call_id=pending.call_id,
+            size=pending.path.stat().st_size,
+            path=pending.path.relative_to(self.root).as_posix(),
+        )
+        async with self._commit_lock, self._session() as session:
+            await session.exec(self._ensure_mailbox(pending.mailbox, pending.created))
+            await session.exec(
+                select(Mailbox).where(Mailbox.number == pending.mailbox).with_for_update()
+            )
+            if enforce_limit:
+                count = select(func.count()).where(VoicemailRow.mailbox == pending.mailbox)
+                if (await session.exec(count)).one() >= self.settings.max_messages:
+                    raise MailboxFull(pending.mailbox, self.settings.max_messages)
+            session.add(row)
+            await session.commit()
+        return row
+
+    def _ensure_mailbox(self, number: str, now: datetime) -> Any:
+        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(Mailbox).values(number=number, created=now).on_conflict_do_nothing()
+
+    def _session(self) -> _GuardedSession:
+        return _GuardedSession(self.db)
+
+    def _mailbox_dir(self, mailbox: str) -> Path:
+        return self.messages_dir / mailbox.lstrip("+")
+
+    def _now(self, now: datetime | None) -> datetime:
+        return (now or self._clock()).astimezone(UTC)
+
+
+class _GuardedSession:
+    """A database session whose driver errors come out as :class:`StorageError`."""
+
+    def __init__(self, db: Database) -> None:
+        self._context = db.session()
+
+    async def __aenter__(self) -> Any:
+        try:
+            return await self._context.__aenter__()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"voicemail database unavailable: {exc}") from exc
+
+    async def __aexit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        await self._context.__aexit__(kind, exc, tb)
+        if isinstance(exc, SQLAlchemyError | OSError):
+            raise StorageError(f"voicemail database error: {exc}") from exc
+
+
+async def _io(function: Callable[..., _T], *args: Any) -> _T:
+    """Blocking file work (fsync, reads) off the event loop."""
+    return await asyncio.to_thread(function, *args)
+
+
+def _seal(path: Path) -> WavInfo:
+    """Probe the finished WAV and make it (and its rename) durable before its row exists."""
+    if not path.is_file():
+        raise InvalidAudio(f"no finished recording at {path}")
+    info = probe_wav(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+    return info
+
+
+def _unlink_durably(*paths: Path) -> None:
+    directories = set()
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        directories.add(path.parent)
+    for directory in directories:
+        fsync_dir(directory)
+
+
+def _scan(messages_dir: Path) -> _Scan:
+    scan = _Scan()
+    if not messages_dir.is_dir():
+        return scan
+    for directory in messages_dir.iterdir():
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            if path.name.endswith(_PART):
+                scan.parts.append(path)
+            elif not _UUID.fullmatch(path.stem):
+                continue  # not ours: leave it alone
+            elif path.suffix == _WAV:
+                scan.wavs[path.stem] = path
+            elif path.suffix == _PENDING:
+                scan.pendings[path.stem] = path
+    return scan
+
+
+def _older_than(seconds: float) -> Callable[[Path], bool]:
+    cutoff = time.time() - seconds
+
+    def settled(path: Path) -> bool:
+        try:
+            return seconds <= 0 or path.stat().st_mtime <= cutoff
+        except FileNotFoundError:
+            return False
+
+    return settled

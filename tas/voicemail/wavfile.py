@@ -1,0 +1,130 @@
+"""Just enough RIFF/WAVE for the store: probe a header, write a file durably, make a beep.
+
+The store only needs the format and the length of what the recorder wrote (PCM16 or G.711
+A-law/µ-law WAV, format tags 1/6/7), so this reads the ``fmt `` and ``data`` chunk headers and never
+the samples. Durable write = temp file, fsync, ``os.replace``, fsync of the directory (POSIX
+rename atomicity; the directory fsync makes the rename itself survive a power cut).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from tas.voicemail.errors import InvalidAudio
+
+__all__ = ["WavInfo", "beep", "fsync_dir", "pcm16_wav", "probe_wav", "temp_path", "write_durably"]
+
+_FORMATS = {1: "pcm16", 6: "alaw", 7: "ulaw"}
+_HEADER_PROBE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class WavInfo:
+    """What a WAV header says: format tag, rate, channels, bits, data bytes, seconds."""
+
+    format: int
+    rate: int
+    channels: int
+    bits: int
+    data_size: int
+
+    @property
+    def duration(self) -> float:
+        return self.data_size / (self.rate * self.channels * self.bits // 8)
+
+    @property
+    def codec(self) -> str:
+        return _FORMATS[self.format]
+
+
+def probe_wav(source: Path | bytes) -> WavInfo:
+    """Read the chunk headers of a WAV file or bytes; :class:`InvalidAudio` says what is wrong."""
+    if isinstance(source, bytes):
+        head, total = source[:_HEADER_PROBE], len(source)
+    else:
+        try:
+            with open(source, "rb") as file:
+                head, total = file.read(_HEADER_PROBE), os.fstat(file.fileno()).st_size
+        except OSError as exc:
+            raise InvalidAudio(f"cannot read {source}: {exc.strerror}") from exc
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise InvalidAudio("not a RIFF/WAVE file")
+    fmt: tuple[int, int, int, int] | None = None
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk_id, size = struct.unpack_from("<4sI", head, offset)
+        body = offset + 8
+        if chunk_id == b"fmt " and size >= 16 and body + 16 <= len(head):
+            tag, channels, rate, _byte_rate, _align, bits = struct.unpack_from(
+                "<HHIIHH", head, body
+            )
+            fmt = (tag, channels, rate, bits)
+        elif chunk_id == b"data":
+            if fmt is None:
+                raise InvalidAudio("WAV data chunk before its fmt chunk")
+            tag, channels, rate, bits = fmt
+            if tag not in _FORMATS or channels < 1 or rate < 1 or bits not in (8, 16):
+                raise InvalidAudio(f"unsupported WAV format (tag {tag}, {bits} bit)")
+            if body + size > total:
+                raise InvalidAudio("WAV data chunk is truncated")
+            return WavInfo(tag, rate, channels, bits, size)
+        offset = body + size + (size & 1)
+    raise InvalidAudio("WAV file has no data chunk")
+
+
+def pcm16_wav(pcm: bytes, rate: int = 8000) -> bytes:
+    """Mono 16-bit PCM samples wrapped in a WAV container."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(pcm)
+    return out.getvalue()
+
+
+def beep(frequency: float = 1000.0, seconds: float = 0.4, rate: int = 8000) -> bytes:
+    """The record-after-the-tone beep as mono PCM16 LE, with 5 ms ramps against clicks."""
+    count = round(seconds * rate)
+    ramp = max(1, round(0.005 * rate))
+    samples = []
+    for n in range(count):
+        gain = min(1.0, n / ramp, (count - 1 - n) / ramp)
+        samples.append(round(0.3 * 32767 * gain * math.sin(2 * math.pi * frequency * n / rate)))
+    return struct.pack(f"<{count}h", *samples)
+
+
+def temp_path(path: Path) -> Path:
+    """Where a file is written before it is renamed to ``path`` (hidden, ends in ``.part``)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink inside ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old state or all of it, never part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    try:
+        with open(temp, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
