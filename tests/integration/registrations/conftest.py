@@ -11,10 +11,11 @@ import datetime
 import ipaddress
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,9 +26,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from google.protobuf import duration_pb2
+from sqlmodel import delete
 
+from registrations.store import RegistrationRow, RegistrationStore
 from registrations.validation import InvalidRegistration, validate_registration
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2, sipbreakout_pb2_grpc
+from tas.store import Database
 
 CLIENT_ID = "tas-client"
 CLIENT_SECRET = "s3cret"
@@ -237,3 +241,39 @@ def tls_breakout() -> Iterator[RunningBreakout]:
     running.certificate = cert
     yield running
     server.stop(None)
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_DB = "tas_registrations_test"  # our own database: other areas' tables stay out of the way
+
+
+async def _postgres_url() -> str:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_ADMIN, timeout=2)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc})")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB):
+            await conn.execute(f"CREATE DATABASE {PG_DB}")
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty registrations table on SQLite (a temp file) or PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}"
+    else:
+        url = await _postgres_url()
+    db = Database(url)
+    store = RegistrationStore(db)
+    await store.create_schema()
+    async with db.session() as session:
+        await session.exec(delete(RegistrationRow))
+        await session.commit()
+    yield db
+    await db.close()
