@@ -94,6 +94,24 @@ class SandboxSettings(BaseModel):
     no_answer_timeout: float = 30.0
 
 
+class EventsSettings(BaseModel):
+    """The operator event-stream consumer (EventsService v0, wgtwo-api.md §4.1)."""
+
+    enabled: bool = True
+    client_id: str = ""  # queue+durable needs none; the operator namespaces by OAuth client
+    queue_name: str = "tas-events"  # replicas sharing it split the events between them
+    durable_name: str = "tas-events"  # the position survives reconnects
+    max_in_flight: int = 50
+    ack_timeout: float = 30.0  # manual ack; unacked events come back after this
+    start: Literal["new", "oldest"] = "oldest"  # only when the server holds no position yet
+    scopes: list[str] = Field(
+        default_factory=lambda: ["events.voice.subscribe", "events.voicemail.subscribe"]
+    )
+    backoff_initial: float = 0.5  # seconds before the first reconnect
+    backoff_max: float = 30.0
+    correlation_window: float = 120.0  # seconds: number-based join of events to our calls
+
+
 class VoicemailSettings(BaseModel):
     """Mailboxes and the VoicemailMediaService-compatible API."""
 
@@ -122,6 +140,7 @@ class Settings(BaseSettings):
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
 
     @property
     def database_url(self) -> str:
