@@ -140,7 +140,7 @@ class SipBreakoutClient:
         tokens: TokenSource = NoAuth()
         if target.authenticated:
             if not op.client_id or not op.client_secret:
-                raise AuthenticationFailed(
+                raise ValueError(
                     f"operator target {op.target!r} needs operator.client_id and "
                     "operator.client_secret (TAS_OPERATOR__CLIENT_ID / __CLIENT_SECRET)"
                 )

@@ -1,0 +1,440 @@
+"""``tas register``: make, list, refresh and remove SIP breakout registrations.
+
+Input is validated before any call (exit 2); the operator saying no exits 1 with its
+``error_message``; an unreachable operator or token endpoint exits 3. Errors are one line on
+stderr (and a JSON object on stdout with ``--json``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from registrations.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNREACHABLE,
+    OperatorError,
+)
+from registrations.model import ROUTE_NAMES, Registration, Route
+from registrations.refresher import Outcome, Refresher
+from registrations.schedule import Entry, Upsert, next_action, state
+from registrations.store import RegistrationStore
+from registrations.syncfile import SyncFileError, load_sync_file
+from registrations.validation import InvalidRegistration, validate_e164, validate_registration
+from tas.config import Settings, load_settings
+from tas.store import Database
+
+__all__ = ["register"]
+
+#: Wall clock of every command (tests replace it with a virtual one).
+_clock: Callable[[], float] = time.time
+
+
+class BadInput(Exception):
+    """Refused before any call (exit 2)."""
+
+
+@dataclass
+class Options:
+    config: Path | None
+    target: str | None
+    database: str | None
+
+    def settings(self) -> Settings:
+        try:
+            settings = load_settings(self.config)
+        except (FileNotFoundError, ValueError) as exc:
+            raise BadInput(" ".join(str(exc).split())) from exc
+        if self.target:
+            settings.operator.target = self.target
+        if self.database:
+            settings.database.url = self.database
+        return settings
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@click.group("register", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file."
+)
+@click.option("--target", help="sandbox (default), shamrock, oak, sakura or host:port.")
+@click.option("--database", help="SQLAlchemy URL of the registration store.")
+@click.pass_context
+def register(
+    ctx: click.Context, config: Path | None, target: str | None, database: str | None
+) -> None:
+    """Make, list, refresh and remove SIP breakout registrations."""
+    ctx.obj = Options(config, target, database)
+
+
+@register.command()
+@click.argument("number")
+@click.option("--route", required=True, type=click.Choice(ROUTE_NAMES, case_sensitive=False))
+@click.option("--uri", required=True, help="sips:host or sips:host:port of this TAS.")
+@click.option("--mo-prefix", default="", help="Digits the core puts after '+' for MO calls.")
+@click.option("--mt-prefix", default="", help="Digits the core puts after '+' for MT calls.")
+@json_option
+@click.pass_obj
+def upsert(
+    opts: Options, number: str, route: str, uri: str, mo_prefix: str, mt_prefix: str, as_json: bool
+) -> None:
+    """Register NUMBER (E.164) to this TAS, or update its registration."""
+
+    async def body() -> int:
+        reg = validate_registration(number, route, uri, mo_prefix, mt_prefix)
+        async with _session(opts) as (refresher, now):
+            await refresher.store.set_desired(reg.phone_number, reg, now)
+            outcomes = await refresher.reconcile(now=now, only=[reg.phone_number], force=True)
+            entry = await refresher.store.get(reg.phone_number)
+        return _report_entries(outcomes, [entry] if entry else [], now, as_json)
+
+    _run(body, as_json)
+
+
+@register.command()
+@click.argument("number")
+@click.option("--uri", help="sips: URI registered elsewhere (when the store does not know it).")
+@click.option("--route", type=click.Choice(ROUTE_NAMES, case_sensitive=False), default="loop")
+@json_option
+@click.pass_obj
+def delete(opts: Options, number: str, uri: str | None, route: str, as_json: bool) -> None:
+    """Remove the registration of NUMBER."""
+
+    async def body() -> int:
+        validate_e164(number)
+        direct = validate_registration(number, route, uri) if uri else None
+        async with _session(opts) as (refresher, now):
+            known = await refresher.store.get(number)
+            if known is None and direct is None:
+                raise BadInput(
+                    f"no registration for {number} in the store; "
+                    "give --uri to delete one made elsewhere"
+                )
+            if known is None and direct is not None:
+                # Unknown here: record it as registered and unwanted, then reconcile.
+                await refresher.store.save(
+                    Entry(number, desired=None, registered=direct, updated_at=now)
+                )
+            await refresher.store.set_desired(number, None, now)
+            outcomes = await refresher.reconcile(now=now, only=[number], force=True)
+            entry = await refresher.store.get(number)
+        return _report_entries(outcomes, [entry] if entry else [], now, as_json, removed=number)
+
+    _run(body, as_json)
+
+
+@register.command("list")
+@json_option
+@click.pass_obj
+def list_(opts: Options, as_json: bool) -> None:
+    """List the registrations in the store and their state (no operator call)."""
+
+    async def body() -> int:
+        async with _session(opts, client=False) as (refresher, now):
+            entries = await refresher.store.entries()
+        if as_json:
+            _print_json([_entry_json(e, now) for e in entries])
+        else:
+            _console().print(_entries_table(entries, now))
+        return EXIT_OK
+
+    _run(body, as_json)
+
+
+@register.command()
+@click.argument("numbers", nargs=-1)
+@json_option
+@click.pass_obj
+def status(opts: Options, numbers: tuple[str, ...], as_json: bool) -> None:
+    """Show state, times and last error per registration (all, or NUMBERS)."""
+
+    async def body() -> int:
+        for number in numbers:
+            validate_e164(number)
+        async with _session(opts, client=False) as (refresher, now):
+            entries = await refresher.store.entries()
+        if numbers:
+            missing = sorted(set(numbers) - {e.phone_number for e in entries})
+            if missing:
+                raise BadInput(f"no registration for {', '.join(missing)} in the store")
+            entries = [e for e in entries if e.phone_number in numbers]
+        if as_json:
+            _print_json([_entry_json(e, now) for e in entries])
+            return EXIT_OK
+        console = _console()
+        for entry in entries:
+            console.print(_status_table(entry, now))
+        if not entries:
+            console.print("no registrations")
+        return EXIT_OK
+
+    _run(body, as_json)
+
+
+@register.command()
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file listing every wanted registration.",
+)
+@json_option
+@click.pass_obj
+def sync(opts: Options, path: Path, as_json: bool) -> None:
+    """Make the operator's registrations match FILE: upsert new or changed, delete removed."""
+
+    async def body() -> int:
+        wanted = load_sync_file(path)
+        async with _session(opts) as (refresher, now):
+            entries = await refresher.store.replace_desired(wanted, now)
+            out_of_sync = [e.phone_number for e in entries if _out_of_sync(e)]
+            outcomes = await refresher.reconcile(now=now, only=out_of_sync, force=True)
+            outcomes += await refresher.reconcile(now=now)  # refreshes that are due anyway
+            entries = await refresher.store.entries()
+        return _report_entries(outcomes, entries, now, as_json)
+
+    _run(body, as_json)
+
+
+@register.command()
+@click.option("--once", is_flag=True, help="Reconcile what is due, then exit.")
+@click.pass_obj
+def run(opts: Options, once: bool) -> None:
+    """Keep registrations alive: re-upsert each before its time_to_live runs out."""
+
+    async def body() -> int:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        async with _session(opts) as (refresher, now):
+            if once:
+                outcomes = await refresher.reconcile(now=now)
+                return _exit_code(outcomes)
+            await refresher.run()
+        return EXIT_OK
+
+    _run(body, False)
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _session(opts: Options, *, client: bool = True) -> AsyncIterator[tuple[Refresher, float]]:
+    """Settings, database and (optionally) operator client for one command."""
+    settings = opts.settings()
+    db = Database(settings.database_url)
+    try:
+        if client:
+            try:
+                refresher = Refresher.from_settings(settings, db, clock=_clock)
+            except ValueError as exc:  # bad target, missing credentials
+                raise BadInput(str(exc)) from exc
+        else:
+            refresher = Refresher(RegistrationStore(db), _NoApi(), clock=_clock)
+        await refresher.store.create_schema()
+        try:
+            yield refresher, refresher.clock()
+        finally:
+            await refresher.api.close()
+    finally:
+        await db.close()
+
+
+class _NoApi:
+    async def upsert(self, reg: Registration) -> float:
+        raise AssertionError("read-only command")
+
+    async def delete(self, reg: Registration) -> None:
+        raise AssertionError("read-only command")
+
+    async def close(self) -> None:
+        return None
+
+
+def _out_of_sync(entry: Entry) -> bool:
+    action = next_action(entry)
+    return action is not None and not (isinstance(action, Upsert) and action.refresh)
+
+
+def _run(body: Callable[[], Coroutine[Any, Any, int]], as_json: bool) -> None:
+    try:
+        code = asyncio.run(body())
+    except (InvalidRegistration, SyncFileError, BadInput) as exc:
+        code = _fail(str(exc), "bad_input", EXIT_BAD_INPUT, as_json)
+    except OperatorError as exc:
+        code = _fail(str(exc), exc.kind, exc.exit_code, as_json)
+    except KeyboardInterrupt:
+        code = EXIT_OK
+    sys.exit(code)
+
+
+def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
+    line = " ".join(message.split())
+    if as_json:
+        _print_json({"ok": False, "error": line, "kind": kind, "exit_code": code})
+    click.echo(f"error: {line}", err=True)
+    return code
+
+
+def _exit_code(outcomes: list[Outcome]) -> int:
+    codes = {o.error.exit_code for o in outcomes if o.error is not None}
+    if EXIT_UNREACHABLE in codes:
+        return EXIT_UNREACHABLE
+    return EXIT_REJECTED if codes else EXIT_OK
+
+
+def _report_entries(
+    outcomes: list[Outcome],
+    entries: list[Entry],
+    now: float,
+    as_json: bool,
+    *,
+    removed: str | None = None,
+) -> int:
+    code = _exit_code(outcomes)
+    errors = [o for o in outcomes if o.error is not None]
+    if as_json:
+        _print_json(
+            {
+                "ok": code == EXIT_OK,
+                "exit_code": code,
+                "steps": [_outcome_json(o) for o in outcomes],
+                "registrations": [_entry_json(e, now) for e in entries],
+            }
+        )
+    else:
+        console = _console()
+        if outcomes:
+            console.print(_steps_table(outcomes))
+        if entries:
+            console.print(_entries_table(entries, now))
+        elif removed is not None and code == EXIT_OK:
+            console.print(f"{removed}: removed")
+    for outcome in errors:
+        click.echo(f"error: {outcome.phone_number}: {outcome.error}", err=True)
+    return code
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    return Console(file=sys.stdout, width=max(Console(file=sys.stdout).width, 120))
+
+
+def _print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2))
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _in(t: float | None, now: float) -> str:
+    if t is None:
+        return "-"
+    seconds = int(round(t - now))
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+def _reg_json(reg: Registration | None) -> dict[str, str] | None:
+    return reg.as_dict() if reg is not None else None
+
+
+def _entry_json(entry: Entry, now: float) -> dict[str, Any]:
+    return {
+        "number": entry.phone_number,
+        "state": state(entry, now).value,
+        "desired": _reg_json(entry.desired),
+        "registered": _reg_json(entry.registered),
+        "registered_at": _iso(entry.registered_at),
+        "expires_at": _iso(entry.expires_at),
+        "refresh_at": _iso(entry.refresh_at),
+        "retry_at": _iso(entry.retry_at),
+        "failures": entry.failures,
+        "last_error": entry.last_error,
+    }
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "number": outcome.phone_number,
+        "action": outcome.action,
+        "ok": outcome.error is None,
+        "ttl": outcome.ttl,
+        "error": str(outcome.error) if outcome.error is not None else None,
+        "kind": outcome.error.kind if outcome.error is not None else None,
+    }
+
+
+def _entries_table(entries: list[Entry], now: float) -> Table:
+    table = Table("number", "route", "uri", "mo", "mt", "state", "expires in", "last error")
+    for e in entries:
+        reg = e.desired or e.registered
+        assert reg is not None
+        table.add_row(
+            e.phone_number,
+            reg.route.cli_name,
+            reg.sip_uri,
+            reg.mo_prefix or "-",
+            reg.mt_prefix or "-",
+            state(e, now).value,
+            _in(e.expires_at, now),
+            e.last_error or "",
+        )
+    return table
+
+
+def _steps_table(outcomes: list[Outcome]) -> Table:
+    table = Table("number", "action", "result", "ttl")
+    for o in outcomes:
+        result = "ok" if o.error is None else f"{o.error.kind}: {o.error}"
+        table.add_row(o.phone_number, o.action, result, "-" if o.ttl is None else f"{o.ttl:g} s")
+    return table
+
+
+def _status_table(entry: Entry, now: float) -> Table:
+    table = Table(entry.phone_number, "", show_header=True)
+    rows: list[tuple[str, str]] = [("state", state(entry, now).value)]
+    for label, reg in (("desired", entry.desired), ("registered", entry.registered)):
+        rows.append((label, _describe(reg)))
+    for label, t in (
+        ("registered at", entry.registered_at),
+        ("expires at", entry.expires_at),
+        ("next refresh", entry.refresh_at),
+        ("next retry", entry.retry_at),
+    ):
+        if t is not None:
+            rows.append((label, f"{_iso(t)} (in {_in(t, now)})"))
+    rows.append(("failures", str(entry.failures)))
+    rows.append(("last error", entry.last_error or "-"))
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _describe(reg: Registration | None) -> str:
+    if reg is None:
+        return "-"
+    prefixes = f" mo={reg.mo_prefix or '-'} mt={reg.mt_prefix or '-'}"
+    return f"{Route(reg.route).cli_name} {reg.sip_uri}{prefixes}"
