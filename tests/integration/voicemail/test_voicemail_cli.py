@@ -1,0 +1,144 @@
+"""``tas voicemail`` through click's CliRunner on a SQLite store in a temporary data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tas.cli import cli
+from tas.config import load_settings
+from tas.voicemail import Greetings, Reason, Voicemail, VoicemailStore
+from tas.voicemail.export import opus_available
+from tas.voicemail.wavfile import pcm16_wav
+
+BOX = "+4712345678"
+MISSING = "5bd1b0e4-0a8e-4c39-b3a8-1d7a6b7a5c1e"
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TAS_CONFIG", raising=False)  # load_settings sets it; keep tests apart
+    monkeypatch.delenv("TAS_DATABASE__URL", raising=False)
+    path = tmp_path / "tas.toml"
+    path.write_text(f'data_dir = "{tmp_path / "data"}"\n')
+    return path
+
+
+def seed(config: Path, *created: datetime) -> list[Voicemail]:
+    async def run() -> list[Voicemail]:
+        store = VoicemailStore.from_settings(load_settings(config))
+        await store.open()
+        try:
+            return [
+                await store.deposit(BOX, "+4799999999", pcm16_wav(bytes(32000)), now=when)
+                for when in created
+            ]
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def tas(config: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["voicemail", "--config", str(config), *args])
+
+
+def test_list_table_and_json(config: Path) -> None:
+    now = datetime.now(UTC)
+    old, new = seed(config, now - timedelta(hours=1), now)
+    table = tas(config, "list")
+    assert table.exit_code == 0, table.output
+    assert new.voicemail_id in table.output and "Voicemail (2)" in table.output
+    listed = tas(config, "list", "--mailbox", BOX, "--json")
+    assert listed.exit_code == 0
+    rows = json.loads(listed.output)
+    assert [r["voicemail_id"] for r in rows] == [new.voicemail_id, old.voicemail_id]
+    assert rows[0]["from"] == "+4799999999" and rows[0]["duration"] == 2.0
+    assert json.loads(tas(config, "list", "--mailbox", "+4787654321", "--json").output) == []
+
+
+def test_show_mark_played_delete(config: Path) -> None:
+    [message] = seed(config, datetime.now(UTC))
+    shown = tas(config, "show", message.voicemail_id, "--json")
+    assert shown.exit_code == 0 and json.loads(shown.output)["played"] is False
+    assert message.voicemail_id in tas(config, "show", message.voicemail_id).output
+    assert tas(config, "mark-played", message.voicemail_id).exit_code == 0
+    assert json.loads(tas(config, "show", message.voicemail_id, "--json").output)["played"]
+    deleted = tas(config, "delete", message.voicemail_id)
+    assert deleted.exit_code == 0 and not message.path.exists()
+    assert tas(config, "show", message.voicemail_id).exit_code == 1
+
+
+def test_purge_removes_only_expired(config: Path) -> None:
+    now = datetime.now(UTC)
+    expired, fresh = seed(config, now - timedelta(days=8), now)
+    result = tas(config, "purge")
+    assert result.exit_code == 0 and "purged 1 expired" in result.output
+    ids = [r["voicemail_id"] for r in json.loads(tas(config, "list", "--json").output)]
+    assert ids == [fresh.voicemail_id]
+
+
+def test_export_wav(config: Path, tmp_path: Path) -> None:
+    [message] = seed(config, datetime.now(UTC))
+    out = tmp_path / "out" / "m.wav"
+    result = tas(config, "export", message.voicemail_id, "--out", str(out))
+    assert result.exit_code == 0 and result.output.strip() == str(out)
+    with wave.open(str(out)) as wav:
+        assert (wav.getframerate(), wav.getnframes()) == (8000, 16000)
+
+
+@pytest.mark.skipif(not opus_available(), reason="PyAV with libopus not installed")
+def test_export_ogg_opus(config: Path, tmp_path: Path) -> None:
+    import av
+
+    [message] = seed(config, datetime.now(UTC))
+    out = tmp_path / "m.ogg"
+    result = tas(config, "export", message.voicemail_id, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        assert container.streams.audio[0].codec_context.name == "opus"
+        samples = sum(frame.samples for frame in container.decode(audio=0))
+    assert samples / 48000 == pytest.approx(2.0, abs=0.05)
+
+
+def test_reset_greeting(config: Path, tmp_path: Path) -> None:
+    greetings = Greetings(tmp_path / "data" / "voicemail" / "greetings")
+    greetings.set_greeting(BOX, Reason.BUSY, pcm16_wav(bytes(1600)))
+    result = tas(config, "reset-greeting", BOX)
+    assert result.exit_code == 0 and "1 custom greeting" in result.output
+    assert greetings.custom_greetings(BOX) == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (("show", MISSING), 1, f"error: voicemail {MISSING} not found"),
+        (("delete", MISSING), 1, "not found"),
+        (("mark-played", MISSING), 1, "not found"),
+        (("export", MISSING), 1, "not found"),
+        (("show", "12"), 2, "error: '12' is not a voicemail id (a UUID)"),
+        (("list", "--mailbox", "12345"), 2, "is not an E.164 number"),
+        (("export", MISSING, "--format", "mp3"), 2, "Invalid value"),
+        (("reset-greeting", "abc"), 2, "is not an E.164 number"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(
+    config: Path, args: tuple[str, ...], code: int, text: str
+) -> None:
+    result = tas(config, *args)
+    assert result.exit_code == code
+    assert text in result.output
+    if code == 1 or args[0] == "show":
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_config_file_is_bad_input(tmp_path: Path) -> None:
+    result = tas(tmp_path / "absent.toml", "list")
+    assert result.exit_code == 2 and "config file not found" in result.output
