@@ -80,7 +80,7 @@ class TransactionUser(Protocol):
 class Transaction:
     """What client and server transactions share: identity, peer, timers and sending."""
 
-    __slots__ = ("layer", "key", "peer", "request", "state", "deadlines", "interval")
+    __slots__ = ("layer", "key", "peer", "request", "state", "deadlines", "interval", "owner")
 
     #: state -> the states it may move to; set by each state machine (transitions in one place).
     TRANSITIONS: dict[str, frozenset[str]] = {}
@@ -94,6 +94,8 @@ class Transaction:
         self.state = ""
         self.deadlines: dict[str, float] = {}
         self.interval = 0.0
+        #: what the transaction user attached (a call, an outgoing request handle …).
+        self.owner: object = None
 
     @property
     def reliable(self) -> bool:

@@ -1,0 +1,117 @@
+"""Per-call state the UA core keeps (RFC 3261 §13-§15) and outgoing-request handles.
+
+A :class:`Call` is one INVITE session seen from this UA, as caller (``role == "uac"``) or
+callee (``"uas"``). The TU never mutates it; it reads ``state``, ``dialog``, ``remote_sdp``
+and keeps its own data in ``data``. States::
+
+    uas: incoming -> early -> answered (2xx sent, waiting for ACK) -> confirmed -> ended
+    uac: calling -> early -> confirmed -> ended
+    either: confirmed -> ending (our BYE sent) -> ended
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tas.sip.dialog import Dialog
+from tas.sip.message import Request
+from tas.sip.transaction_base import Peer
+
+if TYPE_CHECKING:
+    from tas.sip.endpoint import Endpoint
+    from tas.sip.transaction_client import ClientTransaction
+    from tas.sip.transaction_server import ServerTransaction
+
+__all__ = ["Call", "OutgoingRequest", "Credentials"]
+
+#: (username, password) used to answer digest challenges (RFC 2617/7616).
+Credentials = tuple[str, str]
+
+
+class Call:
+    """One INVITE session and its dialog."""
+
+    __slots__ = (
+        "endpoint",
+        "role",
+        "state",
+        "call_id",
+        "local_tag",
+        "invite",
+        "peer",
+        "dialog",
+        "server_txn",
+        "client_txn",
+        "deadlines",
+        "ok_wire",
+        "ok_interval",
+        "ok_peer",
+        "ack_wire",
+        "local_sdp",
+        "remote_sdp",
+        "credentials",
+        "auth_attempts",
+        "cancel_pending",
+        "reinvite_in",
+        "reinvite_out",
+        "end_reason",
+        "data",
+    )
+
+    def __init__(
+        self, endpoint: Endpoint, role: str, invite: Request, peer: Peer, local_tag: str
+    ) -> None:
+        self.endpoint = endpoint
+        self.role = role
+        self.state = "incoming" if role == "uas" else "calling"
+        self.call_id = invite.call_id
+        self.local_tag = local_tag
+        self.invite = invite
+        self.peer = peer
+        self.dialog: Dialog | None = None
+        self.server_txn: ServerTransaction | None = None
+        self.client_txn: ClientTransaction | None = None
+        self.deadlines: dict[str, float] = {}
+        self.ok_wire: bytes | None = None  # our 2xx, retransmitted until ACK (§13.3.1.4)
+        self.ok_interval = 0.0
+        self.ok_peer: Peer | None = None
+        self.ack_wire: bytes | None = None  # our ACK for their 2xx, resent on retransmits
+        self.local_sdp = b""
+        self.remote_sdp = invite.body if role == "uas" else b""
+        self.credentials: Credentials | None = None
+        self.auth_attempts = 0
+        self.cancel_pending = False
+        self.reinvite_in: ServerTransaction | None = None
+        self.reinvite_out: ClientTransaction | None = None
+        self.end_reason = ""
+        #: free for the transaction user (media session, call record …).
+        self.data: dict[str, Any] = {}
+
+    @property
+    def ended(self) -> bool:
+        return self.state == "ended"
+
+    def on_timer(self, name: str, now: float) -> None:
+        self.endpoint._call_timer(self, name, now)
+
+    def __repr__(self) -> str:
+        return f"<Call {self.role} {self.state} {self.call_id}>"
+
+
+class OutgoingRequest:
+    """A request sent with ``Endpoint.request`` (OPTIONS, MESSAGE, REGISTER …)."""
+
+    __slots__ = ("request", "peer", "credentials", "auth_attempts", "call", "data")
+
+    def __init__(
+        self, request: Request, peer: Peer, credentials: Credentials | None, call: Call | None
+    ) -> None:
+        self.request = request
+        self.peer = peer
+        self.credentials = credentials
+        self.auth_attempts = 0
+        self.call = call
+        self.data: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<OutgoingRequest {self.request.method} {self.request.uri}>"

@@ -1,0 +1,298 @@
+"""State and message builders of the UA core (:mod:`tas.sip.endpoint`), split out for size.
+
+:class:`EndpointBase` holds the calls, the event queue and the adapter-side methods
+(``receive``/``take_outbox``/``take_events``/``next_deadline``/``handle_timer``), and builds
+what the core sends: Via/Contact, new and in-dialog requests, CANCEL (§9.1), the ACK for a 2xx
+(§13.2.2.4), UAS responses, and the 2xx retransmission until ACK (§13.3.1.4).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import count
+
+from tas.sip.call import Call, OutgoingRequest
+from tas.sip.dialog import DialogId
+from tas.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
+from tas.sip.events import (
+    CallEnded,
+    Event,
+)
+from tas.sip.headers import MAGIC_COOKIE
+from tas.sip.message import Headers, Request, Response
+from tas.sip.parser import parse_message
+from tas.sip.routing import error_response, stamp_via, target_peer
+from tas.sip.timers import TimerConfig
+from tas.sip.transaction_base import Peer, response_peer
+from tas.sip.transaction_server import ServerTransaction
+from tas.sip.transactions import TransactionLayer
+from tas.sip.uri import URI, SipURI
+
+__all__ = ["EndpointBase", "EndpointConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """Who we are on the wire and what we support."""
+
+    #: transport ("UDP", "TCP", "TLS") -> (host, port) written in Via and Contact.
+    local: Mapping[str, tuple[str, int]]
+    user: str = "tas"
+    user_agent: str = "tas-companion"
+    timers: TimerConfig = field(default_factory=TimerConfig)
+    allow: tuple[str, ...] = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE")
+    accept: tuple[str, ...] = ("application/sdp",)
+    supported: tuple[str, ...] = ()
+    #: out-of-dialog methods passed to the TU as RequestReceived (others get 405).
+    tu_methods: frozenset[str] = frozenset({"MESSAGE", "REGISTER", "NOTIFY", "SUBSCRIBE", "INFO"})
+
+
+class EndpointBase:
+    """What the UA core keeps and how it builds messages; :class:`Endpoint` adds the API."""
+
+    layer: TransactionLayer
+
+    def __init__(self, config: EndpointConfig) -> None:
+        self.config = config
+        self.calls: dict[DialogId, Call] = {}
+        self._uac_calls: dict[tuple[str, str], Call] = {}
+        self._events: list[Event] = []
+        self._prefix = secrets.token_hex(4)
+        self._ids = count(1)
+        self._allow = ", ".join(config.allow)
+
+    # -- adapter side -------------------------------------------------------------------------
+
+    def receive(self, data: bytes, source: Peer, now: float) -> None:
+        """One datagram or stream frame from ``source``."""
+        try:
+            message = parse_message(data)
+        except ParseError as exc:
+            self._answer_malformed(exc, source)
+            return
+        if isinstance(message, Request):
+            try:
+                stamp_via(message, source)
+            except ParseError as exc:
+                exc.partial = message
+                self._answer_malformed(exc, source)
+                return
+            self.layer.receive_request(message, source, now)
+        else:
+            self.layer.receive_response(message, source, now)
+
+    def take_outbox(self) -> list[tuple[bytes, Peer]]:
+        return self.layer.take_outbox()
+
+    def take_events(self) -> list[Event]:
+        events = self._events
+        self._events = []
+        return events
+
+    def next_deadline(self) -> float | None:
+        return self.layer.next_deadline()
+
+    def handle_timer(self, now: float) -> None:
+        self.layer.handle_timer(now)
+
+    def transport_error(self, peer: Peer, now: float) -> None:
+        self.layer.transport_error(peer, now)
+
+    def _answer_malformed(self, exc: ParseError, source: Peer) -> None:
+        """A request we could read enough of gets the RFC's status; anything else is dropped."""
+        partial = exc.partial
+        if not isinstance(partial, Request) or partial.method == "ACK":
+            return
+        try:
+            response = error_response(partial, exc, self._new_id())
+            peer = response_peer(partial.top_via, source)
+            data = bytes(response)
+        except RemoteProtocolError:
+            return
+        self.layer.send_stateless(data, peer)
+
+    # -- internals: responses we build ---------------------------------------------------------
+
+    def _uas_response(
+        self,
+        call: Call,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = "application/sdp",
+        reason: str | None = None,
+    ) -> Response:
+        response = call.invite.create_response(status, reason, to_tag=call.local_tag)
+        headers = response.headers
+        if 100 < status < 300:
+            for rr in call.invite.headers.fields("Record-Route"):  # §12.1.1
+                headers.add("Record-Route", rr)
+            headers.add("Contact", self._contact(call.peer.transport))
+            if status >= 200:
+                headers.add("Allow", self._allow)
+        if body and content_type:
+            headers.add("Content-Type", content_type)
+            response.body = body
+        return response
+
+    def _dialog_response(
+        self,
+        call: Call,
+        request: Request,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> Response:
+        response = request.create_response(status)
+        if request.method == "INVITE" and 200 <= status < 300:
+            response.headers.add("Contact", self._contact(call.peer.transport))
+        if body and content_type:
+            response.headers.add("Content-Type", content_type)
+            response.body = body
+        return response
+
+    def _options_response(self, request: Request, to_tag: str | None) -> Response:
+        """§11.2: 200 with what we allow, accept and support."""
+        response = request.create_response(200, to_tag=to_tag)
+        response.headers.add("Allow", self._allow)
+        response.headers.add("Accept", ", ".join(self.config.accept))
+        if self.config.supported:
+            response.headers.add("Supported", ", ".join(self.config.supported))
+        response.headers.add("User-Agent", self.config.user_agent)
+        return response
+
+    # -- internals: 2xx reliability (§13.3.1.4) ------------------------------------------------
+
+    def _start_2xx_retransmission(self, call: Call, txn: ServerTransaction, now: float) -> None:
+        call.ok_wire = txn.last_wire
+        call.ok_peer = txn.peer
+        call.ok_interval = self.config.timers.t1
+        timers = self.layer.timers
+        timers.arm(call, "2xx", now + call.ok_interval)
+        timers.arm(call, "2xx_timeout", now + 64 * self.config.timers.t1)
+
+    def _stop_2xx(self, call: Call) -> None:
+        call.ok_wire = None
+        call.deadlines.pop("2xx", None)
+        call.deadlines.pop("2xx_timeout", None)
+
+    def _call_timer(self, call: Call, name: str, now: float) -> None:
+        if call.ok_wire is None or call.ok_peer is None:
+            return
+        if name == "2xx":
+            self.layer.send_stateless(call.ok_wire, call.ok_peer)
+            call.ok_interval = min(2 * call.ok_interval, self.config.timers.t2)
+            self.layer.timers.arm(call, "2xx", now + call.ok_interval)
+        elif name == "2xx_timeout":
+            self._stop_2xx(call)  # no ACK: confirm, then end the session with BYE
+            self._send_in_dialog(call, "BYE", b"", None, now)
+            self._end(call, "no ACK", by_remote=False)
+
+    def _end(self, call: Call, reason: str, *, by_remote: bool, emit: bool = True) -> None:
+        if call.state == "ended":
+            return
+        call.state = "ended"
+        call.end_reason = reason
+        self._stop_2xx(call)
+        if call.dialog is not None:
+            self.calls.pop(call.dialog.id, None)
+        self._uac_calls.pop((call.call_id, call.local_tag), None)
+        if emit:
+            self._events.append(CallEnded(call, reason, by_remote))
+
+    # -- internals: requests we send -----------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return f"{self._prefix}{next(self._ids):x}"
+
+    def _local(self, transport: str) -> tuple[str, int]:
+        local = self.config.local
+        return local.get(transport) or next(iter(local.values()))
+
+    def _via(self, transport: str) -> str:
+        host, port = self._local(transport)
+        return f"SIP/2.0/{transport} {host}:{port};branch={MAGIC_COOKIE}-{self._new_id()};rport"
+
+    def _contact(self, transport: str) -> str:
+        host, port = self._local(transport)
+        param = "" if transport == "UDP" else f";transport={transport.lower()}"
+        return f"<sip:{self.config.user}@{host}:{port}{param}>"
+
+    def _new_request(
+        self, method: str, target: URI, peer: Peer, from_uri: str | None, tag: str, seq: int
+    ) -> Request:
+        host, _ = self._local(peer.transport)
+        headers = Headers()
+        headers.add("Via", self._via(peer.transport))
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"<{from_uri or f'sip:{self.config.user}@{host}'}>;tag={tag}")
+        headers.add("To", f"<{target}>")
+        headers.add("Call-ID", f"{self._new_id()}@{host}")
+        headers.add("CSeq", f"{seq} {method}")
+        headers.add("Contact", self._contact(peer.transport))
+        headers.add("User-Agent", self.config.user_agent)
+        return Request(method, target, headers)
+
+    def _dialog_peer(self, call: Call) -> Peer:
+        assert call.dialog is not None
+        uri = call.dialog.next_hop()
+        if not isinstance(uri, SipURI):
+            return call.peer
+        transport = (uri.transport or call.peer.transport).upper()
+        conn = call.peer.conn if transport == call.peer.transport else None
+        return target_peer(uri, transport, conn)
+
+    def _send_in_dialog(
+        self,
+        call: Call,
+        method: str,
+        body: bytes,
+        content_type: str | None,
+        now: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> OutgoingRequest:
+        if call.dialog is None:
+            raise LocalProtocolError(f"{call} has no dialog")
+        request = call.dialog.create_request(method, body=body, content_type=content_type)
+        peer = self._dialog_peer(call)
+        request.headers.prepend("Via", self._via(peer.transport))
+        if method == "INVITE":
+            request.headers.add("Contact", self._contact(peer.transport))
+        for name, value in (headers or {}).items():
+            request.headers.add(name, value)
+        handle = OutgoingRequest(request, peer, None, call)
+        txn = self.layer.send_request(request, peer, now)
+        txn.owner = call if method in ("BYE", "INVITE") else handle
+        if method == "INVITE":
+            call.reinvite_out = txn
+        return handle
+
+    def _send_invite(self, call: Call, request: Request, now: float) -> None:
+        call.invite = request
+        txn = self.layer.send_request(request, call.peer, now)
+        txn.owner = call
+        call.client_txn = txn
+
+    def _send_cancel(self, call: Call, now: float) -> None:
+        """§9.1: same Request-URI, Call-ID, From, To, CSeq number, top Via and Route."""
+        invite = call.invite
+        headers = Headers()
+        headers.add("Via", str(invite.top_via))
+        headers.add("Max-Forwards", "70")
+        for name in ("From", "To", "Call-ID"):
+            headers.add(name, invite.headers.get(name) or "")
+        headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
+        for route in invite.headers.fields("Route"):
+            headers.add("Route", route)
+        self.layer.send_request(Request("CANCEL", invite.uri, headers), call.peer, now)
+        call.state = "cancelling"
+
+    def _send_ack(self, call: Call, seq: int) -> None:
+        """The ACK for a 2xx, built by the UAC core in the dialog (§13.2.2.4)."""
+        assert call.dialog is not None
+        ack = call.dialog.create_request("ACK", seq=seq)
+        peer = self._dialog_peer(call)
+        ack.headers.prepend("Via", self._via(peer.transport))
+        call.ack_wire = bytes(ack)
+        self.layer.send_stateless(call.ack_wire, peer)
