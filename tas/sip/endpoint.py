@@ -44,12 +44,13 @@ from tas.sip.events import (
     RequestReceived,
 )
 from tas.sip.message import Request, Response
-from tas.sip.routing import error_response, synthesized, target_peer
+from tas.sip.routing import synthesized, target_peer
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_client import ClientTransaction
 from tas.sip.transaction_server import ServerTransaction
 from tas.sip.transactions import TransactionLayer
-from tas.sip.uri import URI, SipURI, TelURI, parse_uri
+from tas.sip.uri import URI, parse_uri
+from tas.sip.validate import check_request, error_response
 
 __all__ = ["Endpoint", "EndpointConfig"]
 
@@ -60,6 +61,9 @@ class Endpoint(EndpointBase):
     def __init__(self, config: EndpointConfig) -> None:
         super().__init__(config)
         self.layer = TransactionLayer(self, config.timers)
+        self._allow_set = frozenset(config.allow)
+        self._accept = frozenset(config.accept)
+        self._supported = frozenset(config.supported)
 
     # -- callee (UAS) API ---------------------------------------------------------------------
 
@@ -233,7 +237,9 @@ class Endpoint(EndpointBase):
             self._dispatch_request(txn, request, now)
         except RemoteProtocolError as exc:
             if txn.state in ("Trying", "Proceeding"):
-                txn.respond(error_response(request, exc, self._new_id()), now)
+                response = error_response(request, exc, to_tag=self._new_id())
+                if response is not None:
+                    txn.respond(response, now)
 
     def on_ack(self, request: Request, peer: Peer, now: float) -> None:
         call = self.calls.get((request.call_id, request.to.tag or "", request.from_.tag or ""))
@@ -288,13 +294,12 @@ class Endpoint(EndpointBase):
     # -- internals: incoming requests ----------------------------------------------------------
 
     def _dispatch_request(self, txn: ServerTransaction, request: Request, now: float) -> None:
-        if not isinstance(request.uri, SipURI | TelURI):
-            raise RemoteProtocolError(f"unsupported URI scheme {request.uri}", 416)  # §8.2.2.1
-        if "Require" in request.headers:  # §8.2.2.3: we support no extension
-            unsupported = ", ".join(request.headers.values("Require"))
-            raise RemoteProtocolError(
-                "unsupported extension", 420, extra_headers=(("Unsupported", unsupported),)
-            )
+        check_request(
+            request,
+            supported=self._supported,
+            accept=self._accept,
+            allow=self._allow_set,
+        )
         method = request.method
         to_tag = request.to.tag
         if to_tag is None:
@@ -302,14 +307,10 @@ class Endpoint(EndpointBase):
                 self._incoming_call(txn, request)
             elif method == "OPTIONS":
                 txn.respond(self._options_response(request, self._new_id()), now)
-            elif method in self.config.tu_methods:
-                self._events.append(RequestReceived(request, txn))
             elif method == "BYE":
                 raise RemoteProtocolError("BYE outside a dialog", 481)
             else:
-                raise RemoteProtocolError(
-                    f"{method} not allowed", 405, extra_headers=(("Allow", self._allow),)
-                )
+                self._events.append(RequestReceived(request, txn))
             return
         call = self.calls.get((request.call_id, to_tag, request.from_.tag or ""))
         if call is None or call.dialog is None:

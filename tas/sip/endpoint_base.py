@@ -23,12 +23,13 @@ from tas.sip.events import (
 from tas.sip.headers import MAGIC_COOKIE
 from tas.sip.message import Headers, Request, Response
 from tas.sip.parser import parse_message
-from tas.sip.routing import error_response, stamp_via, target_peer
+from tas.sip.routing import stamp_via, target_peer
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer, response_peer
 from tas.sip.transaction_server import ServerTransaction
 from tas.sip.transactions import TransactionLayer
 from tas.sip.uri import URI, SipURI
+from tas.sip.validate import error_response
 
 __all__ = ["EndpointBase", "EndpointConfig"]
 
@@ -42,11 +43,14 @@ class EndpointConfig:
     user: str = "tas"
     user_agent: str = "tas-companion"
     timers: TimerConfig = field(default_factory=TimerConfig)
-    allow: tuple[str, ...] = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE")
-    accept: tuple[str, ...] = ("application/sdp",)
+    #: methods we take; outside a dialog, those beyond INVITE/BYE/OPTIONS/ACK/CANCEL reach the
+    #: TU as RequestReceived (add "REGISTER" for a registrar). Others get 405/501 (§8.2.1).
+    allow: tuple[str, ...] = (
+        "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE", "NOTIFY",
+    )  # fmt: skip
+    #: body types we take (§8.2.3, 415 otherwise); the first is what OPTIONS advertises.
+    accept: tuple[str, ...] = ("application/sdp", "application/dtmf-relay", "text/plain")
     supported: tuple[str, ...] = ()
-    #: out-of-dialog methods passed to the TU as RequestReceived (others get 405).
-    tu_methods: frozenset[str] = frozenset({"MESSAGE", "REGISTER", "NOTIFY", "SUBSCRIBE", "INFO"})
 
 
 class EndpointBase:
@@ -66,22 +70,35 @@ class EndpointBase:
     # -- adapter side -------------------------------------------------------------------------
 
     def receive(self, data: bytes, source: Peer, now: float) -> None:
-        """One datagram or stream frame from ``source``."""
+        """One datagram from ``source``."""
         try:
             message = parse_message(data)
         except ParseError as exc:
-            self._answer_malformed(exc, source)
+            self.receive_error(exc, source)
             return
+        self.receive_message(message, source, now)
+
+    def receive_message(self, message: Request | Response, source: Peer, now: float) -> None:
+        """One parsed message (a stream frame cut by :class:`~tas.sip.framing.StreamFramer`)."""
         if isinstance(message, Request):
             try:
                 stamp_via(message, source)
             except ParseError as exc:
                 exc.partial = message
-                self._answer_malformed(exc, source)
+                self.receive_error(exc, source)
                 return
             self.layer.receive_request(message, source, now)
         else:
             self.layer.receive_response(message, source, now)
+
+    def receive_error(self, exc: RemoteProtocolError, source: Peer) -> None:
+        """A message that did not parse: answer a routable request with the RFC's status
+        (``exc.status_hint``); drop anything else (RFC 4475 §3.1.2.5)."""
+        partial = exc.partial
+        response = error_response(partial, exc, to_tag=self._new_id())
+        if response is None or not isinstance(partial, Request):
+            return
+        self.layer.send_stateless(bytes(response), response_peer(partial.top_via, source))
 
     def take_outbox(self) -> list[tuple[bytes, Peer]]:
         return self.layer.take_outbox()
@@ -99,19 +116,6 @@ class EndpointBase:
 
     def transport_error(self, peer: Peer, now: float) -> None:
         self.layer.transport_error(peer, now)
-
-    def _answer_malformed(self, exc: ParseError, source: Peer) -> None:
-        """A request we could read enough of gets the RFC's status; anything else is dropped."""
-        partial = exc.partial
-        if not isinstance(partial, Request) or partial.method == "ACK":
-            return
-        try:
-            response = error_response(partial, exc, self._new_id())
-            peer = response_peer(partial.top_via, source)
-            data = bytes(response)
-        except RemoteProtocolError:
-            return
-        self.layer.send_stateless(data, peer)
 
     # -- internals: responses we build ---------------------------------------------------------
 

@@ -3,18 +3,18 @@
 ``stamp_via`` adds ``received``/``rport`` to a request's top Via from the address it came
 from; ``target_peer`` turns a SIP URI into the next-hop :class:`Peer` (numeric hosts and
 explicit ports; no RFC 3263 DNS); ``synthesized`` builds the 408/503 a timeout or transport
-error stands for (§8.1.3.1); ``error_response`` answers a request we refuse.
+error stands for (§8.1.3.1).
 """
 
 from __future__ import annotations
 
-from tas.sip.errors import LocalProtocolError, RemoteProtocolError
+from tas.sip.errors import LocalProtocolError
 from tas.sip.grammar import split_list
 from tas.sip.message import Request, Response
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import URI, SipURI
 
-__all__ = ["stamp_via", "target_peer", "synthesized", "error_response"]
+__all__ = ["stamp_via", "target_peer", "synthesized"]
 
 
 def stamp_via(request: Request, source: Peer) -> None:
@@ -49,11 +49,3 @@ def target_peer(uri: URI, default_transport: str, conn: int | None = None) -> Pe
 def synthesized(request: Request, status: int) -> Response:
     """The response a timeout (408) or transport error (503) stands for (§8.1.3.1)."""
     return request.create_response(status)
-
-
-def error_response(request: Request, exc: RemoteProtocolError, to_tag: str) -> Response:
-    """The response refusing ``request`` with the status and headers ``exc`` names."""
-    response = request.create_response(exc.status_hint, to_tag=to_tag)
-    for name, value in exc.extra_headers:
-        response.headers.add(name, value)
-    return response
