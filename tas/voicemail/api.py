@@ -1,0 +1,165 @@
+"""``wgtwo.voicemail.v0.VoicemailMediaService`` served from the local store (wgtwo-api.md §5).
+
+Same messages and status codes as the operator's, so an app written for it works against ours:
+INVALID_ARGUMENT for a bad MSISDN or a voicemail id that is not a UUID, NOT_FOUND for no such
+voicemail, INTERNAL for a storage failure or a file too big to return. Access: bearer tokens,
+see :mod:`tas.voicemail.auth`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn, TypeAlias, TypeVar
+
+import grpc
+import grpc.aio
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from registrations.wgtwo.common.v0 import phonenumber_pb2
+from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
+from tas.config import Settings
+from tas.voicemail.auth import BearerTokenInterceptor, parse_tokens
+from tas.voicemail.errors import (
+    InvalidNumber,
+    InvalidVoicemailId,
+    StorageError,
+    VoicemailError,
+    VoicemailNotFound,
+)
+from tas.voicemail.ids import check_number
+from tas.voicemail.models import Voicemail
+from tas.voicemail.store import VoicemailStore
+
+__all__ = ["MAX_WAV_BYTES", "VoicemailApi", "VoicemailMediaService", "start_voicemail_api"]
+
+log = logging.getLogger(__name__)
+
+#: Largest WAV one GetVoicemail returns: under gRPC's default 4 MiB client receive limit.
+MAX_WAV_BYTES = 4 * 1024 * 1024 - 64 * 1024
+_T = TypeVar("_T")
+_Context: TypeAlias = grpc.aio.ServicerContext  # grpcio ships no type hints
+
+
+def metadata_of(message: Voicemail) -> voicemail_pb2.VoicemailMetadata:
+    """A stored message as the operator's ``VoicemailMetadata``."""
+    metadata = voicemail_pb2.VoicemailMetadata(
+        voicemail_id=message.voicemail_id,
+        to=phonenumber_pb2.PhoneNumber(e164=message.mailbox),
+        played=message.played,
+    )
+    getattr(metadata, "from").e164 = message.caller  # `from` is a Python keyword
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(timedelta(seconds=message.duration))
+    metadata.duration.CopyFrom(duration)
+    for field, value in (("created", message.created), ("expires", message.expires)):
+        stamp = timestamp_pb2.Timestamp()
+        stamp.FromDatetime(value)
+        getattr(metadata, field).CopyFrom(stamp)
+    return metadata
+
+
+class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
+    """The five unary methods over a :class:`VoicemailStore`."""
+
+    def __init__(self, store: VoicemailStore, *, max_wav_bytes: int = MAX_WAV_BYTES) -> None:
+        self.store = store
+        self.max_wav_bytes = max_wav_bytes
+
+    async def GetAllVoicemailMetadata(  # noqa: N802 (gRPC method name)
+        self, request: voicemail_pb2.GetAllVoicemailMetadataRequest, context: _Context
+    ) -> voicemail_pb2.GetAllVoicemailMetadataResponse:
+        messages = await _answer(context, self.store.list_messages(request.to.e164))
+        return voicemail_pb2.GetAllVoicemailMetadataResponse(
+            metadata=[metadata_of(m) for m in messages]
+        )
+
+    async def GetVoicemail(  # noqa: N802
+        self, request: voicemail_pb2.GetVoicemailRequest, context: _Context
+    ) -> voicemail_pb2.GetVoicemailResponse:
+        read = self.store.read_audio(request.voicemail_id, max_bytes=self.max_wav_bytes)
+        message, wav = await _answer(context, read)
+        return voicemail_pb2.GetVoicemailResponse(metadata=metadata_of(message), wav=wav)
+
+    async def MarkVoicemailAsRead(  # noqa: N802
+        self, request: voicemail_pb2.MarkVoicemailAsReadRequest, context: _Context
+    ) -> voicemail_pb2.MarkVoicemailAsReadResponse:
+        await _answer(context, self.store.mark_played(request.voicemail_id))
+        return voicemail_pb2.MarkVoicemailAsReadResponse()
+
+    async def DeleteVoicemail(  # noqa: N802
+        self, request: voicemail_pb2.DeleteVoicemailRequest, context: _Context
+    ) -> voicemail_pb2.DeleteVoicemailResponse:
+        await _answer(context, self.store.delete(request.voicemail_id))
+        return voicemail_pb2.DeleteVoicemailResponse()
+
+    async def ResetVoicemailGreeting(  # noqa: N802
+        self, request: voicemail_pb2.ResetVoicemailGreetingRequest, context: _Context
+    ) -> voicemail_pb2.ResetVoicemailGreetingResponse:
+        await _answer(context, _reset(self.store, request.subscriber.e164))
+        return voicemail_pb2.ResetVoicemailGreetingResponse()
+
+
+async def _reset(store: VoicemailStore, number: str) -> int:
+    check_number(number)
+    try:
+        return await asyncio.to_thread(store.greetings.reset_greeting, number)
+    except OSError as exc:
+        raise StorageError(f"cannot reset the greeting: {exc.strerror}") from exc
+
+
+async def _answer(context: _Context, work: Awaitable[_T]) -> _T:
+    """Await the store; its typed errors become the operator's status codes."""
+    try:
+        return await work
+    except (InvalidNumber, InvalidVoicemailId) as exc:
+        await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    except VoicemailNotFound as exc:
+        await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+    except (VoicemailError, OSError) as exc:
+        log.warning("voicemail API: %s", exc)
+        await _abort(context, grpc.StatusCode.INTERNAL, str(exc))
+
+
+async def _abort(context: _Context, code: grpc.StatusCode, details: str) -> NoReturn:
+    await context.abort(code, details)
+    raise AssertionError("context.abort returned")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class VoicemailApi:
+    """A running API server and the port it is bound to (useful with ``host:0``)."""
+
+    server: grpc.aio.Server
+    port: int
+
+    async def stop(self, grace: float | None = 1.0) -> None:
+        await self.server.stop(grace)
+
+
+async def start_voicemail_api(
+    settings: Settings,
+    store: VoicemailStore,
+    *,
+    address: str | None = None,
+    max_wav_bytes: int = MAX_WAV_BYTES,
+) -> VoicemailApi:
+    """Serve the API on ``address`` (default ``settings.voicemail.api``; ``host:0`` picks a
+    port); plaintext, so keep it on loopback or behind a TLS-terminating proxy."""
+    tokens = parse_tokens(settings.voicemail.api_tokens)
+    if not tokens:
+        log.warning("voicemail API: no voicemail.api_tokens configured, every call is refused")
+    server = grpc.aio.server(
+        interceptors=[BearerTokenInterceptor(tokens)],
+        options=[("grpc.max_send_message_length", max_wav_bytes + 64 * 1024)],
+    )
+    add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
+    add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
+    target = address or settings.voicemail.api
+    port = server.add_insecure_port(target)
+    await server.start()
+    log.info("voicemail API listening on %s (port %d)", target, port)
+    return VoicemailApi(server, port)
