@@ -49,7 +49,7 @@ REGIONS: dict[str, str] = {
     "oak": "api.oak.wgtwo.com:443",
     "sakura": "api.sakura.wgtwo.com:443",
 }
-#: Lifetime assumed when a response carries no ``time_to_live``.
+#: Lifetime assumed when a response carries no (positive) ``time_to_live``.
 DEFAULT_TTL = 3600.0
 
 _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
@@ -157,9 +157,8 @@ class SipBreakoutClient:
             self._stub.UpsertRegistration, request
         )
         _check(response.status_code, response.error_message, "upsert", reg)
-        if response.HasField("time_to_live"):
-            return response.time_to_live.ToTimedelta().total_seconds()
-        return DEFAULT_TTL
+        ttl = response.time_to_live.ToTimedelta().total_seconds()
+        return ttl if ttl > 0 else DEFAULT_TTL  # absent or nonsense: the documented 3600 s
 
     async def delete(self, reg: Registration) -> None:
         """Remove ``reg`` (same ``sip_uri`` and number as registered)."""

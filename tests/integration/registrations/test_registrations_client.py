@@ -44,6 +44,12 @@ async def test_upsert_sends_the_registration_and_returns_ttl(breakout: RunningBr
     assert (sent.mobile_originating_prefix, sent.mobile_terminating_prefix) == ("11", "22")
 
 
+async def test_missing_or_zero_ttl_means_the_documented_hour(breakout: RunningBreakout) -> None:
+    breakout.servicer.ttl = 0
+    async with _client(breakout) as client:
+        assert await client.upsert(REG) == 3600.0
+
+
 async def test_delete_after_upsert(breakout: RunningBreakout) -> None:
     async with _client(breakout) as client:
         await client.upsert(REG)
