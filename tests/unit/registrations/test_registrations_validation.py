@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from registrations.model import ROUTE_NAMES, Registration, Route
 from registrations.validation import (
@@ -91,3 +93,17 @@ def test_routes_by_name_and_wire_number() -> None:
     for bad in (0, 7, "sideways"):
         with pytest.raises(InvalidRegistration, match="route_type must be one of loop, fork"):
             validate_route(bad)
+
+
+@given(st.text(max_size=60), st.text(max_size=20), st.text(max_size=8))
+def test_any_input_is_a_registration_or_an_invalid_registration(
+    uri: str, number: str, prefix: str
+) -> None:
+    for candidate in (uri, "sips:" + uri):
+        try:
+            reg = validate_registration(number or "+4799990000", "loop", candidate, prefix)
+        except InvalidRegistration as exc:
+            assert str(exc) and "\n" not in str(exc)
+        else:  # normalised output is a fixed point
+            again = validate_registration(reg.phone_number, reg.route, reg.sip_uri, reg.mo_prefix)
+            assert again == reg
