@@ -12,11 +12,10 @@ from tas.voicemail.errors import (
     VoicemailError,
     VoicemailNotFound,
 )
-from tas.voicemail.greetings import DEFAULT_GREETING, Greetings
+from tas.voicemail.greetings import DEFAULT_GREETING, Greetings, beep
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Reason, Voicemail
 from tas.voicemail.store import PendingMessage, RecoveryReport, VoicemailStore
-from tas.voicemail.wavfile import beep
 
 __all__ = [
     "DEFAULT_GREETING",

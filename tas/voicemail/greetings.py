@@ -16,15 +16,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from media import tones
 from tas.voicemail.errors import InvalidAudio
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Reason
 from tas.voicemail.wavfile import fsync_dir, probe_wav, write_durably
 
-__all__ = ["DEFAULT_GREETING", "GREETING_RATE", "Greetings"]
+__all__ = ["BEEP_HZ", "BEEP_SECONDS", "DEFAULT_GREETING", "GREETING_RATE", "Greetings", "beep"]
 
 DEFAULT_GREETING = Path(__file__).parent / "assets" / "default_greeting.wav"
 GREETING_RATE = 8000
+BEEP_HZ = 1000.0
+BEEP_SECONDS = 0.4
+
+
+def beep() -> bytes:
+    """The record-after-the-tone beep, made at run time: 1 kHz, 400 ms, 8 kHz mono PCM16 LE."""
+    return tones.beep(BEEP_HZ, BEEP_SECONDS, GREETING_RATE)
 
 
 class Greetings:

@@ -1,4 +1,4 @@
-"""Just enough RIFF/WAVE for the store: probe a header, write a file durably, make a beep.
+"""Just enough RIFF/WAVE for the store: probe a header, write a file durably.
 
 The store only needs the format and the length of what the recorder wrote (PCM16 or G.711
 A-law/µ-law WAV, format tags 1/6/7), so this reads the ``fmt `` and ``data`` chunk headers and never
@@ -9,7 +9,6 @@ rename atomicity; the directory fsync makes the rename itself survive a power cu
 from __future__ import annotations
 
 import io
-import math
 import os
 import struct
 import wave
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from tas.voicemail.errors import InvalidAudio
 
-__all__ = ["WavInfo", "beep", "fsync_dir", "pcm16_wav", "probe_wav", "temp_path", "write_durably"]
+__all__ = ["WavInfo", "fsync_dir", "pcm16_wav", "probe_wav", "temp_path", "write_durably"]
 
 _FORMATS = {1: "pcm16", 6: "alaw", 7: "ulaw"}
 _HEADER_PROBE = 4096
@@ -87,17 +86,6 @@ def pcm16_wav(pcm: bytes, rate: int = 8000) -> bytes:
         writer.setframerate(rate)
         writer.writeframes(pcm)
     return out.getvalue()
-
-
-def beep(frequency: float = 1000.0, seconds: float = 0.4, rate: int = 8000) -> bytes:
-    """The record-after-the-tone beep as mono PCM16 LE, with 5 ms ramps against clicks."""
-    count = round(seconds * rate)
-    ramp = max(1, round(0.005 * rate))
-    samples = []
-    for n in range(count):
-        gain = min(1.0, n / ramp, (count - 1 - n) / ramp)
-        samples.append(round(0.3 * 32767 * gain * math.sin(2 * math.pi * frequency * n / rate)))
-    return struct.pack(f"<{count}h", *samples)
 
 
 def temp_path(path: Path) -> Path:
