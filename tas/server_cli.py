@@ -1,0 +1,93 @@
+"""``tas serve``: run the telephony server (see :mod:`tas.server`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["serve", "configure_logging"]
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``ts=… level=… logger=… <message>``; messages are already ``key=value`` pairs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        line = f"ts={ts}.{int(record.msecs):03d}Z level={record.levelname.lower()} "
+        line += f"logger={record.name} {record.getMessage()}"
+        if record.exc_info:
+            line += " exc=" + json.dumps(self.formatException(record.exc_info))
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; ``key=value`` pairs of the message become fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": record.created,
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        message = record.getMessage()
+        for part in message.split(" "):
+            key, eq, value = part.partition("=")
+            if eq and key.isidentifier():
+                out[key] = value
+        out["msg"] = message
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _listen(values: tuple[str, ...]) -> list[str] | None:
+    """CLI listen overrides: none given keeps the config; ``off`` disables the transport."""
+    if not values:
+        return None
+    return [] if values == ("off",) else list(values)
+
+
+@click.command("serve")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML settings.")
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING … (default: settings).")
+@click.option("--log-format", type=click.Choice(["kv", "json"]), default="kv", show_default=True)
+@click.option("--udp", multiple=True, help="UDP listen host:port (repeat; 'off' disables).")
+@click.option("--tcp", multiple=True, help="TCP listen host:port (repeat; 'off' disables).")
+@click.option("--tls", multiple=True, help="TLS listen host:port (repeat; 'off' disables).")
+def serve(
+    config_file: Path | None,
+    log_level: str | None,
+    log_format: str,
+    udp: tuple[str, ...],
+    tcp: tuple[str, ...],
+    tls: tuple[str, ...],
+) -> None:
+    """Run the telephony server until SIGINT/SIGTERM."""
+    from tas.config import load_settings
+    from tas.server import serve as run_server
+    from tas.transport.loop import run
+
+    settings = load_settings(config_file)
+    for name, values in (("udp", udp), ("tcp", tcp), ("tls", tls)):
+        override = _listen(values)
+        if override is not None:
+            setattr(settings.sip, name, override)
+    configure_logging(log_level or settings.log_level, log_format)
+    try:
+        run(run_server(settings))
+    except OSError as exc:
+        raise click.ClickException(f"cannot start: {exc}") from exc

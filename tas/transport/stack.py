@@ -1,0 +1,271 @@
+"""The running SIP stack: the sans-IO :class:`~tas.sip.endpoint.Endpoint` on asyncio sockets.
+
+:class:`SipStack` binds the UDP, TCP and TLS listeners, feeds every datagram / stream frame
+with ``loop.time()`` into the endpoint, sends what it returns, hands events to ``on_event``
+and keeps ONE ``loop.call_at`` armed for the endpoint's next deadline (DESIGN principle 1-2).
+
+Sending (§18): UDP goes out of the first UDP socket; TCP/TLS go on the connection the peer
+names (``Peer.conn``: responses reuse the request's connection), else on an open connection
+to the same address (outbound reuse), else on a new connection; when that fails the endpoint
+gets ``transport_error`` so its transactions fail with 503.
+
+Acting outside ``on_event`` (from a task or a timer)::
+
+    stack.endpoint.bye(call, stack.now())
+    stack.flush()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from tas.sip.endpoint import Endpoint, EndpointConfig
+from tas.sip.errors import RemoteProtocolError
+from tas.sip.events import Event
+from tas.sip.message import Request, Response
+from tas.sip.timers import TimerConfig
+from tas.sip.transaction_base import Peer
+from tas.transport.stream import StreamConnection
+from tas.transport.udp import DatagramEndpoint, open_udp
+
+__all__ = ["SipStack", "StackOptions", "parse_hostport"]
+
+log = logging.getLogger("tas.transport")
+
+
+def parse_hostport(text: str, default_port: int) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``host`` -> (host, port)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
+    host, colon, port = text.rpartition(":")
+    if not colon:
+        return text, default_port
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class StackOptions:
+    """Where to listen and who we are."""
+
+    udp: tuple[str, ...] = ("127.0.0.1:5060",)
+    tcp: tuple[str, ...] = ("127.0.0.1:5060",)
+    tls: tuple[str, ...] = ()
+    server_ssl: ssl.SSLContext | None = None
+    client_ssl: ssl.SSLContext | None = None
+    public_host: str | None = None
+    user: str = "tas"
+    user_agent: str = "tas-companion"
+    timers: TimerConfig = field(default_factory=TimerConfig)
+    allow: tuple[str, ...] | None = None
+
+
+class SipStack:
+    """Endpoint + sockets + one timer. Create with :meth:`open`."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.loop = asyncio.get_running_loop()
+        self.endpoint: Endpoint
+        self.on_event: Callable[[Event], None] = _drop_event
+        self.local: dict[str, tuple[str, int]] = {}
+        self._udp: list[DatagramEndpoint] = []
+        self._servers: list[asyncio.Server] = []
+        self._conns: dict[int, StreamConnection] = {}
+        self._by_addr: dict[tuple[str, str, int], int] = {}
+        self._connecting: dict[tuple[str, str, int], list[tuple[bytes, Peer]]] = {}
+        self._next_conn = 1
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    async def open(cls, options: StackOptions) -> SipStack:
+        """Bind every listener, then build the endpoint with the addresses actually bound."""
+        stack = cls(options)
+        try:
+            await stack._bind()
+        except BaseException:
+            await stack.close()
+            raise
+        local = {
+            name: (options.public_host or host, port) for name, (host, port) in stack.local.items()
+        }
+        config = EndpointConfig(
+            local=local, user=options.user, user_agent=options.user_agent, timers=options.timers
+        )
+        if options.allow is not None:
+            config = replace(config, allow=options.allow)
+        stack.endpoint = Endpoint(config)
+        return stack
+
+    async def _bind(self) -> None:
+        loop = self.loop
+        for text in self.options.udp:
+            host, port = parse_hostport(text, 5060)
+            udp = await open_udp(self, host, port)
+            self._udp.append(udp)
+            self.local.setdefault("UDP", udp.local)
+        for name, listen, ctx in (
+            ("TCP", self.options.tcp, None),
+            ("TLS", self.options.tls, self.options.server_ssl),
+        ):
+            if listen and name == "TLS" and ctx is None:
+                raise ValueError("TLS listeners need a server SSL context")
+            for text in listen:
+                host, port = parse_hostport(text, 5061 if name == "TLS" else 5060)
+                server = await loop.create_server(
+                    lambda name=name: StreamConnection(self, name),
+                    host,
+                    port,
+                    ssl=ctx,
+                    reuse_address=True,
+                )
+                self._servers.append(server)
+                bound = server.sockets[0].getsockname()
+                self.local.setdefault(name, (bound[0], bound[1]))
+
+    # -- time and flushing ------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def flush(self) -> None:
+        """Deliver events, send the outbox, re-arm the one timer."""
+        endpoint = self.endpoint
+        events = endpoint.take_events()
+        while events:
+            for event in events:
+                try:
+                    self.on_event(event)
+                except Exception:
+                    log.exception("event=tu_error event=%s", type(event).__name__)
+            events = endpoint.take_events()
+        for data, peer in endpoint.take_outbox():
+            self._send(data, peer)
+        deadline = endpoint.next_deadline()
+        if deadline is None or (self._timer is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(deadline, self._on_timer)
+        self._timer_at = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        try:
+            self.endpoint.handle_timer(self.loop.time())
+        except Exception:
+            log.exception("event=timer_error")
+        self.flush()
+
+    # -- inbound ----------------------------------------------------------------------------
+
+    def receive_datagram(self, data: bytes, peer: Peer) -> None:
+        try:
+            self.endpoint.receive(data, peer, self.loop.time())
+        except Exception:
+            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
+        self.flush()
+
+    def receive_message(self, message: Request | Response, peer: Peer) -> None:
+        try:
+            self.endpoint.receive_message(message, peer, self.loop.time())
+        except Exception:
+            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
+        self.flush()
+
+    def receive_error(self, exc: RemoteProtocolError, peer: Peer) -> None:
+        log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
+        self.endpoint.receive_error(exc, peer)
+        self.flush()
+
+    # -- connections ------------------------------------------------------------------------
+
+    def register_connection(self, conn: StreamConnection, host: str, port: int) -> int:
+        conn_id = self._next_conn
+        self._next_conn += 1
+        self._conns[conn_id] = conn
+        self._by_addr.setdefault((conn.name, host, port), conn_id)
+        return conn_id
+
+    def forget_connection(self, conn: StreamConnection) -> None:
+        self._conns.pop(conn.conn_id, None)
+        key = (conn.name, conn.peer.host, conn.peer.port)
+        if self._by_addr.get(key) == conn.conn_id:
+            del self._by_addr[key]
+
+    # -- outbound ---------------------------------------------------------------------------
+
+    def _send(self, data: bytes, peer: Peer) -> None:
+        if peer.transport == "UDP":
+            if self._udp:
+                self._udp[0].sendto(data, peer)
+            return
+        conn = self._conns.get(peer.conn) if peer.conn is not None else None
+        if conn is None:
+            conn_id = self._by_addr.get((peer.transport, peer.host, peer.port))
+            conn = self._conns.get(conn_id) if conn_id is not None else None
+        if conn is not None:
+            conn.write(data)
+            return
+        key = (peer.transport, peer.host, peer.port)
+        waiting = self._connecting.get(key)
+        if waiting is not None:
+            waiting.append((data, peer))
+            return
+        self._connecting[key] = [(data, peer)]
+        task = self.loop.create_task(self._connect(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, key: tuple[str, str, int]) -> None:
+        name, host, port = key
+        ctx = None
+        if name == "TLS":
+            ctx = self.options.client_ssl or ssl.create_default_context()
+        try:
+            _, conn = await self.loop.create_connection(
+                lambda: StreamConnection(self, name), host, port, ssl=ctx
+            )
+        except OSError as exc:
+            log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
+            for _, peer in self._connecting.pop(key, []):
+                self.endpoint.transport_error(peer, self.loop.time())
+            self.flush()
+            return
+        for data, _ in self._connecting.pop(key, []):
+            conn.write(data)
+
+    def udp_error(self, exc: Exception) -> None:
+        log.info("event=udp_error error=%r", exc)
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for udp in self._udp:
+            udp.close()
+        for server in self._servers:
+            server.close()
+        for conn in list(self._conns.values()):
+            conn.close()
+        for server in self._servers:
+            await server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        self._udp.clear()
+        self._servers.clear()
+
+    def connections(self) -> Iterable[StreamConnection]:
+        return self._conns.values()
+
+
+def _drop_event(event: Event) -> None:
+    log.debug("event=unhandled kind=%s", type(event).__name__)
