@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import time
@@ -66,6 +67,7 @@ __all__ = [
     "VoicemailStore",
 ]
 
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WAV = ".wav"
@@ -310,6 +312,27 @@ class VoicemailStore:
         if expired:
             await _io(_unlink_durably, *(message.path for message in expired))
         return expired
+
+    async def purge_periodically(
+        self,
+        interval: float = 3600.0,
+        on_purged: Callable[[list[Voicemail]], None] | None = None,
+    ) -> None:
+        """Run :meth:`purge_expired` every ``interval`` seconds until cancelled (``tas serve``).
+
+        A failing round is logged and retried next round, never fatal.
+        """
+        while True:
+            try:
+                purged = await self.purge_expired()
+            except StorageError as exc:
+                log.warning("voicemail purge failed, retrying in %.0f s: %s", interval, exc)
+            else:
+                if purged:
+                    log.info("voicemail purge: %d expired message(s) deleted", len(purged))
+                    if on_purged is not None:
+                        on_purged(purged)
+            await asyncio.sleep(interval)
 
     # -- crash recovery -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,3 +155,23 @@ async def test_bad_numbers_are_refused(store: VoicemailStore, bad: str) -> None:
         await store.reserve(bad, CALLER)
     with pytest.raises(InvalidNumber):
         await store.list_messages(bad)
+
+
+async def test_purge_periodically_purges_each_round(store: VoicemailStore, speech: Any) -> None:
+    now = datetime.now(UTC)
+    expired = await store.deposit(BOX, CALLER, speech(1.5), now=now - timedelta(days=8))
+    kept = await store.deposit(BOX, CALLER, speech(1.5), now=now)
+    rounds: list[list[str]] = []
+    done = asyncio.Event()
+
+    def purged(messages: list[Any]) -> None:
+        rounds.append([m.voicemail_id for m in messages])
+        done.set()
+
+    task = asyncio.create_task(store.purge_periodically(3600.0, purged))
+    await asyncio.wait_for(done.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rounds == [[expired.voicemail_id]]
+    assert [m.voicemail_id for m in await store.list_messages()] == [kept.voicemail_id]
