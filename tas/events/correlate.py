@@ -85,21 +85,23 @@ def correlate(
                 by_id.setdefault(record.session_id, call)
     core_only: list[_Call] = []
     voice = sorted((e for e in events if e.kind == "voice"), key=_event_order)
-    for group in _group_voice(voice):
+    unmatched: list[list[CoreEvent]] = []
+    for group in _group_voice(voice):  # identifiers first, so numbers never steal a call
         call_id = group[0].call_id
         target = by_id.get(call_id) if call_id else None
-        how = None
-        if target is not None:
-            session = any(r.session_id == call_id for r in target.records)
-            how = "session-id" if session else "call-id"
-        else:
-            target = _by_numbers(ours, group[0], window)
-            how = "numbers"
+        if target is None:
+            unmatched.append(group)
+            continue
+        session = any(r.session_id == call_id for r in target.records)
+        target.events.extend(group)
+        target.matched_by = target.matched_by or ("session-id" if session else "call-id")
+    for group in unmatched:
+        target = _by_numbers(ours, group[0], window)
         if target is None:
             core_only.append(_Call(events=list(group)))
             continue
         target.events.extend(group)
-        target.matched_by = target.matched_by or how
+        target.matched_by = target.matched_by or "numbers"
     for event in sorted((e for e in events if e.kind != "voice"), key=_event_order):
         _place_voicemail(event, ours, core_only, window)
     timelines = [_timeline(call, milestones) for call in (*ours, *core_only)]
@@ -279,6 +281,7 @@ def _leg(record: CallRecord) -> Leg:
     return Leg(
         record.id,
         record.sip_call_id,
+        record.session_id,
         record.direction,
         record.route,
         record.action,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from registrations.wgtwo.events.v0 import events_pb2
@@ -42,11 +42,8 @@ class CoreEvent(SQLModel, table=True):
     owner: str | None = Field(default=None, index=True)
     caller_id_hidden: bool = False
     service_id: str = ""
-    # when the core says it happened / when we stored it; aware UTC (timestamptz on PostgreSQL)
-    timestamp: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), index=True, nullable=False)
-    )
-    received: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    timestamp: datetime = Field(index=True)  # when the core says it happened (aware UTC)
+    received: datetime  # when we committed it
     redelivered: bool = False  # the first copy we stored was already a redelivery
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # Event, no metadata
 

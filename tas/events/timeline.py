@@ -38,6 +38,7 @@ class Leg:
 
     record_id: int
     sip_call_id: str
+    session_id: str | None
     direction: str
     route: str | None
     action: str | None
@@ -48,6 +49,7 @@ class Leg:
         return {
             "record_id": self.record_id,
             "sip_call_id": self.sip_call_id,
+            "session_id": self.session_id,
             "direction": self.direction,
             "route": self.route,
             "action": self.action,

@@ -345,3 +345,12 @@ def test_outcome_precedence() -> None:
     assert outcome_of([record(1, 0, outcome="failed")], [ended]) is Outcome.FAILED
     forwarded = record(1, 0, outcome="forwarded")
     assert outcome_of([forwarded], [voicemail("v", 3)]) is Outcome.VOICEMAIL_LEFT
+
+
+def test_identifiers_win_over_numbers_whatever_the_order() -> None:
+    leg = record(100, 1, session_id="mine")
+    stranger = [voice("other", "CALL_INITIATED", 0)]  # same numbers, earlier, no identifier
+    own = [voice("mine", "CALL_INITIATED", 1.5)]
+    timelines = {t.id: t for t in correlate([leg], {}, stranger + own)}
+    assert timelines["100"].call_id == "mine" and timelines["100"].matched_by == "session-id"
+    assert timelines["core:other"].seen_by == "core"
