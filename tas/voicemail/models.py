@@ -41,13 +41,13 @@ class VoicemailRow(SQLModel, table=True):
 
     voicemail_id: str = Field(primary_key=True, max_length=36)
     mailbox: str = Field(foreign_key="voicemail_mailbox.number", index=True, max_length=16)
-    caller: str = Field(max_length=64)
+    caller: str
     duration: float
     created: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     expires: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     played: bool = False
     reason: str = Field(default=Reason.DEFAULT.value, max_length=16)
-    call_id: str | None = Field(default=None, max_length=255)
+    call_id: str | None = None
     size: int
     path: str = Field(max_length=255)
 

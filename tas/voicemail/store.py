@@ -181,7 +181,10 @@ class VoicemailStore:
             "call_id": call_id,
             "created": pending.created.isoformat(),
         }
-        await _io(write_durably, pending.sidecar, json.dumps(sidecar).encode())
+        try:
+            await _io(write_durably, pending.sidecar, json.dumps(sidecar).encode())
+        except OSError as exc:
+            raise StorageError(f"cannot reserve a voicemail in {mailbox}: {exc}") from exc
         return pending
 
     async def commit(self, pending: PendingMessage) -> Voicemail:
@@ -199,7 +202,12 @@ class VoicemailStore:
         except (InvalidAudio, MessageTooShort, MailboxFull):
             await self.discard(pending)
             raise
-        await _io(_unlink_durably, pending.sidecar)
+        except OSError as exc:  # fsync failed: keep the files, recover() decides later
+            raise StorageError(f"cannot commit voicemail {pending.voicemail_id}: {exc}") from exc
+        try:  # committed: a sidecar left behind is only clutter that recover() clears
+            await _io(_unlink_durably, pending.sidecar)
+        except OSError as exc:
+            log.warning("voicemail %s: sidecar not removed: %s", pending.voicemail_id, exc)
         return Voicemail.from_row(row, self.root)
 
     async def discard(self, pending: PendingMessage) -> None:
