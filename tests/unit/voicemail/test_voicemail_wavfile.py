@@ -44,6 +44,7 @@ def test_probe_g711_skips_fact_chunk(tag: int, codec: str) -> None:
         (pcm16_wav(bytes(1000))[:-10], "truncated"),
         (g711_wav(2, bytes(10)), "unsupported WAV format"),
     ],
+    ids=["empty", "no-data-chunk", "truncated", "adpcm"],
 )
 def test_probe_says_what_is_wrong(data: bytes, reason: str) -> None:
     with pytest.raises(InvalidAudio, match=reason):
