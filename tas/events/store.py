@@ -35,6 +35,12 @@ class EventStore:
             self._insert = postgresql.insert
         else:
             raise ValueError(f"event store supports sqlite and postgresql, not {dialect}")
+        table = CoreEvent.__table__  # type: ignore[attr-defined]
+        self._statement = (
+            self._insert(table)
+            .on_conflict_do_nothing(index_elements=["event_key"])
+            .returning(table.c.event_key)
+        )
 
     async def save(self, rows: Sequence[CoreEvent]) -> list[bool]:
         """Store ``rows`` in one transaction; per row, True if new, False if already stored."""
@@ -43,15 +49,10 @@ class EventStore:
         unique: dict[str, dict[str, Any]] = {}
         for row in rows:
             unique.setdefault(row.event_key, {name: getattr(row, name) for name in _COLUMNS})
-        table = CoreEvent.__table__  # type: ignore[attr-defined]
-        statement = (
-            self._insert(table)
-            .values(list(unique.values()))
-            .on_conflict_do_nothing(index_elements=["event_key"])
-            .returning(table.c.event_key)
-        )
         async with self.db.engine.begin() as conn:
-            inserted = set((await conn.execute(statement)).scalars())
+            # executemany of one cached statement ("insertmanyvalues" batches it with RETURNING)
+            found = await conn.execute(self._statement, list(unique.values()))
+            inserted = set(found.scalars())
         result = []
         for row in rows:
             result.append(row.event_key in inserted)
