@@ -18,6 +18,8 @@ __all__ = [
     "parse_params",
     "format_params",
     "find_unquoted",
+    "HOSTNAME",
+    "SIMPLE_PARAM",
 ]
 
 #: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")  (§25.1)
@@ -27,6 +29,15 @@ _TOKEN_FULL = re.compile(rf"[{TOKEN_CHARS}]+\Z")
 #: param values may be a token, a host (IPv6 reference) or a quoted-string (§25.1 gen-value).
 _GEN_VALUE = re.compile(rf"[{TOKEN_CHARS}:\[\]]+\Z")
 _WS = " \t"
+#: domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum (§25.1), written with
+#: possessive quantifiers so matching never backtracks.
+_LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+"
+#: hostname = *( domainlabel "." ) toplabel [ "." ] (§25.1); also matches IPv4address.
+HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*+\.?"
+#: One generic-param without quotes or whitespace: ``token [ "=" token-or-host ]``.
+SIMPLE_PARAM = rf"[{TOKEN_CHARS}]++(?:=[{TOKEN_CHARS}:\[\]]++)?"
+#: ``*( SEMI generic-param )`` without quoted values or whitespace: the common shape.
+_PARAMS_FAST = re.compile(rf"(?:;{SIMPLE_PARAM})++\Z")
 
 
 def is_token(text: str) -> bool:
@@ -77,6 +88,9 @@ def _scan_quoted(text: str, start: int) -> int:
 
 def find_unquoted(text: str, chars: str, start: int = 0) -> int:
     """Index of the first char of ``chars`` outside quotes and ``<…>``, or -1."""
+    if '"' not in text and ("<" not in text or chars == "<"):
+        found = [i for i in (text.find(ch, start) for ch in chars) if i >= 0]
+        return min(found) if found else -1
     i, n, angle = start, len(text), False
     while i < n:
         ch = text[i]
@@ -122,6 +136,11 @@ def parse_params(text: str) -> dict[str, str | None]:
     params: dict[str, str | None] = {}
     text = text.strip(_WS)
     if not text:
+        return params
+    if _PARAMS_FAST.match(text):
+        for chunk in text[1:].split(";"):
+            name, eq, value = chunk.partition("=")
+            params[name.lower()] = value if eq else None
         return params
     if text[0] != ";":
         raise ParseError(f"expected ';' before parameters in {text!r}")

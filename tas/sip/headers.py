@@ -9,6 +9,9 @@ from dataclasses import dataclass, field, replace
 
 from tas.sip.errors import ParseError
 from tas.sip.grammar import (
+    HOSTNAME,
+    SIMPLE_PARAM,
+    TOKEN_CHARS,
     find_unquoted,
     format_params,
     is_token,
@@ -17,7 +20,15 @@ from tas.sip.grammar import (
     split_list,
     unquote,
 )
-from tas.sip.uri import URI, SipURI, parse_uri
+from tas.sip.uri import (
+    SIP_URI_BARE,
+    SIP_URI_FAST,
+    URI,
+    SipURI,
+    parse_uri,
+    sip_from_groups,
+    valid_host,
+)
 
 __all__ = [
     "MAGIC_COOKIE",
@@ -36,6 +47,11 @@ MAGIC_COOKIE = "z9hG4bK"
 
 _VIA_PROTO = re.compile(r"SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]+", re.I)
 _MAX_UINT32 = 2**32 - 1
+#: One Via entry of the common shape: exact ``SIP/2.0/T``, one SP, a hostname or IPv4 address,
+#: an optional port and unquoted parameters. Anything else takes the general path.
+_VIA_FAST = re.compile(
+    rf"SIP/2\.0/([{TOKEN_CHARS}]++) ({HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{SIMPLE_PARAM})*+)\Z"
+)
 
 
 def parse_uint(text: str, what: str, limit: int = _MAX_UINT32) -> int:
@@ -87,8 +103,36 @@ class Via:
         return f"SIP/2.0/{self.transport} {self.sent_by}{format_params(self.params)}"
 
 
+_new = object.__new__
+_via_transport, _via_host, _via_port, _via_params = (
+    Via.__dict__[name].__set__ for name in ("transport", "host", "port", "params")
+)
+
+
+def _make_via(transport: str, host: str, port: int | None, params: dict[str, str | None]) -> Via:
+    """``Via(...)`` for the fast path, skipping the frozen ``__setattr__`` detour."""
+    via: Via = _new(Via)
+    _via_transport(via, transport)
+    _via_host(via, host)
+    _via_port(via, port)
+    _via_params(via, params)
+    return via
+
+
 def parse_via(value: str) -> list[Via]:
     """Parse a Via header value, which may hold several comma-separated entries."""
+    fast = _VIA_FAST.match(value)
+    if fast is not None:
+        transport, host, port_text, param_text = fast.groups()
+        port = int(port_text) if port_text else None
+        if port is None or port <= 65535:
+            params: dict[str, str | None] = {}
+            if param_text:
+                for chunk in param_text[1:].split(";"):
+                    name, eq, pvalue = chunk.partition("=")
+                    params[name.lower()] = pvalue if eq else None
+            _check_via_params(params)
+            return [_make_via(transport.upper(), host, port, params)]
     vias = []
     for item in split_list(value):
         m = _VIA_PROTO.match(item)
@@ -99,15 +143,19 @@ def parse_via(value: str) -> list[Via]:
         sent_by = (rest if semi < 0 else rest[:semi]).strip(" \t")
         host, port = _split_sent_by(sent_by)
         params = parse_params(rest[semi:] if semi >= 0 else "")
-        branch = params.get("branch")
-        if "branch" in params and not branch:
-            raise ParseError("empty Via branch")
-        if "rport" in params and params["rport"] is not None:
-            parse_uint(params["rport"] or "", "Via rport", 65535)
+        _check_via_params(params)
         vias.append(Via(transport=m.group(1).upper(), host=host, port=port, params=params))
     if not vias:
         raise ParseError("empty Via")
     return vias
+
+
+def _check_via_params(params: dict[str, str | None]) -> None:
+    if "branch" in params and not params["branch"]:
+        raise ParseError("empty Via branch")
+    rport = params.get("rport")
+    if rport is not None:
+        parse_uint(rport, "Via rport", 65535)
 
 
 def _split_sent_by(sent_by: str) -> tuple[str, int | None]:
@@ -120,21 +168,13 @@ def _split_sent_by(sent_by: str) -> tuple[str, int | None]:
     else:
         host, colon, port_text = sent_by.partition(":")
         host, rest = host.strip(" \t"), (":" + port_text if colon else "")
-    if not host or any(c in host for c in ' \t,;<>"') or not parse_uri_host_ok(host):
+    if not valid_host(host):
         raise ParseError(f"bad Via host {sent_by!r}")
     if not rest:
         return host, None
     if not rest.startswith(":"):
         raise ParseError(f"bad Via sent-by {sent_by!r}")
     return host, parse_uint(rest[1:], "Via port", 65535)
-
-
-def parse_uri_host_ok(host: str) -> bool:
-    try:
-        parse_uri(f"sip:{host}")
-    except ParseError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +188,33 @@ class CSeq:
         return f"{self.seq} {self.method}"
 
 
+_CSEQ_FAST = re.compile(rf"([0-9]{{1,10}}) ([{TOKEN_CHARS}]++)\Z")
+_cseq_seq, _cseq_method = (CSeq.__dict__[name].__set__ for name in ("seq", "method"))
+
+
 def parse_cseq(value: str) -> CSeq:
+    fast = _CSEQ_FAST.match(value)
+    if fast is not None:
+        seq = int(fast.group(1))
+        if seq <= _MAX_UINT32:
+            cseq: CSeq = _new(CSeq)
+            _cseq_seq(cseq, seq)
+            _cseq_method(cseq, fast.group(2))
+            return cseq
     parts = value.split()
     if len(parts) != 2 or not is_token(parts[1]):
         raise ParseError(f"bad CSeq: {value!r}")
     return CSeq(seq=parse_uint(parts[0], "CSeq number"), method=parts[1])
+
+
+#: The common shapes: ``["name" | token name] <uri>;params`` or ``uri;params``, no LWS.
+#: Groups: quoted name, token name, 5 URI groups, params | 4 URI groups, params (addr-spec:
+#: parameters after the URI are header parameters, §20.10).
+_ADDR_FAST = re.compile(
+    rf'(?:(?:"([^"\\\r\n]*+)"|([{TOKEN_CHARS}]++(?: [{TOKEN_CHARS}]++)*+)) ?)?'
+    rf"<{SIP_URI_FAST}>((?:;{SIMPLE_PARAM})*+)\Z"
+    rf"|{SIP_URI_BARE}((?:;{SIMPLE_PARAM})*+)\Z"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +240,11 @@ class Address:
         return f"{name}<{self.uri}>{format_params(self.params)}"
 
 
+_addr_uri, _addr_display, _addr_params = (
+    Address.__dict__[name].__set__ for name in ("uri", "display_name", "params")
+)
+
+
 def _is_token_list(text: str) -> bool:
     words = text.split(" ")
     return bool(text) and all(is_token(w) for w in words)
@@ -185,6 +252,26 @@ def _is_token_list(text: str) -> bool:
 
 def parse_address(value: str) -> Address:
     """Parse one name-addr / addr-spec with its parameters (§25.1 from-spec, contact-param)."""
+    fast = _ADDR_FAST.match(value)
+    if fast is not None:
+        g = fast.groups()
+        if g[4] is not None:  # name-addr
+            fast_uri = sip_from_groups(g[2], g[3], g[4], g[5], g[6])
+            param_text = g[7]
+        else:
+            fast_uri = sip_from_groups(g[8], g[9], g[10], g[11], "")
+            param_text = g[12]
+        if fast_uri is not None:
+            params: dict[str, str | None] = {}
+            if param_text:
+                for chunk in param_text[1:].split(";"):
+                    name, eq, pvalue = chunk.partition("=")
+                    params[name.lower()] = pvalue if eq else None
+            address: Address = _new(Address)
+            _addr_uri(address, fast_uri)
+            _addr_display(address, g[0] if g[0] is not None else g[1])
+            _addr_params(address, params)
+            return address
     value = value.strip(" \t")
     if not value:
         raise ParseError("empty address")

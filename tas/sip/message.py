@@ -8,6 +8,7 @@ Content-Length.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,41 +105,85 @@ REASONS = {
 }  # fmt: skip
 
 
+#: Versions are unique across all Headers, so a cache keyed on one never matches another.
+_VERSIONS = itertools.count()
+#: raw name -> (lower-case key, canonical spelling); filled as names are seen, bounded.
+_NAME_CACHE: dict[str, tuple[str, str]] = {}
+_NAME_CACHE_MAX = 2048
+
+
 def canonical_name(name: str) -> str:
     """Canonical spelling of a header name; compact forms expand (§7.3.3)."""
     return _CANONICAL.get(name.lower(), name)
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """``(key, canonical)`` for a header name: the case-folded lookup key and its spelling."""
+    hit = _NAME_CACHE.get(name)
+    if hit is not None:
+        return hit
+    canonical = _CANONICAL.get(name.lower(), name)
+    hit = (canonical.lower(), canonical)
+    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
+        _NAME_CACHE[name] = hit
+    return hit
 
 
 class Headers:
     """Ordered, case-insensitive multi-map of header fields (§7.3).
 
     Each field is kept as one entry (a line, possibly with a comma-separated list). ``version``
-    changes on every mutation so typed views can cache safely.
+    changes on every mutation so typed views can cache safely; lookups go through an index by
+    name that is rebuilt lazily after a mutation.
     """
 
-    __slots__ = ("_fields", "version")
+    __slots__ = ("_fields", "version", "_index", "_indexed")
 
     def __init__(self, fields: list[tuple[str, str]] | None = None) -> None:
         self._fields: list[tuple[str, str, str]] = []
-        self.version = 0
+        self.version = next(_VERSIONS)
+        self._index: dict[str, list[str]] = {}
+        self._indexed = -1
         for name, value in fields or ():
             self.add(name, value)
 
+    @classmethod
+    def from_fields(cls, fields: list[tuple[str, str, str]]) -> Headers:
+        """Adopt ``(key, canonical name, value)`` triples built by the parser (no copying)."""
+        new = cls.__new__(cls)
+        new._fields = fields
+        new.version = next(_VERSIONS)
+        new._index = {}
+        new._indexed = -1
+        return new
+
+    def _lookup(self) -> dict[str, list[str]]:
+        if self._indexed != self.version:
+            index: dict[str, list[str]] = {}
+            for key, _, value in self._fields:
+                bucket = index.get(key)
+                if bucket is None:
+                    index[key] = [value]
+                else:
+                    bucket.append(value)
+            self._index = index
+            self._indexed = self.version
+        return self._index
+
     def add(self, name: str, value: str) -> None:
-        name = canonical_name(name)
-        self._fields.append((name.lower(), name, value))
-        self.version += 1
+        key, name = name_key(name)
+        self._fields.append((key, name, value))
+        self.version = next(_VERSIONS)
 
     def prepend(self, name: str, value: str) -> None:
         """Insert before every other field (Via on a new hop, §8.1.1.7)."""
-        name = canonical_name(name)
-        self._fields.insert(0, (name.lower(), name, value))
-        self.version += 1
+        key, name = name_key(name)
+        self._fields.insert(0, (key, name, value))
+        self.version = next(_VERSIONS)
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of this name by one, in the place of the first."""
-        name = canonical_name(name)
-        key = name.lower()
+        key, name = name_key(name)
         out: list[tuple[str, str, str]] = []
         placed = False
         for field in self._fields:
@@ -151,42 +196,38 @@ class Headers:
         if not placed:
             out.append((key, name, value))
         self._fields = out
-        self.version += 1
+        self.version = next(_VERSIONS)
 
     def remove(self, name: str) -> None:
-        key = canonical_name(name).lower()
+        key = name_key(name)[0]
         self._fields = [f for f in self._fields if f[0] != key]
-        self.version += 1
+        self.version = next(_VERSIONS)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first field of this name, as received."""
-        key = canonical_name(name).lower()
-        for field in self._fields:
-            if field[0] == key:
-                return field[2]
-        return default
+        bucket = self._lookup().get(name_key(name)[0])
+        return bucket[0] if bucket else default
 
     def fields(self, name: str) -> list[str]:
         """Every field of this name, one entry per line as received."""
-        key = canonical_name(name).lower()
-        return [f[2] for f in self._fields if f[0] == key]
+        return list(self._lookup().get(name_key(name)[0], ()))
 
     def values(self, name: str) -> list[str]:
         """Every value of this name; list headers are split on commas (§7.3.1)."""
-        raw = self.fields(name)
-        if canonical_name(name).lower() not in LIST_HEADERS:
-            return raw
+        key = name_key(name)[0]
+        raw = self._lookup().get(key, [])
+        if key not in LIST_HEADERS:
+            return list(raw)
         out: list[str] = []
         for value in raw:
             out.extend(split_list(value))
         return out
 
     def count(self, name: str) -> int:
-        key = canonical_name(name).lower()
-        return sum(1 for f in self._fields if f[0] == key)
+        return len(self._lookup().get(name_key(name)[0], ()))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.count(name) > 0
+        return isinstance(name, str) and name_key(name)[0] in self._lookup()
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return ((f[1], f[2]) for f in self._fields)
@@ -195,9 +236,7 @@ class Headers:
         return len(self._fields)
 
     def copy(self) -> Headers:
-        new = Headers()
-        new._fields = list(self._fields)
-        return new
+        return Headers.from_fields(list(self._fields))
 
     def __repr__(self) -> str:
         return f"Headers({[(f[1], f[2]) for f in self._fields]!r})"
@@ -206,43 +245,39 @@ class Headers:
 class Message:
     """What requests and responses share: headers, body and typed header views."""
 
-    __slots__ = ("headers", "body", "_cache")
+    __slots__ = ("headers", "body", "_cache", "_cached_at")
 
     def __init__(self, headers: Headers | list[tuple[str, str]] | None, body: bytes) -> None:
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.body = body
-        self._cache: dict[str, tuple[int, Any]] = {}
+        self._cache: dict[str, Any] = {}
+        self._cached_at = -1
 
-    def _typed(self, key: str, build: Any) -> Any:
-        hit = self._cache.get(key)
+    def _views(self) -> dict[str, Any]:
+        """The typed-view cache, emptied whenever the headers changed (or were replaced)."""
         version = self.headers.version
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        value = build()
-        self._cache[key] = (version, value)
-        return value
+        if self._cached_at != version:
+            self._cache = {}
+            self._cached_at = version
+        return self._cache
 
-    def _one(self, name: str) -> str:
-        values = self.headers.fields(name)
-        if not values:
-            raise ParseError(f"missing {name} header")
-        if len(values) > 1:
-            raise ParseError(f"more than one {name} header")
-        return values[0]
+    def parse_views(self) -> None:
+        """Parse the headers every message needs (§8.1.1) into the view cache at once."""
+        index = self.headers._lookup()
+        views = self._views()
+        views["via"] = _build_via(index)
+        views["call-id"] = _build_call_id(index)
+        views["cseq"] = parse_cseq(_one(index, "cseq", "CSeq"))
+        views["from"] = parse_address(_one(index, "from", "From"))
+        views["to"] = parse_address(_one(index, "to", "To"))
 
     @property
     def via(self) -> list[Via]:
         """Every Via entry, top first (§20.42)."""
-
-        def build() -> list[Via]:
-            out: list[Via] = []
-            for value in self.headers.fields("Via"):
-                out.extend(parse_via(value))
-            if not out:
-                raise ParseError("missing Via header")
-            return out
-
-        result: list[Via] = self._typed("via", build)
+        views = self._views()
+        result: list[Via] | None = views.get("via")
+        if result is None:
+            result = views["via"] = _build_via(self.headers._lookup())
         return result
 
     @property
@@ -251,78 +286,121 @@ class Message:
 
     @property
     def call_id(self) -> str:
-        value: str = self._typed("call-id", lambda: self._one("Call-ID").strip(" \t"))
-        if not value or " " in value:
-            raise ParseError(f"bad Call-ID {value!r}")
+        views = self._views()
+        value: str | None = views.get("call-id")
+        if value is None:
+            value = views["call-id"] = _build_call_id(self.headers._lookup())
         return value
 
     @property
     def cseq(self) -> CSeq:
-        result: CSeq = self._typed("cseq", lambda: parse_cseq(self._one("CSeq")))
+        views = self._views()
+        result: CSeq | None = views.get("cseq")
+        if result is None:
+            result = views["cseq"] = parse_cseq(_one(self.headers._lookup(), "cseq", "CSeq"))
         return result
 
     @property
     def from_(self) -> Address:
-        result: Address = self._typed("from", lambda: parse_address(self._one("From")))
+        views = self._views()
+        result: Address | None = views.get("from")
+        if result is None:
+            result = views["from"] = parse_address(_one(self.headers._lookup(), "from", "From"))
         return result
 
     @property
     def to(self) -> Address:
-        result: Address = self._typed("to", lambda: parse_address(self._one("To")))
+        views = self._views()
+        result: Address | None = views.get("to")
+        if result is None:
+            result = views["to"] = parse_address(_one(self.headers._lookup(), "to", "To"))
         return result
 
     @property
     def contact(self) -> list[Address]:
         """Contact addresses; a ``*`` Contact (REGISTER only) yields an empty list."""
-
-        def build() -> list[Address]:
-            values = self.headers.values("Contact")
-            if values == ["*"]:
-                return []
-            return [parse_address(v) for v in values]
-
-        result: list[Address] = self._typed("contact", build)
+        views = self._views()
+        result: list[Address] | None = views.get("contact")
+        if result is None:
+            raw = self.headers._lookup().get("contact")
+            if not raw:
+                result = []
+            elif len(raw) == 1 and "," not in raw[0]:
+                result = [] if raw[0] == "*" else [parse_address(raw[0])]
+            else:
+                values = self.headers.values("Contact")
+                result = [] if values == ["*"] else [parse_address(v) for v in values]
+            views["contact"] = result
         return result
 
     @property
     def route(self) -> list[Address]:
-        result: list[Address] = self._typed(
-            "route",
-            lambda: [a for v in self.headers.fields("Route") for a in parse_address_list(v)],
-        )
-        return result
+        return self._address_list("route", "Route")
 
     @property
     def record_route(self) -> list[Address]:
-        result: list[Address] = self._typed(
-            "record-route",
-            lambda: [a for v in self.headers.fields("Record-Route") for a in parse_address_list(v)],
-        )
+        return self._address_list("record-route", "Record-Route")
+
+    def _address_list(self, key: str, name: str) -> list[Address]:
+        views = self._views()
+        result: list[Address] | None = views.get(key)
+        if result is None:
+            result = [a for v in self.headers.fields(name) for a in parse_address_list(v)]
+            views[key] = result
         return result
 
     @property
     def max_forwards(self) -> int | None:
-        value = self.headers.fields("Max-Forwards")
-        if not value:
+        index = self.headers._lookup()
+        if "max-forwards" not in index:
             return None
-        return parse_uint(self._one("Max-Forwards"), "Max-Forwards", 255)
+        return parse_uint(_one(index, "max-forwards", "Max-Forwards"), "Max-Forwards", 255)
 
     @property
     def content_type(self) -> str | None:
         value = self.headers.get("Content-Type")
         return value.split(";", 1)[0].strip(" \t").lower() if value else None
 
-    def _head_lines(self) -> list[str]:
-        lines = []
-        for name, value in self.headers:
-            if name != "Content-Length":
-                lines.append(f"{name}: {value}")
-        lines.append(f"Content-Length: {len(self.body)}")
-        return lines
-
     def _serialize(self, start_line: str) -> bytes:
-        head = "\r\n".join([start_line, *self._head_lines()])
-        return head.encode("utf-8", "surrogateescape") + b"\r\n\r\n" + self.body
+        lines = [start_line]
+        for key, name, value in self.headers._fields:
+            if key != "content-length":
+                lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(self.body)}\r\n\r\n")
+        head = "\r\n".join(lines)
+        if head.isascii():
+            return head.encode("ascii") + self.body
+        return head.encode("utf-8", "surrogateescape") + self.body
+
+
+def _one(index: dict[str, list[str]], key: str, name: str) -> str:
+    values = index.get(key)
+    if not values:
+        raise ParseError(f"missing {name} header")
+    if len(values) > 1:
+        raise ParseError(f"more than one {name} header")
+    return values[0]
+
+
+def _build_via(index: dict[str, list[str]]) -> list[Via]:
+    values = index.get("via")
+    if not values:
+        raise ParseError("missing Via header")
+    result = parse_via(values[0])
+    for value in values[1:]:
+        result.extend(parse_via(value))
+    return result
+
+
+def _build_call_id(index: dict[str, list[str]]) -> str:
+    value = _one(index, "call-id", "Call-ID").strip(" \t")
+    if not value or " " in value or "\t" in value:
+        raise ParseError(f"bad Call-ID {value!r}")
+    return value
+
+
+#: Header fields a response copies from its request (§8.2.6.2), besides To.
+_COPIED = frozenset({"via", "from", "call-id", "cseq"})
 
 
 class Request(Message):
@@ -374,18 +452,24 @@ class Request(Message):
     def create_response(
         self, status: int, reason: str | None = None, *, to_tag: str | None = None
     ) -> Response:
-        """A response carrying the headers §8.2.6.2 says to copy; adds a To tag if given."""
-        headers = Headers()
-        for name, value in self.headers:
-            if name in ("Via", "From", "Call-ID", "CSeq"):
-                headers.add(name, value)
-            elif name == "To":
-                if to_tag and "tag" not in self.to.params:
-                    value = str(self.to.with_tag(to_tag))
-                headers.add(name, value)
-        if status == 100 and "Timestamp" in self.headers:
-            headers.add("Timestamp", self.headers.get("Timestamp") or "")  # §8.2.6.1
-        return Response(status, reason, headers)
+        """A response carrying the headers §8.2.6.2 says to copy; adds a To tag if given.
+
+        Via, From, To, Call-ID and CSeq are copied as received (in their order); the tag is
+        appended to the To field's text when it has none (§8.2.6.2), and a 100 echoes
+        Timestamp (§8.2.6.1).
+        """
+        fields: list[tuple[str, str, str]] = []
+        for field in self.headers._fields:
+            key = field[0]
+            if key in _COPIED:
+                fields.append(field)
+            elif key == "to":
+                if to_tag and self.to.tag is None:
+                    field = (key, field[1], field[2].rstrip(" \t") + ";tag=" + to_tag)
+                fields.append(field)
+        if status == 100 and (stamp := self.headers.get("Timestamp")) is not None:
+            fields.append(("timestamp", "Timestamp", stamp))
+        return Response(status, reason, Headers.from_fields(fields))
 
 
 class Response(Message):

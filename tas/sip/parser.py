@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tas.sip.errors import ParseError
 from tas.sip.headers import parse_uint
-from tas.sip.message import KNOWN_METHODS, Headers, Message, Request, Response
+from tas.sip.message import KNOWN_METHODS, Headers, Message, Request, Response, name_key
 from tas.sip.uri import parse_uri
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "parse_message", "split_head"]
@@ -36,7 +36,10 @@ _LINE_SPLIT = re.compile(r"\r?\n")
 _TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
 _VERSION = re.compile(r"SIP/(\d+)\.(\d+)\Z", re.I)
 _STATUS = re.compile(r"SIP/(\d+)\.(\d+) (\d{3})(?: (.*))?\Z", re.I | re.S)
-_SINGLE = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type")
+_SINGLE = [
+    (name.lower(), name)
+    for name in ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type")
+]
 
 
 def split_head(data: bytes) -> tuple[bytes, int] | None:
@@ -54,22 +57,26 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
     start = 0
     while data.startswith(b"\r\n", start) or data.startswith(b"\n", start):
         start += 2 if data[start] == 13 else 1  # leading CRLFs are ignored (§7.5)
-    split = split_head(data[start:])
-    if split is None:
-        # A datagram whose header section runs to its end (no body, no blank line).
-        if not data.endswith(b"\n"):
-            raise ParseError("no empty line after the headers")
-        split = data[start:].rstrip(b"\r\n"), len(data) - start
-    head_bytes, body_at = split
+    end = data.find(b"\r\n\r\n", start)
+    head_bytes = data[start:end] if end >= 0 else b""
+    if end >= 0 and head_bytes.count(b"\n") == head_bytes.count(b"\r\n"):
+        body_at = end + 4  # the common case: CRLF line ends only
+    else:
+        split = split_head(data[start:])
+        if split is None:
+            # A datagram whose header section runs to its end (no body, no blank line).
+            if not data.endswith(b"\n"):
+                raise ParseError("no empty line after the headers")
+            split = data[start:].rstrip(b"\r\n"), len(data) - start
+        head_bytes, body_at = split[0], start + split[1]
     try:
         head = head_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(f"header section is not UTF-8: {exc.reason}") from None
     lines = _unfold(head, limits)
-    message = _start_line(lines[0])
-    _fill_headers(message.headers, lines[1:], limits)
+    message = _start_line(lines[0], Headers.from_fields(_header_fields(lines)))
     try:
-        message.body = _body(message, data[start + body_at :])
+        message.body = _body(message, data[body_at:])
         _check(message)
     except ParseError as exc:
         exc.partial = message
@@ -78,23 +85,30 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
 
 
 def _unfold(head: str, limits: Limits) -> list[str]:
-    lines: list[str] = []
-    for line in _LINE_SPLIT.split(head):
-        if len(line) > limits.max_line:
+    if "\n" not in head.replace("\r\n", "") and "\n " not in head and "\n\t" not in head:
+        lines = head.split("\r\n")  # no bare LF, no folding: the common case
+        if len(head) > limits.max_line and max(map(len, lines)) > limits.max_line:
             raise ParseError(f"header line longer than {limits.max_line} characters")
-        if line[:1] in (" ", "\t"):
-            if not lines:
-                raise ParseError("message starts with whitespace")
-            lines[-1] = lines[-1].rstrip(" \t") + " " + line.strip(" \t")
-        else:
-            lines.append(line)
+        if lines[0][:1] in (" ", "\t"):
+            raise ParseError("message starts with whitespace")
+    else:
+        lines = []
+        for line in _LINE_SPLIT.split(head):
+            if len(line) > limits.max_line:
+                raise ParseError(f"header line longer than {limits.max_line} characters")
+            if line[:1] in (" ", "\t"):
+                if not lines:
+                    raise ParseError("message starts with whitespace")
+                lines[-1] = lines[-1].rstrip(" \t") + " " + line.strip(" \t")
+            else:
+                lines.append(line)
     if len(lines) - 1 > limits.max_headers:
         raise ParseError(f"more than {limits.max_headers} header fields")
     return lines
 
 
-def _start_line(line: str) -> Request | Response:
-    if line.upper().startswith("SIP/"):
+def _start_line(line: str, headers: Headers) -> Request | Response:
+    if line[:4].upper() == "SIP/":
         m = _STATUS.match(line)
         if m is None:
             raise ParseError(f"bad status line {line!r}")
@@ -103,34 +117,54 @@ def _start_line(line: str) -> Request | Response:
         status = int(m.group(3))
         if status < 100 or status > 699:
             raise ParseError(f"bad status code {status}")
-        return Response(status, m.group(4) or "")
+        return Response(status, m.group(4) or "", headers)
     parts = line.split(" ")
     if len(parts) != 3 or not all(parts):
         raise ParseError(f"bad request line {line!r}")
     method, uri_text, version = parts
     if not _TOKEN.match(method):
         raise ParseError(f"bad method {method!r}")
-    vm = _VERSION.match(version)
-    if vm is None:
-        raise ParseError(f"bad SIP version {version!r}")
-    if (vm.group(1), vm.group(2)) != ("2", "0"):
-        raise ParseError(f"unsupported SIP version {version}", 505)
-    return Request(method, parse_uri(uri_text), version="SIP/2.0")
+    if version != "SIP/2.0":
+        vm = _VERSION.match(version)
+        if vm is None:
+            raise ParseError(f"bad SIP version {version!r}")
+        if (vm.group(1), vm.group(2)) != ("2", "0"):
+            raise ParseError(f"unsupported SIP version {version}", 505)
+    return Request(method, parse_uri(uri_text), headers)
 
 
-def _fill_headers(headers: Headers, lines: list[str], limits: Limits) -> None:
-    for line in lines:
-        colon = line.find(":")
-        if colon <= 0:
-            raise ParseError(f"header line without a name and colon: {line[:60]!r}")
-        name = line[:colon].rstrip(" \t")
-        if not _TOKEN.match(name):
-            raise ParseError(f"bad header name {name!r}")
-        headers.add(name, line[colon + 1 :].strip(" \t"))
+#: raw header name as received (up to the colon) -> (key, canonical); only valid names.
+_SEEN_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def _header_fields(lines: list[str]) -> list[tuple[str, str, str]]:
+    fields: list[tuple[str, str, str]] = []
+    append = fields.append
+    seen = _SEEN_NAMES.get
+    for i in range(1, len(lines)):
+        raw, colon, value = lines[i].partition(":")
+        hit = seen(raw)
+        if hit is None or not colon:
+            hit = _header_name(raw, colon, lines[i])
+        append((hit[0], hit[1], value.strip(" \t")))
+    return fields
+
+
+def _header_name(raw: str, colon: str, line: str) -> tuple[str, str]:
+    """Validate a header name not seen before (§25.1 header-name = token, HCOLON)."""
+    name = raw.rstrip(" \t")
+    if not colon or not name:
+        raise ParseError(f"header line without a name and colon: {line[:60]!r}")
+    if not _TOKEN.match(name):
+        raise ParseError(f"bad header name {name!r}")
+    hit = name_key(name)
+    if len(_SEEN_NAMES) < 2048:
+        _SEEN_NAMES[raw] = hit
+    return hit
 
 
 def _body(message: Message, rest: bytes) -> bytes:
-    lengths = message.headers.fields("Content-Length")
+    lengths = message.headers._lookup().get("content-length")
     if not lengths:
         return rest  # datagrams may omit Content-Length: the body runs to the end (§18.3)
     if len(lengths) > 1 and len(set(lengths)) > 1:
@@ -144,15 +178,15 @@ def _body(message: Message, rest: bytes) -> bytes:
 def _check(message: Message) -> None:
     """Headers every request/response needs (§8.1.1), parsed once so later reads are free."""
     headers = message.headers
-    for name in _SINGLE:
-        if headers.count(name) > 1:
-            raise ParseError(f"more than one {name} header")
-    message.via  # noqa: B018 - parse and cache
-    message.call_id  # noqa: B018
-    cseq = message.cseq
-    message.from_  # noqa: B018
-    message.to  # noqa: B018
+    index = headers._lookup()
+    if len(index) < len(headers):  # some name repeats: is it one that must not?
+        for key, name in _SINGLE:
+            found = index.get(key)
+            if found is not None and len(found) > 1:
+                raise ParseError(f"more than one {name} header")
+    message.parse_views()
     if isinstance(message, Request):
+        cseq = message.cseq
         if cseq.method != message.method:
             # RFC 4475 §3.1.2.18: 501 for an unknown method has better future-proofing.
             status = 400 if message.method in KNOWN_METHODS else 501

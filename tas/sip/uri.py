@@ -15,27 +15,37 @@ from urllib.parse import quote as _pct_quote
 from urllib.parse import unquote as _pct_unquote
 
 from tas.sip.errors import ParseError
+from tas.sip.grammar import HOSTNAME
 
-__all__ = ["SipURI", "TelURI", "AbsoluteURI", "URI", "parse_uri"]
+__all__ = ["SipURI", "TelURI", "AbsoluteURI", "URI", "parse_uri", "valid_host"]
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*\Z")
 _ESCAPE_OK = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # unreserved / user-unreserved / escaped (§25.1); ';' '?' '/' allowed in user.
 _USER = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+\Z")
 _PASSWORD = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,%]*\Z")
-_HOSTNAME = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.?\Z"
-)
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z")
+_HOSTNAME = re.compile(HOSTNAME + r"\Z")
 _IPV6REF = re.compile(r"\[[0-9A-Fa-f:.]+\]\Z")
 _PARAMCHAR = re.compile(r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$%]+\Z")
 _HNV = re.compile(r"[A-Za-z0-9\-_.!~*'()\[\]/?:+$%]*\Z")
 _OPAQUE = re.compile(r"[^\s<>\"]+\Z")
+_PCHAR = r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$]++"
+#: The common shape (lower-case scheme, plain user, hostname, unescaped parameters, no
+#: headers) in one match; anything else takes the general path. Same result either way.
+#: Four groups: scheme, user, host, port. Shared with the address fast path.
+SIP_URI_BARE = rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]++)@)?({HOSTNAME})(?::([0-9]{{1,5}}))?"
+#: Five groups: :data:`SIP_URI_BARE`'s and the parameter text.
+SIP_URI_FAST = rf"{SIP_URI_BARE}((?:;{_PCHAR}(?:={_PCHAR})?)*+)"
+_SIP_FAST = re.compile(SIP_URI_FAST + r"\Z")
 
 #: characters left unescaped when rendering each URI part (§25.1).
 _USER_SAFE = "-_.!~*'()&=+$,;?/"
 _PARAM_SAFE = "-_.!~*'()[]/:&+$"
 _HEADER_SAFE = "-_.!~*'()[]/?:+$"
+_NEEDS_ESCAPE = {
+    safe: re.compile("[^A-Za-z0-9" + re.escape(safe) + "]")
+    for safe in (_USER_SAFE, _PARAM_SAFE, _HEADER_SAFE, "-_.!~*'()&=+$,")
+}
 
 
 def _unescape(text: str, what: str) -> str:
@@ -47,6 +57,8 @@ def _unescape(text: str, what: str) -> str:
 
 
 def _escape(text: str, safe: str) -> str:
+    if _NEEDS_ESCAPE[safe].search(text) is None:
+        return text
     return _pct_quote(text, safe=safe, errors="surrogateescape")
 
 
@@ -133,9 +145,46 @@ class AbsoluteURI:
 
 URI = SipURI | TelURI | AbsoluteURI
 
+_new = object.__new__
+_set_host, _set_user, _set_port, _set_scheme, _set_password, _set_params, _set_headers = (
+    SipURI.__dict__[name].__set__
+    for name in ("host", "user", "port", "scheme", "password", "params", "headers")
+)
+
+
+def sip_from_groups(
+    scheme: str, user: str | None, host: str, port_text: str | None, param_text: str
+) -> SipURI | None:
+    """The :class:`SipURI` for a :data:`SIP_URI_FAST` match; ``None`` if the port is too big.
+
+    Built without the frozen dataclass ``__setattr__`` detour (it is the parser's hot path).
+    """
+    port = int(port_text) if port_text else None
+    if port is not None and port > 65535:
+        return None
+    params: dict[str, str | None] = {}
+    if param_text:
+        for chunk in param_text[1:].split(";"):
+            name, eq, value = chunk.partition("=")
+            params[name.lower()] = value if eq else None
+    uri: SipURI = _new(SipURI)
+    _set_host(uri, host)
+    _set_user(uri, user)
+    _set_port(uri, port)
+    _set_scheme(uri, scheme)
+    _set_password(uri, None)
+    _set_params(uri, params)
+    _set_headers(uri, {})
+    return uri
+
 
 def parse_uri(text: str) -> URI:
     """Parse a URI; raise :class:`ParseError` when it is not one."""
+    fast = _SIP_FAST.match(text)
+    if fast is not None:
+        uri = sip_from_groups(*fast.groups())
+        if uri is not None:
+            return uri
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME.match(scheme):
         raise ParseError(f"not a URI: {text!r}")
@@ -205,13 +254,20 @@ def _parse_hostport(hostport: str, text: str) -> tuple[str, int | None]:
     else:
         host, colon, port_text_raw = hostport.partition(":")
         port_text = port_text_raw if colon else None
-        if not (_HOSTNAME.match(host) or _IPV4.match(host)):
+        if not _HOSTNAME.match(host):
             raise ParseError(f"bad host {host!r} in {text!r}")
     if port_text is None:
         return host, None
     if not port_text.isdigit() or len(port_text) > 5 or int(port_text) > 65535:
         raise ParseError(f"bad port in {text!r}")
     return host, int(port_text)
+
+
+def valid_host(host: str) -> bool:
+    """``host`` is a hostname, IPv4 address or bracketed IPv6 reference (§25.1)."""
+    if host.startswith("["):
+        return host.endswith("]") and _IPV6REF.match(host) is not None and _is_ipv6(host[1:-1])
+    return _HOSTNAME.match(host) is not None
 
 
 def _is_ipv6(text: str) -> bool:
