@@ -92,6 +92,12 @@ class SandboxSettings(BaseModel):
     sip_host: str = "127.0.0.1"
     sip_port: int = 5070
     no_answer_timeout: float = 30.0
+    registration_ttl: float = 3600.0  # SipBreakout lifetime from the last upsert
+    event_history: float = 1800.0  # EventsService v0 keeps 30 min of events
+    durable_expiry: float = 3600.0  # a durable lives 1 h after its last client leaves
+    max_in_flight: int = 1024  # used when a subscriber sends max_in_flight = 0
+    ack_timeout: float = 30.0  # used when manual_ack is enabled without a timeout
+    tokens: list[str] = Field(default_factory=list)  # accepted bearer tokens; empty: no auth
 
 
 class EventsSettings(BaseModel):

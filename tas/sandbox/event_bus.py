@@ -370,6 +370,11 @@ class EventBus(Generic[P]):
             self._dispatch(member.group)  # room freed for more
         return out
 
+    def ready(self, member_id: int) -> bool:
+        """Whether :meth:`poll` has something for this subscriber (events, or its closing)."""
+        member = self._members.get(member_id)
+        return member is None or member.closed is not None or bool(member.outbox)
+
     def ack(self, inbox: str, sequence: int, now: float) -> AckOutcome:
         """``Ack(inbox, sequence)``: the event is done and frees a slot of ``max_in_flight``."""
         group = self._inboxes.get(inbox)
