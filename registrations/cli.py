@@ -111,7 +111,12 @@ def upsert(
 @register.command()
 @click.argument("number")
 @click.option("--uri", help="sips: URI registered elsewhere (when the store does not know it).")
-@click.option("--route", type=click.Choice(ROUTE_NAMES, case_sensitive=False), default="loop")
+@click.option(
+    "--route",
+    type=click.Choice(ROUTE_NAMES, case_sensitive=False),
+    default="loop",
+    help="Route type of a registration made elsewhere (with --uri).",
+)
 @json_option
 @click.pass_obj
 def delete(opts: Options, number: str, uri: str | None, route: str, as_json: bool) -> None:
