@@ -42,7 +42,7 @@ def _fail(message: str) -> None:
 def _as_dict(policy: Policy) -> dict[str, Any]:
     return {
         "number": policy.number,
-        "route": policy.route.name.lower().replace("_", "-") if policy.route else None,
+        "route": policy.route.cli_name if policy.route else None,
         "action": policy.action.value,
         "status": policy.status,
         "target": policy.target,

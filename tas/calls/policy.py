@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tas.calls.routing import LegInfo, RouteType, e164_of
+from registrations.model import Route
+from tas.calls.routing import LegInfo, e164_of
 
 __all__ = [
     "Action",
@@ -46,16 +47,16 @@ class Action(enum.Enum):
     OBSERVE = "observe"
 
 
-DEFAULT_ACTIONS: Mapping[RouteType, Action] = {
-    RouteType.FALLBACK: Action.VOICEMAIL,
-    RouteType.LOOP: Action.FORWARD,
-    RouteType.LOOP_MO: Action.FORWARD,
-    RouteType.LOOP_MT: Action.FORWARD,
-    RouteType.FORK: Action.OBSERVE,
-    RouteType.INGRESS: Action.REJECT,  # INGRESS is for calls we place; a leg in is unexpected
+DEFAULT_ACTIONS: Mapping[Route, Action] = {
+    Route.FALLBACK: Action.VOICEMAIL,
+    Route.LOOP: Action.FORWARD,
+    Route.LOOP_MO: Action.FORWARD,
+    Route.LOOP_MT: Action.FORWARD,
+    Route.FORK: Action.OBSERVE,
+    Route.INGRESS: Action.REJECT,  # INGRESS is for calls we place; a leg in is unexpected
 }
 
-_ROUTE_NAMES = {r.name.lower().replace("_", "-"): r for r in RouteType}
+_ROUTE_NAMES = {r.cli_name: r for r in Route}
 
 
 class PolicyError(ValueError):
@@ -66,7 +67,7 @@ class PolicyError(ValueError):
 class Policy:
     number: str
     action: Action
-    route: RouteType | None = None  # None: every route type
+    route: Route | None = None  # None: every route type
     status: int = 486  # reject
     target: str = "core"  # forward
     announcement: str | None = None  # answer: WAV path; None plays the default
@@ -88,7 +89,7 @@ class Decision:
 
 def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
     """Pick the policy for this leg: number + route type beats number alone beats default."""
-    route = leg.registration.route_type
+    route = leg.route
     best: Policy | None = None
     for policy in policies:
         if policy.number != leg.subscriber:
@@ -112,7 +113,7 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
     if number is None:
         raise PolicyError(f"number must be E.164 like +4799990000, got {raw.get('number')!r}")
     action = _action(raw.get("action"))
-    route: RouteType | None = None
+    route: Route | None = None
     if raw.get("route") is not None:
         name = str(raw["route"]).lower().replace("_", "-")
         if name not in _ROUTE_NAMES:

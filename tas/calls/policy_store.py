@@ -18,7 +18,7 @@ class CallPolicyRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(index=True)
-    route: str | None = None  # RouteType name in kebab case, None for every route
+    route: str | None = None  # Route.cli_name (kebab case), None for every route
     action: str
     status: int = 486
     target: str = "core"
@@ -29,7 +29,7 @@ class CallPolicyRow(SQLModel, table=True):
 def _to_row(policy: Policy) -> CallPolicyRow:
     return CallPolicyRow(
         number=policy.number,
-        route=policy.route.name.lower().replace("_", "-") if policy.route else None,
+        route=policy.route.cli_name if policy.route else None,
         action=policy.action.value,
         status=policy.status,
         target=policy.target,

@@ -21,33 +21,14 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["RouteType", "Direction", "Registration", "LegInfo", "decode_leg", "e164_of"]
+from registrations.model import Registration, Route
 
-
-class RouteType(enum.Enum):
-    """Route types of wgtwo.sipbreakout.v1.RouteType (values match the proto enum)."""
-
-    LOOP = 1
-    FORK = 2
-    FALLBACK = 3
-    LOOP_MO = 4
-    LOOP_MT = 5
-    INGRESS = 6
+__all__ = ["Direction", "LegInfo", "decode_leg", "e164_of"]
 
 
 class Direction(enum.Enum):
     MO = "mobile-originating"  # our registered subscriber is the caller
     MT = "mobile-terminating"  # our registered subscriber is the callee
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """What we registered for one MSISDN (the subset routing needs)."""
-
-    number: str  # E.164 with leading '+'
-    route_type: RouteType
-    mo_prefix: str = ""
-    mt_prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +44,11 @@ class LegInfo:
     @property
     def subscriber(self) -> str:
         """Our registered number on this leg."""
-        return self.registration.number
+        return self.registration.phone_number
+
+    @property
+    def route(self) -> Route:
+        return self.registration.route
 
 
 def e164_of(user: str | None) -> str | None:
@@ -91,20 +76,20 @@ def decode_leg(
     if target is None:
         return None
     regs = list(registrations)
-    by_number = {r.number: r for r in regs}
+    by_number = {r.phone_number: r for r in regs}
     body = target[1:]
     candidates: list[tuple[int, LegInfo]] = []
     for reg in regs:
         # MO: the caller is registered; the Request-URI is the callee, MO-prefixed.
-        if caller == reg.number and body.startswith(reg.mo_prefix):
+        if caller == reg.phone_number and body.startswith(reg.mo_prefix):
             callee = "+" + body[len(reg.mo_prefix) :]
             if len(callee) > 2:
                 info = LegInfo(reg, Direction.MO, caller, callee, reg.mo_prefix)
                 candidates.append((len(reg.mo_prefix) * 2 + 1, info))
         # MT: the callee is registered; the Request-URI is its number, MT-prefixed.
         if reg.mt_prefix and body.startswith(reg.mt_prefix):
-            if "+" + body[len(reg.mt_prefix) :] == reg.number:
-                info = LegInfo(reg, Direction.MT, caller, reg.number, reg.mt_prefix)
+            if "+" + body[len(reg.mt_prefix) :] == reg.phone_number:
+                info = LegInfo(reg, Direction.MT, caller, reg.phone_number, reg.mt_prefix)
                 candidates.append((len(reg.mt_prefix) * 2 + 1, info))
     if not candidates and target in by_number:
         candidates.append((0, LegInfo(by_number[target], Direction.MT, caller, target, "")))

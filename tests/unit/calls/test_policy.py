@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from registrations.model import Registration, Route
 from tas.calls.policy import (
     Action,
     PolicyError,
@@ -11,25 +12,27 @@ from tas.calls.policy import (
     load_policy_file,
     parse_policy,
 )
-from tas.calls.routing import Direction, LegInfo, Registration, RouteType
+from tas.calls.routing import Direction, LegInfo
 
 ALICE = "+4799990000"
 
 
-def leg(route: RouteType, number: str = ALICE) -> LegInfo:
-    return LegInfo(Registration(number, route), Direction.MT, "+4712345678", number, "")
+def leg(route: Route, number: str = ALICE) -> LegInfo:
+    return LegInfo(
+        Registration(number, route, "sips:tas.example.com"), Direction.MT, "+4712345678", number, ""
+    )
 
 
 @pytest.mark.parametrize(
     ("route", "action"),
     [
-        (RouteType.FALLBACK, Action.VOICEMAIL),
-        (RouteType.LOOP, Action.FORWARD),
-        (RouteType.LOOP_MT, Action.FORWARD),
-        (RouteType.FORK, Action.OBSERVE),
+        (Route.FALLBACK, Action.VOICEMAIL),
+        (Route.LOOP, Action.FORWARD),
+        (Route.LOOP_MT, Action.FORWARD),
+        (Route.FORK, Action.OBSERVE),
     ],
 )
-def test_defaults_follow_the_route_type(route: RouteType, action: Action) -> None:
+def test_defaults_follow_the_route_type(route: Route, action: Action) -> None:
     decision = decide(leg(route), [])
     assert decision.action is action and decision.policy is None
     assert decision.target == "core"
@@ -38,14 +41,14 @@ def test_defaults_follow_the_route_type(route: RouteType, action: Action) -> Non
 def test_route_specific_policy_beats_number_wide_policy() -> None:
     wide = parse_policy({"number": ALICE, "action": "reject", "status": 603})
     specific = parse_policy({"number": ALICE, "route": "fallback", "action": "voicemail"})
-    assert decide(leg(RouteType.FALLBACK), [wide, specific]).policy is specific
-    decision = decide(leg(RouteType.LOOP), [wide, specific])
+    assert decide(leg(Route.FALLBACK), [wide, specific]).policy is specific
+    decision = decide(leg(Route.LOOP), [wide, specific])
     assert decision.action is Action.REJECT and decision.status == 603
 
 
 def test_policies_of_other_numbers_do_not_apply() -> None:
     other = parse_policy({"number": "+4700000000", "action": "reject"})
-    assert decide(leg(RouteType.FALLBACK), [other]).action is Action.VOICEMAIL
+    assert decide(leg(Route.FALLBACK), [other]).action is Action.VOICEMAIL
 
 
 def test_menu_maps_digits_to_actions() -> None:
@@ -81,7 +84,7 @@ def test_load_policy_file(tmp_path: Path) -> None:
     )
     policies = load_policy_file(path)
     assert [p.action for p in policies] == [Action.FORWARD, Action.REJECT]
-    assert policies[0].route is RouteType.LOOP and policies[0].target == "sip:pbx@127.0.0.1"
+    assert policies[0].route is Route.LOOP and policies[0].target == "sip:pbx@127.0.0.1"
 
 
 def test_load_policy_file_names_the_broken_entry(tmp_path: Path) -> None:

@@ -2,14 +2,15 @@
 
 import pytest
 
-from tas.calls.routing import Direction, Registration, RouteType, decode_leg, e164_of
+from registrations.model import Registration, Route
+from tas.calls.routing import Direction, decode_leg, e164_of
 
 ALICE = "+4799990000"
 BOB = "+4712345678"
 
 
-def reg(number: str = ALICE, route: RouteType = RouteType.LOOP, mo: str = "", mt: str = ""):
-    return Registration(number, route, mo, mt)
+def reg(number: str = ALICE, route: Route = Route.LOOP, mo: str = "", mt: str = ""):
+    return Registration(number, route, "sips:tas.example.com", mo, mt)
 
 
 def test_mt_prefix_is_removed_to_recover_the_callee() -> None:
@@ -34,13 +35,13 @@ def test_mo_wins_when_caller_and_callee_are_both_ours() -> None:
 
 
 def test_without_prefixes_a_registered_target_is_mt() -> None:
-    info = decode_leg(ALICE, BOB, [reg(route=RouteType.FALLBACK)])
+    info = decode_leg(ALICE, BOB, [reg(route=Route.FALLBACK)])
     assert info is not None
-    assert info.direction is Direction.MT and info.registration.route_type is RouteType.FALLBACK
+    assert info.direction is Direction.MT and info.route is Route.FALLBACK
 
 
 def test_without_prefixes_a_registered_caller_is_mo() -> None:
-    info = decode_leg(BOB, ALICE, [reg(route=RouteType.LOOP_MO)])
+    info = decode_leg(BOB, ALICE, [reg(route=Route.LOOP_MO)])
     assert info is not None and info.direction is Direction.MO and info.callee == BOB
 
 
