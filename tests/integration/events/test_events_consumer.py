@@ -11,7 +11,7 @@ from tas.config import SandboxSettings
 from tas.events import EventConsumer, EventStore
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
-from tests.integration.events.events_helpers import consumer_settings, eventually
+from tests.integration.events.events_helpers import CrashBeforeAck, consumer_settings, eventually
 
 A, B = "+4791111111", "+4792222222"
 
@@ -50,13 +50,6 @@ async def test_stores_then_acks_voice_and_voicemail(plane: ControlPlane, db: Dat
     finally:
         await again.stop()
     assert (again.stats.received, again.stats.duplicates) == (1, 0)
-
-
-class CrashBeforeAck(EventConsumer):
-    """Commits, but none of its acks reach the server: a process killed between the two."""
-
-    async def _ack(self, batch: list[events_pb2.Event], stub: Any, meta: Sequence[Any]) -> None:
-        return None
 
 
 async def test_redelivery_after_crash_before_ack_stores_once(
