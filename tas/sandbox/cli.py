@@ -1,0 +1,117 @@
+"""``tas sandbox``: the built-in operator control plane, standalone on loopback until Ctrl-C.
+
+Serves SipBreakoutService v1 and EventsService v0 (see :mod:`tas.sandbox.grpc_server`).
+Exit codes: 0 stopped by Ctrl-C / SIGTERM, 2 bad input, 3 cannot listen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from pydantic import ValidationError
+
+from tas.config import SandboxSettings, load_settings
+from tas.sandbox.grpc_server import ControlPlane
+
+__all__ = ["sandbox"]
+
+EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 3
+
+
+@click.command("sandbox", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="TOML settings file (default: $TAS_CONFIG, else built-in defaults).",
+)
+@click.option(
+    "--grpc",
+    "address",
+    metavar="HOST:PORT",
+    default=None,
+    help="Listen address (default: [sandbox] grpc, 127.0.0.1:50051; port 0 picks a free one).",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="Accept only this bearer token (repeatable). Without any, auth is off.",
+)
+@click.option(
+    "--registration-ttl",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Registration lifetime in seconds (default 3600).",
+)
+def sandbox(
+    config: Path | None,
+    address: str | None,
+    tokens: tuple[str, ...],
+    registration_ttl: float | None,
+) -> None:
+    """Run the sandbox operator APIs (SipBreakout v1, Events v0) on loopback until Ctrl-C."""
+    try:
+        settings = load_settings(config)
+    except (FileNotFoundError, ValidationError, ValueError) as exc:
+        _fail(f"bad configuration: {str(exc).strip().splitlines()[0]}", EXIT_BAD_INPUT)
+    updates: dict[str, object] = {}
+    if address is not None:
+        updates["grpc"] = address
+    if tokens:
+        updates["tokens"] = list(tokens)
+    if registration_ttl is not None:
+        updates["registration_ttl"] = registration_ttl
+    sandbox_settings = settings.sandbox.model_copy(update=updates)
+    if not _is_loopback(sandbox_settings.grpc):
+        _fail(f"{sandbox_settings.grpc} is not a loopback HOST:PORT address", EXIT_BAD_INPUT)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(_serve(sandbox_settings))
+    except OSError as exc:
+        _fail(str(exc), EXIT_UNAVAILABLE)
+
+
+async def _serve(settings: SandboxSettings) -> None:
+    plane = ControlPlane(settings)
+    bound = await plane.start()
+    auth = f"{len(settings.tokens)} bearer token(s)" if settings.tokens else "auth off"
+    click.echo(
+        f"tas sandbox: SipBreakoutService v1 + EventsService v0 on {bound} ({auth}); Ctrl-C stops",
+        nl=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await plane.stop()
+    click.echo("tas sandbox: stopped")
+
+
+def _is_loopback(address: str) -> bool:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return False
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)

@@ -1,0 +1,82 @@
+"""``tas sandbox``: serves on loopback until SIGINT; bad input and busy ports exit cleanly."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from click.testing import CliRunner
+
+from registrations.wgtwo.common.v1 import phonenumber_pb2
+from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2 as pb
+from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
+from tas.cli import cli
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in ("TAS_CONFIG", "TAS_SANDBOX__GRPC", "TAS_SANDBOX__TOKENS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAS_DATA_DIR", str(tmp_path))
+    yield
+
+
+def test_serves_until_sigint(clean_env: None) -> None:
+    process = subprocess.Popen(
+        ["timeout", "30", sys.executable, "-m", "tas", "sandbox", "--grpc", "127.0.0.1:0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner.startswith(
+            "tas sandbox: SipBreakoutService v1 + EventsService v0 on 127.0.0.1:"
+        )
+        address = banner.split(" on ")[1].split()[0]
+        with grpc.insecure_channel(address) as channel:
+            stub = sipbreakout_pb2_grpc.SipBreakoutServiceStub(channel)  # type: ignore[no-untyped-call]
+            response = stub.UpsertRegistration(
+                pb.UpsertRegistrationRequest(
+                    registration=pb.Registration(
+                        sip_uri="sips:tas.example.com",
+                        route_type=pb.ROUTE_TYPE_LOOP,
+                        phone_number=phonenumber_pb2.E164(e164="+4799990000"),
+                    )
+                ),
+                timeout=10,
+            )
+        assert response.status_code == pb.STATUS_CODE_OK
+        process.send_signal(signal.SIGINT)  # reaches python through `timeout`
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "tas sandbox: stopped" in out
+    assert "registered +4799990000 -> sips:tas.example.com (LOOP)" in err
+
+
+def test_refuses_a_non_loopback_address(clean_env: None) -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "--grpc", "0.0.0.0:50051"])
+    assert result.exit_code == 2
+    assert "error: 0.0.0.0:50051 is not a loopback HOST:PORT address" in result.output
+
+
+def test_busy_port_exits_3(clean_env: None) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sandbox", "--grpc", f"127.0.0.1:{port}"])
+    assert result.exit_code == 3, result.output
+    assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
