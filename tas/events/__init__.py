@@ -4,12 +4,14 @@ from tas.events.backoff import Backoff
 from tas.events.consumer import ConsumerStats, EventConsumer, subscribe_request
 from tas.events.correlate import correlate, normalise_e164, outcome_of
 from tas.events.history import find_timeline, load_timelines
+from tas.events.metrics import ConsumerCollector
 from tas.events.models import CoreEvent, UnsupportedEvent, core_event_from_proto, event_key
 from tas.events.store import EventStore
 from tas.events.timeline import Entry, Leg, Timeline
 
 __all__ = [
     "Backoff",
+    "ConsumerCollector",
     "ConsumerStats",
     "CoreEvent",
     "Entry",
