@@ -1,1 +1,33 @@
-"""sandbox package."""
+"""The built-in operator core: SipBreakout registrations and the EventsService v0 event bus.
+
+Pure parts are importable from here; the gRPC adapter is :mod:`tas.sandbox.grpc_server`
+(``ControlPlane``) and the command line :mod:`tas.sandbox.cli` (``tas sandbox``).
+"""
+
+from tas.sandbox.breakout import ActiveRegistration, BreakoutRejected, BreakoutTable
+from tas.sandbox.event_bus import (
+    AckOutcome,
+    Delivery,
+    EventBus,
+    StoredEvent,
+    SubscriptionClosed,
+    SubscriptionError,
+    SubscriptionKind,
+    SubscriptionSpec,
+    UnknownInbox,
+)
+
+__all__ = [
+    "AckOutcome",
+    "ActiveRegistration",
+    "BreakoutRejected",
+    "BreakoutTable",
+    "Delivery",
+    "EventBus",
+    "StoredEvent",
+    "SubscriptionClosed",
+    "SubscriptionError",
+    "SubscriptionKind",
+    "SubscriptionSpec",
+    "UnknownInbox",
+]
