@@ -128,7 +128,8 @@ class EventConsumer:
         return self._task
 
     async def stop(self) -> None:
-        """Cancel the task: events received but not yet acked are redelivered later."""
+        """Cancel the task: events received but not yet acked are redelivered later. A token
+        source the consumer made itself is closed, so a stopped consumer is not restarted."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -9,6 +9,7 @@ from sqlmodel import col, or_, select
 from tas.calls.records import CallMilestone, CallRecord
 from tas.events.correlate import DEFAULT_WINDOW, correlate
 from tas.events.models import CoreEvent
+from tas.events.store import EventStore
 from tas.events.timeline import Timeline
 from tas.store import Database
 
@@ -43,14 +44,7 @@ async def load_timelines(
             )
             for row in rows:
                 milestones.setdefault(row.call_record_id, []).append(row)
-        events = list(
-            await session.exec(
-                select(CoreEvent).where(
-                    col(CoreEvent.timestamp) >= since - window,
-                    col(CoreEvent.timestamp) <= until + window,
-                )
-            )
-        )
+    events = await EventStore(db).between(since - window, until + window)
     timelines = correlate(records, milestones, events, window=window)
     return [t for t in timelines if since <= t.started <= until]
 
