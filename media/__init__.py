@@ -2,6 +2,7 @@
 
 from media.codecs import CODECS, PCMA, PCMU, Codec, get_codec
 from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent, dtmf_payloads
+from media.endpoint import RtpEndpoint
 from media.errors import MediaError, OfferAnswerError, PacketError, SdpError, WavError
 from media.jitter import InterarrivalJitter, JitterBuffer
 from media.offer_answer import (
@@ -11,10 +12,16 @@ from media.offer_answer import (
     create_answer,
     create_offer,
 )
+from media.pacer import Pacer
+from media.player import Player
+from media.ports import PortPool
+from media.recorder import Recorder, RecordingResult
 from media.rtcp import parse_compound, serialize_compound
 from media.rtp import RtpPacket
 from media.sdp import Connection, MediaDescription, Origin, SessionDescription
+from media.session import MediaEngine, MediaSession, Recording
 from media.silence import SilenceDetector
+from media.stream import RtpReceiver, RtpSender, RtpStats
 from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback, tone, tone_ratio
 from media.wav import WavAudio, WavWriter, read_wav, write_wav
 
@@ -30,12 +37,24 @@ __all__ = [
     "JitterBuffer",
     "LocalMedia",
     "MediaDescription",
+    "MediaEngine",
     "MediaError",
+    "MediaSession",
     "NegotiatedMedia",
     "OfferAnswerError",
     "Origin",
+    "Pacer",
     "PacketError",
+    "Player",
+    "PortPool",
+    "Recorder",
+    "Recording",
+    "RecordingResult",
+    "RtpEndpoint",
     "RtpPacket",
+    "RtpReceiver",
+    "RtpSender",
+    "RtpStats",
     "SdpError",
     "SessionDescription",
     "SilenceDetector",

@@ -1,0 +1,137 @@
+"""Call recorder (pure apart from the file it streams to): places audio by RTP timestamp,
+fills lost/DTX gaps with silence, stops at a maximum duration or after a silence timeout,
+and discards recordings shorter than a minimum on finish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from media.codecs import Codec
+from media.rtp import RtpPacket
+from media.silence import SilenceDetector
+from media.wav import FORMAT_PCM, WavWriter
+
+__all__ = ["MAX_GAP", "Recorder", "RecordingResult"]
+
+MAX_GAP = 2.0  # seconds: a larger timestamp jump is a discontinuity, not silence to fill
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingResult:
+    """How a recording ended: ``path`` is None when it was discarded (too short, aborted).
+
+    ``reason`` is one of ``max_duration``, ``silence``, ``stopped``, ``closed``.
+    """
+
+    path: Path | None
+    duration: float
+    reason: str
+
+    @property
+    def kept(self) -> bool:
+        return self.path is not None
+
+
+class Recorder:
+    """Feeds RTP audio packets of one call into a :class:`WavWriter`."""
+
+    __slots__ = (
+        "codec",
+        "writer",
+        "max_samples",
+        "min_samples",
+        "silence_samples",
+        "samples",
+        "_pcm",
+        "_silence",
+        "_next_ts",
+        "_ssrc",
+        "_max_gap",
+        "_fill",
+    )
+
+    def __init__(
+        self,
+        writer: WavWriter,
+        codec: Codec,
+        max_duration: float | None = None,
+        min_duration: float = 0.0,
+        silence_timeout: float | None = None,
+        silence_threshold_dbfs: float = -45.0,
+    ) -> None:
+        rate = codec.clock_rate
+        self.codec = codec
+        self.writer = writer
+        self.max_samples = round(max_duration * rate) if max_duration else None
+        self.min_samples = round(min_duration * rate)
+        self.silence_samples = round(silence_timeout * rate) if silence_timeout else None
+        self.samples = 0
+        self._pcm = writer.format == FORMAT_PCM
+        if not self._pcm and writer.format != codec.wav_format:
+            raise ValueError(f"a {codec.name} call cannot be stored in WAV format {writer.format}")
+        self._silence = (
+            SilenceDetector(silence_threshold_dbfs, rate) if silence_timeout is not None else None
+        )
+        self._next_ts: int | None = None
+        self._ssrc: int | None = None
+        self._max_gap = round(MAX_GAP * rate)
+        self._fill = b"\0\0" if self._pcm else bytes((codec.silence_octet,))
+
+    @property
+    def duration(self) -> float:
+        return self.samples / self.codec.clock_rate
+
+    def feed(self, packet: RtpPacket) -> str | None:
+        """Write one audio packet; returns ``max_duration`` or ``silence`` when a limit is hit."""
+        payload = packet.payload
+        count = len(payload)
+        if packet.ssrc == self._ssrc and self._next_ts is not None:
+            gap = (packet.timestamp - self._next_ts) & 0xFFFFFFFF
+            if 0 < gap <= self._max_gap:
+                reason = self._write_gap(gap)
+                if reason is not None:
+                    return reason
+        self._ssrc = packet.ssrc
+        self._next_ts = (packet.timestamp + count) & 0xFFFFFFFF
+        pcm = self.codec.decode(payload) if self._pcm or self._silence is not None else b""
+        if self.max_samples is not None and self.samples + count >= self.max_samples:
+            keep = self.max_samples - self.samples
+            self.writer.write(pcm[: 2 * keep] if self._pcm else payload[:keep])
+            self.samples += keep
+            return "max_duration"
+        self.writer.write(pcm if self._pcm else payload)
+        self.samples += count
+        if self._silence is not None:
+            self._silence.feed(pcm)
+            assert self.silence_samples is not None
+            if self._silence.silent_samples >= self.silence_samples:
+                return "silence"
+        return None
+
+    def _write_gap(self, gap: int) -> str | None:
+        if self.max_samples is not None:
+            gap = min(gap, self.max_samples - self.samples)
+        self.writer.write(self._fill * gap)
+        self.samples += gap
+        if self.max_samples is not None and self.samples >= self.max_samples:
+            return "max_duration"
+        if self._silence is not None:
+            self._silence.feed_gap(gap)
+            assert self.silence_samples is not None
+            if self._silence.silent_samples >= self.silence_samples:
+                return "silence"
+        return None
+
+    def finish(self, reason: str) -> RecordingResult:
+        """Close the file (atomic rename) or discard it if shorter than the minimum."""
+        duration = self.duration
+        if self.samples < self.min_samples or self.samples == 0:
+            self.writer.abort()
+            return RecordingResult(None, duration, reason)
+        return RecordingResult(self.writer.close(), duration, reason)
+
+    def abort(self) -> RecordingResult:
+        """Drop the recording whatever its length."""
+        self.writer.abort()
+        return RecordingResult(None, self.duration, "aborted")

@@ -1,0 +1,573 @@
+"""The call application's view of media: one :class:`MediaSession` per call (asyncio).
+
+UAS::
+
+    engine = MediaEngine("127.0.0.1", 20000, 29999)
+    session, answer_sdp = await MediaSession.create(engine, offer_sdp)
+    await session.play(read_wav("greeting.wav"))
+    recording = session.record("vm.wav", max_duration=120, min_duration=1, silence_timeout=5)
+    result = await recording.wait()
+    await session.close()
+
+UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
+``session.apply_answer(answer_sdp)``. Re-INVITEs (hold/resume): ``session.update(offer_sdp)``
+returns the answer. SDP goes in and out as text; nothing here knows about SIP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from media.codecs import get_codec
+from media.dtmf import DtmfDigit
+from media.endpoint import RtpEndpoint
+from media.errors import MediaError, PacketError
+from media.offer_answer import (
+    LocalMedia,
+    NegotiatedMedia,
+    apply_answer,
+    create_answer,
+    create_offer,
+)
+from media.pacer import Pacer
+from media.player import Player
+from media.ports import PortPool
+from media.recorder import Recorder, RecordingResult
+from media.rtcp import (
+    ReportBlock,
+    RtcpBye,
+    RtcpPacket,
+    RtcpReceiverReport,
+    RtcpSdes,
+    RtcpSenderReport,
+    SdesChunk,
+    parse_compound,
+    serialize_compound,
+)
+from media.sdp import Origin, SessionDescription
+from media.stream import RtpReceiver, RtpSender, RtpStats
+from media.wav import FORMAT_PCM, WavAudio, WavWriter, read_wav
+
+__all__ = ["MediaEngine", "MediaSession", "Recording"]
+
+_log = logging.getLogger(__name__)
+RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
+_NTP_EPOCH = 2208988800
+
+
+class _Settings(Protocol):
+    host: str
+    port_min: int
+    port_max: int
+    codecs: list[str]
+    ptime: int
+
+
+class MediaEngine:
+    """Process-wide media context: address, port pool, codec preferences, shared pacer."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port_min: int = 20000,
+        port_max: int = 29999,
+        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+        telephone_event: bool = True,
+        ptime: int = 20,
+        rtcp_mux: bool = True,
+    ) -> None:
+        for name in codecs:
+            get_codec(name)
+        self.host = host
+        self.pool = PortPool(port_min, port_max)
+        self.codecs = codecs
+        self.telephone_event = telephone_event
+        self.ptime = ptime
+        self.rtcp_mux = rtcp_mux
+        self._pacer: Pacer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: _Settings) -> MediaEngine:
+        """From ``tas.config.MediaSettings`` (or anything with the same fields)."""
+        audio = tuple(c.upper() for c in settings.codecs if c.lower() != "telephone-event")
+        return cls(
+            settings.host,
+            settings.port_min,
+            settings.port_max,
+            audio,
+            any(c.lower() == "telephone-event" for c in settings.codecs),
+            settings.ptime,
+        )
+
+    @property
+    def pacer(self) -> Pacer:
+        if self._pacer is None:
+            self._pacer = Pacer(asyncio.get_running_loop())
+        return self._pacer
+
+    def local_media(self, port: int, direction: str = "sendrecv") -> LocalMedia:
+        return LocalMedia(
+            address=self.host,
+            port=port,
+            codecs=self.codecs,
+            telephone_event=self.telephone_event,
+            ptime=self.ptime,
+            direction=direction,
+            rtcp_mux=self.rtcp_mux,
+        )
+
+
+class Recording:
+    """A recording in progress; :meth:`wait` returns its :class:`RecordingResult`."""
+
+    def __init__(self, session: MediaSession, recorder: Recorder, path: Path) -> None:
+        self.path = path
+        self._session = session
+        self._recorder = recorder
+        self._result: asyncio.Future[RecordingResult] = session.loop.create_future()
+
+    @property
+    def duration(self) -> float:
+        return self._recorder.duration
+
+    @property
+    def done(self) -> bool:
+        return self._result.done()
+
+    def stop(self) -> None:
+        """End the recording now (keeps it if longer than the minimum)."""
+        self._session._finish_recording(self, "stopped")
+
+    async def wait(self) -> RecordingResult:
+        return await asyncio.shield(self._result)
+
+    def _finish(self, reason: str) -> None:
+        if self._result.done():
+            return
+        try:
+            result = self._recorder.finish(reason)
+        except OSError as exc:
+            _log.error("recording %s could not be finished: %s", self.path, exc)
+            result = self._recorder.abort()
+        self._result.set_result(result)
+
+
+class MediaSession:
+    """Media of one call: RTP endpoint, player, recorder, DTMF, statistics."""
+
+    def __init__(self, engine: MediaEngine, endpoint: RtpEndpoint) -> None:
+        self.engine = engine
+        self.endpoint = endpoint
+        self.loop = endpoint.loop
+        self.on_dtmf: Callable[[DtmfDigit], None] | None = None
+        self.negotiated: NegotiatedMedia | None = None
+        self.local_sdp: SessionDescription | None = None
+        self.closed = False
+        self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=engine.host)
+        self._direction = "sendrecv"
+        self._pending_offer: SessionDescription | None = None
+        self._ssrc = random.getrandbits(32)
+        self._seq = random.getrandbits(16)
+        self._ts_base = random.getrandbits(32)
+        self._receiver: RtpReceiver | None = None
+        self._sender: RtpSender | None = None
+        self._player: Player | None = None
+        self._recording: Recording | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._recording_started = 0.0
+        self._recording_limits: tuple[float | None, float | None] = (None, None)
+        self._rtcp_timer: asyncio.TimerHandle | None = None
+        self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
+        self._last_rx = self.loop.time()
+        self.rtcp_received = 0
+        self.last_remote_report: RtcpPacket | None = None
+        endpoint.on_rtp = self._on_rtp
+        endpoint.on_rtcp = self._on_rtcp
+
+    # --- creation and negotiation -------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls, engine: MediaEngine, offer: str | bytes, direction: str = "sendrecv"
+    ) -> tuple[MediaSession, str]:
+        """Answer an SDP offer (UAS). Raises :class:`~media.errors.OfferAnswerError` (488)
+        or :class:`~media.errors.SdpError` before any port is taken."""
+        parsed = SessionDescription.parse(offer)
+        create_answer(parsed, engine.local_media(0, direction), Origin())  # validate first
+        session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
+        session._direction = direction
+        return session, session.update(parsed)
+
+    @classmethod
+    async def create_offer(
+        cls, engine: MediaEngine, direction: str = "sendrecv"
+    ) -> tuple[MediaSession, str]:
+        """Open an endpoint and make an SDP offer (UAC); pass the answer to :meth:`apply_answer`."""
+        session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
+        session._direction = direction
+        return session, session.offer()
+
+    def offer(self, direction: str | None = None) -> str:
+        """A (re-)offer, e.g. ``offer("sendonly")`` to hold and ``offer("sendrecv")`` to resume."""
+        if direction is not None:
+            self._direction = direction
+        sdp = create_offer(self._local(), self._next_origin())
+        self._pending_offer = sdp
+        self.local_sdp = sdp
+        return str(sdp)
+
+    def apply_answer(self, answer: str | bytes) -> NegotiatedMedia:
+        """Apply the peer's answer to our last offer."""
+        if self._pending_offer is None:
+            raise MediaError("apply_answer without an outstanding offer")
+        media = apply_answer(self._pending_offer, SessionDescription.parse(answer), self._local())
+        self._pending_offer = None
+        self._apply(media)
+        return media
+
+    def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
+        """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
+        if direction is not None:
+            self._direction = direction
+        parsed = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
+        answer, media = create_answer(parsed, self._local(), self._next_origin())
+        self.local_sdp = answer
+        self._apply(media)
+        return str(answer)
+
+    def _local(self) -> LocalMedia:
+        return self.engine.local_media(self.endpoint.port, self._direction)
+
+    def _next_origin(self) -> Origin:
+        if self.local_sdp is not None:  # RFC 3264 §8: version goes up by one per new SDP
+            self._origin = replace(
+                self._origin, session_version=str(int(self._origin.session_version) + 1)
+            )
+        return self._origin
+
+    def _apply(self, media: NegotiatedMedia) -> None:
+        codec = get_codec(media.codec)
+        changed = self.negotiated is None or (
+            (self.negotiated.codec, self.negotiated.payload_type, self.negotiated.dtmf_payload_type)
+            != (media.codec, media.payload_type, media.dtmf_payload_type)
+        )
+        self.negotiated = media
+        self.endpoint.set_remote(
+            (media.remote_address, media.remote_port),
+            (media.remote_address, media.remote_rtcp_port),
+            media.rtcp_mux,
+        )
+        accepted = {media.payload_type}
+        if media.dtmf_payload_type is not None:
+            accepted.add(media.dtmf_payload_type)
+        self.endpoint.accept_payload_types = frozenset(accepted)
+        if changed:
+            if self._player is not None:
+                self._player.stop()
+            old = self._sender
+            self._receiver = RtpReceiver(
+                media.payload_type, media.dtmf_payload_type, codec.clock_rate
+            )
+            self._sender = RtpSender(
+                self._ssrc,
+                media.payload_type,
+                media.dtmf_payload_type,
+                old.seq if old is not None else self._seq,
+                self._ts_base,
+            )
+            if old is not None:
+                self._sender.packets, self._sender.octets = old.packets, old.octets
+            self._player = Player(self._sender, codec, media.ptime / 1000)
+        if not media.sends and self._player is not None:
+            self._player.stop()
+        if self._rtcp_timer is None:
+            self._rtcp_timer = self.loop.call_later(
+                RTCP_INTERVAL * random.uniform(0.5, 1.5), self._send_rtcp
+            )
+
+    # --- playing ------------------------------------------------------------------------
+
+    def _require_player(self) -> Player:
+        if self._player is None:
+            raise MediaError("media not negotiated yet")
+        if self.closed:
+            raise MediaError("session closed")
+        return self._player
+
+    async def play(self, source: bytes | WavAudio | str | os.PathLike[str]) -> bool:
+        """Play PCM16 bytes, a :class:`WavAudio` or a WAV path; True if played to the end,
+        False if interrupted by :meth:`stop_playback`, hold or close."""
+        player = self._require_player()
+        future: asyncio.Future[bool] = self.loop.create_future()
+        done = _resolver(future)
+        if isinstance(source, bytes):
+            player.play(source, done)
+        else:
+            audio = source if isinstance(source, WavAudio) else read_wav(source)
+            if audio.rate != player.codec.clock_rate or audio.channels != 1:
+                raise MediaError(
+                    f"prompt must be {player.codec.clock_rate} Hz mono, got {audio.rate} Hz x{audio.channels}"
+                )
+            if audio.format == player.codec.wav_format:
+                player.play_encoded(audio.data, done)
+            else:
+                player.play(audio.pcm16(), done)
+        self._start_pacing()
+        return await future
+
+    async def send_dtmf(self, digits: str, duration: float = 0.1) -> bool:
+        """Send RFC 4733 telephone events (queued after any prompt)."""
+        player = self._require_player()
+        if self.negotiated is None or self.negotiated.dtmf_payload_type is None:
+            raise MediaError("telephone-event was not negotiated")
+        future: asyncio.Future[bool] = self.loop.create_future()
+        player.send_digits(digits, duration, on_done=_resolver(future))
+        self._start_pacing()
+        return await future
+
+    def stop_playback(self) -> None:
+        """Barge-in: drop queued prompts; their :meth:`play` calls return False."""
+        if self._player is not None:
+            self._player.stop()
+
+    def _start_pacing(self) -> None:
+        if self.negotiated is not None and self.negotiated.sends:
+            self.engine.pacer.activate(self._pace)
+        elif self._player is not None:
+            self._player.stop()
+
+    def _pace(self, tick: int) -> bool:
+        player = self._player
+        if player is None or self.closed:
+            return False
+        data = player.frame(tick)
+        if data is not None:
+            self.endpoint.send_rtp(data)
+        return player.busy
+
+    # --- receiving ----------------------------------------------------------------------
+
+    def _on_rtp(self, data: bytes, now: float) -> None:
+        receiver = self._receiver
+        if receiver is None:
+            return
+        self._last_rx = now
+        audio, digits = receiver.receive(data, now)
+        recording = self._recording
+        if recording is not None and audio:
+            recorder = recording._recorder
+            for packet in audio:
+                reason = recorder.feed(packet)
+                if reason is not None:
+                    self._finish_recording(recording, reason)
+                    break
+        for digit in digits:
+            self._deliver_digit(digit)
+
+    def _deliver_digit(self, digit: DtmfDigit) -> None:
+        self._digits.put_nowait(digit)
+        if self.on_dtmf is not None:
+            try:
+                self.on_dtmf(digit)
+            except Exception:
+                _log.exception("on_dtmf handler failed")
+
+    async def read_digits(
+        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
+    ) -> str:
+        """Collect digits until ``max_digits``, a terminator (not included) or ``inter_digit``
+        seconds without a new digit."""
+        digits = ""
+        while len(digits) < max_digits:
+            try:
+                digit = await asyncio.wait_for(self._digits.get(), inter_digit)
+            except TimeoutError:
+                break
+            if digit.digit in terminators:
+                break
+            digits += digit.digit
+        return digits
+
+    def _on_rtcp(self, data: bytes, now: float) -> None:
+        try:
+            packets = parse_compound(data)
+        except PacketError:
+            return
+        self.rtcp_received += 1
+        for packet in packets:
+            if isinstance(packet, RtcpSenderReport | RtcpReceiverReport):
+                self.last_remote_report = packet
+
+    # --- recording ----------------------------------------------------------------------
+
+    def record(
+        self,
+        path: str | os.PathLike[str],
+        max_duration: float | None = None,
+        min_duration: float = 0.0,
+        silence_timeout: float | None = None,
+        wav_format: int = FORMAT_PCM,
+        silence_threshold_dbfs: float = -45.0,
+    ) -> Recording:
+        """Start recording what the peer sends into a WAV file (written atomically on finish).
+
+        ``wav_format`` is 1 (PCM16) or the call codec's G.711 format (6 A-law, 7 µ-law).
+        Ends at ``max_duration`` seconds of audio, after ``silence_timeout`` seconds of
+        silence (or no packets), on :meth:`Recording.stop` or :meth:`close`; a recording
+        shorter than ``min_duration`` is discarded.
+        """
+        if self.negotiated is None or self.closed:
+            raise MediaError("cannot record: media not negotiated or session closed")
+        if self._recording is not None and not self._recording.done:
+            raise MediaError("already recording")
+        codec = get_codec(self.negotiated.codec)
+        target = Path(path)
+        writer = WavWriter(target, wav_format, codec.clock_rate)
+        try:
+            recorder = Recorder(
+                writer, codec, max_duration, min_duration, silence_timeout, silence_threshold_dbfs
+            )
+        except ValueError:
+            writer.abort()
+            raise
+        recording = Recording(self, recorder, target)
+        self._recording = recording
+        self._recording_started = self.loop.time()
+        self._recording_limits = (max_duration, silence_timeout)
+        if max_duration is not None or silence_timeout is not None:
+            self._watchdog = self.loop.call_later(0.5, self._check_recording)
+        return recording
+
+    def _check_recording(self) -> None:
+        """Wall-clock limits for when the peer stops sending altogether."""
+        self._watchdog = None
+        recording = self._recording
+        if recording is None or recording.done:
+            return
+        now = self.loop.time()
+        max_duration, silence_timeout = self._recording_limits
+        if (
+            silence_timeout is not None
+            and now - max(self._last_rx, self._recording_started) >= silence_timeout
+        ):
+            self._finish_recording(recording, "silence")
+        elif max_duration is not None and now - self._recording_started >= max_duration + 1.0:
+            self._finish_recording(recording, "max_duration")
+        else:
+            self._watchdog = self.loop.call_later(0.5, self._check_recording)
+
+    def _finish_recording(self, recording: Recording, reason: str) -> None:
+        if self._recording is recording:
+            self._recording = None
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog = None
+        recording._finish(reason)
+
+    # --- statistics, RTCP, close --------------------------------------------------------
+
+    @property
+    def stats(self) -> RtpStats:
+        r, s = self._receiver, self._sender
+        if r is None or s is None:
+            return RtpStats(foreign=self.endpoint.foreign)
+        return RtpStats(
+            packets_received=r.packets,
+            octets_received=r.octets,
+            packets_sent=s.packets,
+            octets_sent=s.octets,
+            lost=r.lost,
+            duplicates=r.duplicates,
+            late=r.late,
+            invalid=r.invalid,
+            foreign=self.endpoint.foreign,
+            unknown_payload=r.unknown_payload,
+            ssrc_changes=r.ssrc_changes,
+            jitter=r.jitter,
+        )
+
+    @property
+    def local_port(self) -> int:
+        return self.endpoint.port
+
+    def _report_packets(self) -> list[RtcpPacket]:
+        r, s = self._receiver, self._sender
+        blocks: tuple[ReportBlock, ...] = ()
+        if r is not None and r.ssrc is not None:
+            blocks = (
+                ReportBlock(
+                    r.ssrc,
+                    0,
+                    max(min(r.lost, 0x7FFFFF), -0x800000),
+                    r.highest_sequence,
+                    round(r.jitter * 8000),
+                ),
+            )
+        report: RtcpPacket
+        if s is not None and s.packets:
+            now = time.time() + _NTP_EPOCH
+            ntp = (int(now) << 32) | int((now % 1) * (1 << 32))
+            report = RtcpSenderReport(
+                self._ssrc, ntp & 0xFFFFFFFFFFFFFFFF, s.ts_base, s.packets, s.octets, blocks
+            )
+        else:
+            report = RtcpReceiverReport(self._ssrc, blocks)
+        cname = f"tas@{self.engine.host}".encode()
+        return [report, RtcpSdes((SdesChunk(self._ssrc, ((1, cname),)),))]
+
+    def _send_rtcp(self) -> None:
+        self._rtcp_timer = None
+        if self.closed:
+            return
+        self.endpoint.send_rtcp(serialize_compound(self._report_packets()))
+        self._rtcp_timer = self.loop.call_later(
+            RTCP_INTERVAL * random.uniform(0.5, 1.5), self._send_rtcp
+        )
+
+    async def close(self) -> RecordingResult | None:
+        """Hang up: stop playback, finish any recording, send RTCP BYE, free the ports."""
+        if self.closed:
+            return None
+        result = None
+        if self._receiver is not None:
+            audio, digits = self._receiver.flush()
+            recording = self._recording
+            if recording is not None:
+                for packet in audio:
+                    if recording._recorder.feed(packet) is not None:
+                        break
+            for digit in digits:
+                self._deliver_digit(digit)
+        if self._player is not None:
+            self._player.stop()
+        self.engine.pacer.deactivate(self._pace)
+        if self._recording is not None:
+            recording = self._recording
+            self._finish_recording(recording, "closed")
+            result = await recording.wait()
+        if self._receiver is not None:
+            bye = RtcpBye((self._ssrc,), b"hangup")
+            self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
+        self.closed = True
+        for timer in (self._rtcp_timer, self._watchdog):
+            if timer is not None:
+                timer.cancel()
+        self.endpoint.close()
+        self.engine.pool.release(self.endpoint.port)
+        return result
+
+
+def _resolver(future: asyncio.Future[bool]) -> Callable[[bool], None]:
+    def done(completed: bool) -> None:
+        if not future.done():
+            future.set_result(completed)
+
+    return done

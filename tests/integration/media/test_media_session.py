@@ -1,0 +1,145 @@
+"""Two media sessions talking RTP over loopback sockets in one event loop."""
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+
+from media.errors import OfferAnswerError, SdpError
+from media.rtp import RtpPacket
+from media.session import MediaEngine, MediaSession
+from media.tones import dominant_frequency, tone
+from media.wav import FORMAT_ULAW, read_wav, write_wav
+
+CAPTURES = Path(__file__).parents[2] / "captures" / "sdp"
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def engine() -> MediaEngine:
+    return MediaEngine("127.0.0.1", 31000, 31199)
+
+
+async def connect(engine: MediaEngine) -> tuple[MediaSession, MediaSession]:
+    uac, offer = await MediaSession.create_offer(engine)
+    uas, answer = await MediaSession.create(engine, offer)
+    uac.apply_answer(answer)
+    return uac, uas
+
+
+async def test_tone_and_digits_cross_the_wire(engine: MediaEngine, tmp_path: Path) -> None:
+    uac, uas = await connect(engine)
+    digits: list[str] = []
+    uas.on_dtmf = lambda d: digits.append(d.digit)
+    recording = uas.record(tmp_path / "in.wav")
+    assert await uac.play(tone([1000.0], 0.6))
+    assert await uac.send_dtmf("5#")
+    await asyncio.sleep(0.1)
+    result = await uas.close()
+    await uac.close()
+    assert result is not None and result.path == tmp_path / "in.wav" and result.reason == "closed"
+    assert recording.done
+    audio = read_wav(result.path)
+    assert audio.duration == pytest.approx(0.6)
+    assert dominant_frequency(audio.pcm16()) == pytest.approx(1000.0, abs=3)
+    assert digits == ["5", "#"]
+    stats = uas.stats
+    assert stats.packets_received == 30 + 2 * 7 and stats.lost == 0 and stats.invalid == 0
+    assert uac.stats.packets_sent == stats.packets_received
+    assert engine.pool.in_use == 0
+
+
+async def test_read_digits_and_wav_prompt(engine: MediaEngine, tmp_path: Path) -> None:
+    uac, uas = await connect(engine)
+    prompt = write_wav(tmp_path / "p.wav", bytes([0xFF]) * 800, FORMAT_ULAW)  # 0.1 s silence
+    assert await uas.play(prompt)
+    sending = asyncio.create_task(uac.send_dtmf("42#9"))
+    assert await uas.read_digits(max_digits=5, inter_digit=2.0) == "42"
+    await sending
+    assert await uas.read_digits(1, inter_digit=1.0) == "9"
+    assert await uas.read_digits(1, inter_digit=0.05) == ""
+    assert uac.stats.packets_received == 5
+    await uac.close()
+    await uas.close()
+
+
+async def test_hold_and_resume(engine: MediaEngine) -> None:
+    uac, uas = await connect(engine)
+    hold = uac.offer("sendonly")
+    uac.apply_answer(uas.update(hold))
+    assert uas.negotiated is not None and uas.negotiated.direction == "recvonly"
+    before = uas.stats.packets_sent
+    assert not await uas.play(tone([400.0], 0.2))  # on hold: nothing is sent
+    assert uas.stats.packets_sent == before
+    resume = uac.offer("sendrecv")
+    answer = uas.update(resume)
+    uac.apply_answer(answer)
+    assert "a=sendrecv" in answer and "o=tas " in answer
+    assert await uas.play(tone([400.0], 0.1))
+    await asyncio.sleep(0.05)
+    assert uac.stats.packets_received == 5
+    await uac.close()
+    await uas.close()
+
+
+async def test_latching_follows_the_real_source(engine: MediaEngine) -> None:
+    offer = (CAPTURES / "baresip_offer.sdp").read_text()  # says 192.0.2.2:17010
+    uas, _ = await MediaSession.create(engine, offer)
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_sendto(
+        peer, bytes(RtpPacket(0, 1, 0, 99, b"\xff" * 160)), ("127.0.0.1", uas.local_port)
+    )
+    await asyncio.sleep(0.05)
+    assert uas.endpoint.latched and uas.endpoint.remote == peer.getsockname()
+    playing = asyncio.create_task(uas.play(tone([400.0], 0.04)))
+    data = await asyncio.wait_for(loop.sock_recv(peer, 2048), 2)
+    assert RtpPacket.parse(data).payload_type == 0
+    await playing
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stranger.sendto(bytes(RtpPacket(0, 2, 160, 5, b"\xff" * 160)), ("127.0.0.1", uas.local_port))
+    await asyncio.sleep(0.05)
+    assert uas.stats.foreign == 1 and uas.endpoint.remote == peer.getsockname()
+    peer.close()
+    stranger.close()
+    await uas.close()
+
+
+async def test_recording_limits_by_wall_clock_and_min_duration(
+    engine: MediaEngine, tmp_path: Path
+) -> None:
+    uac, uas = await connect(engine)
+    quiet = uas.record(tmp_path / "quiet.wav", silence_timeout=0.3, min_duration=0.5)
+    result = await asyncio.wait_for(quiet.wait(), 3)  # the peer sends nothing at all
+    assert result.reason == "silence" and result.path is None
+    short = uas.record(tmp_path / "short.wav", max_duration=0.2)
+    await uac.play(tone([500.0], 0.5))
+    result = await asyncio.wait_for(short.wait(), 3)
+    assert result.reason == "max_duration" and result.duration == pytest.approx(0.2)
+    assert result.path is not None and read_wav(result.path).duration == pytest.approx(0.2)
+    assert names(tmp_path) == ["short.wav"]
+    await uac.close()
+    await uas.close()
+
+
+async def test_bad_offers_take_no_port(engine: MediaEngine) -> None:
+    with pytest.raises(OfferAnswerError):
+        await MediaSession.create(engine, (CAPTURES / "aiortc_offer.sdp").read_bytes())
+    with pytest.raises(SdpError):
+        await MediaSession.create(engine, b"garbage")
+    assert engine.pool.in_use == 0
+
+
+async def test_rtcp_bye_and_reports_reach_the_peer(engine: MediaEngine) -> None:
+    uac, uas = await connect(engine)
+    await uac.play(tone([500.0], 0.1))
+    await uac.close()
+    await asyncio.sleep(0.05)
+    assert uas.rtcp_received == 1
+    await uas.close()

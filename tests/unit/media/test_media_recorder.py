@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from media.codecs import PCMA, PCMU
+from media.recorder import Recorder
+from media.rtp import RtpPacket
+from media.tones import tone
+from media.wav import FORMAT_ALAW, FORMAT_PCM, WavWriter, read_wav
+
+LOUD = PCMA.encode(tone([440.0], 0.02, level=0.5))
+QUIET = bytes([PCMA.silence_octet]) * 160
+
+
+def pkt(ts: int, payload: bytes = LOUD, ssrc: int = 1) -> RtpPacket:
+    return RtpPacket(8, 0, ts, ssrc, payload)
+
+
+def test_gaps_are_filled_and_samples_decoded(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA)
+    assert rec.feed(pkt(1000)) is None
+    assert rec.feed(pkt(1000 + 480)) is None  # two frames lost
+    result = rec.finish("closed")
+    assert result.path == tmp_path / "r.wav" and result.reason == "closed"
+    audio = read_wav(result.path)
+    assert audio.duration == pytest.approx(0.08)
+    pcm = np.frombuffer(audio.data, "<i2")
+    assert np.all(pcm[160:480] == 0)
+    assert audio.data[:320] == PCMA.decode(LOUD)
+
+
+def test_new_ssrc_or_huge_jump_is_not_filled(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA)
+    rec.feed(pkt(0))
+    rec.feed(pkt(90000, ssrc=2))
+    rec.feed(pkt(90000 + 160 + 8000 * 60, ssrc=2))
+    assert rec.duration == pytest.approx(0.06)
+
+
+def test_max_duration_truncates_exactly(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav", FORMAT_ALAW), PCMA, max_duration=0.05)
+    assert rec.feed(pkt(0)) is None
+    assert rec.feed(pkt(160)) is None
+    assert rec.feed(pkt(320)) == "max_duration"
+    result = rec.finish("max_duration")
+    assert result.path is not None and len(read_wav(result.path).data) == 400
+
+
+def test_silence_timeout_counts_quiet_audio_and_gaps(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA, silence_timeout=0.1)
+    rec.feed(pkt(0))
+    assert rec.feed(pkt(160, QUIET)) is None
+    assert rec.feed(pkt(320 + 320, QUIET)) is None  # 2 lost frames count as silence: 0.08 s
+    assert rec.feed(pkt(800, QUIET)) == "silence"
+
+
+def test_min_duration_discards(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA, min_duration=1.0)
+    rec.feed(pkt(0))
+    result = rec.finish("closed")
+    assert result.path is None and not result.kept and result.duration == 0.02
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_recording_is_discarded_and_wrong_format_refused(tmp_path: Path) -> None:
+    assert Recorder(WavWriter(tmp_path / "a.wav"), PCMU).finish("closed").path is None
+    with pytest.raises(ValueError, match="cannot be stored"):
+        Recorder(WavWriter(tmp_path / "b.wav", FORMAT_ALAW), PCMU)
+    assert Recorder(WavWriter(tmp_path / "c.wav", FORMAT_PCM), PCMU).abort().reason == "aborted"
