@@ -148,13 +148,16 @@ class Headers:
             self.add(name, value)
 
     @classmethod
-    def from_fields(cls, fields: list[tuple[str, str, str]]) -> Headers:
-        """Adopt ``(key, canonical name, value)`` triples built by the parser (no copying)."""
+    def from_fields(
+        cls, fields: list[tuple[str, str, str]], index: dict[str, list[str]] | None = None
+    ) -> Headers:
+        """Adopt ``(key, canonical name, value)`` triples built by the parser (no copying),
+        with their by-key index when the caller built it too."""
         new = cls.__new__(cls)
         new._fields = fields
         new.version = next(_VERSIONS)
-        new._index = {}
-        new._indexed = -1
+        new._index = index or {}
+        new._indexed = new.version if index is not None else -1
         return new
 
     def _lookup(self) -> dict[str, list[str]]:
@@ -261,23 +264,13 @@ class Message:
             self._cached_at = version
         return self._cache
 
-    def parse_views(self) -> None:
-        """Parse the headers every message needs (§8.1.1) into the view cache at once."""
-        index = self.headers._lookup()
-        views = self._views()
-        views["via"] = _build_via(index)
-        views["call-id"] = _build_call_id(index)
-        views["cseq"] = parse_cseq(_one(index, "cseq", "CSeq"))
-        views["from"] = parse_address(_one(index, "from", "From"))
-        views["to"] = parse_address(_one(index, "to", "To"))
-
     @property
     def via(self) -> list[Via]:
         """Every Via entry, top first (§20.42)."""
         views = self._views()
         result: list[Via] | None = views.get("via")
         if result is None:
-            result = views["via"] = _build_via(self.headers._lookup())
+            result = views["via"] = build_via(self.headers._lookup())
         return result
 
     @property
@@ -289,7 +282,7 @@ class Message:
         views = self._views()
         value: str | None = views.get("call-id")
         if value is None:
-            value = views["call-id"] = _build_call_id(self.headers._lookup())
+            value = views["call-id"] = build_call_id(self.headers._lookup())
         return value
 
     @property
@@ -297,7 +290,7 @@ class Message:
         views = self._views()
         result: CSeq | None = views.get("cseq")
         if result is None:
-            result = views["cseq"] = parse_cseq(_one(self.headers._lookup(), "cseq", "CSeq"))
+            result = views["cseq"] = parse_cseq(one_value(self.headers._lookup(), "cseq", "CSeq"))
         return result
 
     @property
@@ -305,7 +298,9 @@ class Message:
         views = self._views()
         result: Address | None = views.get("from")
         if result is None:
-            result = views["from"] = parse_address(_one(self.headers._lookup(), "from", "From"))
+            result = views["from"] = parse_address(
+                one_value(self.headers._lookup(), "from", "From")
+            )
         return result
 
     @property
@@ -313,7 +308,7 @@ class Message:
         views = self._views()
         result: Address | None = views.get("to")
         if result is None:
-            result = views["to"] = parse_address(_one(self.headers._lookup(), "to", "To"))
+            result = views["to"] = parse_address(one_value(self.headers._lookup(), "to", "To"))
         return result
 
     @property
@@ -354,7 +349,7 @@ class Message:
         index = self.headers._lookup()
         if "max-forwards" not in index:
             return None
-        return parse_uint(_one(index, "max-forwards", "Max-Forwards"), "Max-Forwards", 255)
+        return parse_uint(one_value(index, "max-forwards", "Max-Forwards"), "Max-Forwards", 255)
 
     @property
     def content_type(self) -> str | None:
@@ -373,7 +368,7 @@ class Message:
         return head.encode("utf-8", "surrogateescape") + self.body
 
 
-def _one(index: dict[str, list[str]], key: str, name: str) -> str:
+def one_value(index: dict[str, list[str]], key: str, name: str) -> str:
     values = index.get(key)
     if not values:
         raise ParseError(f"missing {name} header")
@@ -382,7 +377,7 @@ def _one(index: dict[str, list[str]], key: str, name: str) -> str:
     return values[0]
 
 
-def _build_via(index: dict[str, list[str]]) -> list[Via]:
+def build_via(index: dict[str, list[str]]) -> list[Via]:
     values = index.get("via")
     if not values:
         raise ParseError("missing Via header")
@@ -392,8 +387,8 @@ def _build_via(index: dict[str, list[str]]) -> list[Via]:
     return result
 
 
-def _build_call_id(index: dict[str, list[str]]) -> str:
-    value = _one(index, "call-id", "Call-ID").strip(" \t")
+def build_call_id(index: dict[str, list[str]]) -> str:
+    value = one_value(index, "call-id", "Call-ID").strip(" \t")
     if not value or " " in value or "\t" in value:
         raise ParseError(f"bad Call-ID {value!r}")
     return value

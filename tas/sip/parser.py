@@ -13,8 +13,18 @@ import re
 from dataclasses import dataclass
 
 from tas.sip.errors import ParseError
-from tas.sip.headers import parse_uint
-from tas.sip.message import KNOWN_METHODS, Headers, Message, Request, Response, name_key
+from tas.sip.headers import parse_address, parse_cseq, parse_uint
+from tas.sip.message import (
+    KNOWN_METHODS,
+    Headers,
+    Message,
+    Request,
+    Response,
+    build_call_id,
+    build_via,
+    name_key,
+    one_value,
+)
 from tas.sip.uri import parse_uri
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "parse_message", "split_head"]
@@ -59,7 +69,8 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
         start += 2 if data[start] == 13 else 1  # leading CRLFs are ignored (§7.5)
     end = data.find(b"\r\n\r\n", start)
     head_bytes = data[start:end] if end >= 0 else b""
-    if end >= 0 and head_bytes.count(b"\n") == head_bytes.count(b"\r\n"):
+    crlf_only = end >= 0 and head_bytes.count(b"\n") == head_bytes.count(b"\r\n")
+    if crlf_only:
         body_at = end + 4  # the common case: CRLF line ends only
     else:
         split = split_head(data[start:])
@@ -73,8 +84,8 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
         head = head_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(f"header section is not UTF-8: {exc.reason}") from None
-    lines = _unfold(head, limits)
-    message = _start_line(lines[0], Headers.from_fields(_header_fields(lines)))
+    lines = _unfold(head, limits, crlf_only)
+    message = _start_line(lines[0], _header_fields(lines))
     try:
         message.body = _body(message, data[body_at:])
         _check(message)
@@ -84,8 +95,12 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Request | Res
     return message
 
 
-def _unfold(head: str, limits: Limits) -> list[str]:
-    if "\n" not in head.replace("\r\n", "") and "\n " not in head and "\n\t" not in head:
+def _unfold(head: str, limits: Limits, crlf_only: bool) -> list[str]:
+    if (
+        (crlf_only or head.count("\n") == head.count("\r\n"))
+        and "\n " not in head
+        and "\n\t" not in head
+    ):
         lines = head.split("\r\n")  # no bare LF, no folding: the common case
         if len(head) > limits.max_line and max(map(len, lines)) > limits.max_line:
             raise ParseError(f"header line longer than {limits.max_line} characters")
@@ -122,7 +137,7 @@ def _start_line(line: str, headers: Headers) -> Request | Response:
     if len(parts) != 3 or not all(parts):
         raise ParseError(f"bad request line {line!r}")
     method, uri_text, version = parts
-    if not _TOKEN.match(method):
+    if method not in KNOWN_METHODS and not _TOKEN.match(method):
         raise ParseError(f"bad method {method!r}")
     if version != "SIP/2.0":
         vm = _VERSION.match(version)
@@ -137,8 +152,9 @@ def _start_line(line: str, headers: Headers) -> Request | Response:
 _SEEN_NAMES: dict[str, tuple[str, str]] = {}
 
 
-def _header_fields(lines: list[str]) -> list[tuple[str, str, str]]:
+def _header_fields(lines: list[str]) -> Headers:
     fields: list[tuple[str, str, str]] = []
+    index: dict[str, list[str]] = {}
     append = fields.append
     seen = _SEEN_NAMES.get
     for i in range(1, len(lines)):
@@ -146,8 +162,15 @@ def _header_fields(lines: list[str]) -> list[tuple[str, str, str]]:
         hit = seen(raw)
         if hit is None or not colon:
             hit = _header_name(raw, colon, lines[i])
-        append((hit[0], hit[1], value.strip(" \t")))
-    return fields
+        key = hit[0]
+        value = value.strip(" \t")
+        append((key, hit[1], value))
+        bucket = index.get(key)
+        if bucket is None:
+            index[key] = [value]
+        else:
+            bucket.append(value)
+    return Headers.from_fields(fields, index)
 
 
 def _header_name(raw: str, colon: str, line: str) -> tuple[str, str]:
@@ -169,7 +192,9 @@ def _body(message: Message, rest: bytes) -> bytes:
         return rest  # datagrams may omit Content-Length: the body runs to the end (§18.3)
     if len(lengths) > 1 and len(set(lengths)) > 1:
         raise ParseError("conflicting Content-Length headers")
-    length = parse_uint(lengths[0], "Content-Length")
+    text = lengths[0]
+    fast = text.isascii() and text.isdigit() and len(text) < 10
+    length = int(text) if fast else parse_uint(text, "Content-Length")
     if length > len(rest):
         raise ParseError(f"Content-Length {length} exceeds the {len(rest)} bytes received")
     return rest[:length]
@@ -184,24 +209,29 @@ def _check(message: Message) -> None:
             found = index.get(key)
             if found is not None and len(found) > 1:
                 raise ParseError(f"more than one {name} header")
-    message.parse_views()
+    views = message._views()
+    views["via"] = build_via(index)
+    views["call-id"] = build_call_id(index)
+    views["cseq"] = cseq = parse_cseq(one_value(index, "cseq", "CSeq"))
+    views["from"] = parse_address(one_value(index, "from", "From"))
+    views["to"] = parse_address(one_value(index, "to", "To"))
     if isinstance(message, Request):
-        cseq = message.cseq
         if cseq.method != message.method:
             # RFC 4475 §3.1.2.18: 501 for an unknown method has better future-proofing.
             status = 400 if message.method in KNOWN_METHODS else 501
             raise ParseError(f"CSeq method {cseq.method} does not match {message.method}", status)
         if cseq.seq >= 2**31:
             raise ParseError(f"CSeq number {cseq.seq} is not below 2**31")
-        message.max_forwards  # noqa: B018
-        if (expires := headers.get("Expires")) is not None:
-            parse_uint(expires, "Expires")
+        if (max_forwards := index.get("max-forwards")) is not None:
+            parse_uint(max_forwards[0], "Max-Forwards", 255)
+        if (expires := index.get("expires")) is not None:
+            parse_uint(expires[0], "Expires")
         for contact in message.contact:
             if (value := contact.params.get("expires")) is not None:
                 parse_uint(value, "Contact expires")
     else:
-        if (retry := headers.get("Retry-After")) is not None:
-            parse_uint(retry.split(";", 1)[0].split("(", 1)[0], "Retry-After")
+        if (retry := index.get("retry-after")) is not None:
+            parse_uint(retry[0].split(";", 1)[0].split("(", 1)[0], "Retry-After")
         for warning in headers.values("Warning"):
             code = warning.split(" ", 1)[0]
             if len(code) != 3 or not code.isdigit():
