@@ -1,11 +1,19 @@
-"""Composition root of ``tas serve``: the SIP stack and, for now, a simple INVITE policy.
+"""Composition root of ``tas serve``: everything the telephony server runs, in one process.
 
-:func:`serve` binds the listeners from :class:`~tas.config.SipSettings` (a self-signed TLS
-certificate is generated under ``data_dir`` when none is configured), answers OPTIONS (in the
-endpoint), and hands calls to :class:`PolicyApp`: answer with 200 + a minimal PCMU SDP answer
-and keep the call until BYE or ``max_duration`` (or ``hangup_after`` seconds), or reject with
-``reject_status``. SIGINT/SIGTERM stop it gracefully: active calls get BYE first. The call
-application replaces :class:`PolicyApp` later; the media engine is wired here then.
+:class:`TasServer` starts, in order: the SQL database (schema), the voicemail store (open +
+``recover()`` of what a crash left), the embedded sandbox operator core when
+``sandbox.enabled`` and ``operator.target == "sandbox"`` (gRPC control plane + SIP core on
+loopback), the SIP stack (listeners from :class:`~tas.config.SipSettings`; a self-signed TLS
+certificate is generated under ``data_dir`` when none is configured), the media engine, the
+call application (:class:`tas.calls.app.CallApp`), the voicemail API, the registration
+refresher, the event consumer and the hourly voicemail purge; :meth:`TasServer.stop` stops them
+in reverse order, BYE-ing active calls first (a recording in progress is committed).
+
+Legs for numbers we hold no registration for (plain SIP tests, SIPp) go to :class:`PolicyApp`,
+the ``[invite]`` policy: answer with 200 + a minimal PCMU SDP answer and keep the call until
+BYE or ``max_duration`` (or ``hangup_after`` seconds), or reject with ``reject_status``.
+Optional listeners (sandbox, voicemail API) that cannot bind are logged and skipped, so SIP
+keeps serving. SIGINT/SIGTERM stop :func:`serve` gracefully.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import logging
 import re
 import signal
 from collections.abc import Callable
+from typing import Any
 
+from media.session import MediaEngine
 from tas.config import Settings
 from tas.sip.call import Call
 from tas.sip.events import (
@@ -32,7 +42,7 @@ from tas.sip.timers import TimerConfig
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import ensure_self_signed, server_context
 
-__all__ = ["serve", "PolicyApp", "stack_options", "sdp_answer"]
+__all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer"]
 
 log = logging.getLogger("tas.server")
 
@@ -161,25 +171,189 @@ def stack_options(settings: Settings) -> StackOptions:
     )
 
 
+class TasServer:
+    """Every service of ``tas serve``; ``await start()``, then ``await stop()``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stack: SipStack
+        self.engine: MediaEngine
+        self.app: Any = None  # tas.calls.app.CallApp
+        self.fallback: PolicyApp | None = None
+        self.db: Any = None  # tas.store.Database
+        self.voicemail: Any = None  # tas.voicemail.VoicemailStore
+        self.voicemail_api: Any = None
+        self.plane: Any = None  # tas.sandbox.grpc_server.ControlPlane
+        self.core: Any = None  # tas.sandbox SandboxCore
+        self.refresher: Any = None
+        self.consumer: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started: list[str] = []
+
+    @property
+    def sips_uri(self) -> str | None:
+        """The ``sips:`` URI to register with the operator (our first TLS listener)."""
+        tls = self.stack.local.get("TLS")
+        return f"sips:{tls[0]}:{tls[1]}" if tls else None
+
+    async def start(self) -> None:
+        from registrations.refresher import Refresher
+        from tas.calls.app import CallApp
+        from tas.calls.policy_store import PolicyStore
+        from tas.calls.records import CallRecordStore
+        from tas.calls.sources import (
+            CombinedRegistrations,
+            RegistrationSource,
+            SandboxRegistrations,
+            StoredRegistrations,
+        )
+        from tas.events import EventConsumer
+        from tas.store import Database
+        from tas.voicemail import VoicemailStore
+
+        settings = self.settings
+        self.db = Database(settings.database_url, echo=settings.database.echo)
+        await self.db.create_all()
+        self.voicemail = VoicemailStore(
+            self.db, settings.data_dir / "voicemail", settings.voicemail
+        )
+        await self.voicemail.open()
+        report = await self.voicemail.recover()
+        log.info(
+            "event=voicemail_recovered temp_removed=%d abandoned=%d adopted=%d",
+            len(report.temp_removed),
+            len(report.abandoned),
+            len(report.adopted),
+        )
+        embedded = settings.sandbox.enabled and settings.operator.target == "sandbox"
+        if embedded:
+            await self._start_sandbox_plane()
+        self.stack = await SipStack.open(stack_options(settings))
+        self.engine = MediaEngine.from_settings(settings.media)
+        self.refresher = Refresher.from_settings(settings, self.db)
+        sources: list[RegistrationSource] = [StoredRegistrations(self.refresher.store)]
+        if self.plane is not None:
+            sources.append(SandboxRegistrations(self.plane))
+        self.fallback = PolicyApp(self.stack, settings)
+        self.app = CallApp(
+            self.stack,
+            self.engine,
+            CombinedRegistrations(*sources),
+            policies=PolicyStore(self.db),
+            records=CallRecordStore(self.db),
+            voicemail=self.voicemail,
+            on_voicemail=self._new_voicemail,
+            fallback=self.fallback.on_event,
+        )
+        self.stack.on_event = self.app.on_event
+        if self.plane is not None:
+            await self._start_sandbox_core()
+        await self._optional("voicemail API", self._start_voicemail_api())
+        await self.refresher.start()
+        if settings.events.enabled:
+            self.consumer = EventConsumer(settings, self.db)
+            self.consumer.start()
+        self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
+
+    async def _optional(self, name: str, work: Any) -> None:
+        try:
+            await work
+        except (OSError, RuntimeError, ValueError, ImportError) as exc:
+            log.error("event=service_unavailable service=%r error=%r", name, exc)
+
+    async def _start_sandbox_plane(self) -> None:
+        from tas.sandbox.grpc_server import ControlPlane
+
+        plane = ControlPlane(self.settings.sandbox)
+        try:
+            await plane.start()
+        except OSError as exc:
+            log.error("event=service_unavailable service='sandbox control plane' error=%r", exc)
+            return
+        self.plane = plane
+        self.settings.sandbox.grpc = (
+            plane.address or self.settings.sandbox.grpc
+        )  # the port actually bound (":0" in tests)
+
+    async def _start_sandbox_core(self) -> None:
+        try:
+            from tas.sandbox.sip_core import SandboxCore
+        except ImportError as exc:
+            log.error("event=service_unavailable service='sandbox SIP core' error=%r", exc)
+            return
+        core = SandboxCore(self.settings, self.plane, self.engine)
+        try:
+            await core.start()
+        except OSError as exc:
+            log.error("event=service_unavailable service='sandbox SIP core' error=%r", exc)
+            return
+        self.core = core
+
+    async def _start_voicemail_api(self) -> None:
+        from tas.voicemail.api import start_voicemail_api
+
+        self.voicemail_api = await start_voicemail_api(self.settings, self.voicemail)
+
+    def _new_voicemail(self, message: Any) -> None:
+        """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own)."""
+        if self.plane is not None:
+            self.plane.publish_voicemail_event(
+                message.voicemail_id, message.caller, message.mailbox
+            )
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Calls first (BYE, recordings committed), then every service in reverse order."""
+        if self.app is not None:
+            await self.app.shutdown(grace)
+        if self.fallback is not None:
+            await self.fallback.shutdown(grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        steps: list[tuple[str, Any]] = [
+            ("event consumer", self.consumer.stop() if self.consumer else None),
+            ("refresher", self.refresher.stop() if self.refresher else None),
+            ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),
+            ("sandbox SIP core", self.core.stop() if self.core else None),
+            ("SIP stack", self.stack.close() if hasattr(self, "stack") else None),
+            ("sandbox control plane", self.plane.stop() if self.plane else None),
+            ("database", self.db.close() if self.db else None),
+        ]
+        for name, work in steps:
+            if work is None:
+                continue
+            try:
+                await work
+            except Exception:
+                log.exception("event=stop_failed service=%r", name)
+
+
 async def serve(settings: Settings, *, started: Callable[[SipStack], None] | None = None) -> None:
-    """Run until SIGINT/SIGTERM, then BYE active calls and close."""
-    stack = await SipStack.open(stack_options(settings))
-    app = PolicyApp(stack, settings)
-    stack.on_event = app.on_event
+    """Run until SIGINT/SIGTERM, then BYE active calls and stop every service."""
+    server = TasServer(settings)
+    try:
+        await server.start()
+    except BaseException:
+        await server.stop(grace=0.5)
+        raise
+    stack = server.stack
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
-    log.info("event=ready %s policy=%s", listening, settings.invite.action)
+    sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
+    log.info("event=ready %s policy=%s%s", listening, settings.invite.action, sandbox)
     if started is not None:
         started(stack)
     try:
         await stop.wait()
         log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
-        await app.shutdown()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await stack.close()
-        log.info("event=stopped answered=%d", app.answered)
+        await server.stop()
+        answered = server.fallback.answered if server.fallback is not None else 0
+        log.info("event=stopped answered=%d", answered)

@@ -1,0 +1,97 @@
+"""Answering with an announcement, or with a DTMF menu (RFC 4733 digits).
+
+* announcement: answer, play the policy's WAV (8 kHz mono) or the generated default chime,
+  hang up.
+* menu: answer, play the announcement (a key press interrupts it), wait for one digit; the
+  digit's action runs: ``voicemail`` records a message on the same answered leg; ``answer``
+  plays the announcement again; ``reject`` / ``observe`` / ``forward`` hang up (the leg is
+  already answered, and forwarding an answered leg would need a media relay the TAS does not
+  do). No digit within :data:`DIGIT_TIMEOUT`: the announcement is repeated, at most
+  :data:`MAX_ROUNDS` times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+from media import tones
+from media.dtmf import DtmfDigit
+from tas.calls.leg import AnsweredLeg
+from tas.calls.policy import Action
+from tas.calls.records import Outcome
+
+__all__ = ["DIGIT_TIMEOUT", "MAX_ROUNDS", "announce", "default_announcement", "run_menu"]
+
+DIGIT_TIMEOUT = 8.0
+MAX_ROUNDS = 3
+
+
+def default_announcement() -> bytes:
+    """Generated, not shipped: a three-note chime (8 kHz mono PCM16)."""
+    notes = (tones.tone([660.0], 0.25), tones.tone([880.0], 0.25), tones.tone([1320.0], 0.4))
+    gap = bytes(800)  # 50 ms of silence
+    return gap.join(notes)
+
+
+def _source(announcement: str | None) -> bytes | Path:
+    return Path(announcement) if announcement else default_announcement()
+
+
+async def announce(leg: AnsweredLeg, announcement: str | None) -> None:
+    """Answer, play, hang up."""
+    leg.journal.update(action=Action.ANSWER.value)
+    session = await leg.answer()
+    if session is None:
+        _abandoned(leg)
+        return
+    leg.journal.update(outcome=Outcome.ANSWERED_BY_TAS.value)
+    leg.journal.note("announcement", announcement or "default")
+    played = await leg.race(session.play(_source(announcement)))
+    if played is None:
+        leg.journal.note("announcement-interrupted", "caller hung up")
+    leg.hang_up()
+
+
+async def run_menu(
+    leg: AnsweredLeg,
+    announcement: str | None,
+    menu: Mapping[str, Action],
+    voicemail: Callable[[], Awaitable[object]],
+) -> None:
+    """Answer and run the menu; ``voicemail`` runs the voicemail flow on this leg."""
+    leg.journal.update(action="menu")
+    session = await leg.answer()
+    if session is None:
+        _abandoned(leg)
+        return
+    leg.journal.update(outcome=Outcome.ANSWERED_BY_TAS.value)
+
+    def barge_in(digit: DtmfDigit) -> None:
+        session.stop_playback()
+
+    session.on_dtmf = barge_in
+    for _ in range(MAX_ROUNDS):
+        leg.journal.note("menu", ", ".join(f"{d}={a.value}" for d, a in sorted(menu.items())))
+        if await leg.race(session.play(_source(announcement))) is None:
+            return
+        digits = await leg.race(session.read_digits(1, DIGIT_TIMEOUT, terminators=""))
+        if digits is None:
+            return
+        if not digits:
+            continue
+        leg.journal.note("dtmf", digits)
+        action = menu.get(digits)
+        if action is Action.VOICEMAIL:
+            session.on_dtmf = None
+            await voicemail()
+            return
+        if action is Action.ANSWER:
+            continue
+        break
+    leg.hang_up()
+
+
+def _abandoned(leg: AnsweredLeg) -> None:
+    if leg.journal.record.outcome == Outcome.IN_PROGRESS.value:
+        leg.journal.update(outcome=Outcome.ABANDONED.value)

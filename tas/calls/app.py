@@ -1,0 +1,377 @@
+"""The call application: the transaction user of ``tas serve`` (issue #5, "call application").
+
+For every INVITE: decode why the leg arrived (:func:`~tas.calls.routing.decode_leg` against
+the registrations we hold), pick the action (:func:`~tas.calls.policy.decide` with the stored
+per-number policies, else the route type's default), and run it:
+
+* ``answer``    announcement or DTMF menu (:mod:`tas.calls.announce`)
+* ``forward``   B2BUA (:mod:`tas.calls.b2bua`): ``core`` sends the call back to the core as
+                leg 3 (un-prefixed target, same connection, the leg-2 ``Session-ID``); a number
+                goes to the core too; a ``sip:``/``sips:`` URI is called directly
+* ``voicemail`` :mod:`tas.calls.voicemail_flow`; the mailbox is the callee's number
+* ``reject``    the policy's status
+* ``observe``   180 Ringing and never answer (FORK): the core CANCELs when the handset answers
+
+Every leg gets a :class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we
+hold no registration for goes to ``fallback`` (``tas serve``'s ``[invite]`` policy), or 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from media.session import MediaEngine
+from tas.calls.announce import announce, run_menu
+from tas.calls.b2bua import Bridge
+from tas.calls.diversion import session_id_of, voicemail_reason
+from tas.calls.journal import CallJournal
+from tas.calls.leg import AnsweredLeg
+from tas.calls.policy import Action, Decision, decide
+from tas.calls.policy_store import PolicyStore
+from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
+from tas.calls.routing import LegInfo, decode_leg, e164_of
+from tas.calls.sources import RegistrationSource
+from tas.calls.voicemail_flow import leave_voicemail
+from tas.config import VoicemailSettings
+from tas.sip.call import Call
+from tas.sip.events import (
+    CallEnded,
+    Event,
+    IncomingCall,
+    RequestCompleted,
+    RequestReceived,
+)
+from tas.sip.message import Request
+from tas.sip.routing import target_peer
+from tas.sip.uri import SipURI, parse_uri
+from tas.transport.stack import SipStack
+from tas.voicemail import Voicemail, VoicemailStore
+
+__all__ = ["CallApp", "OBSERVE_LIMIT"]
+
+log = logging.getLogger(__name__)
+
+#: An observed (FORK) leg nobody cancels is released with 480 after this many seconds.
+OBSERVE_LIMIT = 300.0
+
+_OWNER = "tas.calls.owner"
+
+
+class CallApp:
+    """Set ``stack.on_event = app.on_event``; :meth:`shutdown` before closing the stack."""
+
+    def __init__(
+        self,
+        stack: SipStack,
+        engine: MediaEngine,
+        registrations: RegistrationSource,
+        *,
+        policies: PolicyStore | None = None,
+        records: CallRecordStore | None = None,
+        voicemail: VoicemailStore | None = None,
+        voicemail_settings: VoicemailSettings | None = None,
+        on_voicemail: Callable[[Voicemail], None] | None = None,
+        fallback: Callable[[Event], None] | None = None,
+        observe_limit: float = OBSERVE_LIMIT,
+    ) -> None:
+        self.stack = stack
+        self.engine = engine
+        self.registrations = registrations
+        self.policies = policies
+        self.records = records
+        self.voicemail = voicemail
+        self.voicemail_settings = voicemail_settings or (
+            voicemail.settings if voicemail is not None else VoicemailSettings()
+        )
+        self.on_voicemail = on_voicemail
+        self.fallback = fallback
+        self.observe_limit = observe_limit
+        self.journals: list[CallJournal] = []  # every leg's journal, newest last
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._bridges: set[Bridge] = set()
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    # -- SipStack.on_event ----------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, IncomingCall):
+            event.call.data[_OWNER] = []  # events before the decision wait here
+            self._spawn(self._incoming(event.call, event.request))
+            return
+        if isinstance(event, RequestReceived | RequestCompleted):
+            if self.fallback is not None:
+                self.fallback(event)
+            elif isinstance(event, RequestReceived):
+                self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
+            return
+        owner = event.call.data.get(_OWNER)
+        if owner is None and "bridge" in event.call.data:
+            owner = event.call.data["bridge"]
+        if isinstance(owner, list):
+            owner.append(event)
+        elif isinstance(owner, AnsweredLeg):
+            owner.on_event(event)
+        elif isinstance(owner, Bridge):
+            owner.handle(event, self.stack.now())
+        elif owner == "fallback" and self.fallback is not None:
+            self.fallback(event)
+
+    def _attach(self, call: Call, owner: AnsweredLeg | Bridge | str) -> None:
+        """Hand the call to its handler and replay what happened while we were deciding."""
+        early = call.data.get(_OWNER)
+        call.data[_OWNER] = owner
+        for event in early if isinstance(early, list) else ():
+            if isinstance(owner, AnsweredLeg):
+                owner.on_event(event)
+            elif isinstance(owner, Bridge):
+                owner.handle(event, self.stack.now())
+            elif self.fallback is not None:
+                self.fallback(event)
+
+    # -- one incoming leg -----------------------------------------------------------------------
+
+    async def _incoming(self, call: Call, request: Request) -> None:
+        try:
+            regs = await self.registrations.registrations()
+        except Exception:
+            log.exception("event=registrations_unavailable call_id=%s", call.call_id)
+            regs = []
+        caller_user = _user(request.headers.get("P-Asserted-Identity")) or _uri_user(
+            request.from_.uri
+        )
+        info = decode_leg(_uri_user(request.uri), caller_user, regs)
+        if info is None:
+            self._not_ours(call, request)
+            return
+        journal = self._journal(
+            CallRecord(
+                sip_call_id=call.call_id,
+                session_id=session_id_of(request),
+                direction="in",
+                route=info.route.cli_name,
+                caller=info.caller or e164_of(caller_user),
+                callee=info.callee,
+                subscriber=info.subscriber,
+            )
+        )
+        detail = f"{info.route.cli_name} {info.direction.name}"
+        journal.note("invite", detail + (f" prefix={info.prefix}" if info.prefix else ""))
+        decision = await self._decide(info)
+        journal.update(action=decision.action.value)
+        log.info(
+            "event=leg call_id=%s route=%s direction=%s subscriber=%s action=%s",
+            call.call_id,
+            info.route.cli_name,
+            info.direction.name,
+            info.subscriber,
+            decision.action.value,
+        )
+        if decision.action is Action.FORWARD:
+            self._forward(call, request, info, decision, journal)
+            return
+        leg = AnsweredLeg(self.stack, self.engine, call, info, journal)
+        self._attach(call, leg)
+        try:
+            await self._run(leg, request, decision)
+        finally:
+            if leg.journal.record.outcome == Outcome.IN_PROGRESS.value and leg.is_ended:
+                leg.journal.update(outcome=Outcome.ABANDONED.value)
+            await leg.close()
+
+    async def _decide(self, info: LegInfo) -> Decision:
+        policies = []
+        if self.policies is not None:
+            try:
+                policies = await self.policies.for_number(info.subscriber)
+            except Exception:
+                log.exception("event=policies_unavailable number=%s", info.subscriber)
+        return decide(info, policies)
+
+    async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
+        if leg.is_ended:  # CANCEL while we looked things up
+            leg.journal.update(outcome=Outcome.ABANDONED.value)
+            return
+        action = decision.action
+        if action is Action.REJECT:
+            leg.reject(decision.status)
+        elif action is Action.OBSERVE:
+            leg.ring()
+            await leg.race(asyncio.sleep(self.observe_limit))
+            leg.reject(480)
+        elif action is Action.VOICEMAIL:
+            await self._voicemail(leg, request)
+        elif decision.menu:
+            await run_menu(
+                leg, decision.announcement, decision.menu, lambda: self._voicemail(leg, request)
+            )
+        else:
+            await announce(leg, decision.announcement)
+
+    async def _voicemail(self, leg: AnsweredLeg, request: Request) -> Voicemail | None:
+        info = leg.info
+        assert info is not None
+        if self.voicemail is None:
+            leg.reject(480, "Voicemail Unavailable")
+            return None
+        leg.ring()
+        return await leave_voicemail(
+            leg,
+            self.voicemail,
+            mailbox=info.callee,
+            caller=info.caller or "anonymous",
+            reason=voicemail_reason(request),
+            settings=self.voicemail_settings,
+            on_new=self.on_voicemail,
+        )
+
+    def _forward(
+        self,
+        call: Call,
+        request: Request,
+        info: LegInfo,
+        decision: Decision,
+        journal: CallJournal,
+    ) -> None:
+        """Leg 3 (or a call to the policy's target) bridged to this leg."""
+        if call.state not in ("incoming", "early"):
+            self._attach(call, "done")
+            journal.update(outcome=Outcome.ABANDONED.value, ended=utcnow())
+            self._spawn(journal.close())
+            return
+        target = decision.target
+        number = info.callee if target == "core" else e164_of(target)
+        peer = None
+        if number is not None:  # back to the core that sent this leg, on the same connection
+            scheme = "sips" if call.peer.transport == "TLS" else "sip"
+            via = request.top_via
+            uri: SipURI | str = SipURI(
+                host=via.host, port=via.port, user=number, scheme=scheme, params={"user": "phone"}
+            )
+            peer = call.peer
+        else:
+            uri = target
+            parsed = parse_uri(target)
+            peer = target_peer(parsed, "UDP")
+        headers = {}
+        if session := request.headers.get("Session-ID"):
+            headers["Session-ID"] = session  # RFC 7989 §6: a B2BUA passes it on unchanged
+        for name in ("P-Asserted-Identity", "Privacy"):
+            if value := request.headers.get(name):
+                headers[name] = value
+
+        def out_journal(b: Call) -> CallJournal:
+            return self._journal(
+                CallRecord(
+                    sip_call_id=b.call_id,
+                    session_id=session_id_of(request),
+                    direction="out",
+                    route=info.route.cli_name,
+                    caller=info.caller,
+                    callee=number or target,
+                    subscriber=info.subscriber,
+                    action=Action.FORWARD.value,
+                )
+            )
+
+        bridge = Bridge(self.stack.endpoint, call, journal, out_journal, self._bridge_done)
+        self._bridges.add(bridge)
+        self.idle.clear()
+        bridge.start(uri, peer, self.stack.now(), from_uri=str(request.from_.uri), headers=headers)
+        self._attach(call, bridge)
+        self.stack.flush()
+
+    def _bridge_done(self, bridge: Bridge) -> None:
+        self._bridges.discard(bridge)
+        self._spawn(bridge.a_journal.close())
+        if bridge.b_journal is not None:
+            self._spawn(bridge.b_journal.close())
+
+    def _not_ours(self, call: Call, request: Request) -> None:
+        log.info("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
+        if self.fallback is None:
+            self._attach(call, "done")
+            if call.state == "incoming":
+                self.stack.endpoint.reject(call, 404, self.stack.now())
+                self.stack.flush()
+            return
+        early = call.data.get(_OWNER)
+        call.data[_OWNER] = "fallback"
+        if call.state == "incoming":
+            self.fallback(IncomingCall(call, request))
+        for event in early if isinstance(early, list) else ():
+            self.fallback(event)
+        self.stack.flush()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _journal(self, record: CallRecord) -> CallJournal:
+        journal = CallJournal(self.records, record)
+        self.journals.append(journal)
+        del self.journals[:-1000]
+        return journal
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        self.idle.clear()
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("event=call_task_failed error=%r", exc, exc_info=exc)
+        if not self._tasks and not self._bridges:
+            self.idle.set()
+
+    @property
+    def active(self) -> int:
+        """Legs being handled right now."""
+        return len(self._tasks) + len(self._bridges)
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """BYE/503 every call we own, let the flows finish (committing recordings), then stop."""
+        ep, now = self.stack.endpoint, self.stack.now()
+        calls = list(ep.calls.values())
+        calls += [b.b for b in self._bridges if b.b is not None and b.b not in calls]
+        for call in calls:
+            owner = call.data.get(_OWNER, call.data.get("bridge"))
+            if owner is None or owner == "fallback":
+                continue
+            with contextlib.suppress(Exception):
+                if call.state in ("answered", "confirmed"):
+                    ep.bye(call, now)
+                elif call.role == "uas" and call.state in ("incoming", "early"):
+                    ep.reject(call, 503, now)
+                    if isinstance(owner, AnsweredLeg):
+                        owner.on_event(CallEnded(call, "shutdown", by_remote=False))
+                elif call.role == "uac" and call.state in ("calling", "early"):
+                    ep.cancel(call, now)
+        self.stack.flush()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), grace)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _uri_user(uri: object) -> str | None:
+    return uri.user if isinstance(uri, SipURI) else getattr(uri, "number", None)
+
+
+def _user(header: str | None) -> str | None:
+    """The user part of a ``P-Asserted-Identity`` value (RFC 3325), if it is a sip/tel URI."""
+    if not header:
+        return None
+    text = header.split(",")[0].strip()
+    if "<" in text:
+        text = text[text.index("<") + 1 : text.rindex(">")] if ">" in text else text
+    try:
+        return _uri_user(parse_uri(text.strip()))
+    except Exception:
+        return None

@@ -1,0 +1,178 @@
+"""One incoming leg the TAS answers itself (announcement, menu, voicemail): its SIP call, its
+media session, its journal, and a way to race any step against the caller hanging up.
+
+The call application feeds the leg's endpoint events to :meth:`AnsweredLeg.on_event` (inside
+``SipStack.on_event``); the leg's flow runs as an asyncio task and acts through the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from media.errors import MediaError
+from media.session import MediaEngine, MediaSession
+from tas.calls.journal import CallJournal
+from tas.calls.records import Outcome, utcnow
+from tas.calls.routing import LegInfo
+from tas.sip.call import Call
+from tas.sip.errors import LocalProtocolError
+from tas.sip.events import CallCancelled, CallConfirmed, CallEnded, ReInvite
+from tas.transport.stack import SipStack
+
+__all__ = ["AnsweredLeg"]
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class AnsweredLeg:
+    """A UAS leg handled with media by the TAS."""
+
+    def __init__(
+        self,
+        stack: SipStack,
+        engine: MediaEngine,
+        call: Call,
+        info: LegInfo | None,
+        journal: CallJournal,
+    ) -> None:
+        self.stack = stack
+        self.engine = engine
+        self.call = call
+        self.info = info
+        self.journal = journal
+        self.session: MediaSession | None = None
+        self.ended = asyncio.Event()
+        self.cancelled = False
+        self._late_answer = False  # we offered in the 200 (delayed offer): answer in the ACK
+
+    # -- events from the stack ------------------------------------------------------------------
+
+    def on_event(self, event: object) -> None:
+        ep, now = self.stack.endpoint, self.stack.now()
+        if isinstance(event, CallCancelled):
+            self.cancelled = True
+            self.journal.note("cancel", "caller cancelled before answer")
+            self._mark_ended()
+        elif isinstance(event, CallEnded):
+            self.journal.note("bye", "caller hung up" if event.by_remote else event.reason)
+            self._mark_ended()
+        elif isinstance(event, CallConfirmed):
+            self.journal.note("confirmed")
+            if self._late_answer and self.session is not None and event.ack.body:
+                self._late_answer = False
+                with contextlib.suppress(MediaError):
+                    self.session.apply_answer(event.ack.body)
+        elif isinstance(event, ReInvite):
+            session = self.session
+            if session is None or not event.request.body:
+                ep.answer_reinvite(self.call, self.call.local_sdp, now)
+                return
+            try:
+                answer = session.update(event.request.body)
+            except MediaError:
+                ep.reject_reinvite(self.call, 488, now)
+                return
+            ep.answer_reinvite(self.call, answer.encode(), now)
+
+    def _mark_ended(self) -> None:
+        if not self.ended.is_set():
+            self.journal.update(ended=utcnow())
+            self.ended.set()
+            if self.session is not None:
+                self.session.stop_playback()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended.is_set() or self.call.ended
+
+    def ring(self) -> None:
+        if self.call.state == "incoming":
+            self.stack.endpoint.ring(self.call, self.stack.now())
+            self.stack.flush()
+            self.journal.note("ringing", "180 sent")
+
+    def reject(self, status: int, reason: str | None = None) -> None:
+        """Final non-2xx, unless the caller already went away."""
+        if self.call.state not in ("incoming", "early"):
+            return
+        self.stack.endpoint.reject(self.call, status, self.stack.now(), reason)
+        self.stack.flush()
+        self.journal.note("rejected", f"{status} {reason or ''}".strip())
+        self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
+        self.ended.set()
+
+    async def answer(self) -> MediaSession | None:
+        """Open media and send 200 OK; None when the caller left first or the SDP is unusable
+        (then 488 was sent)."""
+        if self.session is not None:
+            return self.session
+        if self.is_ended:
+            return None
+        offer = self.call.remote_sdp
+        try:
+            if offer:
+                session, sdp = await MediaSession.create(self.engine, offer)
+            else:  # RFC 3264 §5 via RFC 3261 §13.2.1: we offer in the 200, they answer in ACK
+                session, sdp = await MediaSession.create_offer(self.engine)
+                self._late_answer = True
+        except MediaError as exc:
+            log.info("event=bad_offer call_id=%s reason=%s", self.call.call_id, exc)
+            self.reject(488, "Not Acceptable Here")
+            return None
+        if self.is_ended or self.call.state not in ("incoming", "early"):
+            await session.close()
+            return None
+        self.session = session
+        self.stack.endpoint.answer(self.call, sdp.encode(), self.stack.now())
+        self.stack.flush()
+        self.journal.note("answered", "200 sent")
+        self.journal.update(status=200, answered=utcnow())
+        return session
+
+    def hang_up(self) -> None:
+        """BYE (after answer) or 480 (before), if the call is still up."""
+        call, ep = self.call, self.stack.endpoint
+        if call.ended or call.state == "ending":
+            return
+        try:
+            if call.state in ("incoming", "early"):
+                self.reject(480)
+                return
+            ep.bye(call, self.stack.now())
+        except LocalProtocolError:
+            return
+        self.stack.flush()
+        self.journal.note("bye", "tas hung up")
+
+    async def race(self, step: Awaitable[_T]) -> _T | None:
+        """Run ``step`` unless the caller hangs up first (then it is cancelled, None returned)."""
+        task = asyncio.ensure_future(step)
+        if self.is_ended:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, MediaError):
+                await task
+            return None
+        ended = asyncio.ensure_future(self.ended.wait())
+        try:
+            await asyncio.wait({task, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, MediaError):
+            await task
+        return None
+
+    async def close(self) -> None:
+        """Release the media (finishing any recording) and flush the journal."""
+        if self.session is not None:
+            await self.session.close()
+        await self.journal.close()

@@ -1,0 +1,331 @@
+"""``tas demo`` (what ``make run`` runs): the voicemail fallback story on the embedded default.
+
+1. start everything ``tas serve`` runs (SIP/TLS, media, call application, voicemail, events,
+   the sandbox operator core) on loopback, ports picked free;
+2. register a number with FALLBACK for our ``sips:`` URI through the real SipBreakout gRPC API
+   (the registrations lifecycle store + refresher, as ``tas register`` does);
+3. make that number's simulated handset busy;
+4. place a call to it through the sandbox core (a SIP UAC with real RTP that speaks after the
+   beep), which diverts it to the TAS: greeting, beep, recording;
+5. print the call's timeline (our milestones joined with the core's VOICE/VOICEMAIL events)
+   and where the message is, then keep serving until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+import numpy as np
+
+from media.session import MediaEngine, MediaSession
+from media.wav import read_wav
+from registrations.model import Registration, Route
+from tas.config import Settings, load_settings
+from tas.server import TasServer
+from tas.sip.call import Call
+from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress, Event
+from tas.transport.stack import SipStack, StackOptions
+from tas.voicemail import DEFAULT_GREETING, Voicemail
+from tas.voicemail.greetings import BEEP_SECONDS
+
+__all__ = [
+    "CallerResult",
+    "demo",
+    "ephemeral",
+    "place_call",
+    "register",
+    "run_demo",
+    "speech_like",
+]
+
+SUBSCRIBER = "+4799990001"
+CALLER = "+4799990002"
+
+
+def speech_like(seconds: float, rate: int = 8000, seed: int = 7) -> bytes:
+    """A voice-like test signal (PCM16): a gliding 110-220 Hz buzz with formant-ish harmonics,
+    syllable-rate amplitude modulation and a little noise. Generated, reproducible."""
+    n = round(seconds * rate)
+    t = np.arange(n) / rate
+    rng = np.random.default_rng(seed)
+    pitch = 150 + 40 * np.sin(2 * math.pi * 0.7 * t)
+    phase = 2 * math.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 9))
+    envelope = 0.55 + 0.45 * np.sin(2 * math.pi * 3.5 * t) ** 2
+    signal_ = voice * envelope + 0.05 * rng.standard_normal(n)
+    signal_ *= 0.3 * 32767 / np.max(np.abs(signal_))
+    return np.round(signal_).astype("<i2").tobytes()
+
+
+def ephemeral(settings: Settings) -> Settings:
+    """``settings`` with every loopback listener on a port the OS picks (port 0)."""
+    settings.sip.udp = ["127.0.0.1:0"]
+    settings.sip.tcp = ["127.0.0.1:0"]
+    settings.sip.tls = ["127.0.0.1:0"]
+    settings.sandbox.grpc = "127.0.0.1:0"
+    settings.sandbox.sip_port = 0
+    settings.sandbox.sip_tls_port = 0
+    settings.voicemail.api = "127.0.0.1:0"
+    return settings
+
+
+async def register(server: TasServer, number: str, route: Route) -> Registration:
+    """Want ``number`` routed to our ``sips:`` URI and register it now, through the operator's
+    SipBreakout API (the refresher keeps it alive afterwards)."""
+    uri = server.sips_uri
+    if uri is None:
+        raise RuntimeError("no TLS listener: the operator core needs a sips: URI")
+    reg = Registration(number, route, uri)
+    await server.refresher.store.set_desired(number, reg, time.time())
+    outcomes = await server.refresher.reconcile(only=[number], force=True)
+    failed = [o.error for o in outcomes if o.error is not None]
+    if failed:
+        raise RuntimeError(f"registration of {number} failed: {failed[0]}")
+    return reg
+
+
+@dataclass(frozen=True, slots=True)
+class CallerResult:
+    """What the calling party saw."""
+
+    status: int  # final SIP status of our INVITE
+    answered_at: float | None  # loop time of the 200
+    spoke: bytes  # the PCM16 we sent after the beep
+    sip_call_id: str
+
+
+async def place_call(
+    engine: MediaEngine,
+    core: tuple[str, int],
+    caller: str,
+    callee: str,
+    *,
+    speak_after: float,
+    message: bytes,
+    hangup_after: float | None = None,
+    cancel_after: float | None = None,
+    give_up: float = 60.0,
+) -> CallerResult:
+    """Call ``callee`` through the core at ``core`` (UDP) from ``caller``; once answered,
+    wait ``speak_after`` s, send ``message`` (PCM16 8 kHz), hang up ``hangup_after`` s after
+    the answer (None: when the message is sent and 1 s passed). ``cancel_after`` s after the
+    INVITE: CANCEL instead."""
+    stack = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    answered: asyncio.Future[bytes] = loop.create_future()
+    ended = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, CallProgress):
+            return
+        if isinstance(event, CallAnswered) and not answered.done():
+            answered.set_result(event.response.body)
+            if not done.done():
+                done.set_result(200)
+        elif isinstance(event, CallFailed) and not done.done():
+            done.set_result(event.response.status)
+            ended.set()
+        elif isinstance(event, CallEnded):
+            ended.set()
+
+    stack.on_event = on_event
+    session, offer = await MediaSession.create_offer(engine)
+    host, port = core
+    call: Call = stack.endpoint.invite(
+        f"sip:{callee}@{host}:{port}",
+        stack.now(),
+        from_uri=f"sip:{caller}@127.0.0.1",
+        body=offer.encode(),
+    )
+    stack.flush()
+    spoke = b""
+    answered_at = None
+    try:
+        if cancel_after is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(done), cancel_after)
+            if not done.done():
+                stack.endpoint.cancel(call, stack.now())
+                stack.flush()
+        status = await asyncio.wait_for(asyncio.shield(done), give_up)
+        if status == 200:
+            answered_at = loop.time()
+            session.apply_answer(await answered)
+            end_at = answered_at + (hangup_after if hangup_after is not None else 1e9)
+            await _until(ended, min(speak_after, end_at - loop.time()))
+            if not ended.is_set() and loop.time() < end_at:
+                play = asyncio.ensure_future(session.play(message))
+                await _until(ended, end_at - loop.time(), play)
+                spoke = message if play.done() else b""
+                if hangup_after is None:
+                    await _until(ended, 1.0)
+            if not ended.is_set() and not call.ended:
+                stack.endpoint.bye(call, stack.now())
+                stack.flush()
+                await _until(ended, 5.0)
+        return CallerResult(status, answered_at, spoke, call.call_id)
+    finally:
+        await session.close()
+        await stack.close()
+
+
+async def _until(
+    ended: asyncio.Event, seconds: float, work: asyncio.Future[bool] | None = None
+) -> None:
+    """Wait ``seconds`` (or for ``work``), returning early when the call ends."""
+    waits: set[asyncio.Future[object]] = {asyncio.ensure_future(ended.wait())}
+    if work is not None:
+        waits.add(work)  # type: ignore[arg-type]
+    try:
+        await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when="FIRST_COMPLETED")
+    finally:
+        for waiter in waits:
+            if waiter is not work:
+                waiter.cancel()
+
+
+def greeting_seconds() -> float:
+    """How long the default greeting plus the beep last."""
+    audio = read_wav(DEFAULT_GREETING)
+    return len(audio.pcm16()) / 2 / audio.rate + BEEP_SECONDS
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    out: Callable[[str], None] = click.echo,
+    keep_serving: bool = True,
+    message_seconds: float = 4.0,
+) -> Voicemail | None:
+    """The story; returns the message left (None if none was)."""
+    server = TasServer(settings)
+    await server.start()
+    try:
+        message = await _story(server, out, message_seconds)
+        if keep_serving:
+            out("\nStill serving (SIP, voicemail API, sandbox core). Ctrl-C to stop.")
+            await _wait_for_signal()
+        return message
+    finally:
+        await server.stop()
+
+
+async def _story(
+    server: TasServer, out: Callable[[str], None], message_seconds: float
+) -> Voicemail | None:
+    started = datetime.now(UTC)
+    if server.core is None or server.plane is None:
+        out("The sandbox core is not running: nothing to call through.")
+        return None
+    sip = server.stack.local
+    out("TAS companion demo: a busy subscriber's call goes to voicemail\n")
+    out(f"  TAS SIP       udp={_hp(sip['UDP'])} tcp={_hp(sip['TCP'])} tls={_hp(sip['TLS'])}")
+    out(f"  sandbox core  gRPC={server.plane.address} SIP udp={_hp(server.core.address('UDP'))}")
+    out(f"  data          {server.settings.data_dir}\n")
+    reg = await register(server, SUBSCRIBER, Route.FALLBACK)
+    out(f"1. registered {reg.phone_number} route=FALLBACK uri={reg.sip_uri} (SipBreakout gRPC)")
+    server.core.handsets.set(SUBSCRIBER, "busy")
+    out(f"2. {SUBSCRIBER}'s handset is busy (486)")
+    out(f"3. {CALLER} calls {SUBSCRIBER} through the sandbox core …")
+    spoken = speech_like(message_seconds)
+    result = await place_call(
+        server.engine,
+        server.core.address("UDP"),
+        CALLER,
+        SUBSCRIBER,
+        speak_after=greeting_seconds() + 0.5,
+        message=spoken,
+    )
+    out(f"   answered by the TAS: {result.status == 200}; caller spoke {message_seconds:g} s")
+    messages = await _wait_for_message(server, SUBSCRIBER, 10.0)
+    message = messages[-1] if messages else None
+    await _wait_for_events(server, started, 3.0)
+    out("\n4. timeline of the call (TAS milestones + core events):")
+    from tas.events import load_timelines
+
+    timelines = await load_timelines(server.db, since=started - timedelta(seconds=1))
+    for timeline in timelines:
+        out(
+            f"   call {timeline.id}: {timeline.caller} -> {timeline.callee} route={timeline.route}"
+            f" outcome={timeline.outcome.value} core call_id={timeline.call_id}"
+            f" matched_by={timeline.matched_by}"
+        )
+        t0 = timeline.entries[0].at if timeline.entries else started
+        for entry in timeline.entries:
+            offset = (entry.at - t0).total_seconds()
+            detail = f"  {entry.detail}" if entry.detail else ""
+            out(f"     +{offset:6.2f}s  {entry.source:<4}  {entry.kind}{detail}")
+    out("\n5. voicemail (`tas voicemail list`):")
+    if message is None:
+        out("   no message was stored")
+    for vm in messages:
+        out(
+            f"   {vm.voicemail_id}  from {vm.caller}  to {vm.mailbox}  {vm.duration:.1f} s"
+            f"  reason={vm.reason.value}"
+        )
+        out(f"   file: {vm.path}")
+    return message
+
+
+async def _wait_for_message(server: TasServer, mailbox: str, seconds: float) -> list[Voicemail]:
+    deadline = time.monotonic() + seconds
+    while True:
+        messages: list[Voicemail] = await server.voicemail.list_messages(mailbox)
+        if messages or time.monotonic() > deadline:
+            return messages
+        await asyncio.sleep(0.1)
+
+
+async def _wait_for_events(server: TasServer, since: datetime, seconds: float) -> None:
+    """Give the event consumer a moment to store the core's events of the call."""
+    from tas.events import load_timelines
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        timelines = await load_timelines(server.db, since=since - timedelta(seconds=1))
+        kinds = {e.kind for t in timelines for e in t.entries if e.source == "core"}
+        if "NEW_VOICEMAIL" in kinds and "CALL_ENDED" in kinds:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _hp(address: tuple[str, int]) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
+@click.command("demo")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML settings.")
+@click.option("--once", is_flag=True, help="Exit after the story instead of serving on.")
+@click.option("--log-level", default="WARNING", show_default=True)
+def demo(config_file: Path | None, once: bool, log_level: str) -> None:
+    """Run the voicemail fallback story on the embedded default, then keep serving."""
+    from tas.server_cli import configure_logging
+    from tas.transport.loop import run
+
+    settings = ephemeral(load_settings(config_file))
+    configure_logging(log_level, "kv")
+    message = run(run_demo(settings, keep_serving=not once))
+    if message is None:
+        raise click.ClickException("the story did not end with a stored voicemail")
