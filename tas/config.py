@@ -98,6 +98,7 @@ class SandboxSettings(BaseModel):
     max_in_flight: int = 1024  # used when a subscriber sends max_in_flight = 0
     ack_timeout: float = 30.0  # used when manual_ack is enabled without a timeout
     tokens: list[str] = Field(default_factory=list)  # accepted bearer tokens; empty: no auth
+    stream_max_age: float = 0.0  # end each event stream cleanly after this many s; 0: never
 
 
 class EventsSettings(BaseModel):

@@ -11,6 +11,7 @@ Like the transport adapters, it arms ONE ``loop.call_later`` for the bus's next 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -384,8 +385,13 @@ class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
             "subscriber %d attached (%s, types %s)", member, spec.kind.value, sorted(spec.types)
         )
         self._plane._changed()
+        loop = asyncio.get_running_loop()
+        max_age = self._plane.settings.stream_max_age
+        ends = loop.time() + max_age if max_age > 0 else None
         try:
             while True:
+                if ends is not None and loop.time() >= ends:
+                    return  # "Streams time out": end cleanly, the client reconnects
                 waker.clear()
                 try:
                     deliveries = self._plane.bus.poll(member, self._plane.clock())
@@ -394,8 +400,13 @@ class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
                 self._plane._changed()
                 for delivery in deliveries:
                     yield _response(delivery)
-                if not deliveries:
+                if deliveries:
+                    continue
+                if ends is None:
                     await waker.wait()
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(waker.wait(), max(ends - loop.time(), 0.0))
         finally:
             self._plane._wakers.pop(member, None)
             self._plane.bus.unsubscribe(member, self._plane.clock())

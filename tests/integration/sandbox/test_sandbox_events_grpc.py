@@ -282,3 +282,27 @@ async def test_bearer_tokens_when_configured() -> None:
             call.cancel()
     finally:
         await plane.stop(grace=0)
+
+
+async def test_streams_end_cleanly_at_max_age_and_a_durable_resumes() -> None:
+    plane = ControlPlane(SandboxSettings(stream_max_age=0.3))
+    address = await plane.start("127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = events_pb2_grpc.EventsServiceStub(channel)  # type: ignore[no-untyped-call]
+            durable = request(ack_timeout=30, client_id="tas", durable_name="d")
+            first = await subscribe(plane, stub, durable)
+            voice(plane, "c0")
+            event = await first.read()
+            await first.task  # the server ends the stream...
+            assert await first.call.code() is grpc.StatusCode.OK  # ...cleanly
+            assert plane.subscriber_count == 0
+            second = await subscribe(plane, stub, durable)
+            again = await second.read()
+            assert (again.metadata.sequence, again.metadata.is_redelivered) == (
+                event.metadata.sequence,
+                True,
+            )
+            second.cancel()
+    finally:
+        await plane.stop(grace=0)
