@@ -92,6 +92,12 @@ class SandboxSettings(BaseModel):
     sip_host: str = "127.0.0.1"
     sip_port: int = 5070
     no_answer_timeout: float = 30.0
+    sip_tls_port: int | None = 5071  # TLS listener of the SIP core (INGRESS, leg 3); None: off
+    tas_ca_file: Path | None = None  # PEM trusted for the TAS (default: sip.tls_cert/generated)
+    verify_tas: bool = True  # False: do not verify the TAS's TLS certificate (logged)
+    subscribers: dict[str, str] = Field(default_factory=dict)  # number -> handset behaviour
+    default_behaviour: str = "answer"  # answer[:s] | busy | reject | unavailable | no-answer
+    answer_delay: float = 1.0  # seconds an "answer" handset rings first
     registration_ttl: float = 3600.0  # SipBreakout lifetime from the last upsert
     event_history: float = 1800.0  # EventsService v0 keeps 30 min of events
     durable_expiry: float = 3600.0  # a durable lives 1 h after its last client leaves

@@ -1,0 +1,226 @@
+"""One inbound leg bridged to its outgoing legs: the signalling B2BUA of the sandbox core.
+
+A :class:`Bridge` holds the inbound :class:`~tas.sip.call.Call` (the caller's leg 1, or a leg
+the TAS sends the core) and the outgoing calls placed for it (handset, TAS). It relays what
+RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
+
+* provisional responses 180-183 (with any early-media SDP) to the inbound leg (§16.7 step 5);
+* the first 2xx answers the inbound leg; the other legs get CANCEL (§9.1), or BYE when their
+  2xx crossed ours;
+* when every leg failed, the best failure goes back (:func:`~tas.sandbox.routes.best_failure`),
+  unless the owner diverts (FALLBACK: :attr:`Bridge.on_divert` places the TAS leg);
+* CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
+  ends the other side; re-INVITEs are relayed across the pair (§14).
+
+Everything runs inside the SIP stack's event handler or is followed by ``stack.flush()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from tas.sandbox.routes import best_failure, fallback_reason
+from tas.sip.call import Call
+from tas.sip.errors import LocalProtocolError
+from tas.sip.message import Request, Response
+from tas.transport.stack import SipStack
+
+__all__ = ["Bridge", "BridgeOwner"]
+
+log = logging.getLogger(__name__)
+
+_PENDING = ("calling", "early")
+_UAS_OPEN = ("incoming", "early")
+
+
+class BridgeOwner(Protocol):
+    """What a bridge reports to (the core call it belongs to)."""
+
+    def ringing(self, bridge: Bridge) -> None: ...
+    def answered(self, bridge: Bridge) -> None: ...
+    def finished(self, bridge: Bridge, status: int | None) -> None: ...
+
+
+class Bridge:
+    """Inbound leg + outgoing legs; see the module docstring."""
+
+    def __init__(
+        self,
+        stack: SipStack,
+        inbound: Call,
+        owner: BridgeOwner,
+        *,
+        divert_on: Call | None = None,
+        on_divert: Callable[[str], None] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.ep = stack.endpoint
+        self.now = stack.now
+        self.inbound = inbound
+        self.owner = owner
+        self.outs: list[Call] = []
+        self.winner: Call | None = None
+        self.statuses: list[int] = []
+        self.done = False
+        #: FALLBACK: when this leg is busy or unanswered, on_divert(reason) places the TAS leg.
+        self.divert_on = divert_on
+        self.on_divert = on_divert
+        self.no_answer: asyncio.TimerHandle | None = None
+        self._reinvites: dict[Call, Call] = {}  # leg we re-INVITEd -> leg whose re-INVITE waits
+        inbound.data["bridge"] = self
+
+    # -- legs ---------------------------------------------------------------------------------
+
+    def add(self, leg: Call) -> None:
+        """An outgoing leg placed for this bridge."""
+        leg.data["bridge"] = self
+        self.outs.append(leg)
+
+    def partner(self, call: Call) -> Call | None:
+        """The other side of the answered pair."""
+        if call is self.inbound:
+            return self.winner
+        return self.inbound if call is self.winner else None
+
+    # -- outgoing legs' responses ---------------------------------------------------------------
+
+    def progress(self, leg: Call, response: Response) -> None:
+        if leg not in self.outs or self.winner is not None or not 180 <= response.status < 190:
+            return
+        if self.inbound.state in _UAS_OPEN:
+            self.ep.ring(self.inbound, self.now(), response.status, response.body)
+            self.owner.ringing(self)
+
+    def answered(self, leg: Call, response: Response) -> None:
+        now = self.now()
+        if self.winner is not None or self.done or self.inbound.state not in _UAS_OPEN:
+            self._drop(leg)  # lost the race, or the caller is gone: hang this one up
+            self._safe(self.ep.bye, leg, now)
+            return
+        self.winner = leg
+        self._stop_timer()
+        self.ep.answer(self.inbound, response.body, now)
+        for other in self.outs:
+            if other is not leg:
+                self.hang_up(other, now)
+        self.owner.answered(self)
+
+    def failed(self, leg: Call, status: int) -> None:
+        if leg not in self.outs:
+            return
+        self._drop(leg)
+        if leg.data.get("no_answer"):
+            status = 480  # our CANCEL after the no-answer timer, not the caller's
+        elif leg is self.divert_on:
+            self._stop_timer()
+            reason = fallback_reason(status)
+            if reason is not None and self._divert(reason):
+                self.statuses.append(status)
+                return
+        self.statuses.append(status)
+        if not self.outs and not self.done:
+            final = best_failure(self.statuses)
+            if self.inbound.state in _UAS_OPEN:
+                self._safe(self.ep.reject, self.inbound, final, self.now())
+            self.finish(final)
+
+    # -- the inbound leg and the answered pair --------------------------------------------------
+
+    def cancelled(self) -> None:
+        """The caller CANCELled the inbound leg (487 already sent)."""
+        now = self.now()
+        self._stop_timer()
+        for leg in list(self.outs):
+            self.hang_up(leg, now)
+        self.finish(487)
+
+    def ended(self, call: Call) -> None:
+        """BYE (or a dead transport) on ``call``: end the other side."""
+        now = self.now()
+        if call is self.inbound:
+            self._stop_timer()
+            for leg in list(self.outs):
+                self.hang_up(leg, now)
+            self.finish(None)
+            return
+        self._drop(call)
+        if call is self.winner and not self.inbound.ended:
+            self._safe(self.ep.bye, self.inbound, now)
+
+    def reinvite(self, call: Call, request: Request) -> None:
+        """Relay a re-INVITE to the partner leg; its answer comes back in :meth:`reinvite_result`."""
+        now = self.now()
+        other = self.partner(call)
+        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
+            self._safe(self.ep.reject_reinvite, call, 491, now)
+            return
+        self._reinvites[other] = call
+        self.ep.reinvite(other, request.body, now)
+
+    def reinvite_result(self, other: Call, response: Response) -> None:
+        origin = self._reinvites.pop(other, None)
+        if origin is None or origin.reinvite_in is None:
+            return
+        now = self.now()
+        if 200 <= response.status < 300:
+            self.ep.answer_reinvite(origin, response.body, now)
+        else:
+            self.ep.reject_reinvite(origin, max(response.status, 400), now)
+
+    # -- FALLBACK no-answer timer -------------------------------------------------------------
+
+    def arm_no_answer(self, delay: float) -> None:
+        """After ``delay`` s without an answer, cancel the diverting leg and divert."""
+        self.no_answer = asyncio.get_running_loop().call_later(delay, self._no_answer_fired)
+
+    def _no_answer_fired(self) -> None:
+        self.no_answer = None
+        leg = self.divert_on
+        if leg is None or leg not in self.outs or self.winner is not None or self.done:
+            return
+        leg.data["no_answer"] = True
+        self.hang_up(leg, self.now())
+        self._divert("no-answer")
+        self.stack.flush()  # we run from a timer, not inside the stack's event handler
+
+    def _stop_timer(self) -> None:
+        if self.no_answer is not None:
+            self.no_answer.cancel()
+            self.no_answer = None
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _divert(self, reason: str) -> bool:
+        on_divert, self.on_divert = self.on_divert, None
+        self.divert_on = None
+        if on_divert is None or self.inbound.state not in _UAS_OPEN:
+            return False
+        on_divert(reason)
+        return True
+
+    def hang_up(self, leg: Call, now: float) -> None:
+        """CANCEL a pending leg, BYE an answered one."""
+        if leg.state in _PENDING:
+            self._safe(self.ep.cancel, leg, now)
+        elif leg.state == "confirmed":
+            self._safe(self.ep.bye, leg, now)
+
+    def _drop(self, leg: Call) -> None:
+        if leg in self.outs:
+            self.outs.remove(leg)
+
+    def finish(self, status: int | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.owner.finished(self, status)
+
+    def _safe(self, action: Callable[..., None], *args: object) -> None:
+        """Endpoint actions that may race with the peer (the leg just ended): log, go on."""
+        try:
+            action(*args)
+        except LocalProtocolError as exc:
+            log.info("bridge: %s skipped: %s", getattr(action, "__name__", action), exc)
