@@ -1,0 +1,183 @@
+"""SIPp plays g711a.pcap and dtmf_2833_1.pcap into a call answered by the media engine.
+
+A minimal SIP answerer (enough for one INVITE/ACK/BYE over UDP, not the real SIP stack)
+hands the INVITE's SDP to :meth:`MediaSession.create` and records the call.
+"""
+
+import asyncio
+import shutil
+import socket
+import struct
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from media.codecs import PCMA
+from media.dtmf import DtmfDigit
+from media.rtp import RtpPacket
+from media.session import MediaEngine, MediaSession, Recording
+from media.wav import read_wav
+
+PCAPS = Path("/usr/share/sip-tester")
+SCENARIO = Path(__file__).parent / "scenarios" / "media_uac_pcap.xml"
+
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp (sip-tester) not installed"),
+    pytest.mark.skipif(not (PCAPS / "g711a.pcap").exists(), reason="SIPp pcaps not installed"),
+]
+
+
+def pcap_rtp(path: Path) -> list[RtpPacket]:
+    """RTP packets of a libpcap file (Ethernet or Linux cooked capture, IPv4/UDP)."""
+    data = path.read_bytes()
+    (link,) = struct.unpack_from("<I", data, 20)
+    link_header = {1: 14, 113: 16}[link]
+    packets = []
+    pos = 24
+    while pos + 16 <= len(data):
+        (length,) = struct.unpack_from("<I", data, pos + 8)
+        frame = data[pos + 16 : pos + 16 + length]
+        pos += 16 + length
+        ip = frame[link_header:]
+        udp = ip[(ip[0] & 0x0F) * 4 :]
+        packets.append(RtpPacket.parse(udp[8:]))
+    return packets
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, even_pair: bool = False) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if not even_pair:
+            return port
+        if port % 2 == 0:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+
+
+def headers(message: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for line in message.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        result.setdefault(name.strip().lower(), value.strip())
+    return result
+
+
+class Answerer(asyncio.DatagramProtocol):
+    """Just enough UAS for SIPp's INVITE, ACK and BYE."""
+
+    def __init__(self, engine: MediaEngine, record_to: Path) -> None:
+        self.engine = engine
+        self.record_to = record_to
+        self.session: MediaSession | None = None
+        self.recording: Recording | None = None
+        self.digits: list[DtmfDigit] = []
+        self.finished = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        message = data.decode()
+        method = message.split(" ", 1)[0]
+        if method == "INVITE" and self.session is None:
+            asyncio.get_running_loop().create_task(self.invite(message, addr))
+        elif method == "BYE":
+            self.respond(message, addr, "")
+            asyncio.get_running_loop().create_task(self.hangup())
+
+    async def invite(self, message: str, addr: tuple[str, int]) -> None:
+        offer = message.split("\r\n\r\n", 1)[1]
+        self.session, answer = await MediaSession.create(self.engine, offer)
+        self.session.on_dtmf = self.digits.append
+        self.recording = self.session.record(self.record_to)
+        self.respond(message, addr, answer)
+
+    async def hangup(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if not self.finished.done():
+            self.finished.set_result(None)
+
+    def respond(self, request: str, addr: tuple[str, int], sdp: str) -> None:
+        h = headers(request)
+        to = h["to"] if ";tag=" in h["to"] else h["to"] + ";tag=tas1"
+        lines = [
+            "SIP/2.0 200 OK",
+            f"Via: {h['via']}",
+            f"From: {h['from']}",
+            f"To: {to}",
+            f"Call-ID: {h['call-id']}",
+            f"CSeq: {h['cseq']}",
+            "Contact: <sip:tas@127.0.0.1>",
+        ]
+        if sdp:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(sdp.encode())}")
+        assert self.transport is not None
+        self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n" + sdp).encode(), addr)
+
+
+async def test_sipp_pcap_audio_is_recorded_and_digit_detected_once(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    engine = MediaEngine("127.0.0.1", 32000, 32099)
+    target = tmp_path / "sipp.wav"
+    transport, answerer = await loop.create_datagram_endpoint(
+        lambda: Answerer(engine, target), local_addr=("127.0.0.1", 0)
+    )
+    sip_port = transport.get_extra_info("sockname")[1]
+    process = await asyncio.create_subprocess_exec(
+        "timeout",
+        "40",
+        "sipp",
+        "-sf",
+        str(SCENARIO),
+        "-m",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_port()),
+        "-mp",
+        str(free_port(even_pair=True)),
+        "-nostdin",
+        "-timeout",
+        "35s",
+        "-timeout_error",
+        f"127.0.0.1:{sip_port}",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        await asyncio.wait_for(answerer.finished, 45)
+        _, stderr = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        transport.close()
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    assert answerer.recording is not None and answerer.session is not None
+    result = await answerer.recording.wait()
+    assert result.path == target
+
+    sent = pcap_rtp(PCAPS / "g711a.pcap")
+    expected_pcm = PCMA.decode(b"".join(p.payload for p in sent))
+    frame = len(sent[0].payload) / 8000
+    audio = read_wav(target)
+    assert abs(audio.duration - len(expected_pcm) / 2 / 8000) <= frame
+    assert audio.data == expected_pcm  # sample for sample
+
+    assert [d.digit for d in answerer.digits] == ["1"]
+    stats = answerer.session.stats
+    assert stats.lost == 0 and stats.invalid == 0
+    assert stats.packets_received == len(sent) + len(pcap_rtp(PCAPS / "dtmf_2833_1.pcap"))
