@@ -152,16 +152,17 @@ class ControlPlane:
         self._server = server
         self.address = f"{address.rpartition(':')[0]}:{port}"
         log.info("sandbox control plane listening on %s", self.address)
+        self._changed()  # timers of subscriptions kept from an earlier start
         return self.address
 
     async def stop(self, grace: float | None = 0.5) -> None:
         """End every stream and stop listening. Registrations and events are kept."""
-        if self._timer is not None:
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.stop(grace)
+        if self._timer is not None:  # re-armed by streams ending during the stop
             self._timer.cancel()
             self._timer = self._timer_at = None
-        if self._server is not None:
-            await self._server.stop(grace)
-            self._server = None
         self.address = None
 
     async def __aenter__(self) -> ControlPlane:
@@ -271,7 +272,7 @@ class ControlPlane:
         for member_id, waker in self._wakers.items():
             if self.bus.ready(member_id):
                 waker.set()
-        deadline = self.bus.next_deadline()
+        deadline = self.bus.next_deadline() if self._server is not None else None
         if deadline == self._timer_at:
             return
         if self._timer is not None:

@@ -306,3 +306,30 @@ async def test_streams_end_cleanly_at_max_age_and_a_durable_resumes() -> None:
             second.cancel()
     finally:
         await plane.stop(grace=0)
+
+
+async def test_restart_keeps_durables_and_their_ack_timers() -> None:
+    plane = ControlPlane(SandboxSettings())
+    try:
+        durable = request(ack_timeout=0.3, client_id="tas", durable_name="d")
+        async with grpc.aio.insecure_channel(await plane.start("127.0.0.1:0")) as channel:
+            stub = events_pb2_grpc.EventsServiceStub(channel)  # type: ignore[no-untyped-call]
+            stream = await subscribe(plane, stub, durable)
+            voice(plane, "c0")
+            sent = await stream.read()
+            await plane.stop(grace=0)
+            stream.cancel()
+        async with grpc.aio.insecure_channel(await plane.start("127.0.0.1:0")) as channel:
+            stub = events_pb2_grpc.EventsServiceStub(channel)  # type: ignore[no-untyped-call]
+            stream = await subscribe(plane, stub, durable)
+            again = await stream.read()
+            assert (again.metadata.sequence, again.metadata.is_redelivered) == (
+                sent.metadata.sequence,
+                True,
+            )
+            again_after_timeout = await stream.read(within=3)  # the ack timer runs again
+            assert again_after_timeout.metadata.sequence == sent.metadata.sequence
+            await ack(stub, again_after_timeout)
+            stream.cancel()
+    finally:
+        await plane.stop(grace=0)
