@@ -96,7 +96,7 @@ class SandboxSettings(BaseModel):
     tas_ca_file: Path | None = None  # PEM trusted for the TAS (default: sip.tls_cert/generated)
     verify_tas: bool = True  # False: do not verify the TAS's TLS certificate (logged)
     subscribers: dict[str, str] = Field(default_factory=dict)  # number -> handset behaviour
-    default_behaviour: str = "answer"  # answer[:s] | busy | reject | unavailable | no-answer
+    default_behaviour: str = "answer"  # answer[:s] echo[:s] busy reject unavailable no-answer
     answer_delay: float = 1.0  # seconds an "answer" handset rings first
     registration_ttl: float = 3600.0  # SipBreakout lifetime from the last upsert
     event_history: float = 1800.0  # EventsService v0 keeps 30 min of events

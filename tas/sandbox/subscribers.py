@@ -5,6 +5,7 @@ Each number behaves as configured (``SandboxSettings.subscribers``, else
 
     answer          ring (180), answer after ``answer_delay`` s with a tone on real RTP
     answer:2.5      the same after 2.5 s
+    echo[:2.5]      answer the same way, then send back what the caller sends (RTP echo)
     busy            486 Busy Here
     reject          603 Decline
     unavailable     480 Temporarily Unavailable (switched off, out of coverage)
@@ -13,7 +14,7 @@ Each number behaves as configured (``SandboxSettings.subscribers``, else
 The core reaches a handset with ``INVITE sip:+4799990000@<handsets' host:port>`` over UDP
 (:meth:`Handsets.uri_for`), so every leg of the sandbox is real SIP. An answering handset
 opens a :class:`~media.session.MediaSession` on the SDP offer and plays :data:`TONE_HZ`
-until the call ends. :attr:`Handsets.history` keeps what each handset saw, for tests and demos.
+(or echoes) until the call ends. :attr:`Handsets.history` keeps what each handset saw, for tests and demos.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +46,8 @@ log = logging.getLogger(__name__)
 TONE_HZ = 440.0  # what an answering handset plays
 _TONE = tone([TONE_HZ], 1.0)
 _REJECTIONS = {"busy": 486, "reject": 603, "unavailable": 480}
-BEHAVIOURS = ("answer", "busy", "reject", "unavailable", "no-answer")
+BEHAVIOURS = ("answer", "echo", "busy", "reject", "unavailable", "no-answer")
+_ANSWERING = ("answer", "echo")
 
 _Action = Callable[[Endpoint, float], None]
 _Coro = Coroutine[Any, Any, Any]
@@ -55,26 +58,30 @@ class Behaviour:
     """What a handset does with an incoming call."""
 
     kind: str  # one of BEHAVIOURS
-    delay: float = 0.0  # seconds before answering ("answer" only)
+    delay: float = 0.0  # seconds before answering ("answer" and "echo")
 
     @property
     def status(self) -> int | None:
         """The final failure status sent at once (busy/reject/unavailable), else None."""
         return _REJECTIONS.get(self.kind)
 
+    @property
+    def answers(self) -> bool:
+        return self.kind in _ANSWERING
+
     def __str__(self) -> str:
-        return f"answer:{self.delay:g}" if self.kind == "answer" else self.kind
+        return f"{self.kind}:{self.delay:g}" if self.answers else self.kind
 
 
 def parse_behaviour(text: str, answer_delay: float = 1.0) -> Behaviour:
-    """``answer``, ``answer:<seconds>``, ``busy``, ``reject``, ``unavailable``, ``no-answer``;
-    ValueError with the reason otherwise."""
+    """``answer[:<seconds>]``, ``echo[:<seconds>]``, ``busy``, ``reject``, ``unavailable``,
+    ``no-answer``; ValueError with the reason otherwise."""
     kind, colon, arg = text.strip().lower().replace("_", "-").partition(":")
     if kind not in BEHAVIOURS:
         raise ValueError(f"unknown handset behaviour {text!r} (one of {', '.join(BEHAVIOURS)})")
     if not colon:
-        return Behaviour(kind, answer_delay if kind == "answer" else 0.0)
-    if kind != "answer":
+        return Behaviour(kind, answer_delay if kind in _ANSWERING else 0.0)
+    if kind not in _ANSWERING:
         raise ValueError(f"handset behaviour {kind!r} takes no argument: {text!r}")
     try:
         delay = float(arg)
@@ -82,7 +89,7 @@ def parse_behaviour(text: str, answer_delay: float = 1.0) -> Behaviour:
         raise ValueError(f"answer delay is not a number of seconds: {text!r}") from None
     if not 0.0 <= delay < 86400.0:
         raise ValueError(f"answer delay out of range [0, 86400) s: {text!r}")
-    return Behaviour("answer", delay)
+    return Behaviour(kind, delay)
 
 
 @dataclass(slots=True)
@@ -213,12 +220,12 @@ class Handsets:
             record.outcome = behaviour.kind if behaviour.kind != "reject" else "rejected"
             ep.reject(call, status, now)
             return
-        if behaviour.kind == "answer" and not call.remote_sdp:
+        if behaviour.answers and not call.remote_sdp:
             record.outcome = "failed"
             ep.reject(call, 488, now, "the sandbox handset needs an SDP offer")
             return
         ep.ring(call, now)
-        if behaviour.kind == "answer":
+        if behaviour.answers:
             self._spawn(call, self._answer_later(call, record))
 
     async def _answer_later(self, call: Call, record: HandsetCall) -> None:
@@ -238,7 +245,10 @@ class Handsets:
         record.media = session
         record.outcome = "answered"
         self._act(lambda ep, now: ep.answer(call, answer.encode(), now))
-        log.info("handset %s: answered", record.number)
+        log.info("handset %s: answered (%s)", record.number, record.behaviour.kind)
+        if record.behaviour.kind == "echo":
+            _echo(session)
+            return
         with contextlib.suppress(MediaError):
             while not session.closed and await session.play(_TONE):
                 pass
@@ -288,6 +298,21 @@ class Handsets:
         task.add_done_callback(self._tasks.discard)
         if keep:
             call.data["task"] = task
+
+
+def _echo(session: MediaSession) -> None:
+    """Send every RTP packet back as it came, under our own SSRC (RFC 3550 §5.1)."""
+    endpoint = session.endpoint
+    inner = endpoint.on_rtp
+    ssrc = secrets.token_bytes(4)
+
+    def echo(data: bytes, now: float) -> None:
+        if inner is not None:
+            inner(data, now)
+        if len(data) >= 12 and not session.closed:
+            endpoint.send_rtp(data[:8] + ssrc + data[12:])
+
+    endpoint.on_rtp = echo
 
 
 async def _logged(coro: _Coro) -> None:

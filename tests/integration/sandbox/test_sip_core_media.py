@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from media.session import MediaEngine, MediaSession
-from media.tones import dominant_frequency
+from media.tones import dominant_frequency, tone
 from media.wav import read_wav
 from tas.sandbox.subscribers import TONE_HZ
 from tas.sip.events import CallAnswered, ReInviteResult
@@ -75,3 +75,24 @@ async def test_reinvite_is_relayed_to_the_handset(box: Sandbox, engine: MediaEng
     box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
     await box.ended()
     await eventually(lambda: box.core.handsets.history[0].outcome == "ended")
+
+
+async def test_echo_handset_sends_back_what_the_caller_says(
+    box: Sandbox, engine: MediaEngine, tmp_path: Path
+) -> None:
+    box.core.handsets.set(BOB, "echo:0")
+    session, offer = await MediaSession.create_offer(engine)
+    try:
+        call = box.caller.call(BOB, body=offer.encode())
+        answered = await box.caller.outcome(call)
+        assert isinstance(answered, CallAnswered)
+        session.apply_answer(answered.response.body)
+        recording = session.record(tmp_path / "echo.wav", max_duration=0.6)
+        assert await session.play(tone([1000.0], 1.0))
+        result = await recording.wait()
+        assert result.path is not None
+        assert abs(dominant_frequency(read_wav(result.path).pcm16()) - 1000.0) < 10
+    finally:
+        await session.close()
+    box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
+    await box.ended()

@@ -14,6 +14,8 @@ from tas.sandbox.subscribers import Behaviour, Handsets, parse_behaviour
         ("answer", Behaviour("answer", 1.0)),
         ("answer:2.5", Behaviour("answer", 2.5)),
         ("Answer:0", Behaviour("answer", 0.0)),
+        ("echo", Behaviour("echo", 1.0)),
+        ("echo:0.2", Behaviour("echo", 0.2)),
         ("busy", Behaviour("busy")),
         ("reject", Behaviour("reject")),
         ("unavailable", Behaviour("unavailable")),
@@ -30,7 +32,13 @@ def test_statuses_and_names() -> None:
     assert parse_behaviour("answer").status is None
     assert parse_behaviour("no-answer").status is None
     assert str(parse_behaviour("answer", 3)) == "answer:3"
+    assert str(parse_behaviour("echo:0.5")) == "echo:0.5"
     assert str(parse_behaviour("busy")) == "busy"
+    assert [parse_behaviour(t).answers for t in ("answer", "echo", "no-answer")] == [
+        True,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
