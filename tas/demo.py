@@ -113,12 +113,13 @@ async def place_call(
     message: bytes,
     hangup_after: float | None = None,
     cancel_after: float | None = None,
+    hangup: asyncio.Event | None = None,
     give_up: float = 60.0,
 ) -> CallerResult:
     """Call ``callee`` through the core at ``core`` (UDP) from ``caller``; once answered,
     wait ``speak_after`` s, send ``message`` (PCM16 8 kHz), hang up ``hangup_after`` s after
-    the answer (None: when the message is sent and 1 s passed). ``cancel_after`` s after the
-    INVITE: CANCEL instead."""
+    the answer (None: when the message is sent and 1 s passed), or as soon as ``hangup`` is
+    set. ``cancel_after`` s after the INVITE: CANCEL instead."""
     stack = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = loop.create_future()
@@ -150,6 +151,8 @@ async def place_call(
     stack.flush()
     spoke = b""
     answered_at = None
+    stop = asyncio.Event()  # the call ended, or ``hangup`` was set
+    watcher = asyncio.ensure_future(_stop_on(hangup, ended, stop))
     try:
         if cancel_after is not None:
             with contextlib.suppress(TimeoutError):
@@ -162,21 +165,35 @@ async def place_call(
             answered_at = loop.time()
             session.apply_answer(await answered)
             end_at = answered_at + (hangup_after if hangup_after is not None else 1e9)
-            await _until(ended, min(speak_after, end_at - loop.time()))
-            if not ended.is_set() and loop.time() < end_at:
+            await _until(stop, min(speak_after, end_at - loop.time()))
+            if not stop.is_set() and loop.time() < end_at:
                 play = asyncio.ensure_future(session.play(message))
-                await _until(ended, end_at - loop.time(), play)
+                await _until(stop, end_at - loop.time(), play)
                 spoke = message if play.done() else b""
                 if hangup_after is None:
-                    await _until(ended, 1.0)
-            if not ended.is_set() and not call.ended:
+                    await _until(stop, 1.0)
+            if call.state == "confirmed":
                 stack.endpoint.bye(call, stack.now())
                 stack.flush()
                 await _until(ended, 5.0)
         return CallerResult(status, answered_at, spoke, call.call_id)
     finally:
+        watcher.cancel()
         await session.close()
         await stack.close()
+
+
+async def _stop_on(hangup: asyncio.Event | None, ended: asyncio.Event, stop: asyncio.Event) -> None:
+    """Set ``stop`` when the call ends or ``hangup`` is set."""
+    waits = [asyncio.ensure_future(ended.wait())]
+    if hangup is not None:
+        waits.append(asyncio.ensure_future(hangup.wait()))
+    try:
+        await asyncio.wait(waits, return_when="FIRST_COMPLETED")
+    finally:
+        for waiter in waits:
+            waiter.cancel()
+    stop.set()
 
 
 async def _until(

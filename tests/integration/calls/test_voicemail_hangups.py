@@ -1,0 +1,142 @@
+"""The caller leaves at every moment of the voicemail flow; each ends in a defined state and
+nothing half-written is ever listed (no row, no file left in the mailbox directory)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from media import tones
+from registrations.model import Route
+from tas.calls.records import Outcome
+from tas.demo import CallerResult, place_call
+from tas.server import TasServer
+from tests.integration.calls.calls_helpers import (
+    CALLER,
+    SUBSCRIBER,
+    eventually,
+    register,
+    settled,
+    short_greetings,
+    voice_events,
+)
+
+
+async def _busy_call(
+    server: TasServer,
+    *,
+    hang_up_at: str | None = None,
+    after: float = 0.0,
+    cancel_after: float | None = None,
+    message_seconds: float = 3.0,
+) -> CallerResult:
+    """Call the busy subscriber; hang up ``after`` s once the TAS noted ``hang_up_at``."""
+    assert server.core is not None
+    await register(server, SUBSCRIBER, Route.FALLBACK)
+    short_greetings(server, SUBSCRIBER)
+    server.core.handsets.set(SUBSCRIBER, "busy")
+    hangup = asyncio.Event()
+
+    def noted() -> bool:
+        return bool(server.app.journals) and hang_up_at in server.app.journals[-1].kinds
+
+    async def watch() -> None:
+        await eventually(noted, 20.0)
+        await asyncio.sleep(after)
+        hangup.set()
+
+    watcher = asyncio.ensure_future(watch()) if hang_up_at else None
+    try:
+        result = await place_call(
+            server.engine,
+            server.core.address("UDP"),
+            CALLER,
+            SUBSCRIBER,
+            speak_after=0.0,
+            message=tones.tone([600.0], message_seconds),
+            hangup=hangup,
+            cancel_after=cancel_after,
+        )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+    await settled(server)
+    return result
+
+
+def _files(server: TasServer) -> list[Path]:
+    root = server.voicemail.messages_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+async def _nothing_left(server: TasServer, reason: str) -> None:
+    (leg,) = server.app.journals
+    assert leg.record.outcome == Outcome.ABANDONED.value
+    assert "recording-committed" not in leg.kinds
+    assert "recording-discarded" in leg.kinds, leg.kinds
+    assert reason in " ".join(leg.kinds)
+    assert await server.voicemail.list_messages() == []
+    assert _files(server) == []
+    assert "NEW_VOICEMAIL" not in voice_events(server)
+
+
+async def test_hang_up_during_the_greeting(server: TasServer) -> None:
+    result = await _busy_call(server, hang_up_at="greeting", after=0.1)
+    assert result.status == 200
+    await _nothing_left(server, "greeting")
+
+
+async def test_hang_up_during_the_beep(server: TasServer) -> None:
+    result = await _busy_call(server, hang_up_at="beep", after=0.1)
+    assert result.status == 200
+    await _nothing_left(server, "beep")
+
+
+async def test_hang_up_early_in_the_recording_discards_it(server: TasServer) -> None:
+    result = await _busy_call(server, hang_up_at="recording-started", after=0.3)
+    assert result.status == 200
+    await _nothing_left(server, "recording-stopped")
+
+
+async def test_hang_up_mid_recording_keeps_what_was_said(server: TasServer) -> None:
+    result = await _busy_call(server, hang_up_at="recording-started", after=1.6)
+    assert result.status == 200
+    (leg,) = server.app.journals
+    assert leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
+    (message,) = await server.voicemail.list_messages()
+    assert 1.2 <= message.duration <= 2.2
+    assert _files(server) == [message.path]
+    assert voice_events(server)[-1] == "NEW_VOICEMAIL"
+
+
+async def test_cancel_before_the_tas_answers(
+    server: TasServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reserve: Callable[..., Awaitable[Any]] = server.voicemail.reserve
+
+    async def slow_reserve(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(1.0)  # the caller gives up while the TAS is still getting ready
+        return await reserve(*args, **kwargs)
+
+    monkeypatch.setattr(server.voicemail, "reserve", slow_reserve)
+    result = await _busy_call(server, cancel_after=0.4)
+    assert result.status == 487
+    (leg,) = server.app.journals
+    assert leg.kinds == ["invite", "ringing", "cancel"]
+    assert leg.record.outcome == Outcome.ABANDONED.value
+    assert await server.voicemail.list_messages() == []
+    assert _files(server) == []
+
+
+async def test_full_mailbox_is_refused_before_answering(server: TasServer) -> None:
+    server.voicemail.settings.max_messages = 0
+    result = await _busy_call(server)
+    assert result.status == 486  # the core relays the busy handset's status (RFC 3261 §16.7)
+    (leg,) = server.app.journals
+    assert "mailbox-full" in leg.kinds and "answered" not in leg.kinds
+    assert leg.record.outcome == Outcome.REJECTED.value and leg.record.status == 480
+    assert _files(server) == []
