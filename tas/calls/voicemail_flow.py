@@ -86,6 +86,12 @@ async def leave_voicemail(
             with contextlib.suppress(StorageError, OSError):
                 await asyncio.shield(store.discard(pending))
     if committed is not None:
+        log.info(
+            "event=voicemail_committed id=%s mailbox=%s duration=%.1f",
+            committed.voicemail_id,
+            committed.mailbox,
+            committed.duration,
+        )
         journal.note("recording-committed", committed.voicemail_id)
         journal.update(outcome=Outcome.VOICEMAIL_LEFT.value, voicemail_id=committed.voicemail_id)
         if on_new is not None:
