@@ -8,7 +8,8 @@ RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
 * the first 2xx answers the inbound leg; the other legs get CANCEL (§9.1), or BYE when their
   2xx crossed ours;
 * when every leg failed, the best failure goes back (:func:`~tas.sandbox.routes.best_failure`),
-  unless the owner diverts (FALLBACK: :attr:`Bridge.on_divert` places the TAS leg);
+  unless the owner diverts (FALLBACK: :attr:`Bridge.on_divert` places the TAS leg); the
+  failure of an *advisory* leg (the TAS's FORK leg) only counts when nothing else came;
 * CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
   ends the other side; re-INVITEs are relayed across the pair (§14).
 
@@ -64,6 +65,7 @@ class Bridge:
         self.outs: list[Call] = []
         self.winner: Call | None = None
         self.statuses: list[int] = []
+        self.advisory: list[int] = []
         self.done = False
         #: FALLBACK: when this leg is busy or unanswered, on_divert(reason) places the TAS leg.
         self.divert_on = divert_on
@@ -74,9 +76,11 @@ class Bridge:
 
     # -- legs ---------------------------------------------------------------------------------
 
-    def add(self, leg: Call) -> None:
-        """An outgoing leg placed for this bridge."""
+    def add(self, leg: Call, *, advisory: bool = False) -> None:
+        """An outgoing leg placed for this bridge; an ``advisory`` leg's failure does not
+        decide the caller's final status while another leg gives one."""
         leg.data["bridge"] = self
+        leg.data["advisory"] = advisory
         self.outs.append(leg)
 
     def partner(self, call: Call) -> Call | None:
@@ -117,12 +121,18 @@ class Bridge:
         elif leg is self.divert_on:
             self._stop_timer()
             reason = fallback_reason(status)
-            if reason is not None and self._divert(reason):
-                self.statuses.append(status)
+            if reason is not None and self._can_divert():
+                self.statuses.append(status)  # first: the caller gets it if the TAS fails
+                self._divert(reason)
                 return
-        self.statuses.append(status)
+        self.not_placed(status, advisory=bool(leg.data.get("advisory")))
+
+    def not_placed(self, status: int, *, advisory: bool = False) -> None:
+        """A leg failed with ``status`` (or could not even be sent); when none is left, the
+        caller gets the best failure."""
+        (self.advisory if advisory else self.statuses).append(status)
         if not self.outs and not self.done:
-            final = best_failure(self.statuses)
+            final = best_failure(self.statuses or self.advisory)
             if self.inbound.state in _UAS_OPEN:
                 self._safe(self.ep.reject, self.inbound, final, self.now())
             self.finish(final)
@@ -193,13 +203,15 @@ class Bridge:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _divert(self, reason: str) -> bool:
+    def _can_divert(self) -> bool:
+        return self.on_divert is not None and self.inbound.state in _UAS_OPEN
+
+    def _divert(self, reason: str) -> None:
+        """Once per bridge: hand the call to the diversion target (FALLBACK: the TAS)."""
         on_divert, self.on_divert = self.on_divert, None
         self.divert_on = None
-        if on_divert is None or self.inbound.state not in _UAS_OPEN:
-            return False
-        on_divert(reason)
-        return True
+        if on_divert is not None and self.inbound.state in _UAS_OPEN:
+            on_divert(reason)
 
     def hang_up(self, leg: Call, now: float) -> None:
         """CANCEL a pending leg, BYE an answered one."""

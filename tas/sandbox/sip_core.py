@@ -291,6 +291,9 @@ class SandboxCore:
         if known is not None:
             self._leg3(known, call, callee)
             return
+        if ids is not None and any(c.call_id in ids for c in self.finished):
+            ep.reject(call, 481, now, "Call Does Not Exist (that call has ended)")
+            return
         caller = _caller(request)
         plan: Plan | Refusal
         if call.peer.transport == "TLS":
@@ -317,7 +320,7 @@ class SandboxCore:
             return
         handset = self._to_handset(core_call, bridge, plan.callee)
         if strategy is Strategy.FORK:
-            self._to_tas(core_call, bridge)
+            self._to_tas(core_call, bridge, advisory=True)
         elif strategy is Strategy.FALLBACK:
             bridge.divert_on = handset
             bridge.on_divert = lambda reason: self._divert(core_call, reason)
@@ -362,7 +365,15 @@ class SandboxCore:
         core_call.trace.append(f"handset {number}")
         return leg
 
-    def _to_tas(self, core_call: CoreCall, bridge: Bridge, diversion: str | None = None) -> None:
+    def _to_tas(
+        self,
+        core_call: CoreCall,
+        bridge: Bridge,
+        diversion: str | None = None,
+        *,
+        advisory: bool = False,
+    ) -> None:
+        """The INVITE to the registered TAS (leg 2 of LOOP, the TAS leg of FORK/FALLBACK)."""
         plan, host = core_call.plan, self.sandbox.sip_host
         reg = plan.registration
         assert reg is not None, "only plans with a registration go to the TAS"
@@ -384,12 +395,9 @@ class SandboxCore:
             )
         except LocalProtocolError as exc:  # an unroutable sip_uri: fail like a dead TAS
             log.warning("call %s: cannot reach the TAS at %s: %s", core_call.call_id, uri, exc)
-            bridge.statuses.append(503)
-            if not bridge.outs and inbound.state in ("incoming", "early"):
-                self.stack.endpoint.reject(inbound, 503, self.stack.now())
-                bridge.finish(503)
+            bridge.not_placed(503, advisory=advisory)
             return
-        bridge.add(leg)
+        bridge.add(leg, advisory=advisory)
         core_call.trace.append(f"TAS {uri}")
 
     # -- bookkeeping --------------------------------------------------------------------------

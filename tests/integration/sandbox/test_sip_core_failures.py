@@ -192,3 +192,37 @@ async def test_stop_hangs_up_calls_in_progress(box: Sandbox) -> None:
     failed = await box.caller.outcome(ringing)
     assert isinstance(failed, CallFailed) and failed.response.status == 503
     assert not box.core.calls
+
+
+async def test_fork_tas_rejection_does_not_decide_the_call(box: Sandbox) -> None:
+    box.register(BOB, "fork")
+    box.tas.script.action = "reject"
+    box.tas.script.status = 603
+    answered = box.caller.call(BOB)
+    assert isinstance(await box.caller.outcome(answered), CallAnswered)  # the handset answers
+    box.caller.act(lambda now: box.caller.stack.endpoint.bye(answered, now))
+    await box.ended()
+    box.core.handsets.set(BOB, "busy")
+    busy = await box.caller.outcome(box.caller.call(BOB))
+    assert isinstance(busy, CallFailed) and busy.response.status == 486  # not the TAS's 603
+    await box.ended()
+
+
+async def test_leg3_after_the_call_ended_gets_481(box: Sandbox) -> None:
+    box.register(BOB, "loop")
+    box.tas.script.action = "reject"
+    await box.caller.outcome(box.caller.call(BOB))
+    await box.ended()
+    session_id = box.tas.invites[0].invite.headers.get("Session-ID")
+    assert session_id is not None
+    host, port = box.core.address("TLS")
+    ep = box.tas.stack.endpoint
+    late = ep.invite(
+        f"sips:{BOB}@{host}:{port}",
+        box.tas.stack.now(),
+        body=sdp(),
+        headers={"Session-ID": session_id},
+    )
+    box.tas.stack.flush()
+    failed = await box.tas.wait_for(CallFailed, late)
+    assert failed.response.status == 481
