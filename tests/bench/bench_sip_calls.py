@@ -1,0 +1,190 @@
+"""Highest clean call rate of ``sipp -sn uac`` (answer -> BYE) against ``tas serve`` over UDP,
+next to the rate SIPp reaches against its own ``-sn uas`` on this machine; the ratio is the
+figure (issue 2). The server runs in one process pinned to one core when ``taskset`` exists.
+
+A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed, and the
+achieved call rate is within 5 % of the one asked for. Short probes (``BENCH_SIP_PROBE`` s,
+default 4) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (30).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROBE = float(os.environ.get("BENCH_SIP_PROBE", "4"))
+SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "30"))
+SIPP = shutil.which("sipp")
+TASKSET = shutil.which("taskset")
+
+
+def _port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pin(core: int) -> list[str]:
+    return [TASKSET, "-c", str(core)] if TASKSET and (os.cpu_count() or 1) > 1 else []
+
+
+def _stats(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    header, values = lines[0].rstrip(";").split(";"), lines[-1].rstrip(";").split(";")
+    return dict(zip(header, values, strict=False))
+
+
+def run_uac(port: int, rate: int, seconds: float, workdir: Path) -> tuple[bool, dict[str, str]]:
+    """One sipp uac run at ``rate`` calls/s for ``seconds``; (clean, statistics)."""
+    assert SIPP is not None
+    calls = max(1, int(rate * seconds))
+    stats = workdir / f"uac_{port}_{rate}_{time.monotonic_ns()}.csv"
+    cmd = [
+        *_pin(1), "timeout", "-s", "KILL", str(int(seconds * 3 + 40)), SIPP,
+        f"127.0.0.1:{port}", "-sn", "uac", "-i", "127.0.0.1", "-p", str(_port()),
+        "-r", str(rate), "-m", str(calls), "-l", str(max(rate * 2, 100)),
+        "-buff_size", "4194304", "-timeout", str(int(seconds * 3 + 30)), "-timeout_error",
+        "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, cwd=workdir, capture_output=True)
+    if not stats.exists():
+        return False, {}
+    s = _stats(stats)
+    achieved = float(s.get("CallRate(C)", "0") or 0)
+    clean = (
+        result.returncode == 0
+        and int(s.get("FailedCall(C)", "1")) == 0
+        and int(s.get("SuccessfulCall(C)", "0")) == calls
+        and achieved >= 0.95 * rate
+    )
+    return clean, s
+
+
+def start_tas(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    log = workdir / "tas.log"
+    env = dict(os.environ, TAS_DATA_DIR=str(workdir / "data"))
+    cmd = [
+        *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
+        "--tcp", "off", "--tls", "off", "--log-level", "WARNING",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    # Logging stays at WARNING (no per-call lines); readiness is an answered OPTIONS.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if _answers_options(port):
+            return process
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+def _answers_options(port: int) -> bool:
+    probe = (
+        f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-p\r\n"
+        "From: <sip:p@127.0.0.1>;tag=p\r\nTo: <sip:127.0.0.1>\r\nCall-ID: probe\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        s.bind(("127.0.0.1", 0))
+        probe = probe.replace(b"127.0.0.1:9", f"127.0.0.1:{s.getsockname()[1]}".encode())
+        s.sendto(probe, ("127.0.0.1", port))
+        try:
+            return s.recv(4096).startswith(b"SIP/2.0 200")
+        except OSError:
+            return False
+
+
+def find_edge(port: int, workdir: Path, start: int, ceiling: int) -> int:
+    """Double from ``start`` until a probe fails, then bisect twice; best clean rate or 0."""
+    good, bad, rate = 0, 0, start
+    while rate <= ceiling:
+        clean, _ = run_uac(port, rate, PROBE, workdir)
+        if not clean:
+            bad = rate
+            break
+        good, rate = rate, rate * 2
+    if bad:
+        for _ in range(2):
+            mid = (good + bad) // 2
+            if mid <= good:
+                break
+            clean, _ = run_uac(port, mid, PROBE, workdir)
+            good, bad = (mid, bad) if clean else (good, mid)
+    return good
+
+
+def confirm(port: int, workdir: Path, rate: int) -> tuple[int, dict[str, str]]:
+    """Run ``SECONDS`` at ``rate``; step down 15 % (twice at most) until clean."""
+    for _ in range(3):
+        clean, stats = run_uac(port, rate, SECONDS, workdir)
+        if clean:
+            return rate, stats
+        rate = int(rate * 0.85)
+    return 0, {}
+
+
+def main() -> None:
+    if SIPP is None:
+        print("sipp not installed: skipped (apt-get install sip-tester)")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_sip_") as tmp:
+        workdir = Path(tmp)
+        # SIPp against SIPp: the machine's reference.
+        uas_port = _port()
+        uas = subprocess.Popen(
+            [
+                *_pin(0),
+                SIPP,
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(uas_port),
+                "-buff_size",
+                "4194304",
+                "-nostdin",
+            ],  # fmt: skip
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+        try:
+            reference = find_edge(uas_port, workdir, 2500, 20000)
+        finally:
+            uas.kill()
+            uas.wait()
+        print(f"sipp uac -> sipp uas: {reference} calls/s clean ({PROBE:.0f} s probes)")
+        port = _port()
+        server = start_tas(port, workdir)
+        try:
+            edge = find_edge(port, workdir, 250, 8000)
+            print(f"tas serve probes: edge near {edge} calls/s ({PROBE:.0f} s probes)")
+            rate, stats = confirm(port, workdir, edge) if edge else (0, {})
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        retrans = stats.get("Retransmissions(C)", "?")
+        print(
+            f"sipp uac -> tas serve (UDP, server on one core): {rate} calls/s clean for "
+            f"{SECONDS:.0f} s ({stats.get('SuccessfulCall(C)', 0)} calls, "
+            f"{retrans} retransmissions)"
+        )
+        if reference:
+            print(f"ratio tas/sipp: {rate / reference:.3f}")
+
+
+if __name__ == "__main__":
+    main()
