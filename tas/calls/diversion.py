@@ -23,7 +23,7 @@ from tas.voicemail.models import Reason
 __all__ = ["voicemail_reason", "session_id_of", "reason_for_cause"]
 
 _BUSY_CAUSES = frozenset({486, 600})
-_UNAVAILABLE_CAUSES = frozenset({408, 480, 503, 487})
+_UNAVAILABLE_CAUSES = frozenset({408, 480, 503})
 _BUSY_WORDS = frozenset({"user-busy"})
 _UNAVAILABLE_WORDS = frozenset(
     {"no-answer", "unavailable", "out-of-service", "time-of-day", "do-not-disturb"}
