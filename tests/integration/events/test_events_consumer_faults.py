@@ -114,7 +114,7 @@ async def test_a_batch_the_database_refuses_is_not_acked_and_comes_back(
     assert (stats.store_failures, stats.received, stats.stored, stats.acked) == (1, 2, 1, 1)
     assert stats.last_error is not None and "database is locked" in stats.last_error
     [row] = await EventStore(db).recent()
-    assert row.call_id == "flaky" and row.redelivered
+    assert row.call_id == "flaky"
 
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
