@@ -148,7 +148,12 @@ class EventConsumer:
         try:
             while True:
                 started = self._clock()
-                healthy = await self._session(stub)
+                try:
+                    healthy = await self._session(stub)
+                except Exception as exc:  # a surprise must not end the consumer of `tas serve`
+                    log.exception("event stream: unexpected failure")
+                    self._failed(f"unexpected: {type(exc).__name__}: {exc}")
+                    healthy = False
                 if healthy or self._clock() - started >= self._backoff.cap:
                     self._backoff.reset()
                 delay = self._backoff.next_delay(self._rand())
@@ -171,24 +176,33 @@ class EventConsumer:
         self.stats.streams += 1
         call = stub.Subscribe(self.request, metadata=metadata)
         queue: asyncio.Queue[events_pb2.Event | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(call, queue))
         writer = asyncio.create_task(self._write(queue, stub, metadata))
-        got = 0
         try:
-            try:
-                async for response in call:
-                    queue.put_nowait(response.event)
-                    got += 1
-                log.info("event stream closed by the server after %d event(s)", got)
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
-                    self.tokens.invalidate()  # expired or revoked: fetch a new one
-                self._failed(f"stream: {exc.code().name}: {exc.details()}")
-            queue.put_nowait(None)
-            await writer  # store and ack what arrived before the end
+            done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if writer in done:  # it stops before the stream ends only by failing
+                writer.result()
+            await writer  # the stream ended: store and ack what arrived before the end
+            return reader.result() > 0
         finally:
+            reader.cancel()
             writer.cancel()
             call.cancel()
-        return got > 0
+
+    async def _read(self, call: Any, queue: asyncio.Queue[events_pb2.Event | None]) -> int:
+        """Queue every event of the stream, then None; returns how many arrived."""
+        got = 0
+        try:
+            async for response in call:
+                queue.put_nowait(response.event)
+                got += 1
+            log.info("event stream closed by the server after %d event(s)", got)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                self.tokens.invalidate()  # expired or revoked: fetch a new one
+            self._failed(f"stream: {exc.code().name}: {exc.details()}")
+        queue.put_nowait(None)
+        return got
 
     async def _write(
         self, queue: asyncio.Queue[events_pb2.Event | None], stub: Any, metadata: Sequence[Any]

@@ -163,3 +163,33 @@ async def test_postgres_store_is_idempotent_under_redelivery(
     assert sorted(r.call_id or "" for r in rows) == [f"pg-{n}" for n in range(5)]
     async with pg.engine.begin() as conn:
         await conn.execute(delete(CoreEvent).where(CoreEvent.stream == stream))  # type: ignore[arg-type]
+
+
+class BuggyStore(EventStore):
+    """Fails once with an error nobody planned for."""
+
+    failed = False
+
+    async def save(self, rows: Sequence[CoreEvent]) -> list[bool]:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("surprise")
+        return await super().save(rows)
+
+
+async def test_an_unexpected_error_restarts_the_stream_instead_of_ending_the_consumer(
+    plane: ControlPlane, db: Database
+) -> None:
+    consumer = EventConsumer(consumer_settings(plane), db)
+    consumer.store = BuggyStore(db)
+    task = consumer.start()
+    try:
+        plane.publish_voice_event("bug", "CALL_INITIATED", "+4791111111", "+4792222222")
+        await eventually(lambda: consumer.stats.acked == 1)
+        assert not task.done()
+    finally:
+        await consumer.stop()
+    stats = consumer.stats
+    assert stats.last_error == "unexpected: RuntimeError: surprise"
+    assert stats.streams >= 2 and stats.stored == 1
+    assert await EventStore(db).count() == 1
