@@ -114,12 +114,14 @@ async def place_call(
     hangup_after: float | None = None,
     cancel_after: float | None = None,
     hangup: asyncio.Event | None = None,
+    digits: str = "",
     give_up: float = 60.0,
 ) -> CallerResult:
     """Call ``callee`` through the core at ``core`` (UDP) from ``caller``; once answered,
     wait ``speak_after`` s, send ``message`` (PCM16 8 kHz), hang up ``hangup_after`` s after
     the answer (None: when the message is sent and 1 s passed), or as soon as ``hangup`` is
-    set. ``cancel_after`` s after the INVITE: CANCEL instead."""
+    set. ``digits`` (RFC 4733) go out just before the message. ``cancel_after`` s after the
+    INVITE: CANCEL instead."""
     stack = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = loop.create_future()
@@ -166,6 +168,10 @@ async def place_call(
             session.apply_answer(await answered)
             end_at = answered_at + (hangup_after if hangup_after is not None else 1e9)
             await _until(stop, min(speak_after, end_at - loop.time()))
+            if digits and not stop.is_set():
+                await _until(
+                    stop, end_at - loop.time(), asyncio.ensure_future(session.send_dtmf(digits))
+                )
             if not stop.is_set() and loop.time() < end_at:
                 play = asyncio.ensure_future(session.play(message))
                 await _until(stop, end_at - loop.time(), play)
