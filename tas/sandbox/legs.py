@@ -13,28 +13,55 @@ RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
 * CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
   ends the other side; re-INVITEs are relayed across the pair (§14).
 
-Everything runs inside the SIP stack's event handler or is followed by ``stack.flush()``.
+Sans-IO apart from its :class:`BridgeHost` (endpoint, clock, one-shot timers, flush), so unit
+tests drive it on in-memory endpoints and a virtual clock. :func:`dispatch` hands a SIP event
+to the bridge of its call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from tas.sandbox.routes import best_failure, fallback_reason
 from tas.sip.call import Call
+from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError
+from tas.sip.events import (
+    CallAnswered,
+    CallCancelled,
+    CallEnded,
+    CallFailed,
+    CallProgress,
+    Event,
+    ReInvite,
+    ReInviteResult,
+)
 from tas.sip.message import Request, Response
-from tas.transport.stack import SipStack
 
-__all__ = ["Bridge", "BridgeOwner"]
+__all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle", "dispatch"]
 
 log = logging.getLogger(__name__)
 
 _PENDING = ("calling", "early")
 _UAS_OPEN = ("incoming", "early")
+
+
+class TimerHandle(Protocol):
+    def cancel(self) -> None: ...
+
+
+class BridgeHost(Protocol):
+    """What a bridge needs from the SIP stack around it."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+    def now(self) -> float: ...
+    def flush(self) -> None:
+        """Send what the endpoint queued (after acting outside an event handler)."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
 
 
 class BridgeOwner(Protocol):
@@ -50,16 +77,16 @@ class Bridge:
 
     def __init__(
         self,
-        stack: SipStack,
+        host: BridgeHost,
         inbound: Call,
         owner: BridgeOwner,
         *,
         divert_on: Call | None = None,
         on_divert: Callable[[str], None] | None = None,
     ) -> None:
-        self.stack = stack
-        self.ep = stack.endpoint
-        self.now = stack.now
+        self.host = host
+        self.ep = host.endpoint
+        self.now = host.now
         self.inbound = inbound
         self.owner = owner
         self.outs: list[Call] = []
@@ -70,7 +97,7 @@ class Bridge:
         #: FALLBACK: when this leg is busy or unanswered, on_divert(reason) places the TAS leg.
         self.divert_on = divert_on
         self.on_divert = on_divert
-        self.no_answer: asyncio.TimerHandle | None = None
+        self.no_answer: TimerHandle | None = None
         self._reinvites: dict[Call, Call] = {}  # leg we re-INVITEd -> leg whose re-INVITE waits
         inbound.data["bridge"] = self
 
@@ -184,7 +211,7 @@ class Bridge:
 
     def arm_no_answer(self, delay: float) -> None:
         """After ``delay`` s without an answer, cancel the diverting leg and divert."""
-        self.no_answer = asyncio.get_running_loop().call_later(delay, self._no_answer_fired)
+        self.no_answer = self.host.call_later(delay, self._no_answer_fired)
 
     def _no_answer_fired(self) -> None:
         self.no_answer = None
@@ -194,7 +221,7 @@ class Bridge:
         leg.data["no_answer"] = True
         self.hang_up(leg, self.now())
         self._divert("no-answer")
-        self.stack.flush()  # we run from a timer, not inside the stack's event handler
+        self.host.flush()  # we run from a timer, not inside the stack's event handler
 
     def _stop_timer(self) -> None:
         if self.no_answer is not None:
@@ -236,3 +263,28 @@ class Bridge:
             action(*args)
         except LocalProtocolError as exc:
             log.info("bridge: %s skipped: %s", getattr(action, "__name__", action), exc)
+
+
+def dispatch(event: Event) -> bool:
+    """Hand ``event`` to the bridge of its call; False when no bridge holds that call."""
+    call = getattr(event, "call", None)
+    if not isinstance(call, Call):
+        return False
+    bridge = call.data.get("bridge")
+    if not isinstance(bridge, Bridge):
+        return False
+    if isinstance(event, CallProgress):
+        bridge.progress(call, event.response)
+    elif isinstance(event, CallAnswered):
+        bridge.answered(call, event.response)
+    elif isinstance(event, CallFailed):
+        bridge.failed(call, event.response.status)
+    elif isinstance(event, CallCancelled):
+        bridge.cancelled()
+    elif isinstance(event, CallEnded):
+        bridge.ended(call)
+    elif isinstance(event, ReInvite):
+        bridge.reinvite(call, event.request)
+    elif isinstance(event, ReInviteResult):
+        bridge.reinvite_result(call, event.response)
+    return True

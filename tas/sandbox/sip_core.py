@@ -36,6 +36,7 @@ import logging
 import ssl
 import uuid
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from media.session import MediaEngine
@@ -43,7 +44,7 @@ from registrations.model import Registration
 from tas.calls.routing import e164_of
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
-from tas.sandbox.legs import Bridge
+from tas.sandbox.legs import Bridge, TimerHandle, dispatch
 from tas.sandbox.routes import (
     Direction,
     Plan,
@@ -57,19 +58,9 @@ from tas.sandbox.routes import (
 )
 from tas.sandbox.subscribers import Handsets
 from tas.sip.call import Call
+from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError, SipError
-from tas.sip.events import (
-    CallAnswered,
-    CallCancelled,
-    CallEnded,
-    CallFailed,
-    CallProgress,
-    Event,
-    IncomingCall,
-    ReInvite,
-    ReInviteResult,
-    RequestReceived,
-)
+from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.message import Request
 from tas.sip.timers import TimerConfig
 from tas.sip.uri import SipURI, parse_uri
@@ -89,7 +80,7 @@ class CoreCall:
         self.call_id = call_id
         self.plan = plan
         self.hidden = _caller_hidden(inbound.invite)
-        self.primary = Bridge(core.stack, inbound, self)
+        self.primary = Bridge(core.host, inbound, self)
         self.bridges: list[Bridge] = [self.primary]
         self.trace: list[str] = [f"{plan.strategy.value} {plan.caller} -> {plan.callee}"]
         self.rang = False
@@ -167,6 +158,10 @@ class SandboxCore:
         self._idle.set()
 
     # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def host(self) -> _StackHost:
+        return _StackHost(self.stack)
 
     @property
     def stack(self) -> SipStack:
@@ -258,24 +253,7 @@ class SandboxCore:
         if isinstance(event, RequestReceived):
             self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
             return
-        call = getattr(event, "call", None)
-        bridge = call.data.get("bridge") if isinstance(call, Call) else None
-        if not isinstance(bridge, Bridge) or not isinstance(call, Call):
-            return
-        if isinstance(event, CallProgress):
-            bridge.progress(call, event.response)
-        elif isinstance(event, CallAnswered):
-            bridge.answered(call, event.response)
-        elif isinstance(event, CallFailed):
-            bridge.failed(call, event.response.status)
-        elif isinstance(event, CallCancelled):
-            bridge.cancelled()
-        elif isinstance(event, CallEnded):
-            bridge.ended(call)
-        elif isinstance(event, ReInvite):
-            bridge.reinvite(call, event.request)
-        elif isinstance(event, ReInviteResult):
-            bridge.reinvite_result(call, event.response)
+        dispatch(event)
 
     def _incoming(self, call: Call, request: Request) -> None:
         ep, now = self.stack.endpoint, self.stack.now()
@@ -346,7 +324,7 @@ class SandboxCore:
         target = strip_prefix(number, prefix, plan.callee)
         core_call.trace.append(f"leg 3 -> {target}")
         log.info("call %s: leg 3 from the TAS to %s", core_call.call_id, target)
-        bridge = Bridge(self.stack, call, core_call)
+        bridge = Bridge(self.host, call, core_call)
         core_call.bridges.append(bridge)
         self._to_handset(core_call, bridge, target)
 
@@ -418,6 +396,28 @@ class SandboxCore:
             self.finished.append(core_call)
         if not self.calls:
             self._idle.set()
+
+
+class _StackHost:
+    """A :class:`~tas.sandbox.legs.BridgeHost` over the running stack."""
+
+    __slots__ = ("stack",)
+
+    def __init__(self, stack: SipStack) -> None:
+        self.stack = stack
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.stack.endpoint
+
+    def now(self) -> float:
+        return self.stack.now()
+
+    def flush(self) -> None:
+        self.stack.flush()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
+        return self.stack.loop.call_later(delay, callback)
 
 
 def _user(uri: object) -> str | None:
