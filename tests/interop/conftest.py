@@ -63,6 +63,7 @@ class TasServer:
 def start_tas(tmp_path: Path, *extra: str, port: int | None = None) -> TasServer:
     """Start ``tas serve`` on a free port (UDP+TCP, no TLS) and wait until it is ready."""
     port = port or free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "tas.log"
     env = dict(os.environ, TAS_DATA_DIR=str(tmp_path / "data"))
     cmd = [
