@@ -24,9 +24,9 @@ def options_request(via_port: int, *, rport: bool = False, cseq: str = "1") -> b
     ).encode()
 
 
-async def recv(sock: socket.socket, timeout: float = 2.0) -> bytes:
+async def recv(sock: socket.socket) -> bytes:
     loop = asyncio.get_running_loop()
-    return await asyncio.wait_for(loop.sock_recv(sock, 65536), timeout)
+    return await asyncio.wait_for(loop.sock_recv(sock, 65536), 2.0)
 
 
 async def test_udp_garbage_dropped_bad_request_400_and_rport() -> None:
