@@ -132,11 +132,13 @@ def delete(opts: Options, number: str, uri: str | None, route: str, as_json: boo
                     f"no registration for {number} in the store; "
                     "give --uri to delete one made elsewhere"
                 )
-            if known is None and direct is not None:
-                # Unknown here: record it as registered and unwanted, then reconcile.
-                await refresher.store.save(
-                    Entry(number, desired=None, registered=direct, updated_at=now)
-                )
+            if known is None and direct is not None:  # made elsewhere: nothing to store
+                outcome = Outcome(number, "delete", Entry(number, desired=None, updated_at=now))
+                try:
+                    await refresher.api.delete(direct)
+                except OperatorError as exc:
+                    outcome = Outcome(number, "delete", outcome.entry, exc)
+                return _report_entries([outcome], [], now, as_json, removed=number)
             await refresher.store.set_desired(number, None, now)
             outcomes = await refresher.reconcile(now=now, only=[number], force=True)
             entry = await refresher.store.get(number)

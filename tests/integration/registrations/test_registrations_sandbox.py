@@ -182,3 +182,14 @@ def test_client_built_only_from_the_protoset(sandbox: Sandbox) -> None:
     assert status.values_by_number[response.status_code].name == "STATUS_CODE_OK"
     assert response.time_to_live.seconds == 3600
     assert [r[:2] for r in sandbox.registered(N1)] == [(URI, "fork")]
+
+
+def test_operator_rejection_from_the_sandbox_exits_1(sandbox: Sandbox) -> None:
+    result = tas("delete", N1, "--uri", URI)  # never registered anywhere
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {N1}: no registration of {URI} for {N1}\n"
+    assert json.loads(tas("list", "--json").stdout) == []  # nothing stored for it
+    assert tas("upsert", N1, "--route", "loop", "--uri", URI).exit_code == 0
+    again = tas("delete", N1, "--uri", "sips:elsewhere.example.com")  # known: --uri unused
+    assert again.exit_code == 0
+    assert sandbox.registered(N1) == []
