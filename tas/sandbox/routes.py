@@ -85,13 +85,17 @@ class Plan:
         return self.callee
 
     @property
-    def tas_number(self) -> str:
-        """The Request-URI number of the INVITE to the TAS (prefix after the ``+``)."""
+    def prefix(self) -> str:
+        """The registration's MO or MT prefix for this call ('' without one)."""
         reg = self.registration
         if reg is None:
-            return self.callee
-        prefix = reg.mo_prefix if self.direction is Direction.MO else reg.mt_prefix
-        return insert_prefix(self.callee, prefix)
+            return ""
+        return reg.mo_prefix if self.direction is Direction.MO else reg.mt_prefix
+
+    @property
+    def tas_number(self) -> str:
+        """The Request-URI number of the INVITE to the TAS (prefix after the ``+``)."""
+        return insert_prefix(self.callee, self.prefix)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,6 @@ from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
 from tas.sandbox.legs import Bridge, TimerHandle, dispatch
 from tas.sandbox.routes import (
-    Direction,
     Plan,
     Refusal,
     Strategy,
@@ -175,23 +174,22 @@ class SandboxCore:
         if self._stack is not None:
             raise RuntimeError("sandbox SIP core already started")
         sb = self.sandbox
-        await self.handsets.start()
         listen = f"{sb.sip_host}:{sb.sip_port}"
         cert, key = self._certificate()
         tls = (f"{sb.sip_host}:{sb.sip_tls_port}",) if sb.sip_tls_port is not None else ()
+        options = StackOptions(
+            udp=(listen,),
+            tcp=(listen,),
+            tls=tls,
+            server_ssl=server_context(cert, key) if tls else None,
+            client_ssl=self._tas_context(cert),
+            user="core",
+            user_agent="tas-sandbox-core",
+            timers=self.timers,
+        )
+        await self.handsets.start()
         try:
-            self._stack = await SipStack.open(
-                StackOptions(
-                    udp=(listen,),
-                    tcp=(listen,),
-                    tls=tls,
-                    server_ssl=server_context(cert, key) if tls else None,
-                    client_ssl=self._tas_context(cert),
-                    user="core",
-                    user_agent="tas-sandbox-core",
-                    timers=self.timers,
-                )
-            )
+            self._stack = await SipStack.open(options)
         except BaseException:
             await self.handsets.stop()
             raise
@@ -312,16 +310,7 @@ class SandboxCore:
 
     def _leg3(self, core_call: CoreCall, call: Call, number: str) -> None:
         """The TAS sends the call back (leg 3): continue to the handset (leg 4)."""
-        plan = core_call.plan
-        reg = plan.registration
-        prefix = (
-            ""
-            if reg is None
-            else reg.mo_prefix
-            if plan.direction is Direction.MO
-            else reg.mt_prefix
-        )
-        target = strip_prefix(number, prefix, plan.callee)
+        target = strip_prefix(number, core_call.plan.prefix, core_call.plan.callee)
         core_call.trace.append(f"leg 3 -> {target}")
         log.info("call %s: leg 3 from the TAS to %s", core_call.call_id, target)
         bridge = Bridge(self.host, call, core_call)

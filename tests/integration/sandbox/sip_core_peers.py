@@ -31,7 +31,9 @@ from tas.transport.tls import client_context, ensure_self_signed, server_context
 
 E = TypeVar("E")
 FAST = TimerConfig(t1=0.05, t2=0.4, t4=0.5)
-_ports = itertools.count(41000, 2)
+# RTP ports of these tests sit above Linux's ephemeral range (32768-60999) and away from the
+# media default (20000-29999), so other processes on the machine do not hold them.
+_ports = itertools.count(63000, 2)
 
 
 def sdp(port: int | None = None) -> bytes:

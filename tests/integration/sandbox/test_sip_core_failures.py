@@ -23,7 +23,7 @@ ALICE, BOB = "+4712345678", "+4799990000"
 
 @pytest.fixture
 async def engine() -> AsyncIterator[MediaEngine]:
-    yield MediaEngine("127.0.0.1", 33000, 33999)
+    yield MediaEngine("127.0.0.1", 62000, 62499)
 
 
 @pytest.fixture

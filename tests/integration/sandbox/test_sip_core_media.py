@@ -23,7 +23,7 @@ BOB = "+4799990000"
 
 @pytest.fixture
 async def engine() -> AsyncIterator[MediaEngine]:
-    yield MediaEngine("127.0.0.1", 32000, 32999)
+    yield MediaEngine("127.0.0.1", 61500, 61999)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ ALICE, BOB, CAROL = "+4712345678", "+4799990000", "+4755555555"
 
 @pytest.fixture
 async def engine() -> AsyncIterator[MediaEngine]:
-    yield MediaEngine("127.0.0.1", 31000, 31999)
+    yield MediaEngine("127.0.0.1", 61000, 61499)
 
 
 @pytest.fixture

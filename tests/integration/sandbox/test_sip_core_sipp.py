@@ -26,7 +26,7 @@ CALLS = 10
 
 @pytest.fixture
 async def box(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    async with sandbox(tmp_path, MediaEngine("127.0.0.1", 34000, 34999)) as sb:
+    async with sandbox(tmp_path, MediaEngine("127.0.0.1", 62500, 62999)) as sb:
         yield sb
 
 
