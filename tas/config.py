@@ -169,15 +169,23 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path := os.environ.get("TAS_CONFIG"):
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        toml_file = settings_cls.model_config.get("toml_file") or os.environ.get("TAS_CONFIG")
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(toml_file))))
         return tuple(sources)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Load settings; ``config_file`` (TOML) wins over ``$TAS_CONFIG``."""
-    if config_file is not None:
-        if not config_file.is_file():
-            raise FileNotFoundError(f"config file not found: {config_file}")
-        os.environ["TAS_CONFIG"] = str(config_file)
-    return Settings(**overrides)
+    """Load settings; ``config_file`` (TOML) wins over ``$TAS_CONFIG``.
+
+    The environment is never modified: the file is bound to a one-off subclass.
+    """
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+
+    return FileSettings(**overrides)
