@@ -25,6 +25,8 @@ import logging
 import re
 import signal
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from media.session import MediaEngine
@@ -40,7 +42,7 @@ from tas.sip.events import (
 )
 from tas.sip.timers import TimerConfig
 from tas.transport.stack import SipStack, StackOptions
-from tas.transport.tls import ensure_self_signed, server_context
+from tas.transport.tls import client_context, ensure_self_signed, server_context
 
 __all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer"]
 
@@ -228,7 +230,10 @@ class TasServer:
         embedded = settings.sandbox.enabled and settings.operator.target == "sandbox"
         if embedded:
             await self._start_sandbox_plane()
-        self.stack = await SipStack.open(stack_options(settings))
+        options = stack_options(settings)
+        if self.plane is not None and settings.sip.tls:  # the sandbox core presents our cert
+            options = replace(options, client_ssl=client_context(_own_certificate(settings)))
+        self.stack = await SipStack.open(options)
         self.engine = MediaEngine.from_settings(settings.media)
         self.refresher = Refresher.from_settings(settings, self.db)
         sources: list[RegistrationSource] = [StoredRegistrations(self.refresher.store)]
@@ -328,6 +333,15 @@ class TasServer:
                 await work
             except Exception:
                 log.exception("event=stop_failed service=%r", name)
+
+
+def _own_certificate(settings: Settings) -> Path:
+    """The certificate our TLS listener presents (configured, or generated under data_dir)."""
+    sip = settings.sip
+    if sip.tls_cert is not None:
+        return sip.tls_cert
+    host = sip.tls[0].rpartition(":")[0].strip("[]") or "127.0.0.1"
+    return ensure_self_signed(settings.data_dir / "tls", host)[0]
 
 
 async def serve(settings: Settings, *, started: Callable[[SipStack], None] | None = None) -> None:

@@ -12,6 +12,8 @@ per-number policies, else the route type's default), and run it:
 * ``reject``    the policy's status
 * ``observe``   180 Ringing and never answer (FORK): the core CANCELs when the handset answers
 
+:meth:`CallApp.originate` places a call to a number registered with INGRESS.
+
 Every leg gets a :class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we
 hold no registration for goes to ``fallback`` (``tas serve``'s ``[invite]`` policy), or 404.
 """
@@ -24,12 +26,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from media.session import MediaEngine
+from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.diversion import session_id_of, voicemail_reason
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
+from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
@@ -118,6 +121,8 @@ class CallApp:
             owner.on_event(event)
         elif isinstance(owner, Bridge):
             owner.handle(event, self.stack.now())
+        elif isinstance(owner, OutboundCall):
+            owner.on_event(event)
         elif owner == "fallback" and self.fallback is not None:
             self.fallback(event)
 
@@ -306,6 +311,70 @@ class CallApp:
         for event in early if isinstance(early, list) else ():
             self.fallback(event)
         self.stack.flush()
+
+    # -- calls we place (INGRESS) -----------------------------------------------------------------
+
+    async def originate(
+        self,
+        number: str,
+        core: str,
+        *,
+        from_number: str | None = None,
+        announcement: bytes | str | None = None,
+        ring_timeout: float = 30.0,
+    ) -> CallRecord:
+        """Call ``number`` through the operator core at ``core`` (a ``sip:``/``sips:`` URI
+        such as the sandbox core's TLS listener), play ``announcement`` (PCM16 or a WAV path;
+        None: the default chime) when answered, hang up. The number must be registered with
+        INGRESS for the core to accept it. Returns the call's record."""
+        target = parse_uri(core)
+        if not isinstance(target, SipURI) or e164_of(number) is None:
+            raise ValueError(f"need an E.164 number and a sip:/sips: core URI: {number} {core}")
+        uri = SipURI(
+            host=target.host, port=target.port, user=number, scheme=target.scheme,
+            params={"user": "phone"},
+        )  # fmt: skip
+        session, offer = await MediaSession.create_offer(self.engine)
+        from_uri = f"sip:{from_number}@{target.host}" if from_number else None
+        call = self.stack.endpoint.invite(
+            uri, self.stack.now(), peer=target_peer(target, "UDP"), from_uri=from_uri,
+            body=offer.encode(),
+        )  # fmt: skip
+        self.stack.flush()
+        journal = self._journal(
+            CallRecord(
+                sip_call_id=call.call_id,
+                direction="out",
+                route="ingress",
+                caller=from_number,
+                callee=number,
+                subscriber=number,
+                action=Action.ANSWER.value,
+            )
+        )
+        journal.note("invite", f"to {uri}")
+        outbound = OutboundCall(self.stack, call, journal)
+        call.data[_OWNER] = outbound
+        done = asyncio.get_running_loop().create_future()
+        self._spawn(self._outbound(outbound, session, announcement, ring_timeout, done))
+        await asyncio.shield(done)
+        return journal.record
+
+    async def _outbound(
+        self,
+        outbound: OutboundCall,
+        session: MediaSession,
+        announcement: bytes | str | None,
+        ring_timeout: float,
+        done: asyncio.Future[None],
+    ) -> None:
+        try:
+            await outbound.run(session, announcement, ring_timeout)
+        finally:
+            await session.close()
+            await outbound.journal.close()
+            if not done.done():
+                done.set_result(None)
 
     # -- plumbing -------------------------------------------------------------------------------
 

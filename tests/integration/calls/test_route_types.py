@@ -88,7 +88,9 @@ async def test_loop_mo_decodes_the_mo_prefix_and_calls_the_other_party(server: T
 
 
 async def test_fork_is_observed_and_cancelled_when_the_handset_answers(server: TasServer) -> None:
+    assert server.core is not None
     await register(server, SUBSCRIBER, Route.FORK)
+    server.core.handsets.set(SUBSCRIBER, "answer:1.0")  # the TAS has rung by then
     assert await _call(server, CALLER, SUBSCRIBER) == 200
     (leg,) = server.app.journals
     assert leg.record.action == "observe"
@@ -128,3 +130,28 @@ async def test_unregistered_number_never_reaches_the_tas(server: TasServer) -> N
     assert await _call(server, CALLER, "+4711111111", hangup_after=0.3) == 200
     assert server.app.journals == []  # the core's direct call, never the TAS
     assert _answered_handsets(server, "+4711111111")
+
+
+async def test_ingress_lets_the_tas_call_the_registered_number(server: TasServer) -> None:
+    assert server.core is not None
+    await register(server, SUBSCRIBER, Route.INGRESS)
+    host, port = server.core.address("TLS")
+    record = await server.app.originate(
+        SUBSCRIBER, f"sips:{host}:{port}", from_number=OTHER, announcement=HELLO
+    )
+    assert record.outcome == Outcome.ANSWERED_BY_HANDSET.value and record.status == 200
+    (leg,) = server.app.journals
+    assert leg.kinds[:3] == ["invite", "ringing", "answered"]
+    assert leg.kinds[3:] == ["announcement", "bye"], leg.kinds
+    assert _answered_handsets(server, SUBSCRIBER)
+    events = voice_events(server)
+    assert events[0] == "CALL_INITIATED" and "CALL_ANSWERED" in events
+
+
+async def test_ingress_to_a_number_without_the_registration_is_refused(
+    server: TasServer,
+) -> None:
+    assert server.core is not None
+    host, port = server.core.address("TLS")
+    record = await server.app.originate(SUBSCRIBER, f"sips:{host}:{port}")
+    assert (record.outcome, record.status) == (Outcome.REJECTED.value, 403)
