@@ -30,7 +30,10 @@ from tests.integration.calls.test_fallback_story import _cli_list
 
 PCAP = Path("/usr/share/sip-tester/g711a.pcap")
 
-pytestmark = pytest.mark.interop
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(not PCAP.is_file(), reason=f"{PCAP} is missing (Debian sip-tester)"),
+]
 
 
 def pcap_audio(path: Path) -> bytes:
@@ -62,8 +65,6 @@ async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
 async def test_sipp_uac_pcap_leaves_its_audio_as_voicemail(
     sipp: str, server: TasServer, tmp_path: Path
 ) -> None:
-    if not PCAP.is_file():
-        pytest.skip(f"{PCAP} is missing (Debian sip-tester ships it)")
     assert server.core is not None
     await register(server, SUBSCRIBER, Route.FALLBACK)
     short_greetings(server, SUBSCRIBER)
