@@ -131,7 +131,10 @@ def parse_via(value: str) -> list[Via]:
                 for chunk in param_text[1:].split(";"):
                     name, eq, pvalue = chunk.partition("=")
                     params[name.lower()] = pvalue if eq else None
-            _check_via_params(params)
+                if "branch" in params and params["branch"] is None:
+                    raise ParseError("empty Via branch")
+                if (rport := params.get("rport")) is not None:
+                    parse_uint(rport, "Via rport", 65535)
             return [_make_via(transport.upper(), host, port, params)]
     vias = []
     for item in split_list(value):

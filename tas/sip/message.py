@@ -416,6 +416,19 @@ class Request(Message):
         self.uri = uri
         self.version = version
 
+    @classmethod
+    def parsed(cls, method: str, uri: URI, headers: Headers) -> Request:
+        """The parser's constructor: no argument conversion, an empty body to fill in."""
+        request = cls.__new__(cls)
+        request.headers = headers
+        request.body = b""
+        request._cache = {}
+        request._cached_at = -1
+        request.method = method
+        request.uri = uri
+        request.version = SIP_VERSION
+        return request
+
     def __bytes__(self) -> bytes:
         return self._serialize(f"{self.method} {self.uri} {self.version}")
 

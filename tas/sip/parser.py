@@ -145,7 +145,7 @@ def _start_line(line: str, headers: Headers) -> Request | Response:
             raise ParseError(f"bad SIP version {version!r}")
         if (vm.group(1), vm.group(2)) != ("2", "0"):
             raise ParseError(f"unsupported SIP version {version}", 505)
-    return Request(method, parse_uri(uri_text), headers)
+    return Request.parsed(method, parse_uri(uri_text), headers)
 
 
 #: raw header name as received (up to the colon) -> (key, canonical); only valid names.
@@ -157,11 +157,14 @@ def _header_fields(lines: list[str]) -> Headers:
     index: dict[str, list[str]] = {}
     append = fields.append
     seen = _SEEN_NAMES.get
-    for i in range(1, len(lines)):
-        raw, colon, value = lines[i].partition(":")
+    for line in lines[1:]:
+        # "Name: value" is the usual spelling; a name seen before is a valid token, so its
+        # ": " is the first colon. Anything else takes the careful path.
+        raw, colon, value = line.partition(": ")
         hit = seen(raw)
         if hit is None or not colon:
-            hit = _header_name(raw, colon, lines[i])
+            raw, colon, value = line.partition(":")
+            hit = _header_name(raw, colon, line)
         key = hit[0]
         value = value.strip(" \t")
         append((key, hit[1], value))
@@ -174,7 +177,10 @@ def _header_fields(lines: list[str]) -> Headers:
 
 
 def _header_name(raw: str, colon: str, line: str) -> tuple[str, str]:
-    """Validate a header name not seen before (§25.1 header-name = token, HCOLON)."""
+    """Validate a header name (§25.1 header-name = token, HCOLON); remember it when valid."""
+    hit = _SEEN_NAMES.get(raw)
+    if hit is not None and colon:
+        return hit
     name = raw.rstrip(" \t")
     if not colon or not name:
         raise ParseError(f"header line without a name and colon: {line[:60]!r}")
