@@ -15,7 +15,6 @@ from functools import partial
 
 from media.errors import MediaError
 from media.ports import PortPool
-from media.rtp import is_rtcp
 
 __all__ = ["Address", "RtpEndpoint"]
 
@@ -36,6 +35,17 @@ class _Protocol(asyncio.DatagramProtocol):
         pass
 
 
+def _bound(family: int, host: str, port: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class RtpEndpoint:
     """A bound RTP socket (even port) and RTCP socket (port + 1) for one call."""
 
@@ -53,6 +63,9 @@ class RtpEndpoint:
         self.on_rtcp: Handler | None = None
         self.accept_payload_types: frozenset[int] = frozenset()
         self._last_rx = 0.0
+        self.send_dropped = 0
+        self.send_errors = 0
+        self._sock: socket.socket | None = None
         self._rtp: asyncio.DatagramTransport | None = None
         self._rtcp: asyncio.DatagramTransport | None = None
 
@@ -63,28 +76,25 @@ class RtpEndpoint:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         for _ in range(attempts):
             port = pool.acquire()
+            try:
+                rtp_sock = _bound(family, host, port)
+            except OSError:
+                pool.release(port)
+                continue
+            try:
+                rtcp_sock = _bound(family, host, port + 1)
+            except OSError:
+                rtp_sock.close()
+                pool.release(port)
+                continue
             endpoint = cls(loop, host, port)
-            try:
-                rtp, _ = await loop.create_datagram_endpoint(
-                    partial(_Protocol, endpoint._rtp_received),
-                    local_addr=(host, port),
-                    family=family,
-                )
-            except OSError:
-                pool.release(port)
-                continue
-            try:
-                rtcp, _ = await loop.create_datagram_endpoint(
-                    partial(_Protocol, endpoint._rtcp_received),
-                    local_addr=(host, port + 1),
-                    family=family,
-                )
-            except OSError:
-                rtp.close()
-                pool.release(port)
-                continue
-            endpoint._rtp = rtp
-            endpoint._rtcp = rtcp
+            endpoint._sock = rtp_sock
+            endpoint._rtp, _ = await loop.create_datagram_endpoint(
+                partial(_Protocol, endpoint._rtp_received), sock=rtp_sock
+            )
+            endpoint._rtcp, _ = await loop.create_datagram_endpoint(
+                partial(_Protocol, endpoint._rtcp_received), sock=rtcp_sock
+            )
             return endpoint
         raise MediaError(f"no bindable RTP port pair on {host} after {attempts} attempts")
 
@@ -97,8 +107,15 @@ class RtpEndpoint:
         self.rtcp_mux = rtcp_mux
 
     def send_rtp(self, data: bytes) -> None:
-        if self._rtp is not None and self.remote is not None:
-            self._rtp.sendto(data, self.remote)
+        """Send one RTP datagram straight on the socket: media is never queued; if the
+        kernel buffer is full the packet is dropped (and counted), as late audio is useless."""
+        if self._sock is not None and self.remote is not None:
+            try:
+                self._sock.sendto(data, self.remote)
+            except (BlockingIOError, InterruptedError):
+                self.send_dropped += 1
+            except OSError:  # e.g. ICMP unreachable reported on a later send
+                self.send_errors += 1
 
     def send_rtcp(self, data: bytes) -> None:
         if self.rtcp_mux:
@@ -109,7 +126,7 @@ class RtpEndpoint:
 
     def _rtp_received(self, data: bytes, addr: Address) -> None:
         now = self.loop.time()
-        if self.rtcp_mux and is_rtcp(data):  # RFC 5761 §4
+        if self.rtcp_mux and len(data) > 1 and 192 <= data[1] <= 223:  # RFC 5761 §4: RTCP
             self._rtcp_received(data, addr)
             return
         if addr != self.remote or not self.latched:
@@ -143,3 +160,4 @@ class RtpEndpoint:
             if transport is not None:
                 transport.close()
         self._rtp = self._rtcp = None
+        self._sock = None

@@ -31,9 +31,12 @@ class RtpExtension:
             raise PacketError(f"extension data must be a multiple of 4 octets: {len(self.data)}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RtpPacket:
-    """An RTP packet; ``parse()`` accepts only version 2 and checks every length."""
+    """An RTP packet; ``parse()`` accepts only version 2 and checks every length.
+
+    Not frozen: a frozen dataclass pays ``object.__setattr__`` per field on the per-packet path.
+    """
 
     payload_type: int
     sequence_number: int
@@ -52,6 +55,8 @@ class RtpPacket:
         if size < RTP_HEADER_SIZE:
             raise PacketError(f"truncated RTP header: {size} of {RTP_HEADER_SIZE} octets")
         b0, b1, seq, ts, ssrc = _HEADER.unpack_from(data)
+        if b0 == 0x80:  # the common case: no padding, extension or CSRC
+            return cls(b1 & 0x7F, seq, ts, ssrc, bytes(data[12:]), b1 > 0x7F)
         if b0 >> 6 != 2:
             raise PacketError(f"RTP version {b0 >> 6}, expected 2")
         cc = b0 & 0x0F
