@@ -24,7 +24,7 @@ from media.errors import MediaError, PacketError
 from media.rtp import RtpPacket
 from media.session import MediaEngine, MediaSession
 from tas.harness.ladder import Ladder
-from tas.harness.listen import ToneDetector, is_beep
+from tas.harness.listen import Tone, ToneDetector, is_beep
 from tas.harness.options import DtmfAt
 from tas.harness.result import CallResult, DigitHeard, HoldResult, RtpSummary
 from tas.harness.stack import HANDLER, HarnessStack
@@ -295,7 +295,7 @@ async def _talk(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signals.ended.wait(), BYE_WAIT)
     if detector is not None:
-        detector.flush()
+        detector.flush(loop.time() - answered)
         result.tones = list(detector.tones)
 
 
@@ -323,6 +323,10 @@ def _listen(
     inner = endpoint.on_rtp
     timer: list[asyncio.TimerHandle] = []
 
+    def heard(tones: list[Tone]) -> None:
+        if spec.after_beep is not None and not timer and any(is_beep(t) for t in tones):
+            timer.append(loop.call_later(spec.after_beep, hang_up.set))
+
     def on_rtp(data: bytes, now: float) -> None:
         if inner is not None:
             inner(data, now)
@@ -330,13 +334,16 @@ def _listen(
             packet = RtpPacket.parse(data)
         except PacketError:
             return
-        if packet.payload_type != audio_pt:
-            return
-        for tone in detector.feed(codec.decode(packet.payload), now - answered):
-            if spec.after_beep is not None and is_beep(tone) and not timer:
-                timer.append(loop.call_later(spec.after_beep, hang_up.set))
+        if packet.payload_type == audio_pt:
+            heard(detector.feed(codec.decode(packet.payload), now - answered))
+
+    def watch() -> None:  # a tone ends when the far end stops sending, too
+        if not session.closed:
+            heard(detector.silence(loop.time() - answered))
+            loop.call_later(0.1, watch)
 
     endpoint.on_rtp = on_rtp
+    loop.call_later(0.1, watch)
 
 
 async def _play(session: MediaSession, audio: bytes) -> None:

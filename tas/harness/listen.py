@@ -26,6 +26,7 @@ MIN_DBFS = -40.0
 MIN_RATIO = 0.7
 BEEP_MIN, BEEP_MAX = 0.08, 1.5
 BAND = (300.0, 3400.0)
+GAP = 0.15  # seconds without audio that end a tone (the far end stopped sending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Tone:
     start: float
     duration: float
     level_dbfs: float
+    complete: bool = True  # False: still sounding when the call ended (length unknown)
 
     def to_dict(self) -> dict[str, float | bool]:
         return {
@@ -43,12 +45,18 @@ class Tone:
             "start": round(self.start, 3),
             "duration": round(self.duration, 3),
             "level_dbfs": round(self.level_dbfs, 1),
+            "complete": self.complete,
             "beep": is_beep(self),
         }
 
 
 def is_beep(tone: Tone) -> bool:
-    return BEEP_MIN <= tone.duration <= BEEP_MAX and BAND[0] <= tone.frequency <= BAND[1]
+    """A complete tone of beep length in the telephone band."""
+    return (
+        tone.complete
+        and BEEP_MIN <= tone.duration <= BEEP_MAX
+        and BAND[0] <= tone.frequency <= BAND[1]
+    )
 
 
 class ToneDetector:
@@ -61,13 +69,15 @@ class ToneDetector:
         self._pending = b""
         self._run: list[tuple[float, float]] = []  # (frequency, dBFS) per tonal block
         self._run_start = 0
+        self._last_at: float | None = None
 
     def feed(self, pcm: bytes, at: float) -> list[Tone]:
         """Add audio received at call time ``at``; returns the tones that ended in it."""
         if self._origin is None:
             self._origin = at
+        found = self.silence(at)
+        self._last_at = at
         self._pending += pcm
-        found: list[Tone] = []
         while len(self._pending) >= 2 * BLOCK:
             block, self._pending = self._pending[: 2 * BLOCK], self._pending[2 * BLOCK :]
             tone = self._block(block)
@@ -76,10 +86,20 @@ class ToneDetector:
             self.samples += BLOCK
         return found
 
-    def flush(self) -> list[Tone]:
-        """End of the call: close a tone still sounding."""
+    def silence(self, at: float) -> list[Tone]:
+        """Call time ``at`` with no audio since the last feed: after :data:`GAP` a tone
+        still open has ended (RTP stopped, e.g. a voicemail beep before the recording)."""
+        if self._last_at is None or at - self._last_at < GAP:
+            return []
         tone = self._close()
+        self._pending = b""
         return [tone] if tone is not None else []
+
+    def flush(self, at: float) -> list[Tone]:
+        """End of the call at ``at``: a tone still sounding is closed, marked incomplete."""
+        found = self.silence(at)
+        tone = self._close(complete=False)
+        return found + ([tone] if tone is not None else [])
 
     def _block(self, block: bytes) -> Tone | None:
         samples = np.frombuffer(block, dtype="<i2").astype(np.float64) / 32767
@@ -98,7 +118,7 @@ class ToneDetector:
             self._run_start = self.samples
         return ended
 
-    def _close(self) -> Tone | None:
+    def _close(self, complete: bool = True) -> Tone | None:
         run, self._run = self._run, []
         if len(run) < MIN_BLOCKS:
             return None
@@ -108,6 +128,7 @@ class ToneDetector:
             start=origin + self._run_start / RATE,
             duration=len(run) * BLOCK / RATE,
             level_dbfs=max(level for _, level in run),
+            complete=complete,
         )
         self.tones.append(tone)
         return tone

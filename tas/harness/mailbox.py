@@ -48,7 +48,7 @@ class MailboxProbe:
         """Remember the messages already there."""
         self._known = {m.voicemail_id for m in await self._list()}
 
-    async def after(self, wait: float = 10.0) -> VoicemailCheck:
+    async def after(self, wait: float = 5.0) -> VoicemailCheck:
         """Poll up to ``wait`` s for a new message (from our caller when it is a number)."""
         deadline = time.monotonic() + wait
         while True:
