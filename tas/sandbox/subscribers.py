@@ -185,8 +185,10 @@ class Handsets:
                 elif call.state in ("incoming", "early"):
                     stack.endpoint.reject(call, 480, now)
         stack.flush()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for record in self.history:
             if record.media is not None:
                 await record.media.close()
