@@ -18,6 +18,7 @@ __all__ = [
     "parse_params",
     "format_params",
     "find_unquoted",
+    "split_unquoted",
     "HOSTNAME",
     "SIMPLE_PARAM",
 ]
@@ -107,6 +108,30 @@ def find_unquoted(text: str, chars: str, start: int = 0) -> int:
     return -1
 
 
+def split_unquoted(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` outside quoted strings and ``<…>``, in one pass."""
+    if '"' not in text and "<" not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    start = i = 0
+    n, angle = len(text), False
+    while i < n:
+        ch = text[i]
+        if ch == '"' and not angle:
+            i = _scan_quoted(text, i)
+            continue
+        if ch == "<":
+            angle = True
+        elif ch == ">":
+            angle = False
+        elif ch == sep and not angle:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
 def split_list(value: str) -> list[str]:
     """Split a comma-separated header value (§7.3.1), ignoring commas in quotes and ``<…>``.
 
@@ -115,17 +140,10 @@ def split_list(value: str) -> list[str]:
     if "," not in value:
         stripped = value.strip(_WS)
         return [stripped] if stripped else []
-    items: list[str] = []
-    start = 0
-    while True:
-        idx = find_unquoted(value, ",", start)
-        item = value[start : idx if idx >= 0 else len(value)].strip(_WS)
-        if not item:
-            raise ParseError(f"empty element in list {value!r}")
-        items.append(item)
-        if idx < 0:
-            return items
-        start = idx + 1
+    items = [item.strip(_WS) for item in split_unquoted(value, ",")]
+    if not all(items):
+        raise ParseError(f"empty element in list {value!r}")
+    return items
 
 
 def parse_params(text: str) -> dict[str, str | None]:
@@ -144,12 +162,7 @@ def parse_params(text: str) -> dict[str, str | None]:
         return params
     if text[0] != ";":
         raise ParseError(f"expected ';' before parameters in {text!r}")
-    pos, n = 1, len(text)
-    while pos <= n:
-        end = find_unquoted(text, ";", pos)
-        if end < 0:
-            end = n
-        chunk = text[pos:end]
+    for chunk in split_unquoted(text[1:], ";"):
         name, eq, value = chunk.partition("=")
         name = name.strip(_WS)
         if not is_token(name):
@@ -163,7 +176,6 @@ def parse_params(text: str) -> dict[str, str | None]:
             params[name.lower()] = value
         else:
             params[name.lower()] = None
-        pos = end + 1
     return params
 
 

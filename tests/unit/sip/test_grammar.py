@@ -12,6 +12,7 @@ from tas.sip.grammar import (
     parse_params,
     quote,
     split_list,
+    split_unquoted,
     unquote,
 )
 
@@ -57,3 +58,10 @@ def test_parse_params() -> None:
     for bad in ("x=1", ";", ";a=", ";a b=1", ';a="unterminated', ";a=b c"):
         with pytest.raises(ParseError):
             parse_params(bad)
+
+
+def test_split_unquoted_single_pass() -> None:
+    assert split_unquoted('a;"b;c";<d;e>;f', ";") == ["a", '"b;c"', "<d;e>", "f"]
+    assert split_unquoted("a;b", ";") == ["a", "b"]
+    many = ";x" * 20000  # linear, not one scan per separator
+    assert len(parse_params(many + ';y="q"')) == 2
