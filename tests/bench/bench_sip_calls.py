@@ -2,6 +2,9 @@
 next to the rate SIPp reaches against its own ``-sn uas`` on this machine; the ratio is the
 figure (issue 2). The server runs in one process pinned to one core when ``taskset`` exists.
 
+It also probes the SIP stack alone (the ``[invite]`` policy as the only transaction user, no
+call application, media, database or sandbox) to show what the SIP layer sustains.
+
 A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed, and the
 achieved call rate is within 5 % of the one asked for. Short probes (``BENCH_SIP_PROBE`` s,
 default 4) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (30).
@@ -67,15 +70,38 @@ def run_uac(port: int, rate: int, seconds: float, workdir: Path) -> tuple[bool, 
     return clean, s
 
 
-def start_tas(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    log = workdir / "tas.log"
+def stack_server(port: int) -> None:
+    """The SIP stack with only the ``[invite]`` policy as its TU (no call application, media,
+    database or sandbox): what the SIP layer alone sustains. Runs in a subprocess."""
+    import asyncio
+
+    from tas.config import Settings
+    from tas.server import PolicyApp
+    from tas.transport.loop import run
+    from tas.transport.stack import SipStack, StackOptions
+
+    async def main() -> None:
+        stack = await SipStack.open(StackOptions(udp=(f"127.0.0.1:{port}",), tcp=()))
+        stack.on_event = PolicyApp(stack, Settings()).on_event
+        await asyncio.Event().wait()
+
+    run(main())
+
+
+def start_tas(port: int, workdir: Path, *, stack_only: bool = False) -> subprocess.Popen[bytes]:
+    log = workdir / ("stack.log" if stack_only else "tas.log")
     env = dict(os.environ, TAS_DATA_DIR=str(workdir / "data"))
-    cmd = [
-        *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
-        "--tcp", "off", "--tls", "off", "--log-level", "WARNING",
-    ]  # fmt: skip
+    if stack_only:
+        code = f"from tests.bench.bench_sip_calls import stack_server; stack_server({port})"
+        cmd = [*_pin(0), sys.executable, "-c", code]
+    else:
+        cmd = [
+            *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
+            "--tcp", "off", "--tls", "off", "--log-level", "WARNING",
+        ]  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
     with log.open("wb") as sink:
-        process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=root)
     # Logging stays at WARNING (no per-call lines); readiness is an answered OPTIONS.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -164,26 +190,37 @@ def main() -> None:
             uas.kill()
             uas.wait()
         print(f"sipp uac -> sipp uas: {reference} calls/s clean ({PROBE:.0f} s probes)")
-        port = _port()
-        server = start_tas(port, workdir)
-        try:
-            edge = find_edge(port, workdir, 250, 8000)
-            print(f"tas serve probes: edge near {edge} calls/s ({PROBE:.0f} s probes)")
-            rate, stats = confirm(port, workdir, edge) if edge else (0, {})
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        retrans = stats.get("Retransmissions(C)", "?")
+        full = measure(workdir, stack_only=False, confirm_run=True)
         print(
-            f"sipp uac -> tas serve (UDP, server on one core): {rate} calls/s clean for "
-            f"{SECONDS:.0f} s ({stats.get('SuccessfulCall(C)', 0)} calls, "
-            f"{retrans} retransmissions)"
+            f"sipp uac -> tas serve (UDP, server on one core): {full[0]} calls/s clean for "
+            f"{SECONDS:.0f} s ({full[1].get('SuccessfulCall(C)', 0)} calls, "
+            f"{full[1].get('Retransmissions(C)', '?')} retransmissions)"
         )
         if reference:
-            print(f"ratio tas/sipp: {rate / reference:.3f}")
+            print(f"ratio tas/sipp: {full[0] / reference:.3f}")
+        if os.environ.get("BENCH_SIP_STACK", "1") != "0":
+            stack = measure(workdir, stack_only=True, confirm_run=False)
+            print(
+                f"sipp uac -> SIP stack + [invite] policy only (no call application): "
+                f"edge near {stack[0]} calls/s ({PROBE:.0f} s probes)"
+            )
+
+
+def measure(workdir: Path, *, stack_only: bool, confirm_run: bool) -> tuple[int, dict[str, str]]:
+    port = _port()
+    server = start_tas(port, workdir, stack_only=stack_only)
+    try:
+        edge = find_edge(port, workdir, 125, 8000)
+        if not confirm_run:
+            return edge, {}
+        return confirm(port, workdir, edge) if edge else (0, {})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 if __name__ == "__main__":
