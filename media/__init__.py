@@ -5,6 +5,7 @@ from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent, dtmf_payloads
 from media.endpoint import RtpEndpoint
 from media.errors import MediaError, OfferAnswerError, PacketError, SdpError, WavError
 from media.jitter import InterarrivalJitter, JitterBuffer
+from media.legs import CallMedia, answer_offer
 from media.offer_answer import (
     LocalMedia,
     NegotiatedMedia,
@@ -16,19 +17,22 @@ from media.pacer import Pacer
 from media.player import Player
 from media.ports import PortPool
 from media.recorder import Recorder, RecordingResult
+from media.recording import Recording
 from media.rtcp import parse_compound, serialize_compound
 from media.rtp import RtpPacket
 from media.sdp import Connection, MediaDescription, Origin, SessionDescription
-from media.session import MediaEngine, MediaSession, Recording
+from media.session import MediaEngine, MediaSession
 from media.silence import SilenceDetector
 from media.stream import RtpReceiver, RtpSender, RtpStats
 from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback, tone, tone_ratio
 from media.wav import WavAudio, WavWriter, read_wav, write_wav
+from media.webrtc import WebRtcSession, is_webrtc_offer
 
 __all__ = [
     "CODECS",
     "PCMA",
     "PCMU",
+    "CallMedia",
     "Codec",
     "Connection",
     "DtmfDigit",
@@ -62,6 +66,8 @@ __all__ = [
     "WavAudio",
     "WavError",
     "WavWriter",
+    "WebRtcSession",
+    "answer_offer",
     "apply_answer",
     "beep",
     "busy",
@@ -71,6 +77,7 @@ __all__ = [
     "dtmf_payloads",
     "get_codec",
     "goertzel_power",
+    "is_webrtc_offer",
     "parse_compound",
     "read_wav",
     "ringback",

@@ -21,7 +21,7 @@ MAX_GAP = 2.0  # seconds: a larger timestamp jump is a discontinuity, not silenc
 class RecordingResult:
     """How a recording ended: ``path`` is None when it was discarded (too short, aborted).
 
-    ``reason`` is one of ``max_duration``, ``silence``, ``stopped``, ``closed``.
+    ``reason`` is one of ``max_duration``, ``silence``, ``stopped``, ``closed``, ``aborted``.
     """
 
     path: Path | None
@@ -85,16 +85,32 @@ class Recorder:
     def feed(self, packet: RtpPacket) -> str | None:
         """Write one audio packet; returns ``max_duration`` or ``silence`` when a limit is hit."""
         payload = packet.payload
-        count = len(payload)
-        if packet.ssrc == self._ssrc and self._next_ts is not None:
-            gap = (packet.timestamp - self._next_ts) & 0xFFFFFFFF
+        reason = self._place(packet.ssrc, packet.timestamp, len(payload))
+        if reason is not None:
+            return reason
+        pcm = self.codec.decode(payload) if self._pcm or self._silence is not None else b""
+        return self._write(pcm, payload, len(payload))
+
+    def feed_pcm(self, pcm: bytes, timestamp: int, source: int = 0) -> str | None:
+        """Write decoded 16-bit PCM at the codec's rate (a leg that decodes for us, e.g. WebRTC)."""
+        count = len(pcm) // 2
+        reason = self._place(source, timestamp, count)
+        if reason is not None:
+            return reason
+        return self._write(pcm, b"" if self._pcm else self.codec.encode(pcm), count)
+
+    def _place(self, source: int, timestamp: int, count: int) -> str | None:
+        """Fill a timestamp gap in the same stream with silence (lost packets, DTX)."""
+        reason = None
+        if source == self._ssrc and self._next_ts is not None:
+            gap = (timestamp - self._next_ts) & 0xFFFFFFFF
             if 0 < gap <= self._max_gap:
                 reason = self._write_gap(gap)
-                if reason is not None:
-                    return reason
-        self._ssrc = packet.ssrc
-        self._next_ts = (packet.timestamp + count) & 0xFFFFFFFF
-        pcm = self.codec.decode(payload) if self._pcm or self._silence is not None else b""
+        self._ssrc = source
+        self._next_ts = (timestamp + count) & 0xFFFFFFFF
+        return reason
+
+    def _write(self, pcm: bytes, payload: bytes, count: int) -> str | None:
         if self.max_samples is not None and self.samples + count >= self.max_samples:
             keep = self.max_samples - self.samples
             self.writer.write(pcm[: 2 * keep] if self._pcm else payload[:keep])

@@ -41,6 +41,7 @@ from media.pacer import Pacer
 from media.player import Player
 from media.ports import PortPool
 from media.recorder import Recorder, RecordingResult
+from media.recording import Recording
 from media.rtcp import (
     ReportBlock,
     RtcpBye,
@@ -56,7 +57,7 @@ from media.sdp import Origin, SessionDescription
 from media.stream import RtpReceiver, RtpSender, RtpStats
 from media.wav import FORMAT_PCM, WavAudio, WavWriter, read_wav
 
-__all__ = ["MediaEngine", "MediaSession", "Recording"]
+__all__ = ["MediaEngine", "MediaSession"]
 
 _log = logging.getLogger(__name__)
 RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
@@ -125,41 +126,6 @@ class MediaEngine:
         )
 
 
-class Recording:
-    """A recording in progress; :meth:`wait` returns its :class:`RecordingResult`."""
-
-    def __init__(self, session: MediaSession, recorder: Recorder, path: Path) -> None:
-        self.path = path
-        self._session = session
-        self._recorder = recorder
-        self._result: asyncio.Future[RecordingResult] = session.loop.create_future()
-
-    @property
-    def duration(self) -> float:
-        return self._recorder.duration
-
-    @property
-    def done(self) -> bool:
-        return self._result.done()
-
-    def stop(self) -> None:
-        """End the recording now (keeps it if longer than the minimum)."""
-        self._session._finish_recording(self, "stopped")
-
-    async def wait(self) -> RecordingResult:
-        return await asyncio.shield(self._result)
-
-    def _finish(self, reason: str) -> None:
-        if self._result.done():
-            return
-        try:
-            result = self._recorder.finish(reason)
-        except OSError as exc:
-            _log.error("recording %s could not be finished: %s", self.path, exc)
-            result = self._recorder.abort()
-        self._result.set_result(result)
-
-
 class MediaSession:
     """Media of one call: RTP endpoint, player, recorder, DTMF, statistics."""
 
@@ -181,9 +147,6 @@ class MediaSession:
         self._sender: RtpSender | None = None
         self._player: Player | None = None
         self._recording: Recording | None = None
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._recording_started = 0.0
-        self._recording_limits: tuple[float | None, float | None] = (None, None)
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
         self._last_rx = self.loop.time()
@@ -363,11 +326,9 @@ class MediaSession:
         audio, digits = receiver.receive(data, now)
         recording = self._recording
         if recording is not None and audio:
-            recorder = recording._recorder
             for packet in audio:
-                reason = recorder.feed(packet)
-                if reason is not None:
-                    self._finish_recording(recording, reason)
+                recording.feed(packet)
+                if recording.done:
                     break
         for digit in digits:
             self._deliver_digit(digit)
@@ -438,39 +399,21 @@ class MediaSession:
         except ValueError:
             writer.abort()
             raise
-        recording = Recording(self, recorder, target)
+        recording = Recording(
+            self.loop,
+            recorder,
+            target,
+            max_duration,
+            silence_timeout,
+            lambda: self._last_rx,
+            self._recording_finished,
+        )
         self._recording = recording
-        self._recording_started = self.loop.time()
-        self._recording_limits = (max_duration, silence_timeout)
-        if max_duration is not None or silence_timeout is not None:
-            self._watchdog = self.loop.call_later(0.5, self._check_recording)
         return recording
 
-    def _check_recording(self) -> None:
-        """Wall-clock limits for when the peer stops sending altogether."""
-        self._watchdog = None
-        recording = self._recording
-        if recording is None or recording.done:
-            return
-        now = self.loop.time()
-        max_duration, silence_timeout = self._recording_limits
-        if (
-            silence_timeout is not None
-            and now - max(self._last_rx, self._recording_started) >= silence_timeout
-        ):
-            self._finish_recording(recording, "silence")
-        elif max_duration is not None and now - self._recording_started >= max_duration + 1.0:
-            self._finish_recording(recording, "max_duration")
-        else:
-            self._watchdog = self.loop.call_later(0.5, self._check_recording)
-
-    def _finish_recording(self, recording: Recording, reason: str) -> None:
+    def _recording_finished(self, recording: Recording) -> None:
         if self._recording is recording:
             self._recording = None
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-                self._watchdog = None
-        recording._finish(reason)
 
     # --- statistics, RTCP, close --------------------------------------------------------
 
@@ -542,7 +485,8 @@ class MediaSession:
             recording = self._recording
             if recording is not None:
                 for packet in audio:
-                    if recording._recorder.feed(packet) is not None:
+                    recording.feed(packet)
+                    if recording.done:
                         break
             for digit in digits:
                 self._deliver_digit(digit)
@@ -551,15 +495,14 @@ class MediaSession:
         self.engine.pacer.deactivate(self._pace)
         if self._recording is not None:
             recording = self._recording
-            self._finish_recording(recording, "closed")
+            recording.finish("closed")
             result = await recording.wait()
         if self._receiver is not None:
             bye = RtcpBye((self._ssrc,), b"hangup")
             self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
         self.closed = True
-        for timer in (self._rtcp_timer, self._watchdog):
-            if timer is not None:
-                timer.cancel()
+        if self._rtcp_timer is not None:
+            self._rtcp_timer.cancel()
         self.endpoint.close()
         self.engine.pool.release(self.endpoint.port)
         return result

@@ -143,3 +143,11 @@ async def test_rtcp_bye_and_reports_reach_the_peer(engine: MediaEngine) -> None:
     await asyncio.sleep(0.05)
     assert uas.rtcp_received == 1
     await uas.close()
+
+
+async def test_answer_offer_picks_the_plain_leg_for_rtp_avp(engine: MediaEngine) -> None:
+    from media.legs import answer_offer
+
+    session, answer = await answer_offer(engine, (CAPTURES / "sipp_uac_pcap_offer.sdp").read_text())
+    assert isinstance(session, MediaSession) and "RTP/AVP 8 101" in answer
+    await session.close()

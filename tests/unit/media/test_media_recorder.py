@@ -68,3 +68,13 @@ def test_empty_recording_is_discarded_and_wrong_format_refused(tmp_path: Path) -
     with pytest.raises(ValueError, match="cannot be stored"):
         Recorder(WavWriter(tmp_path / "b.wav", FORMAT_ALAW), PCMU)
     assert Recorder(WavWriter(tmp_path / "c.wav", FORMAT_PCM), PCMU).abort().reason == "aborted"
+
+
+def test_decoded_pcm_goes_through_the_same_limits(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "p.wav", FORMAT_ALAW), PCMA, max_duration=0.03)
+    pcm = tone([440.0], 0.02, level=0.5)
+    assert rec.feed_pcm(pcm, 0) is None
+    assert rec.feed_pcm(pcm, 160) == "max_duration"
+    result = rec.finish("max_duration")
+    assert result.path is not None
+    assert read_wav(result.path).data == PCMA.encode(pcm) + PCMA.encode(pcm)[:80]

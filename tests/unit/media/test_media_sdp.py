@@ -103,3 +103,18 @@ def test_truncations_of_a_capture_parse_or_fail_cleanly() -> None:
             SessionDescription.parse(data[:n])
         except SdpError:
             pass
+
+
+@pytest.mark.parametrize(
+    ("name", "webrtc"),
+    [
+        ("aiortc_offer.sdp", True),
+        ("baresip_dtls_srtp_offer.sdp", True),
+        ("baresip_offer.sdp", False),
+        ("sipp_uac_pcap_offer.sdp", False),
+    ],
+)
+def test_webrtc_offers_are_recognised(name: str, webrtc: bool) -> None:
+    from media.webrtc import is_webrtc_offer
+
+    assert is_webrtc_offer(SessionDescription.parse((CAPTURES / name).read_bytes())) is webrtc

@@ -1,0 +1,29 @@
+"""Pick the right kind of media leg for an offer, so the call application does not have to.
+
+Plain ``RTP/AVP`` offers get a :class:`~media.session.MediaSession` (the fast path);
+DTLS-SRTP offers (``UDP/TLS/RTP/SAVPF``, the operator SBC's "WebRTC style") get a
+:class:`~media.webrtc.WebRtcSession`. Both have the same play/record/DTMF/close methods.
+"""
+
+from __future__ import annotations
+
+from media.sdp import SessionDescription
+from media.session import MediaEngine, MediaSession
+from media.webrtc import WebRtcSession, is_webrtc_offer
+
+__all__ = ["CallMedia", "answer_offer"]
+
+CallMedia = MediaSession | WebRtcSession
+
+
+async def answer_offer(
+    engine: MediaEngine, offer: str | bytes, direction: str = "sendrecv"
+) -> tuple[CallMedia, str]:
+    """Answer ``offer`` with the matching leg; returns (session, answer SDP).
+
+    Raises :class:`~media.errors.SdpError`, :class:`~media.errors.OfferAnswerError` (488)
+    or :class:`~media.errors.MediaError` when the offer cannot be accepted.
+    """
+    if is_webrtc_offer(SessionDescription.parse(offer)):
+        return await WebRtcSession.create(offer)
+    return await MediaSession.create(engine, offer, direction)

@@ -1,0 +1,101 @@
+"""A recording in progress on a call (asyncio adapter around :class:`~media.recorder.Recorder`).
+
+Owns the wall-clock limits that packets alone cannot enforce: when the peer stops sending
+altogether, the silence timeout and maximum duration still end the recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from media.recorder import Recorder, RecordingResult
+from media.rtp import RtpPacket
+
+__all__ = ["Recording"]
+
+_log = logging.getLogger(__name__)
+CHECK_INTERVAL = 0.5
+
+
+class Recording:
+    """Returned by ``record()``; :meth:`wait` gives the :class:`RecordingResult`."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        recorder: Recorder,
+        path: Path,
+        max_duration: float | None,
+        silence_timeout: float | None,
+        last_activity: Callable[[], float],
+        on_finished: Callable[[Recording], None],
+    ) -> None:
+        self.path = path
+        self.loop = loop
+        self._recorder = recorder
+        self._max_duration = max_duration
+        self._silence_timeout = silence_timeout
+        self._last_activity = last_activity
+        self._on_finished = on_finished
+        self._started = loop.time()
+        self._result: asyncio.Future[RecordingResult] = loop.create_future()
+        self._watchdog: asyncio.TimerHandle | None = None
+        if max_duration is not None or silence_timeout is not None:
+            self._watchdog = loop.call_later(CHECK_INTERVAL, self._check)
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio written so far."""
+        return self._recorder.duration
+
+    @property
+    def done(self) -> bool:
+        return self._result.done()
+
+    def feed(self, packet: RtpPacket) -> None:
+        """One in-order audio packet of the call."""
+        reason = self._recorder.feed(packet)
+        if reason is not None:
+            self.finish(reason)
+
+    def feed_pcm(self, pcm: bytes, timestamp: int, source: int = 0) -> None:
+        """Decoded audio (legs that decode for us)."""
+        reason = self._recorder.feed_pcm(pcm, timestamp, source)
+        if reason is not None:
+            self.finish(reason)
+
+    def stop(self) -> None:
+        """End the recording now (kept if longer than the minimum)."""
+        self.finish("stopped")
+
+    async def wait(self) -> RecordingResult:
+        return await asyncio.shield(self._result)
+
+    def finish(self, reason: str) -> None:
+        """Close the file atomically (or discard it) and resolve :meth:`wait`; idempotent."""
+        if self._result.done():
+            return
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        try:
+            result = self._recorder.finish(reason)
+        except OSError as exc:
+            _log.error("recording %s could not be finished: %s", self.path, exc)
+            result = self._recorder.abort()
+        self._result.set_result(result)
+        self._on_finished(self)
+
+    def _check(self) -> None:
+        self._watchdog = None
+        now = self.loop.time()
+        quiet_since = max(self._last_activity(), self._started)
+        if self._silence_timeout is not None and now - quiet_since >= self._silence_timeout:
+            self.finish("silence")
+        elif self._max_duration is not None and now - self._started >= self._max_duration + 1.0:
+            self.finish("max_duration")
+        else:
+            self._watchdog = self.loop.call_later(CHECK_INTERVAL, self._check)
