@@ -184,8 +184,11 @@ class Bridge:
             self.finish(None)
             return
         self._drop(call)
-        if call is self.winner and not self.inbound.ended:
-            self._safe(self.ep.bye, self.inbound, now)
+        if call is self.winner:
+            if not self.inbound.ended:
+                self._safe(self.ep.bye, self.inbound, now)
+        elif not self.outs and self.winner is None:
+            self.not_placed(480)  # a 2xx that crossed our CANCEL, hung up by the endpoint
 
     def reinvite(self, call: Call, request: Request) -> None:
         """Relay a re-INVITE to the partner leg; its answer comes back in :meth:`reinvite_result`."""

@@ -275,3 +275,26 @@ def test_all_legs_failed_relays_the_best_failure() -> None:
     world.run_until(1.0)
     assert [f.response.status for f in world.of(A, CallFailed)] == [486]
     assert world.owner.reports == ["finished 486"]
+
+
+def test_handset_2xx_crossing_the_no_answer_cancel_still_ends_the_caller() -> None:
+    world = World(handset="ring")
+
+    def answer_handset() -> None:  # armed first: fires at 30 s just before the core's timer
+        incoming = world.of(H, IncomingCall)[0].call
+        world.ep(H).answer(incoming, ANSWER_H, world.now())
+
+    world.call_later(30.0, answer_handset)
+
+    def route(bridge: Bridge) -> None:
+        bridge.divert_on = world.leg(H, bridge)
+        bridge.on_divert = lambda reason: bridge.not_placed(503)  # the TAS cannot be reached
+        bridge.arm_no_answer(30.0)
+
+    world.route = route
+    world.call()
+    world.run_until(40.0)
+    assert world.sent_by_core(b"CANCEL", H) == [30.0]
+    assert world.sent_by_core(b"BYE", H) == [30.0]  # the 2xx crossed our CANCEL
+    assert [f.response.status for f in world.of(A, CallFailed)] == [480]
+    assert world.owner.reports[-1] == "finished 480"
