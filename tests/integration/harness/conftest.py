@@ -3,7 +3,9 @@ and ``tas call`` run through click in a worker thread (its own event loop) again
 
 Numbers the sandbox knows: BUSY_VM is registered FALLBACK for the TAS with a busy handset
 (calls go to voicemail: 0.4 s greeting, beep, recording), ECHO's handset echoes RTP,
-SILENT's handset never answers, any other number's handset answers with a 440 Hz tone.
+SILENT's handset never answers, ANNOUNCE is registered LOOP with an ``answer`` policy (the
+TAS answers through the core, plays its three-note chime and hangs up), any other number's
+handset answers with a 440 Hz tone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ BUSY_VM = "+4799990001"
 CALLER = "+4799990002"
 ECHO = "+4799990005"
 SILENT = "+4799990006"
+ANNOUNCE = "+4799990007"
 TOKEN = "harness-token"
 
 
@@ -55,19 +58,34 @@ async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
     running = await start_server(harness_settings(tmp_path / "data"))
     try:
         await register_fallback(running, BUSY_VM)
+        await register_announcement(running, ANNOUNCE)
         yield running
     finally:
         await running.stop(grace=1.0)
 
 
-async def register_fallback(server: TasServer, number: str) -> None:
-    """FALLBACK registration through the sandbox's SipBreakout API; short greetings."""
+async def register(server: TasServer, number: str, route: Route) -> None:
+    """A registration through the sandbox's SipBreakout gRPC API for our sips: URI."""
     from registrations.client import SipBreakoutClient, Target
 
     assert server.sips_uri is not None and server.plane is not None
     target = Target(server.plane.address, tls=False, authenticated=False)
     async with SipBreakoutClient(target) as client:
-        await client.upsert(Registration(number, Route.FALLBACK, server.sips_uri, "", ""))
+        await client.upsert(Registration(number, route, server.sips_uri, "", ""))
+
+
+async def register_announcement(server: TasServer, number: str) -> None:
+    """LOOP registration + an ``answer`` policy: the TAS answers the core's leg itself."""
+    from tas.calls.policy import Action, Policy
+    from tas.calls.policy_store import PolicyStore
+
+    await register(server, number, Route.LOOP)
+    await PolicyStore(server.db).put(Policy(number, Action.ANSWER))
+
+
+async def register_fallback(server: TasServer, number: str) -> None:
+    """FALLBACK registration (the handset is busy: voicemail); short greetings."""
+    await register(server, number, Route.FALLBACK)
     greeting = pcm16_wav(tones.tone([500.0], 0.4))
     for reason in Reason:
         server.voicemail.greetings.set_greeting(number, reason, greeting)

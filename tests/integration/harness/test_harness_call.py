@@ -13,6 +13,7 @@ from media.tones import dominant_frequency
 from media.wav import read_wav
 from tas.server import TasServer
 from tests.integration.harness.conftest import (
+    ANNOUNCE,
     ANSWER,
     BUSY_VM,
     CALLER,
@@ -251,3 +252,16 @@ def test_loss_is_measured_from_rtp_sequence_gaps() -> None:
         "jitter_ms": 2.0,
     }
     assert np.isclose(summary["loss_percent"], 10.0)
+
+
+async def test_the_tas_answers_through_the_core_plays_its_chime_and_hangs_up(
+    server: TasServer,
+) -> None:
+    result = await tas_call(ANNOUNCE, "--core", core_of(server), "--duration", "10s",
+                            "--expect", "answered", "--expect", "beep", "--expect", "tone=1320",
+                            "--expect", "remote-hangup", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    call = json.loads(result.stdout)["result"]
+    heard = [t["frequency"] for t in call["tones"]]
+    assert heard == [pytest.approx(hz, abs=5) for hz in (660, 880, 1320)]
+    assert call["ended_by"] == "remote" and call["talk_time"] < 5
