@@ -52,6 +52,7 @@ class Call:
         "credentials",
         "auth_attempts",
         "cancel_pending",
+        "bye_pending",
         "reinvite_in",
         "reinvite_out",
         "end_reason",
@@ -81,6 +82,7 @@ class Call:
         self.credentials: Credentials | None = None
         self.auth_attempts = 0
         self.cancel_pending = False
+        self.bye_pending = False  # BYE asked for before the ACK of our 2xx (§15)
         self.reinvite_in: ServerTransaction | None = None
         self.reinvite_out: ClientTransaction | None = None
         self.end_reason = ""

@@ -139,8 +139,13 @@ class Endpoint(EndpointBase):
     # -- both sides ---------------------------------------------------------------------------
 
     def bye(self, call: Call, now: float) -> None:
-        """End a confirmed call with BYE (§15.1); CallEnded follows when it completes."""
-        if call.state in ("ending", "ended"):
+        """End a call with BYE (§15.1); CallEnded follows when it completes. A caller still
+        ringing out CANCELs instead; a callee waiting for the ACK of its 2xx sends the BYE
+        once the ACK arrives (or the 2xx times out), §15."""
+        if call.state in ("ending", "ended", "cancelling"):
+            return
+        if call.state == "answered":
+            call.bye_pending = True
             return
         if call.state in ("calling", "early") and call.role == "uac":
             self.cancel(call, now)
@@ -251,6 +256,8 @@ class Endpoint(EndpointBase):
             if request.body:
                 call.remote_sdp = request.body
             self._events.append(CallConfirmed(call, request))
+            if call.bye_pending:
+                self.bye(call, now)
 
     def on_cancel(self, request: Request, invite: ServerTransaction | None, now: float) -> None:
         txn = self.layer.servers[request.transaction_key]

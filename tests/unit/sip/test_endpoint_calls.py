@@ -212,3 +212,20 @@ def test_call_over_tcp_has_no_retransmissions() -> None:
     net.advance(100.0)
     assert call_a.state == "ended" and net.sent(b"BYE") == [1.0]
     assert len(net.wire) == 5  # INVITE, 200, ACK, BYE, 200
+
+
+def test_callee_bye_waits_for_the_ack() -> None:
+    net = setup()
+    alice, bob = net.endpoints[ALICE], net.endpoints[BOB]
+    call_a = alice.invite(BOB_URI, 0.0, body=SDP)
+    net.pump()
+    call_b = incoming(net).call
+    net.drop = lambda data: data.startswith(b"ACK")
+    bob.answer(call_b, SDP, 0.0)
+    bob.bye(call_b, 0.1)
+    net.advance(0.4)
+    assert net.sent(b"BYE") == [] and call_b.state == "answered"
+    net.drop = lambda data: False
+    net.advance(1.0)  # the 2xx retransmission at 0.5 is ACKed again, then BYE goes out
+    assert net.sent(b"BYE", BOB) == [0.5]
+    assert call_a.state == "ended" and call_b.state == "ended"
