@@ -1,11 +1,16 @@
-"""Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder."""
+"""Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder.
+
+The WebRTC-style leg (``WebRtcSession``, ``answer_offer``, ``CallMedia``) is imported on
+first use: aiortc takes a second to import and the plain RTP path does not need it.
+"""
+
+from typing import TYPE_CHECKING
 
 from media.codecs import CODECS, PCMA, PCMU, Codec, get_codec
 from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent, dtmf_payloads
 from media.endpoint import RtpEndpoint
 from media.errors import MediaError, OfferAnswerError, PacketError, SdpError, WavError
 from media.jitter import InterarrivalJitter, JitterBuffer
-from media.legs import CallMedia, answer_offer
 from media.offer_answer import (
     LocalMedia,
     NegotiatedMedia,
@@ -26,7 +31,26 @@ from media.silence import SilenceDetector
 from media.stream import RtpReceiver, RtpSender, RtpStats
 from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback, tone, tone_ratio
 from media.wav import WavAudio, WavWriter, read_wav, write_wav
-from media.webrtc import WebRtcSession, is_webrtc_offer
+
+if TYPE_CHECKING:
+    from media.legs import CallMedia, answer_offer
+    from media.webrtc import WebRtcSession, is_webrtc_offer
+
+_LAZY = {
+    "CallMedia": "media.legs",
+    "answer_offer": "media.legs",
+    "WebRtcSession": "media.webrtc",
+    "is_webrtc_offer": "media.webrtc",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'media' has no attribute {name!r}")
+
 
 __all__ = [
     "CODECS",

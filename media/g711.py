@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -48,11 +50,18 @@ def _alaw_decode_one(code: int) -> int:
     return magnitude if code & 0x80 else -magnitude
 
 
-_ALL_SAMPLES = range(-32768, 32768)
-_ULAW_ENC = np.array([_ulaw_encode_one(s) for s in _ALL_SAMPLES], dtype=np.uint8)
-_ALAW_ENC = np.array([_alaw_encode_one(s) for s in _ALL_SAMPLES], dtype=np.uint8)
-_ULAW_DEC = np.array([_ulaw_decode_one(c) for c in range(256)], dtype="<i2")
-_ALAW_DEC = np.array([_alaw_decode_one(c) for c in range(256)], dtype="<i2")
+@cache
+def _tables() -> tuple[
+    npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.int16], npt.NDArray[np.int16]
+]:
+    """µ-law/A-law encode tables (65536 entries) and decode tables (256), built on first use."""
+    samples = range(-32768, 32768)
+    return (
+        np.array([_ulaw_encode_one(s) for s in samples], dtype=np.uint8),
+        np.array([_alaw_encode_one(s) for s in samples], dtype=np.uint8),
+        np.array([_ulaw_decode_one(c) for c in range(256)], dtype="<i2"),
+        np.array([_alaw_decode_one(c) for c in range(256)], dtype="<i2"),
+    )
 
 
 def _encode(table: npt.NDArray[np.uint8], pcm: bytes) -> bytes:
@@ -62,19 +71,19 @@ def _encode(table: npt.NDArray[np.uint8], pcm: bytes) -> bytes:
 
 def linear_to_ulaw(pcm: bytes) -> bytes:
     """16-bit little-endian PCM to µ-law octets."""
-    return _encode(_ULAW_ENC, pcm)
+    return _encode(_tables()[0], pcm)
 
 
 def linear_to_alaw(pcm: bytes) -> bytes:
     """16-bit little-endian PCM to A-law octets."""
-    return _encode(_ALAW_ENC, pcm)
+    return _encode(_tables()[1], pcm)
 
 
 def ulaw_to_linear(data: bytes) -> bytes:
     """µ-law octets to 16-bit little-endian PCM."""
-    return _ULAW_DEC[np.frombuffer(data, dtype=np.uint8)].tobytes()
+    return _tables()[2][np.frombuffer(data, dtype=np.uint8)].tobytes()
 
 
 def alaw_to_linear(data: bytes) -> bytes:
     """A-law octets to 16-bit little-endian PCM."""
-    return _ALAW_DEC[np.frombuffer(data, dtype=np.uint8)].tobytes()
+    return _tables()[3][np.frombuffer(data, dtype=np.uint8)].tobytes()
