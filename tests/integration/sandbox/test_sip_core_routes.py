@@ -280,3 +280,20 @@ async def test_cancel_before_answer_cancels_every_leg(box: Sandbox) -> None:
         "CALL_RINGING",
         "CALL_ENDED",
     ]
+
+
+async def test_asserted_identity_routes_and_privacy_hides_it(box: Sandbox) -> None:
+    box.register(ALICE, "loop_mo", mo="11")
+    call = box.caller.call(
+        BOB,
+        caller="anonymous",
+        headers={"P-Asserted-Identity": f"<sip:{ALICE}@127.0.0.1>", "Privacy": "id"},
+    )
+    assert isinstance(await box.caller.outcome(call), CallAnswered)  # the TAS answers leg 2
+    leg2 = box.tas.invites[0].invite
+    assert leg2.uri.user == "+114799990000"  # type: ignore[union-attr]  # MO by the asserted caller
+    assert leg2.headers.get("P-Asserted-Identity") is None  # not passed on: privacy asked for
+    box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
+    await box.ended()
+    events = box.voice_events(box.only_call_id())
+    assert {(e.from_number.e164, e.caller_id_hidden) for e in events} == {(ALICE, True)}
