@@ -1,7 +1,8 @@
 """Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder.
 
-The WebRTC-style leg (``WebRtcSession``, ``answer_offer``, ``CallMedia``) is imported on
-first use: aiortc takes a second to import and the plain RTP path does not need it.
+The WebRTC-style leg (``WebRtcSession``, ``answer_offer``, ``CallMedia``) and the Opus
+export are imported on first use: aiortc and PyAV take a second to import and the plain
+RTP path does not need them.
 """
 
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback
 from media.wav import WavAudio, WavWriter, read_wav, write_wav
 
 if TYPE_CHECKING:
+    from media.export import export_opus
     from media.legs import CallMedia, answer_offer
     from media.webrtc import WebRtcSession, is_webrtc_offer
 
@@ -41,6 +43,7 @@ _LAZY = {
     "answer_offer": "media.legs",
     "WebRtcSession": "media.webrtc",
     "is_webrtc_offer": "media.webrtc",
+    "export_opus": "media.export",
 }
 
 
@@ -99,6 +102,7 @@ __all__ = [
     "create_offer",
     "dominant_frequency",
     "dtmf_payloads",
+    "export_opus",
     "get_codec",
     "goertzel_power",
     "is_webrtc_offer",
