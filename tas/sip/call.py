@@ -46,6 +46,7 @@ class Call:
         "ok_wire",
         "ok_interval",
         "ok_peer",
+        "ok_deadline",
         "ack_wire",
         "local_sdp",
         "remote_sdp",
@@ -76,6 +77,7 @@ class Call:
         self.ok_wire: bytes | None = None  # our 2xx, retransmitted until ACK (§13.3.1.4)
         self.ok_interval = 0.0
         self.ok_peer: Peer | None = None
+        self.ok_deadline = 0.0
         self.ack_wire: bytes | None = None  # our ACK for their 2xx, resent on retransmits
         self.local_sdp = b""
         self.remote_sdp = invite.body if role == "uas" else b""

@@ -50,11 +50,12 @@ class Dialog:
         if not contact:
             raise RemoteProtocolError("INVITE without Contact", 400)
         remote_tag = request.from_.tag or ""
+        to = request.to
         return cls(
             call_id=request.call_id,
             local_tag=local_tag,
             remote_tag=remote_tag,
-            local=request.to.with_tag(local_tag),
+            local=Address(to.uri, to.display_name, {**to.params, "tag": local_tag}),
             remote=request.from_,
             remote_target=contact[0].uri,
             route_set=[str(a) for a in request.record_route],

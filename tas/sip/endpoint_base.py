@@ -66,6 +66,7 @@ class EndpointBase:
         self._prefix = secrets.token_hex(4)
         self._ids = count(1)
         self._allow = ", ".join(config.allow)
+        self._contacts: dict[str, str] = {}
 
     # -- adapter side -------------------------------------------------------------------------
 
@@ -172,26 +173,25 @@ class EndpointBase:
         call.ok_wire = txn.last_wire
         call.ok_peer = txn.peer
         call.ok_interval = self.config.timers.t1
-        timers = self.layer.timers
-        timers.arm(call, "2xx", now + call.ok_interval)
-        timers.arm(call, "2xx_timeout", now + 64 * self.config.timers.t1)
+        call.ok_deadline = now + 64 * self.config.timers.t1
+        self.layer.timers.arm(call, "2xx", now + call.ok_interval)
 
     def _stop_2xx(self, call: Call) -> None:
         call.ok_wire = None
         call.deadlines.pop("2xx", None)
-        call.deadlines.pop("2xx_timeout", None)
 
     def _call_timer(self, call: Call, name: str, now: float) -> None:
-        if call.ok_wire is None or call.ok_peer is None:
+        """One timer per call: the next 2xx retransmission, or the 64*T1 give-up."""
+        if name != "2xx" or call.ok_wire is None or call.ok_peer is None:
             return
-        if name == "2xx":
-            self.layer.send_stateless(call.ok_wire, call.ok_peer)
-            call.ok_interval = min(2 * call.ok_interval, self.config.timers.t2)
-            self.layer.timers.arm(call, "2xx", now + call.ok_interval)
-        elif name == "2xx_timeout":
+        if now >= call.ok_deadline:
             self._stop_2xx(call)  # no ACK: confirm, then end the session with BYE
             self._send_in_dialog(call, "BYE", b"", None, now)
             self._end(call, "no ACK", by_remote=False)
+            return
+        self.layer.send_stateless(call.ok_wire, call.ok_peer)
+        call.ok_interval = min(2 * call.ok_interval, self.config.timers.t2)
+        self.layer.timers.arm(call, "2xx", min(now + call.ok_interval, call.ok_deadline))
 
     def _end(self, call: Call, reason: str, *, by_remote: bool, emit: bool = True) -> None:
         if call.state == "ended":
@@ -216,12 +216,19 @@ class EndpointBase:
 
     def _via(self, transport: str) -> str:
         host, port = self._local(transport)
+        if ":" in host:
+            host = f"[{host}]"  # IPv6 reference (§25.1)
         return f"SIP/2.0/{transport} {host}:{port};branch={MAGIC_COOKIE}-{self._new_id()};rport"
 
     def _contact(self, transport: str) -> str:
-        host, port = self._local(transport)
-        param = "" if transport == "UDP" else f";transport={transport.lower()}"
-        return f"<sip:{self.config.user}@{host}:{port}{param}>"
+        contact = self._contacts.get(transport)
+        if contact is None:
+            host, port = self._local(transport)
+            if ":" in host:
+                host = f"[{host}]"
+            param = "" if transport == "UDP" else f";transport={transport.lower()}"
+            contact = self._contacts[transport] = f"<sip:{self.config.user}@{host}:{port}{param}>"
+        return contact
 
     def _new_request(
         self, method: str, target: URI, peer: Peer, from_uri: str | None, tag: str, seq: int

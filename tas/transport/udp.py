@@ -31,6 +31,7 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
         self.stack = stack
         self.transport: asyncio.DatagramTransport | None = None
         self.local: tuple[str, int] = ("", 0)
+        self._peers: dict[tuple[str | object, ...], Peer] = {}  # source address -> Peer
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is no subclass
@@ -38,7 +39,12 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
         self.local = (host, port)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        self.stack.receive_datagram(data, Peer("UDP", str(addr[0]), int(str(addr[1]))))
+        peer = self._peers.get(addr)
+        if peer is None:
+            if len(self._peers) > 4096:
+                self._peers.clear()
+            peer = self._peers[addr] = Peer("UDP", str(addr[0]), int(str(addr[1])))
+        self.stack.receive_datagram(data, peer)
 
     def error_received(self, exc: Exception) -> None:
         self.stack.udp_error(exc)
