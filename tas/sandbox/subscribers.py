@@ -122,11 +122,16 @@ class Handsets:
         self.engine = engine
         self.host = host
         self.answer_delay = answer_delay
-        self.default = parse_behaviour(default, answer_delay)
-        self._behaviours = {
-            number: parse_behaviour(spec, answer_delay)
-            for number, spec in (behaviours or {}).items()
-        }
+        try:
+            self.default = parse_behaviour(default, answer_delay)
+        except ValueError as exc:
+            raise ValueError(f"sandbox.default_behaviour: {exc}") from None
+        self._behaviours: dict[str, Behaviour] = {}
+        for number, spec in (behaviours or {}).items():
+            try:
+                self._behaviours[number] = parse_behaviour(spec, answer_delay)
+            except ValueError as exc:
+                raise ValueError(f"sandbox.subscribers[{number!r}]: {exc}") from None
         self._timers = timers or TimerConfig()
         self.history: deque[HandsetCall] = deque(maxlen=history)
         self.stack: SipStack | None = None

@@ -69,5 +69,7 @@ def test_per_number_behaviour_with_a_default() -> None:
     assert handsets.behaviour_for("+4722222222") == Behaviour("answer", 0.5)
     handsets.set("+4711111111", None)
     assert handsets.behaviour_for("+4711111111") == Behaviour("no-answer")
-    with pytest.raises(ValueError, match="unknown handset behaviour"):
+    with pytest.raises(ValueError, match=r"subscribers\['\+4711111111'\]: unknown handset"):
         Handsets(MediaEngine(), behaviours={"+4711111111": "ring"})
+    with pytest.raises(ValueError, match="default_behaviour: unknown handset"):
+        Handsets(MediaEngine(), default="ring")
