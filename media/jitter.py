@@ -15,12 +15,23 @@ __all__ = ["InterarrivalJitter", "JitterBuffer"]
 _HISTORY = 64
 _HISTORY_MASK = (1 << _HISTORY) - 1
 _MAX_JUMP = 3000  # a larger forward jump is a restarted sender: resynchronise
+_MAX_MISORDER = 100  # RFC 3550 §A.1: further behind is a restart once confirmed
 
 
 class JitterBuffer:
     """Reorder buffer: ``push()`` returns the packets that are now in order, oldest first."""
 
-    __slots__ = ("depth", "duplicates", "late", "lost", "released", "_expected", "_held", "_seen")
+    __slots__ = (
+        "depth",
+        "duplicates",
+        "late",
+        "lost",
+        "released",
+        "_expected",
+        "_held",
+        "_seen",
+        "_restart",
+    )
 
     def __init__(self, depth: int = 4) -> None:
         if depth < 1:
@@ -33,6 +44,7 @@ class JitterBuffer:
         self._expected: int | None = None  # 16-bit sequence number expected next
         self._held: dict[int, RtpPacket] = {}  # offset from _expected -> packet
         self._seen = 0  # bit i set: packet _expected-1-i was released
+        self._restart: RtpPacket | None = None  # far-behind packet waiting for its successor
 
     def push(self, packet: RtpPacket) -> list[RtpPacket]:
         """Add one packet; returns those released in sequence order (maybe none)."""
@@ -50,6 +62,8 @@ class JitterBuffer:
             return out
         if offset >= 0x8000:  # behind what we expect
             back = 0x10000 - offset
+            if back > _MAX_MISORDER:
+                return self._maybe_restart(packet)
             if back <= _HISTORY and (self._seen >> (back - 1)) & 1:
                 self.duplicates += 1
             else:
@@ -73,6 +87,21 @@ class JitterBuffer:
         out = self._drain()
         self.released += len(out)
         return out
+
+    def _maybe_restart(self, packet: RtpPacket) -> list[RtpPacket]:
+        """RFC 3550 §A.1: a far jump back is a restarted sender (or spliced capture) once the
+        next packet confirms it; until then the packet is held aside."""
+        held = self._restart
+        if held is None or (held.sequence_number + 1) & 0xFFFF != packet.sequence_number:
+            if held is not None:
+                self.late += 1
+            self._restart = packet
+            return []
+        self._restart = None
+        out = self.flush()
+        self._expected = held.sequence_number
+        self._seen = 0
+        return out + self.push(held) + self.push(packet)
 
     def flush(self) -> list[RtpPacket]:
         """Release everything held, counting the holes as lost (end of call)."""

@@ -21,6 +21,7 @@ from media.wav import read_wav
 
 PCAPS = Path("/usr/share/sip-tester")
 SCENARIO = Path(__file__).parent / "scenarios" / "media_uac_pcap.xml"
+DTMF_SCENARIO = Path(__file__).parent / "scenarios" / "media_uac_dtmf.xml"
 
 pytestmark = [
     pytest.mark.interop,
@@ -127,37 +128,20 @@ class Answerer(asyncio.DatagramProtocol):
         self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n" + sdp).encode(), addr)
 
 
-async def test_sipp_pcap_audio_is_recorded_and_digit_detected_once(tmp_path: Path) -> None:
+async def run_sipp(scenario: Path, record_to: Path, ports: tuple[int, int]) -> Answerer:
+    """Run one SIPp call of ``scenario`` against the answerer; returns it after the BYE."""
     loop = asyncio.get_running_loop()
-    engine = MediaEngine("127.0.0.1", 32000, 32099)
-    target = tmp_path / "sipp.wav"
+    engine = MediaEngine("127.0.0.1", *ports)
     transport, answerer = await loop.create_datagram_endpoint(
-        lambda: Answerer(engine, target), local_addr=("127.0.0.1", 0)
+        lambda: Answerer(engine, record_to), local_addr=("127.0.0.1", 0)
     )
     sip_port = transport.get_extra_info("sockname")[1]
     process = await asyncio.create_subprocess_exec(
-        "timeout",
-        "40",
-        "sipp",
-        "-sf",
-        str(SCENARIO),
-        "-m",
-        "1",
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_port()),
-        "-mp",
-        str(free_port(even_pair=True)),
-        "-nostdin",
-        "-timeout",
-        "35s",
-        "-timeout_error",
-        f"127.0.0.1:{sip_port}",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=tmp_path,
-    )
+        "timeout", "40", "sipp", "-sf", str(scenario), "-m", "1", "-i", "127.0.0.1",
+        "-p", str(free_port()), "-mp", str(free_port(even_pair=True)), "-nostdin",
+        "-timeout", "35s", "-timeout_error", f"127.0.0.1:{sip_port}",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=record_to.parent,
+    )  # fmt: skip
     try:
         await asyncio.wait_for(answerer.finished, 45)
         _, stderr = await asyncio.wait_for(process.communicate(), 10)
@@ -166,6 +150,13 @@ async def test_sipp_pcap_audio_is_recorded_and_digit_detected_once(tmp_path: Pat
         if process.returncode is None:
             process.kill()
     assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    assert answerer.recording is not None and answerer.session is not None
+    return answerer
+
+
+async def test_sipp_pcap_audio_is_recorded_and_digit_detected_once(tmp_path: Path) -> None:
+    target = tmp_path / "sipp.wav"
+    answerer = await run_sipp(SCENARIO, target, (32000, 32099))
     assert answerer.recording is not None and answerer.session is not None
     result = await answerer.recording.wait()
     assert result.path == target
@@ -181,3 +172,9 @@ async def test_sipp_pcap_audio_is_recorded_and_digit_detected_once(tmp_path: Pat
     stats = answerer.session.stats
     assert stats.lost == 0 and stats.invalid == 0
     assert stats.packets_received == len(sent) + len(pcap_rtp(PCAPS / "dtmf_2833_1.pcap"))
+
+
+async def test_sipp_spliced_digit_captures_each_reported_once(tmp_path: Path) -> None:
+    answerer = await run_sipp(DTMF_SCENARIO, tmp_path / "digits.wav", (32100, 32199))
+    assert [d.digit for d in answerer.digits] == ["#", "1", "0"]
+    assert all(d.duration == pytest.approx(0.28) for d in answerer.digits)

@@ -78,3 +78,15 @@ def test_interarrival_jitter_rfc3550() -> None:
     # alternating 4 ms offsets: D = 32 units every packet, J converges to 32
     assert j.jitter == pytest.approx(32, rel=0.01)
     assert j.seconds == pytest.approx(0.004, rel=0.01)
+
+
+def test_a_far_jump_back_is_a_restart_once_confirmed() -> None:
+    jb = JitterBuffer(depth=3)
+    for s in range(8436, 8444):
+        jb.push(pkt(s))
+    assert jb.push(pkt(7984)) == []  # 452 behind: held aside, not yet believed
+    assert seqs(jb.push(pkt(7985))) == [7984, 7985]
+    assert seqs(jb.push(pkt(7986))) == [7986]
+    assert jb.push(pkt(100)) == []  # a lone stray far behind is not a restart
+    assert seqs(jb.push(pkt(7987))) == [7987]
+    assert jb.lost == 0
