@@ -35,12 +35,13 @@ from media.wav import WavAudio, WavWriter, read_wav, write_wav
 
 if TYPE_CHECKING:
     from media.export import export_opus
-    from media.legs import CallMedia, answer_offer
+    from media.legs import CallMedia, answer_offer, offer_media
     from media.webrtc import WebRtcSession, is_webrtc_offer
 
 _LAZY = {
     "CallMedia": "media.legs",
     "answer_offer": "media.legs",
+    "offer_media": "media.legs",
     "WebRtcSession": "media.webrtc",
     "is_webrtc_offer": "media.webrtc",
     "export_opus": "media.export",
@@ -106,6 +107,7 @@ __all__ = [
     "get_codec",
     "goertzel_power",
     "is_webrtc_offer",
+    "offer_media",
     "parse_compound",
     "read_wav",
     "ringback",

@@ -11,7 +11,7 @@ from media.sdp import SessionDescription
 from media.session import MediaEngine, MediaSession
 from media.webrtc import WebRtcSession, is_webrtc_offer
 
-__all__ = ["CallMedia", "answer_offer"]
+__all__ = ["CallMedia", "answer_offer", "offer_media"]
 
 CallMedia = MediaSession | WebRtcSession
 
@@ -27,3 +27,13 @@ async def answer_offer(
     if is_webrtc_offer(SessionDescription.parse(offer)):
         return await WebRtcSession.create(offer)
     return await MediaSession.create(engine, offer, direction)
+
+
+async def offer_media(
+    engine: MediaEngine, webrtc: bool = False, direction: str = "sendrecv"
+) -> tuple[CallMedia, str]:
+    """Make an offer for an outgoing leg: plain RTP/AVP, or DTLS-SRTP when ``webrtc``.
+    Pass the peer's answer to ``await session.apply_answer(answer)``."""
+    if webrtc:
+        return await WebRtcSession.create_offer()
+    return await MediaSession.create_offer(engine, direction)

@@ -10,8 +10,10 @@ UAS::
     await session.close()
 
 UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
-``session.apply_answer(answer_sdp)``. Re-INVITEs (hold/resume): ``session.update(offer_sdp)``
-returns the answer. SDP goes in and out as text; nothing here knows about SIP.
+``await session.apply_answer(answer_sdp)``. Re-INVITEs from the peer (hold/resume):
+``await session.update(offer_sdp)`` returns the answer; our own re-offer is
+``await session.offer("sendonly")`` then ``apply_answer``. SDP goes in and out as text;
+nothing here knows about SIP.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ class MediaSession:
         create_answer(parsed, engine.local_media(0, direction), Origin())  # validate first
         session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
         session._direction = direction
-        return session, session.update(parsed)
+        return session, session._answer(parsed)
 
     @classmethod
     async def create_offer(
@@ -176,10 +178,13 @@ class MediaSession:
         """Open an endpoint and make an SDP offer (UAC); pass the answer to :meth:`apply_answer`."""
         session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
         session._direction = direction
-        return session, session.offer()
+        return session, session._offer()
 
-    def offer(self, direction: str | None = None) -> str:
+    async def offer(self, direction: str | None = None) -> str:
         """A (re-)offer, e.g. ``offer("sendonly")`` to hold and ``offer("sendrecv")`` to resume."""
+        return self._offer(direction)
+
+    def _offer(self, direction: str | None = None) -> str:
         if direction is not None:
             self._direction = direction
         sdp = create_offer(self._local(), self._next_origin())
@@ -187,7 +192,7 @@ class MediaSession:
         self.local_sdp = sdp
         return str(sdp)
 
-    def apply_answer(self, answer: str | bytes) -> NegotiatedMedia:
+    async def apply_answer(self, answer: str | bytes) -> NegotiatedMedia:
         """Apply the peer's answer to our last offer."""
         if self._pending_offer is None:
             raise MediaError("apply_answer without an outstanding offer")
@@ -196,11 +201,13 @@ class MediaSession:
         self._apply(media)
         return media
 
-    def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
+    async def update(self, offer: str | bytes, direction: str | None = None) -> str:
         """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
+        return self._answer(SessionDescription.parse(offer), direction)
+
+    def _answer(self, parsed: SessionDescription, direction: str | None = None) -> str:
         if direction is not None:
             self._direction = direction
-        parsed = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
         answer, media = create_answer(parsed, self._local(), self._next_origin())
         self.local_sdp = answer
         self._apply(media)

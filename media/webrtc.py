@@ -145,8 +145,38 @@ class WebRtcSession:
         return session, offer
 
     async def apply_answer(self, answer: str | bytes) -> None:
+        """Apply the peer's answer to our last offer."""
         text = answer.decode() if isinstance(answer, bytes) else answer
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
+        except Exception as exc:
+            raise MediaError(f"WebRTC answer refused: {exc}") from exc
+
+    async def offer(self, direction: str | None = None) -> str:
+        """A re-offer (``"sendonly"`` to hold, ``"sendrecv"`` to resume)."""
+        self._set_direction(direction)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def update(self, offer: str | bytes, direction: str | None = None) -> str:
+        """Answer a re-offer from the peer (hold, resume, ICE restart)."""
+        text = offer.decode() if isinstance(offer, bytes) else offer
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="offer"))
+            self._set_direction(direction)
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except Exception as exc:
+            raise MediaError(f"WebRTC re-offer refused: {exc}") from exc
+        answer = str(self.pc.localDescription.sdp)
+        self.local_sdp = SessionDescription.parse(answer)
+        return answer
+
+    def _set_direction(self, direction: str | None) -> None:
+        if direction is None:
+            return
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "audio":
+                transceiver.direction = direction
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._reader is None:

@@ -27,7 +27,7 @@ def engine() -> MediaEngine:
 async def connect(engine: MediaEngine) -> tuple[MediaSession, MediaSession]:
     uac, offer = await MediaSession.create_offer(engine)
     uas, answer = await MediaSession.create(engine, offer)
-    uac.apply_answer(answer)
+    await uac.apply_answer(answer)
     return uac, uas
 
 
@@ -69,15 +69,15 @@ async def test_read_digits_and_wav_prompt(engine: MediaEngine, tmp_path: Path) -
 
 async def test_hold_and_resume(engine: MediaEngine) -> None:
     uac, uas = await connect(engine)
-    hold = uac.offer("sendonly")
-    uac.apply_answer(uas.update(hold))
+    hold = await uac.offer("sendonly")
+    await uac.apply_answer(await uas.update(hold))
     assert uas.negotiated is not None and uas.negotiated.direction == "recvonly"
     before = uas.stats.packets_sent
     assert not await uas.play(tone([400.0], 0.2))  # on hold: nothing is sent
     assert uas.stats.packets_sent == before
-    resume = uac.offer("sendrecv")
-    answer = uas.update(resume)
-    uac.apply_answer(answer)
+    resume = await uac.offer("sendrecv")
+    answer = await uas.update(resume)
+    await uac.apply_answer(answer)
     assert "a=sendrecv" in answer and "o=tas " in answer
     assert await uas.play(tone([400.0], 0.1))
     await asyncio.sleep(0.05)

@@ -96,3 +96,32 @@ async def test_tone_both_ways_over_dtls_srtp(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="not available on the WebRTC leg"):
         await session.send_dtmf("1")
     assert session.stats.packets_sent > 0 and session.stats.packets_received > 0
+
+
+async def test_tas_offers_webrtc_records_and_holds(tmp_path: Path) -> None:
+    from media.legs import offer_media
+
+    engine = MediaEngine("127.0.0.1", 33100, 33199)
+    session, offer = await asyncio.wait_for(offer_media(engine, webrtc=True), 10)
+    assert isinstance(session, WebRtcSession) and "UDP/TLS/RTP/SAVPF" in offer
+    core = RTCPeerConnection()
+    await core.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    core.addTrack(ToneTrack(450.0))
+    await core.setLocalDescription(await core.createAnswer())
+    await session.apply_answer(core.localDescription.sdp)
+    recording = session.record(tmp_path / "out.wav", max_duration=1.0)
+    result = await asyncio.wait_for(recording.wait(), 10)
+    assert result.reason == "max_duration" and result.path is not None
+    pcm = read_wav(result.path).pcm16()
+    assert dominant_frequency(pcm[-6000:]) == pytest.approx(450.0, abs=10)
+
+    hold = await session.offer("sendonly")
+    assert "a=sendonly" in hold
+    await core.setRemoteDescription(RTCSessionDescription(sdp=hold, type="offer"))
+    await core.setLocalDescription(await core.createAnswer())
+    assert "a=recvonly" in core.localDescription.sdp
+    await session.apply_answer(core.localDescription.sdp)
+    await session.close()
+    await core.close()
+    with pytest.raises(MediaError):
+        await session.play(b"\0\0")
