@@ -366,8 +366,8 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
         await stop.wait()
         log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
     finally:
+        await server.stop()  # a second SIGTERM (timeout(1) signals the group too) is absorbed
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await server.stop()
         answered = server.fallback.answered if server.fallback is not None else 0
         log.info("event=stopped answered=%d", answered)

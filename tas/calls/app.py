@@ -103,6 +103,9 @@ class CallApp:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, IncomingCall):
+            if e164_of(_uri_user(event.request.uri)) is None:  # no number: never a breakout leg
+                self._not_ours(event.call, event.request)
+                return
             event.call.data[_OWNER] = []  # events before the decision wait here
             self._spawn(self._incoming(event.call, event.request))
             return
@@ -297,20 +300,21 @@ class CallApp:
             self._spawn(bridge.b_journal.close())
 
     def _not_ours(self, call: Call, request: Request) -> None:
-        log.info("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
-        if self.fallback is None:
-            self._attach(call, "done")
+        """No registration of ours: the fallback policy, else 404. Called from ``on_event``
+        (nothing to flush) or from a leg's task (events may have queued meanwhile)."""
+        log.debug("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
+        early, fallback = call.data.get(_OWNER), self.fallback
+        call.data[_OWNER] = "fallback" if fallback is not None else "done"
+        if fallback is None:
             if call.state == "incoming":
                 self.stack.endpoint.reject(call, 404, self.stack.now())
-                self.stack.flush()
-            return
-        early = call.data.get(_OWNER)
-        call.data[_OWNER] = "fallback"
-        if call.state == "incoming":
-            self.fallback(IncomingCall(call, request))
-        for event in early if isinstance(early, list) else ():
-            self.fallback(event)
-        self.stack.flush()
+        else:
+            if call.state == "incoming":
+                fallback(IncomingCall(call, request))
+            for event in early if isinstance(early, list) else ():
+                fallback(event)
+        if early is not None:  # from a task: send what was done
+            self.stack.flush()
 
     # -- calls we place (INGRESS) -----------------------------------------------------------------
 
