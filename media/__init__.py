@@ -35,13 +35,23 @@ from media.wav import WavAudio, WavWriter, read_wav, write_wav
 
 if TYPE_CHECKING:
     from media.export import export_opus
-    from media.legs import CallMedia, answer_offer, offer_media
+    from media.legs import (
+        CallMedia,
+        answer_offer,
+        apply_media_answer,
+        offer_media,
+        reoffer,
+        update_media,
+    )
     from media.webrtc import WebRtcSession, is_webrtc_offer
 
 _LAZY = {
     "CallMedia": "media.legs",
     "answer_offer": "media.legs",
     "offer_media": "media.legs",
+    "apply_media_answer": "media.legs",
+    "reoffer": "media.legs",
+    "update_media": "media.legs",
     "WebRtcSession": "media.webrtc",
     "is_webrtc_offer": "media.webrtc",
     "export_opus": "media.export",
@@ -97,6 +107,7 @@ __all__ = [
     "WebRtcSession",
     "answer_offer",
     "apply_answer",
+    "apply_media_answer",
     "beep",
     "busy",
     "create_answer",
@@ -110,9 +121,11 @@ __all__ = [
     "offer_media",
     "parse_compound",
     "read_wav",
+    "reoffer",
     "ringback",
     "serialize_compound",
     "tone",
     "tone_ratio",
+    "update_media",
     "write_wav",
 ]

@@ -10,10 +10,11 @@ UAS::
     await session.close()
 
 UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
-``await session.apply_answer(answer_sdp)``. Re-INVITEs from the peer (hold/resume):
-``await session.update(offer_sdp)`` returns the answer; our own re-offer is
-``await session.offer("sendonly")`` then ``apply_answer``. SDP goes in and out as text;
-nothing here knows about SIP.
+``session.apply_answer(answer_sdp)``. Re-INVITEs from the peer (hold/resume):
+``session.update(offer_sdp)`` returns the answer; our own re-offer is
+``session.offer("sendonly")`` then ``apply_answer``. These three are synchronous here; for
+code that may hold either kind of leg, :mod:`media.legs` has awaitable equivalents.
+SDP goes in and out as text; nothing here knows about SIP.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class MediaSession:
         create_answer(parsed, engine.local_media(0, direction), Origin())  # validate first
         session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
         session._direction = direction
-        return session, session._answer(parsed)
+        return session, session.update(parsed)
 
     @classmethod
     async def create_offer(
@@ -178,13 +179,10 @@ class MediaSession:
         """Open an endpoint and make an SDP offer (UAC); pass the answer to :meth:`apply_answer`."""
         session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
         session._direction = direction
-        return session, session._offer()
+        return session, session.offer()
 
-    async def offer(self, direction: str | None = None) -> str:
+    def offer(self, direction: str | None = None) -> str:
         """A (re-)offer, e.g. ``offer("sendonly")`` to hold and ``offer("sendrecv")`` to resume."""
-        return self._offer(direction)
-
-    def _offer(self, direction: str | None = None) -> str:
         if direction is not None:
             self._direction = direction
         sdp = create_offer(self._local(), self._next_origin())
@@ -192,7 +190,7 @@ class MediaSession:
         self.local_sdp = sdp
         return str(sdp)
 
-    async def apply_answer(self, answer: str | bytes) -> NegotiatedMedia:
+    def apply_answer(self, answer: str | bytes) -> NegotiatedMedia:
         """Apply the peer's answer to our last offer."""
         if self._pending_offer is None:
             raise MediaError("apply_answer without an outstanding offer")
@@ -201,11 +199,9 @@ class MediaSession:
         self._apply(media)
         return media
 
-    async def update(self, offer: str | bytes, direction: str | None = None) -> str:
+    def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
         """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
-        return self._answer(SessionDescription.parse(offer), direction)
-
-    def _answer(self, parsed: SessionDescription, direction: str | None = None) -> str:
+        parsed = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
         if direction is not None:
             self._direction = direction
         answer, media = create_answer(parsed, self._local(), self._next_origin())

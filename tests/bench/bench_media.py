@@ -208,7 +208,7 @@ async def _tas(conn: Connection, folder: str) -> None:
         tas_ports = []
         for port in ports:
             session, _ = await MediaSession.create_offer(engine)
-            await session.apply_answer(
+            session.apply_answer(
                 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                 f"m=audio {port} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=rtcp-mux\r\n"
             )

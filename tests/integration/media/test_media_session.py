@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from media.errors import OfferAnswerError, SdpError
+from media.legs import apply_media_answer, reoffer, update_media
 from media.rtp import RtpPacket
 from media.session import MediaEngine, MediaSession
 from media.tones import dominant_frequency, tone
@@ -27,7 +28,7 @@ def engine() -> MediaEngine:
 async def connect(engine: MediaEngine) -> tuple[MediaSession, MediaSession]:
     uac, offer = await MediaSession.create_offer(engine)
     uas, answer = await MediaSession.create(engine, offer)
-    await uac.apply_answer(answer)
+    uac.apply_answer(answer)
     return uac, uas
 
 
@@ -69,15 +70,15 @@ async def test_read_digits_and_wav_prompt(engine: MediaEngine, tmp_path: Path) -
 
 async def test_hold_and_resume(engine: MediaEngine) -> None:
     uac, uas = await connect(engine)
-    hold = await uac.offer("sendonly")
-    await uac.apply_answer(await uas.update(hold))
+    hold = uac.offer("sendonly")
+    uac.apply_answer(uas.update(hold))
     assert uas.negotiated is not None and uas.negotiated.direction == "recvonly"
     before = uas.stats.packets_sent
     assert not await uas.play(tone([400.0], 0.2))  # on hold: nothing is sent
     assert uas.stats.packets_sent == before
-    resume = await uac.offer("sendrecv")
-    answer = await uas.update(resume)
-    await uac.apply_answer(answer)
+    resume = await reoffer(uac, "sendrecv")  # the leg-agnostic awaitable forms
+    answer = await update_media(uas, resume)
+    await apply_media_answer(uac, answer)
     assert "a=sendrecv" in answer and "o=tas " in answer
     assert await uas.play(tone([400.0], 0.1))
     await asyncio.sleep(0.05)
