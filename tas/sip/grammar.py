@@ -20,6 +20,8 @@ __all__ = [
     "find_unquoted",
     "split_unquoted",
     "HOSTNAME",
+    "HOST_CHARS",
+    "plain_host_ok",
     "SIMPLE_PARAM",
 ]
 
@@ -35,10 +37,20 @@ _WS = " \t"
 _LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+"
 #: hostname = *( domainlabel "." ) toplabel [ "." ] (§25.1); also matches IPv4address.
 HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*+\.?"
+#: A cheap superset of HOSTNAME for fast paths; :func:`plain_host_ok` finishes the check.
+HOST_CHARS = r"[A-Za-z0-9][A-Za-z0-9.\-]*+"
 #: One generic-param without quotes or whitespace: ``token [ "=" token-or-host ]``.
 SIMPLE_PARAM = rf"[{TOKEN_CHARS}]++(?:=[{TOKEN_CHARS}:\[\]]++)?"
 #: ``*( SEMI generic-param )`` without quoted values or whitespace: the common shape.
 _PARAMS_FAST = re.compile(rf"(?:;{SIMPLE_PARAM})++\Z")
+
+
+_HOSTNAME_FULL = re.compile(HOSTNAME + r"\Z")
+
+
+def plain_host_ok(host: str) -> bool:
+    """Whether a :data:`HOST_CHARS` match is a hostname: only '-' and '..' can break it."""
+    return ("-" not in host and ".." not in host) or _HOSTNAME_FULL.match(host) is not None
 
 
 def is_token(text: str) -> bool:

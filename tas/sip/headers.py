@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 
 from tas.sip.errors import ParseError
 from tas.sip.grammar import (
-    HOSTNAME,
+    HOST_CHARS,
     SIMPLE_PARAM,
     TOKEN_CHARS,
     find_unquoted,
     format_params,
     is_token,
     parse_params,
+    plain_host_ok,
     quote,
     split_list,
     unquote,
@@ -50,7 +51,7 @@ _MAX_UINT32 = 2**32 - 1
 #: One Via entry of the common shape: exact ``SIP/2.0/T``, one SP, a hostname or IPv4 address,
 #: an optional port and unquoted parameters. Anything else takes the general path.
 _VIA_FAST = re.compile(
-    rf"SIP/2\.0/([{TOKEN_CHARS}]++) ({HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{SIMPLE_PARAM})*+)\Z"
+    rf"SIP/2\.0/([{TOKEN_CHARS}]++) ({HOST_CHARS})(?::([0-9]{{1,5}}))?((?:;{SIMPLE_PARAM})*+)\Z"
 )
 
 
@@ -125,7 +126,7 @@ def parse_via(value: str) -> list[Via]:
     if fast is not None:
         transport, host, port_text, param_text = fast.groups()
         port = int(port_text) if port_text else None
-        if port is None or port <= 65535:
+        if (port is None or port <= 65535) and plain_host_ok(host):
             params: dict[str, str | None] = {}
             if param_text:
                 for chunk in param_text[1:].split(";"):

@@ -154,7 +154,6 @@ _SEEN_NAMES: dict[str, tuple[str, str]] = {}
 
 def _header_fields(lines: list[str]) -> Headers:
     fields: list[tuple[str, str, str]] = []
-    index: dict[str, list[str]] = {}
     append = fields.append
     seen = _SEEN_NAMES.get
     for line in lines[1:]:
@@ -165,14 +164,12 @@ def _header_fields(lines: list[str]) -> Headers:
         if hit is None or not colon:
             raw, colon, value = line.partition(":")
             hit = _header_name(raw, colon, line)
-        key = hit[0]
-        value = value.strip(" \t")
-        append((key, hit[1], value))
-        bucket = index.get(key)
-        if bucket is None:
-            index[key] = [value]
-        else:
-            bucket.append(value)
+        append((hit[0], hit[1], value.strip(" \t")))
+    index = {field[0]: [field[2]] for field in fields}
+    if len(index) < len(fields):  # a name repeats: collect every value, in order
+        index = {}
+        for key, _, value in fields:
+            index.setdefault(key, []).append(value)
     return Headers.from_fields(fields, index)
 
 

@@ -15,7 +15,7 @@ from urllib.parse import quote as _pct_quote
 from urllib.parse import unquote as _pct_unquote
 
 from tas.sip.errors import ParseError
-from tas.sip.grammar import HOSTNAME
+from tas.sip.grammar import HOST_CHARS, HOSTNAME, plain_host_ok
 
 __all__ = ["SipURI", "TelURI", "AbsoluteURI", "URI", "parse_uri", "valid_host"]
 
@@ -33,7 +33,7 @@ _PCHAR = r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$]++"
 #: The common shape (lower-case scheme, plain user, hostname, unescaped parameters, no
 #: headers) in one match; anything else takes the general path. Same result either way.
 #: Four groups: scheme, user, host, port. Shared with the address fast path.
-SIP_URI_BARE = rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]++)@)?({HOSTNAME})(?::([0-9]{{1,5}}))?"
+SIP_URI_BARE = rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]++)@)?({HOST_CHARS})(?::([0-9]{{1,5}}))?"
 #: Five groups: :data:`SIP_URI_BARE`'s and the parameter text.
 SIP_URI_FAST = rf"{SIP_URI_BARE}((?:;{_PCHAR}(?:={_PCHAR})?)*+)"
 _SIP_FAST = re.compile(SIP_URI_FAST + r"\Z")
@@ -155,12 +155,13 @@ _set_host, _set_user, _set_port, _set_scheme, _set_password, _set_params, _set_h
 def sip_from_groups(
     scheme: str, user: str | None, host: str, port_text: str | None, param_text: str
 ) -> SipURI | None:
-    """The :class:`SipURI` for a :data:`SIP_URI_FAST` match; ``None`` if the port is too big.
+    """The :class:`SipURI` for a :data:`SIP_URI_FAST` match; ``None`` if the port is too big
+    or the host is not a hostname (the general path then gives the error).
 
     Built without the frozen dataclass ``__setattr__`` detour (it is the parser's hot path).
     """
     port = int(port_text) if port_text else None
-    if port is not None and port > 65535:
+    if (port is not None and port > 65535) or not plain_host_ok(host):
         return None
     params: dict[str, str | None] = {}
     if param_text:
