@@ -88,6 +88,6 @@ def serve(
             setattr(settings.sip, name, override)
     configure_logging(log_level or settings.log_level, log_format)
     try:
-        run(run_server(settings))
+        run(run_server(settings), server=True)
     except OSError as exc:
         raise click.ClickException(f"cannot start: {exc}") from exc

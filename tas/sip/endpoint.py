@@ -278,8 +278,12 @@ class Endpoint(EndpointBase):
                 self._invite_response(owner, txn, response, now)
             elif txn is owner.reinvite_out:
                 self._reinvite_response(owner, txn, response, now)
-            elif txn.request.method == "BYE" and response.status >= 200:
-                self._end(owner, "BYE", by_remote=False)
+            elif txn.request.method == "BYE":
+                if response.status >= 200:
+                    self._end(owner, "BYE", by_remote=False)
+            elif 200 <= response.status < 300 and owner.ack_wire is not None:
+                # a retransmitted 2xx to an INVITE already answered: ACK again (§13.2.2.4)
+                self.layer.send_stateless(owner.ack_wire, self._dialog_peer(owner))
         elif isinstance(owner, OutgoingRequest) and response.status >= 200:
             if self._retry_with_auth(owner, owner.request, response, now):
                 return
@@ -398,7 +402,7 @@ class Endpoint(EndpointBase):
             return
         call.state = "ended"
         call.end_reason = str(status)
-        self._uac_calls.pop((call.call_id, call.local_tag), None)
+        self._release(call)
         self._events.append(CallFailed(call, response))
 
     def _reinvite_response(
@@ -406,10 +410,6 @@ class Endpoint(EndpointBase):
     ) -> None:
         status = response.status
         if status < 200 or call.dialog is None:
-            return
-        if call.reinvite_out is not txn:  # a retransmitted 2xx
-            if status < 300 and call.ack_wire is not None:
-                self.layer.send_stateless(call.ack_wire, self._dialog_peer(call))
             return
         call.reinvite_out = None
         if status < 300:
@@ -471,7 +471,7 @@ class Endpoint(EndpointBase):
         if txn is call.client_txn and call.state in ("calling", "early", "cancelling"):
             call.state = "ended"
             call.end_reason = str(status)
-            self._uac_calls.pop((call.call_id, call.local_tag), None)
+            self._release(call)
             self._events.append(CallFailed(call, synthesized(txn.request, status)))
         elif txn is call.reinvite_out:
             call.reinvite_out = None

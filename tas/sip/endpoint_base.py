@@ -201,9 +201,18 @@ class EndpointBase:
         self._stop_2xx(call)
         if call.dialog is not None:
             self.calls.pop(call.dialog.id, None)
-        self._uac_calls.pop((call.call_id, call.local_tag), None)
+        self._release(call)
         if emit:
             self._events.append(CallEnded(call, reason, by_remote))
+
+    def _release(self, call: Call) -> None:
+        """Forget an ended call: drop it from the tables and break the call <-> transaction
+        reference cycles so reference counting frees it (transactions keep ``owner``)."""
+        self._uac_calls.pop((call.call_id, call.local_tag), None)
+        call.server_txn = None
+        call.client_txn = None
+        call.reinvite_in = None
+        call.reinvite_out = None
 
     # -- internals: requests we send -----------------------------------------------------------
 

@@ -139,6 +139,7 @@ class CallHandle:
             if not self.answered.done():
                 self.answered.set_exception(CallFailedError(event.response))
             _settle(self.ended, str(event.response.status))
+            self.call.data.pop("handle", None)  # break the handle <-> call cycle
         elif isinstance(event, CallConfirmed):
             _settle(self.confirmed, None)
         elif isinstance(event, CallEnded | CallCancelled):
@@ -148,6 +149,7 @@ class CallHandle:
                 self.confirmed.exception()  # retrieved: no "never retrieved" warning
             _settle(self.ended, reason)
             self.events.put_nowait(event)
+            self.call.data.pop("handle", None)  # break the handle <-> call cycle
         elif isinstance(event, ReInviteResult):
             if self._reinvite is not None:
                 _settle(self._reinvite, event.response)

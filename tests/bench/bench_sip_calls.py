@@ -85,7 +85,7 @@ def stack_server(port: int) -> None:
         stack.on_event = PolicyApp(stack, Settings()).on_event
         await asyncio.Event().wait()
 
-    run(main())
+    run(main(), server=True)
 
 
 def start_tas(port: int, workdir: Path, *, stack_only: bool = False) -> subprocess.Popen[bytes]:
