@@ -58,7 +58,7 @@ async def test_answered_call_through_the_core_reports_ladder_rtp_and_tone(
 
 async def test_answered_fails_on_a_busy_number_and_status_486_holds(server: TasServer) -> None:
     core = core_of(server)
-    busy = await tas_call(BUSY_VM.replace("1", "9", 1), "--core", core)  # unknown: answered
+    busy = await tas_call(BUSY_VM.replace("1", "9", 1), "--core", core, "--duration", "0.3s")
     assert busy.exit_code == 0, busy.output
     server.core.handsets.set(ANSWER, "busy")
     failed = await tas_call(ANSWER, "--core", core, "--expect", "answered")
