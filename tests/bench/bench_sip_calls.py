@@ -5,8 +5,10 @@ figure (issue 2). The server runs in one process pinned to one core when ``tasks
 It also probes the SIP stack alone (the ``[invite]`` policy as the only transaction user, no
 call application, media, database or sandbox) to show what the SIP layer sustains.
 
-A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed, and the
-achieved call rate is within 5 % of the one asked for. Short probes (``BENCH_SIP_PROBE`` s,
+A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed, the
+achieved call rate is within 10 % of the one asked for (SIPp's cumulative figure includes the
+ramp and the last calls' tail) and at most 1 % of calls saw a retransmission (answers within
+T1 = 500 ms). Short probes (``BENCH_SIP_PROBE`` s,
 default 4) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (30).
 """
 
@@ -65,7 +67,8 @@ def run_uac(port: int, rate: int, seconds: float, workdir: Path) -> tuple[bool, 
         result.returncode == 0
         and int(s.get("FailedCall(C)", "1")) == 0
         and int(s.get("SuccessfulCall(C)", "0")) == calls
-        and achieved >= 0.95 * rate
+        and achieved >= 0.9 * rate  # SIPp's cumulative rate includes the ramp and the tail
+        and int(s.get("Retransmissions(C)", "0")) <= calls // 100
     )
     return clean, s
 
