@@ -82,6 +82,8 @@ class SipStack:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
+        self.trace = log.isEnabledFor(logging.DEBUG)
 
     @classmethod
     async def open(cls, options: StackOptions) -> SipStack:
@@ -166,6 +168,8 @@ class SipStack:
     # -- inbound ----------------------------------------------------------------------------
 
     def receive_datagram(self, data: bytes, peer: Peer) -> None:
+        if self.trace:
+            _trace("in", data, peer)
         try:
             self.endpoint.receive(data, peer, self.loop.time())
         except Exception:
@@ -173,6 +177,8 @@ class SipStack:
         self.flush()
 
     def receive_message(self, message: Request | Response, peer: Peer) -> None:
+        if self.trace:
+            _trace("in", bytes(message), peer)
         try:
             self.endpoint.receive_message(message, peer, self.loop.time())
         except Exception:
@@ -202,6 +208,8 @@ class SipStack:
     # -- outbound ---------------------------------------------------------------------------
 
     def _send(self, data: bytes, peer: Peer) -> None:
+        if self.trace:
+            _trace("out", data, peer)
         if peer.transport == "UDP":
             if self._udp:
                 self._udp[0].sendto(data, peer)
@@ -265,6 +273,19 @@ class SipStack:
 
     def connections(self) -> Iterable[StreamConnection]:
         return self._conns.values()
+
+
+def _trace(direction: str, data: bytes, peer: Peer) -> None:
+    first = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+    log.debug(
+        "event=sip_%s transport=%s peer=%s:%s bytes=%d line=%r",
+        direction,
+        peer.transport,
+        peer.host,
+        peer.port,
+        len(data),
+        first,
+    )
 
 
 def _drop_event(event: Event) -> None:

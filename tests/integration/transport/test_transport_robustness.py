@@ -4,6 +4,7 @@ TCP framing errors close the connection; keep-alives get a pong; rport is honour
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import pytest
@@ -75,3 +76,16 @@ async def test_tcp_keepalive_parse_error_and_framing_error() -> None:
         head = await asyncio.wait_for(reader2.readuntil(b"\r\n\r\n"), 2)
         assert head.startswith(b"SIP/2.0 200 ")
         writer2.close()
+
+
+async def test_debug_level_traces_every_message(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="tas.transport")
+    async with (
+        await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as alice,
+        await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as bob,
+    ):
+        host, port = bob.stack.local["UDP"]
+        assert (await alice.request("OPTIONS", f"sip:{host}:{port}")).status == 200
+    lines = [r.getMessage() for r in caplog.records if "event=sip_" in r.getMessage()]
+    assert any("event=sip_out" in line and "OPTIONS sip:" in line for line in lines)
+    assert any("event=sip_in" in line and "SIP/2.0 200 OK" in line for line in lines)
