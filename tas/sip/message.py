@@ -1,9 +1,10 @@
 """SIP message model (RFC 3261 §7): requests, responses and their ordered header list.
 
 Header values are kept as text exactly as received (after unfolding); typed views (``via``,
-``cseq``, ``from_`` …) are parsed on first use and cached until the headers change, so the hot
-path only pays for the headers it reads. ``bytes(message)`` serialises with a correct
-Content-Length.
+``cseq``, ``from_`` …) are cached until the headers change (the parser fills the ones it must
+validate anyway; the rest are parsed on first use). Typed values are frozen dataclasses: derive
+new ones with ``with_params``/``with_tag`` and write them back as text, never mutate their
+dicts. ``bytes(message)`` serialises with a correct Content-Length.
 """
 
 from __future__ import annotations
