@@ -54,6 +54,7 @@ class Call:
         "auth_attempts",
         "cancel_pending",
         "bye_pending",
+        "forks",
         "reinvite_in",
         "reinvite_out",
         "end_reason",
@@ -85,6 +86,7 @@ class Call:
         self.auth_attempts = 0
         self.cancel_pending = False
         self.bye_pending = False  # BYE asked for before the ACK of our 2xx (§15)
+        self.forks: set[str] = set()  # To tags of extra 2xx we ACKed and BYEd (§13.2.2.4)
         self.reinvite_in: ServerTransaction | None = None
         self.reinvite_out: ClientTransaction | None = None
         self.end_reason = ""

@@ -379,8 +379,11 @@ class Endpoint(EndpointBase):
                 self._send_cancel(call, now)
             return
         if status < 300:
-            if call.ack_wire is not None:  # a retransmitted 2xx: ACK again
-                self.layer.send_stateless(call.ack_wire, self._dialog_peer(call))
+            if call.ack_wire is not None and call.dialog is not None:
+                if call.dialog.remote_tag == (response.to.tag or ""):
+                    self.layer.send_stateless(call.ack_wire, self._dialog_peer(call))
+                else:
+                    self._end_fork(call, txn, response, now)
                 return
             dialog = call.dialog
             if dialog is None or dialog.remote_tag != (response.to.tag or ""):
@@ -404,6 +407,21 @@ class Endpoint(EndpointBase):
         call.end_reason = str(status)
         self._release(call)
         self._events.append(CallFailed(call, response))
+
+    def _end_fork(self, call: Call, txn: ClientTransaction, response: Response, now: float) -> None:
+        """A 2xx from another fork after we took the first one: ACK it and BYE it once
+        (§13.2.2.4); its retransmissions are ACKed again."""
+        fork = Dialog.for_uac(txn.request, response)
+        peer = self._dialog_peer(call, fork)
+        ack = fork.create_request("ACK", seq=txn.request.cseq.seq)
+        ack.headers.prepend("Via", self._via(peer.transport))
+        self.layer.send_stateless(bytes(ack), peer)
+        if fork.remote_tag in call.forks:
+            return
+        call.forks.add(fork.remote_tag)
+        bye = fork.create_request("BYE")
+        bye.headers.prepend("Via", self._via(peer.transport))
+        self.layer.send_request(bye, peer, now)
 
     def _reinvite_response(
         self, call: Call, txn: ClientTransaction, response: Response, now: float

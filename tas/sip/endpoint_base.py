@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from tas.sip.call import Call, OutgoingRequest
-from tas.sip.dialog import DialogId
+from tas.sip.dialog import Dialog, DialogId
 from tas.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
 from tas.sip.events import (
     CallEnded,
@@ -254,9 +254,11 @@ class EndpointBase:
         headers.add("User-Agent", self.config.user_agent)
         return Request(method, target, headers)
 
-    def _dialog_peer(self, call: Call) -> Peer:
-        assert call.dialog is not None
-        uri = call.dialog.next_hop()
+    def _dialog_peer(self, call: Call, dialog: Dialog | None = None) -> Peer:
+        """Next hop of an in-dialog request; reliable transports reuse the call's connection."""
+        dialog = dialog or call.dialog
+        assert dialog is not None
+        uri = dialog.next_hop()
         if not isinstance(uri, SipURI):
             return call.peer
         transport = (uri.transport or call.peer.transport).upper()

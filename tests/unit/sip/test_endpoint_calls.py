@@ -229,3 +229,24 @@ def test_callee_bye_waits_for_the_ack() -> None:
     net.advance(1.0)  # the 2xx retransmission at 0.5 is ACKed again, then BYE goes out
     assert net.sent(b"BYE", BOB) == [0.5]
     assert call_a.state == "ended" and call_b.state == "ended"
+
+
+def test_second_fork_2xx_is_acked_and_hung_up() -> None:
+    net = setup()
+    alice, bob = net.endpoints[ALICE], net.endpoints[BOB]
+    call_a = alice.invite(BOB_URI, 0.0, body=SDP)
+    net.pump()
+    call_b = incoming(net).call
+    bob.answer(call_b, SDP, 0.0)
+    net.pump()
+    assert call_a.state == "confirmed"
+    # A forking proxy delivers a 2xx from another branch (another To tag) of the same INVITE.
+    fork_ok = call_b.invite.create_response(200, to_tag="otherfork")
+    fork_ok.headers.add("Contact", "<sip:fork@127.0.0.1:5060>")
+    for _ in range(2):  # the fork retransmits its 2xx
+        alice.receive(bytes(fork_ok), Peer("UDP", *BOB), 0.1)
+    sent = [data.split(b"\r\n", 1)[0] for data, _ in alice.take_outbox()]
+    assert sent.count(b"ACK sip:fork@127.0.0.1:5060 SIP/2.0") == 2
+    assert sent.count(b"BYE sip:fork@127.0.0.1:5060 SIP/2.0") == 1
+    assert call_a.state == "confirmed" and call_a.dialog is not None
+    assert call_a.dialog.remote_tag == call_b.local_tag
