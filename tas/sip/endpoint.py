@@ -354,7 +354,11 @@ class Endpoint(EndpointBase):
             raise RemoteProtocolError(f"{method} not supported in a dialog", 501)
 
     def _incoming_call(self, txn: ServerTransaction, request: Request) -> None:
+        key = (request.call_id, request.from_.tag or "", request.cseq.seq)
+        if key in self._uas_invites:  # the same INVITE via another path (§8.2.2.2)
+            raise RemoteProtocolError("merged request", 482)
         call = Call(self, "uas", request, txn.peer, self._new_id())
+        self._uas_invites[key] = call
         call.server_txn = txn
         txn.owner = call
         call.dialog = Dialog.for_uas(request, call.local_tag, confirmed=False)

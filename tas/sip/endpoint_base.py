@@ -62,6 +62,8 @@ class EndpointBase:
         self.config = config
         self.calls: dict[DialogId, Call] = {}
         self._uac_calls: dict[tuple[str, str], Call] = {}
+        #: (Call-ID, From tag, CSeq) of live incoming calls, for merged requests (§8.2.2.2)
+        self._uas_invites: dict[tuple[str, str, int], Call] = {}
         self._events: list[Event] = []
         self._prefix = secrets.token_hex(4)
         self._ids = count(1)
@@ -209,6 +211,9 @@ class EndpointBase:
         """Forget an ended call: drop it from the tables and break the call <-> transaction
         reference cycles so reference counting frees it (transactions keep ``owner``)."""
         self._uac_calls.pop((call.call_id, call.local_tag), None)
+        if call.role == "uas":
+            invite = call.invite
+            self._uas_invites.pop((call.call_id, invite.from_.tag or "", invite.cseq.seq), None)
         call.server_txn = None
         call.client_txn = None
         call.reinvite_in = None

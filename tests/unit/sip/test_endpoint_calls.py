@@ -14,7 +14,7 @@ from tas.sip.events import (
     IncomingCall,
 )
 from tas.sip.transaction_base import Peer
-from tests.unit.sip.sip_helpers import SDP
+from tests.unit.sip.sip_helpers import SDP, request
 from tests.unit.sip.ua_net import ALICE, BOB, Net
 
 BOB_URI = "sip:bob@127.0.0.1:5060"
@@ -161,8 +161,6 @@ def test_cancel_before_any_provisional_waits_for_one() -> None:
 def test_cancel_unknown_transaction_gets_481() -> None:
     net = setup()
     bob = net.endpoints[BOB]
-    from tests.unit.sip.sip_helpers import request
-
     bob.receive(bytes(request("CANCEL", via_host="127.0.0.1:5061")), Peer("UDP", *ALICE), 0.0)
     assert [d[:12] for d, _ in bob.take_outbox()] == [b"SIP/2.0 481 "]
 
@@ -250,3 +248,18 @@ def test_second_fork_2xx_is_acked_and_hung_up() -> None:
     assert sent.count(b"BYE sip:fork@127.0.0.1:5060 SIP/2.0") == 1
     assert call_a.state == "confirmed" and call_a.dialog is not None
     assert call_a.dialog.remote_tag == call_b.local_tag
+
+
+def test_merged_invite_via_another_path_gets_482() -> None:
+    net = setup()
+    bob = net.endpoints[BOB]
+    first = request(branch="z9hG4bK-path1", via_host="127.0.0.1:5061", body=SDP)
+    second = request(branch="z9hG4bK-path2", via_host="127.0.0.1:5061", body=SDP)
+    bob.receive(bytes(first), Peer("UDP", *ALICE), 0.0)
+    bob.receive(bytes(second), Peer("UDP", *ALICE), 0.0)
+    assert kinds(bob.take_events()) == ["IncomingCall"]
+    assert [d.split(b"\r\n", 1)[0] for d, _ in bob.take_outbox()] == [b"SIP/2.0 482 Loop Detected"]
+    assert len(bob._uas_invites) == 1
+    call = next(iter(bob.calls.values()))
+    bob.reject(call, 486, 0.1)
+    assert bob._uas_invites == {}
