@@ -54,7 +54,8 @@ class JitterBuffer:
         offset = (seq - self._expected) & 0xFFFF
         if offset == 0:
             out = [packet]
-            self._advance(1)
+            self._expected = (seq + 1) & 0xFFFF
+            self._seen = ((self._seen << 1) | 1) & _HISTORY_MASK
             if self._held:
                 self._held = {k - 1: p for k, p in self._held.items()}
                 out.extend(self._drain())

@@ -49,6 +49,7 @@ class Recorder:
         "_ssrc",
         "_max_gap",
         "_fill",
+        "_plain",
     )
 
     def __init__(
@@ -77,6 +78,7 @@ class Recorder:
         self._ssrc: int | None = None
         self._max_gap = round(MAX_GAP * rate)
         self._fill = b"\0\0" if self._pcm else bytes((codec.silence_octet,))
+        self._plain = self.max_samples is None and self._silence is None
 
     @property
     def duration(self) -> float:
@@ -85,6 +87,12 @@ class Recorder:
     def feed(self, packet: RtpPacket) -> str | None:
         """Write one audio packet; returns ``max_duration`` or ``silence`` when a limit is hit."""
         payload = packet.payload
+        if self._plain and packet.timestamp == self._next_ts and packet.ssrc == self._ssrc:
+            # the per-packet common case: contiguous audio, no limits to check
+            self._next_ts = (self._next_ts + len(payload)) & 0xFFFFFFFF
+            self.writer.write(self.codec.decode(payload) if self._pcm else payload)
+            self.samples += len(payload)
+            return None
         reason = self._place(packet.ssrc, packet.timestamp, len(payload))
         if reason is not None:
             return reason

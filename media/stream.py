@@ -118,12 +118,19 @@ class RtpReceiver:
         pt = packet.payload_type
         if pt == self.audio_pt:
             self._jitter.update(packet.timestamp, now)
-        elif pt != self.dtmf_pt:
+            if not released:
+                released = self._buffer.push(packet)
+                if len(released) == 1:  # the per-packet common case: one in-order audio packet
+                    return released, _NO_DIGITS
+            else:
+                released += self._buffer.push(packet)
+        elif pt == self.dtmf_pt:
+            released += self._buffer.push(packet)
+        else:
             self.unknown_payload += 1
-            return released, _NO_DIGITS
-        released += self._buffer.push(packet)
-        if self.dtmf_pt is None or all(p.payload_type == self.audio_pt for p in released):
-            return released, _NO_DIGITS
+        return self._split(released)
+
+    def _split(self, released: list[RtpPacket]) -> tuple[list[RtpPacket], list[DtmfDigit]]:
         audio: list[RtpPacket] = []
         digits: list[DtmfDigit] = []
         for p in released:
@@ -138,16 +145,7 @@ class RtpReceiver:
 
     def flush(self) -> tuple[list[RtpPacket], list[DtmfDigit]]:
         """End of stream: release held packets and any unfinished digit."""
-        audio: list[RtpPacket] = []
-        digits: list[DtmfDigit] = []
-        for p in self._buffer.flush():
-            if p.payload_type == self.audio_pt:
-                audio.append(p)
-            else:
-                try:
-                    digits += self._dtmf.feed(p)
-                except PacketError:
-                    self.invalid += 1
+        audio, digits = self._split(self._buffer.flush())
         last = self._dtmf.flush()
         if last is not None:
             digits.append(last)
