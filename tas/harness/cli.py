@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import sys
 from dataclasses import dataclass
@@ -221,6 +222,16 @@ async def _resolve(host: str) -> str:
     return str(families[0][4][0])
 
 
+def _window(rtp_range: tuple[int, int], size: int = 64) -> tuple[int, int]:
+    """A random window of the range for one call, so back-to-back runs do not take the same
+    port (late RTP of the previous call would land in the new one)."""
+    low, high = rtp_range
+    if high - low < 2 * size:
+        return rtp_range
+    start = low + 2 * random.randrange((high - low - size) // 2)
+    return start, start + size - 1
+
+
 def _local_for(args: _Args, peer_host: str) -> str:
     if args.local_host:
         return args.local_host
@@ -256,7 +267,10 @@ async def _prepare(args: _Args, target: Target, rtp_range: tuple[int, int]) -> A
         stack = await open_stack(target.peer.transport, local, client_ssl=ssl_ctx)
     except OSError as exc:
         return _bad(f"cannot listen on {local}: {exc}")
-    engine = None if args.no_media else MediaEngine(local, *rtp_range)
+    engine = None
+    if not args.no_media:
+        low, high = rtp_range if args.load else _window(rtp_range)
+        engine = MediaEngine(local, low, high)
     credentials = (args.user, args.password) if args.user and args.password else None
     spec = CallSpec(
         target=target.uri,
