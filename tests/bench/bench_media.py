@@ -20,6 +20,7 @@ import pstats
 import random
 import resource
 import shutil
+import socket
 import struct
 import sys
 import tempfile
@@ -58,9 +59,18 @@ def _pin(core: int) -> None:
 # --- far ends (child process) -----------------------------------------------------------
 
 
-class _Far(asyncio.DatagramProtocol):
+_TIMESPEC = struct.Struct("@ll")
+_KERNEL_TIMESTAMPS = hasattr(socket, "SO_TIMESTAMPNS")
+
+
+class _Far:
+    """One far end: a UDP socket that sends PCMA and measures what arrives, using the
+    kernel's receive timestamps (SO_TIMESTAMPNS) so this process's own scheduling does not
+    count as jitter of the TAS."""
+
     __slots__ = (
-        "transport",
+        "sock",
+        "port",
         "target",
         "seq",
         "ts",
@@ -73,13 +83,19 @@ class _Far(asyncio.DatagramProtocol):
         "deltas",
     )
 
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        if _KERNEL_TIMESTAMPS:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
         self.target: tuple[str, int] | None = None
         self.seq = random.getrandbits(16)
         self.ts = random.getrandbits(32)
         self.ssrc = random.getrandbits(32)
         self.reset()
+        loop.add_reader(self.sock.fileno(), self.readable)
 
     def reset(self) -> None:
         self.received = 0
@@ -89,11 +105,20 @@ class _Far(asyncio.DatagramProtocol):
         self.jitter = 0.0
         self.deltas = 0
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def readable(self) -> None:
+        while True:
+            try:
+                data, ancillary, _, _ = self.sock.recvmsg(2048, 64)
+            except (BlockingIOError, InterruptedError):
+                return
+            now = time.monotonic()
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SO_TIMESTAMPNS:
+                    sec, nsec = _TIMESPEC.unpack_from(value)
+                    now = sec + nsec * 1e-9
+            self.arrived(data, now)
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        now = time.monotonic()
+    def arrived(self, data: bytes, now: float) -> None:
         _, second, seq, ts, _ = _HEADER.unpack_from(data)
         if 192 <= second <= 223:  # RTCP (muxed): not part of the audio stream
             return
@@ -110,6 +135,17 @@ class _Far(asyncio.DatagramProtocol):
             self.deltas += 1
         self.transit = transit
 
+    def send(self, payload: bytes) -> None:
+        if self.target is None:
+            return
+        packet = _HEADER.pack(0x80, 8, self.seq, self.ts & 0xFFFFFFFF, self.ssrc) + payload
+        try:
+            self.sock.sendto(packet, self.target)
+        except (BlockingIOError, InterruptedError):
+            pass
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.ts += 160
+
 
 def _far_main(conn: Connection) -> None:
     _pin(1)
@@ -120,13 +156,7 @@ def _far_main(conn: Connection) -> None:
 
     def tick(start: float, n: int) -> None:
         for far in fars:
-            if far.target is not None and far.transport is not None:
-                far.transport.sendto(
-                    _HEADER.pack(0x80, 8, far.seq, far.ts & 0xFFFFFFFF, far.ssrc) + payload,
-                    far.target,
-                )
-                far.seq = (far.seq + 1) & 0xFFFF
-                far.ts += 160
+            far.send(payload)
         loop.call_at(start + (n + 1) * 0.02, tick, start, n + 1)
 
     async def serve() -> None:
@@ -137,10 +167,9 @@ def _far_main(conn: Connection) -> None:
             if command == "open":
                 ports = []
                 for _ in range(arg):
-                    _, far = await loop.create_datagram_endpoint(_Far, local_addr=("127.0.0.1", 0))
+                    far = _Far(loop)
                     fars.append(far)
-                    assert far.transport is not None
-                    ports.append(far.transport.get_extra_info("sockname")[1])
+                    ports.append(far.port)
                 conn.send(ports)
             elif command == "start":
                 for far, port in zip(fars[-len(arg) :], arg, strict=True):
@@ -229,7 +258,7 @@ async def _tas(conn: Connection, folder: str) -> None:
 
     print(
         f"{'calls':>6} {'pkt/s':>8} {'cpu %':>6} {'us/pkt':>7} {'loss TAS->far':>14} "
-        f"{'loss far->TAS':>14} {'jitter mean':>12} {'jitter p99':>11} {'late ticks':>10}"
+        f"{'loss far->TAS':>14} {'jitter mean':>12} {'jitter p99':>11} {'late ticks':>10} {'skipped':>7} {'dropped':>7}"
     )
     best = best_loss = 0
     baseline: float | None = None
@@ -299,6 +328,47 @@ async def _tas(conn: Connection, folder: str) -> None:
     await ask("stop")
 
 
+async def _python_cost(folder: str, count: int = 20000) -> tuple[float, float]:
+    """CPU µs per packet of the media engine's own Python work, sockets left out:
+    receive (parse, statistics, jitter buffer, A-law decode, WAV write) and send
+    (pacer output, player frame, RTP header)."""
+    from media.codecs import PCMA
+    from media.rtp import RtpPacket
+    from media.session import MediaEngine, MediaSession
+    from media.tones import tone
+
+    engine = MediaEngine("127.0.0.1", PORTS[1] - 99, PORTS[1], codecs=("PCMA",))
+    session, _ = await MediaSession.create_offer(engine)
+    session.apply_answer(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 9 RTP/AVP 8\r\n"
+    )
+    session.record(os.path.join(folder, "python_cost.wav"))
+    payload = PCMA.encode(tone([440.0], 0.02))
+    packets = [bytes(RtpPacket(8, i & 0xFFFF, i * 160, 5, payload)) for i in range(count)]
+    endpoint = session.endpoint
+    source = ("127.0.0.1", 9)
+    endpoint.remote, endpoint.latched = source, True
+    receive = endpoint._rtp_received
+    start = time.process_time()
+    for data in packets:
+        receive(data, source)
+    rx = (time.process_time() - start) / count * 1e6
+    sent: list[bytes] = []
+    endpoint.send_rtp = sent.append  # type: ignore[method-assign]
+    task = asyncio.ensure_future(session.play(tone([440.0], count * 0.02 + 1)))
+    await asyncio.sleep(0)
+    engine.pacer.close()
+    pace = session._pace
+    start = time.process_time()
+    for tick in range(count):
+        pace(tick)
+    tx = (time.process_time() - start) / count * 1e6
+    task.cancel()
+    await session.close()
+    return rx, tx
+
+
 def main() -> None:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
@@ -308,6 +378,11 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="bench_media_")
     loop = _new_loop()
     try:
+        rx, tx = loop.run_until_complete(_python_cost(folder))
+        print(
+            f"media engine Python work per packet, no sockets: receive+record {rx:.1f} us, "
+            f"send {tx:.1f} us (the rest of us/pkt below is the kernel UDP path and the loop)"
+        )
         loop.run_until_complete(_tas(parent, folder))
     finally:
         loop.close()
