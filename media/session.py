@@ -113,8 +113,10 @@ class MediaEngine:
 
     @property
     def pacer(self) -> Pacer:
-        if self._pacer is None:
-            self._pacer = Pacer(asyncio.get_running_loop())
+        """The one pacing timer of this engine, on the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._pacer is None or self._pacer.loop is not loop:
+            self._pacer = Pacer(loop)
         return self._pacer
 
     def local_media(self, port: int, direction: str = "sendrecv") -> LocalMedia:

@@ -125,3 +125,12 @@ async def test_tas_offers_webrtc_records_and_holds(tmp_path: Path) -> None:
     await core.close()
     with pytest.raises(MediaError):
         await session.play(b"\0\0")
+
+
+async def test_dtls_offer_without_ice_is_refused_clearly() -> None:
+    engine = MediaEngine("127.0.0.1", 33200, 33299)
+    offer = (
+        Path(__file__).parents[2] / "captures" / "sdp" / "baresip_dtls_srtp_offer.sdp"
+    ).read_text()
+    with pytest.raises(MediaError, match="WebRTC offer refused: ICE"):
+        await answer_offer(engine, offer)
