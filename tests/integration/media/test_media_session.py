@@ -152,3 +152,17 @@ async def test_answer_offer_picks_the_plain_leg_for_rtp_avp(engine: MediaEngine)
     session, answer = await answer_offer(engine, (CAPTURES / "sipp_uac_pcap_offer.sdp").read_text())
     assert isinstance(session, MediaSession) and "RTP/AVP 8 101" in answer
     await session.close()
+
+
+async def test_rtcp_on_the_odd_port_without_mux(tmp_path: Path) -> None:
+    engine = MediaEngine("127.0.0.1", 31200, 31299, rtcp_mux=False)
+    uac, uas = await connect(engine)
+    assert uas.negotiated is not None and not uas.negotiated.rtcp_mux
+    assert uas.negotiated.remote_rtcp_port == uac.local_port + 1
+    await uac.play(tone([500.0], 0.06))
+    await uac.close()
+    await asyncio.sleep(0.05)
+    assert uas.rtcp_received == 1
+    assert uas.last_remote_report is not None
+    assert uas.stats.packets_received == 3
+    await uas.close()
