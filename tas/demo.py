@@ -29,6 +29,7 @@ import numpy as np
 from media.session import MediaEngine, MediaSession
 from media.wav import read_wav
 from registrations.model import Registration, Route
+from registrations.schedule import Entry
 from tas.config import Settings, load_settings
 from tas.server import TasServer
 from tas.sip.call import Call
@@ -85,7 +86,9 @@ async def register(server: TasServer, number: str, route: Route) -> Registration
     if uri is None:
         raise RuntimeError("no TLS listener: the operator core needs a sips: URI")
     reg = Registration(number, route, uri)
-    await server.refresher.store.set_desired(number, reg, time.time())
+    # The embedded sandbox starts empty: what an earlier run registered there is gone, so
+    # the number starts over with only what we want (no delete of a URI it never saw).
+    await server.refresher.store.save(Entry(number, reg, updated_at=time.time()))
     outcomes = await server.refresher.reconcile(only=[number], force=True)
     failed = [o.error for o in outcomes if o.error is not None]
     if failed:
@@ -270,8 +273,9 @@ async def _story(
         message=spoken,
     )
     out(f"   answered by the TAS: {result.status == 200}; caller spoke {message_seconds:g} s")
-    messages = await _wait_for_message(server, SUBSCRIBER, 10.0)
-    message = messages[-1] if messages else None
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.app.idle.wait(), 10.0)
+    message = await _message_of(server)
     await _wait_for_events(server, started, 3.0)
     out("\n4. timeline of the call (TAS milestones + core events):")
     from tas.events import load_timelines
@@ -291,22 +295,24 @@ async def _story(
     out("\n5. voicemail (`tas voicemail list`):")
     if message is None:
         out("   no message was stored")
-    for vm in messages:
+    else:
         out(
-            f"   {vm.voicemail_id}  from {vm.caller}  to {vm.mailbox}  {vm.duration:.1f} s"
-            f"  reason={vm.reason.value}"
+            f"   {message.voicemail_id}  from {message.caller}  to {message.mailbox}"
+            f"  {message.duration:.1f} s  reason={message.reason.value}"
         )
-        out(f"   file: {vm.path}")
+        out(f"   file: {message.path}")
+        out(f"   try: tas voicemail show {message.voicemail_id} / tas calls list")
     return message
 
 
-async def _wait_for_message(server: TasServer, mailbox: str, seconds: float) -> list[Voicemail]:
-    deadline = time.monotonic() + seconds
-    while True:
-        messages: list[Voicemail] = await server.voicemail.list_messages(mailbox)
-        if messages or time.monotonic() > deadline:
-            return messages
-        await asyncio.sleep(0.1)
+async def _message_of(server: TasServer) -> Voicemail | None:
+    """The message this run left: the TAS leg that recorded it names it."""
+    for journal in reversed(server.app.journals):
+        voicemail_id = journal.record.voicemail_id
+        if voicemail_id is not None:
+            found: Voicemail = await server.voicemail.get(voicemail_id)
+            return found
+    return None
 
 
 async def _wait_for_events(server: TasServer, since: datetime, seconds: float) -> None:

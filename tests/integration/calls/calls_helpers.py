@@ -4,6 +4,7 @@ embedded sandbox core on free loopback ports, short greetings, and the core's VO
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -27,8 +28,16 @@ GREETING_SECONDS = 0.4
 BEEP_SECONDS = 0.4
 
 
+def media_ports() -> tuple[int, int]:
+    """A random 1000-port RTP range above the default one: other processes on this machine
+    (load tests) use 20000+, and symmetric RTP would latch onto their stray packets."""
+    low = random.randrange(30000, 59000, 2)
+    return low, low + 998
+
+
 def server_settings(data_dir: Path) -> Settings:
     settings = ephemeral(Settings(data_dir=data_dir))
+    settings.media.port_min, settings.media.port_max = media_ports()
     settings.sandbox.answer_delay = 0.2
     settings.sandbox.no_answer_timeout = 2.0
     settings.voicemail.silence_timeout = 3.0

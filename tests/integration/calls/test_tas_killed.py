@@ -20,7 +20,13 @@ from tas.config import load_settings
 from tas.demo import place_call
 from tas.voicemail import Greetings, Reason, VoicemailStore
 from tas.voicemail.wavfile import pcm16_wav
-from tests.integration.calls.calls_helpers import CALLER, GREETING_SECONDS, SUBSCRIBER, eventually
+from tests.integration.calls.calls_helpers import (
+    CALLER,
+    GREETING_SECONDS,
+    SUBSCRIBER,
+    eventually,
+    media_ports,
+)
 
 
 def _free_ports(count: int) -> list[int]:
@@ -77,6 +83,7 @@ class Serve:
 
 def _config(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     names = ("sip", "tls", "grpc", "core", "core_tls", "api")
+    low, high = media_ports()
     ports = dict(zip(names, _free_ports(len(names)), strict=True))
     data = tmp_path / "data"
     config = tmp_path / "tas.toml"
@@ -86,6 +93,7 @@ def _config(tmp_path: Path) -> tuple[Path, dict[str, int]]:
         f'udp = ["127.0.0.1:{ports["sip"]}"]\ntcp = ["127.0.0.1:{ports["sip"]}"]\n'
         f'tls = ["127.0.0.1:{ports["tls"]}"]\n'
         "[events]\nenabled = false\n"
+        f"[media]\nport_min = {low}\nport_max = {high}\n"
         "[voicemail]\n"
         f'api = "127.0.0.1:{ports["api"]}"\nsilence_timeout = 10.0\n'
         "[sandbox]\n"
@@ -123,7 +131,7 @@ async def _listed(config: Path) -> tuple[list[str], list[Path]]:
 async def test_sigkill_mid_recording_then_restart(tmp_path: Path) -> None:
     config, ports = _config(tmp_path)
     serve = Serve(config, tmp_path / "tas.log")
-    engine = MediaEngine("127.0.0.1", 41000, 41999)
+    engine = MediaEngine("127.0.0.1", *media_ports())
     core = ("127.0.0.1", ports["core"])
     try:
         await asyncio.to_thread(serve.wait_ready, 1)
