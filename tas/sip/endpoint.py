@@ -170,10 +170,11 @@ class Endpoint(EndpointBase):
         txn = call.reinvite_in
         if txn is None:
             raise LocalProtocolError("no re-INVITE to answer")
+        offer = txn.request.body
         txn.respond(self._dialog_response(call, txn.request, 200, body, "application/sdp"), now)
         call.local_sdp = body
-        if txn.request.body:
-            call.remote_sdp = txn.request.body
+        if offer:
+            call.remote_sdp = offer
         call.reinvite_in = None
         self._start_2xx_retransmission(call, txn, now)
 
@@ -327,7 +328,6 @@ class Endpoint(EndpointBase):
         if call is None or call.dialog is None:
             raise RemoteProtocolError("no such dialog", 481)  # §12.2.2
         call.dialog.check_request(request)
-        txn.owner = call
         if method == "BYE":
             txn.respond(self._dialog_response(call, request, 200), now)
             invite = call.server_txn
@@ -342,6 +342,7 @@ class Endpoint(EndpointBase):
                     "re-INVITE pending", 500, extra_headers=(("Retry-After", "1"),)
                 )
             call.dialog.refresh_target(request)
+            txn.owner = call
             call.reinvite_in = txn
             self._events.append(ReInvite(call, request))
         elif method in ("INFO", "OPTIONS", "MESSAGE", "NOTIFY"):

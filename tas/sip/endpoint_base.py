@@ -214,6 +214,8 @@ class EndpointBase:
         if call.role == "uas":
             invite = call.invite
             self._uas_invites.pop((call.call_id, invite.from_.tag or "", invite.cseq.seq), None)
+            if call.server_txn is not None:
+                call.server_txn.owner = None  # it absorbs retransmissions for 32 s more
         call.server_txn = None
         call.client_txn = None
         call.reinvite_in = None

@@ -11,7 +11,8 @@ Non-INVITE (§17.2.2)::
     Trying --1xx--> Proceeding --final--> Completed --J--> Terminated
 
 A retransmitted request never reaches the TU: it is absorbed and the last response (if any)
-is sent again. Timer G retransmits a non-2xx final response over unreliable transports; 2xx
+is sent again (after a final response a transaction keeps only its request's method and URI).
+Timer G retransmits a non-2xx final response over unreliable transports; 2xx
 retransmission belongs to the UA core (§13.3.1.4), which passes them through
 :meth:`ServerTransaction.respond` while the transaction is Accepted. A 100 Trying goes out by
 itself when the TU has not answered an INVITE within 200 ms (§17.2.1).
@@ -39,13 +40,13 @@ __all__ = [
 class ServerTransaction(Transaction):
     """Base of both server state machines: keeps the last response to resend."""
 
-    __slots__ = ("last_response", "last_wire")
+    __slots__ = ("last_status", "last_wire")
 
     def __init__(
         self, layer: TransactionLayer, key: tuple[str, ...], request: Request, peer: Peer
     ) -> None:
         super().__init__(layer, key, request, peer)
-        self.last_response: Response | None = None
+        self.last_status = 0
         self.last_wire: bytes | None = None
 
     def start(self, now: float) -> None:
@@ -59,9 +60,14 @@ class ServerTransaction(Transaction):
         raise NotImplementedError
 
     def _send_response(self, response: Response) -> None:
-        self.last_response = response
+        """Send and remember the wire bytes for retransmissions. After a final response only
+        the method and Request-URI of the request are kept: the transaction lives on for up to
+        64*T1 to absorb retransmissions and needs nothing more (memory at high call rates)."""
+        self.last_status = response.status
         self.last_wire = bytes(response)
         self._send(self.last_wire)
+        if response.status >= 200:
+            self.request = Request(self.request.method, self.request.uri)
 
     def _resend(self) -> None:
         if self.last_wire is not None:
@@ -130,7 +136,7 @@ class InviteServerTransaction(ServerTransaction):
 
     def on_timer(self, name: str, now: float) -> None:
         config = self.layer.config
-        if name == "Trying" and self.state == "Proceeding" and self.last_response is None:
+        if name == "Trying" and self.state == "Proceeding" and self.last_wire is None:
             self._send_response(self.request.create_response(100))
         elif name == "G" and self.state == "Completed":
             self._resend()
