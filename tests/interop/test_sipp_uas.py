@@ -18,6 +18,22 @@ CALLS = 200
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
 
 
+async def _listening(port: int, transport: str) -> None:
+    """Wait until SIPp accepts connections (TCP); UDP INVITEs are retransmitted anyway."""
+    if transport == "UDP":
+        await asyncio.sleep(0.3)
+        return
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+    raise AssertionError("sipp did not start listening")
+
+
 @pytest.mark.parametrize("transport", ["UDP", "TCP"])
 async def test_our_uac_against_sipp_uas(sipp: str, tmp_path: Path, transport: str) -> None:
     port = free_port()
@@ -35,7 +51,7 @@ async def test_our_uac_against_sipp_uas(sipp: str, tmp_path: Path, transport: st
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    await asyncio.sleep(0.3)
+    await _listening(port, transport)
     listen = ("127.0.0.1:0",)
     opts = (
         StackOptions(udp=listen, tcp=()) if transport == "UDP" else StackOptions(udp=(), tcp=listen)
