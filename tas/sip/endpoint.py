@@ -11,13 +11,20 @@ Feed it bytes and the time; take bytes to send, events, and the next deadline::
         ...
     deadline = ep.next_deadline()           # arm one loop.call_at(deadline, ep.handle_timer…)
 
+Streams feed parsed frames with ``receive_message`` and unparseable ones with
+``receive_error`` (answered with the RFC's status when routable); ``transport_error(peer)``
+fails the transactions using that peer (503 to the TU).
+
 Callee side: :meth:`ring`, :meth:`answer` (2xx retransmitted until ACK, BYE when none comes,
 §13.3.1.4), :meth:`reject`. Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
 digest answers to 401/407 when credentials are given), :meth:`cancel` (§9.1). Both:
 :meth:`bye`, :meth:`reinvite` / :meth:`answer_reinvite` / :meth:`reject_reinvite` (§14, 491
 on glare), :meth:`request` for other requests in or out of a dialog, :meth:`respond` for
 :class:`~tas.sip.events.RequestReceived`. OPTIONS outside a dialog is answered here (§11.2);
-requests in an unknown dialog get 481, out-of-order ones 500 (§12.2.2).
+requests in an unknown dialog get 481, out-of-order ones 500 (§12.2.2), merged INVITEs 482
+(§8.2.2.2); a 2xx from a second fork is ACKed and BYEd (§13.2.2.4). An ended call is dropped
+from ``calls`` and freed by reference counting (no cycles). The TU must answer every
+IncomingCall (ring/answer/reject); the core sets no no-answer timer of its own.
 """
 
 from __future__ import annotations
