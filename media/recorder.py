@@ -4,6 +4,7 @@ and discards recordings shorter than a minimum on finish."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,8 @@ MAX_GAP = 2.0  # seconds: a larger timestamp jump is a discontinuity, not silenc
 class RecordingResult:
     """How a recording ended: ``path`` is None when it was discarded (too short, aborted).
 
-    ``reason`` is one of ``max_duration``, ``silence``, ``stopped``, ``closed``, ``aborted``.
+    ``reason`` is one of ``max_duration``, ``silence``, ``stopped``, ``closed``, ``aborted``,
+    or ``failed`` when the file could not be written (it is then discarded).
     """
 
     path: Path | None
@@ -149,11 +151,26 @@ class Recorder:
 
     def finish(self, reason: str) -> RecordingResult:
         """Close the file (atomic rename) or discard it if shorter than the minimum."""
+        return self.finish_future(reason).result()
+
+    def finish_future(self, reason: str) -> Future[RecordingResult]:
+        """Like :meth:`finish`; with a writer executor the file work happens there."""
         duration = self.duration
+        result: Future[RecordingResult] = Future()
         if self.samples < self.min_samples or self.samples == 0:
             self.writer.abort()
-            return RecordingResult(None, duration, reason)
-        return RecordingResult(self.writer.close(), duration, reason)
+            result.set_result(RecordingResult(None, duration, reason))
+            return result
+
+        def closed(done: Future[Path]) -> None:
+            error = done.exception()
+            if error is not None:
+                result.set_exception(error)
+            else:
+                result.set_result(RecordingResult(done.result(), duration, reason))
+
+        self.writer.close_future().add_done_callback(closed)
+        return result
 
     def abort(self) -> RecordingResult:
         """Drop the recording whatever its length."""

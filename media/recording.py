@@ -42,6 +42,7 @@ class Recording:
         self._on_finished = on_finished
         self._started = loop.time()
         self._result: asyncio.Future[RecordingResult] = loop.create_future()
+        self._finishing = False
         self._watchdog: asyncio.TimerHandle | None = None
         if max_duration is not None or silence_timeout is not None:
             self._watchdog = loop.call_later(CHECK_INTERVAL, self._check)
@@ -53,7 +54,8 @@ class Recording:
 
     @property
     def done(self) -> bool:
-        return self._result.done()
+        """True once the recording has stopped (the file may still be being finished)."""
+        return self._finishing
 
     def feed(self, packet: RtpPacket) -> None:
         """One in-order audio packet of the call."""
@@ -75,19 +77,33 @@ class Recording:
         return await asyncio.shield(self._result)
 
     def finish(self, reason: str) -> None:
-        """Close the file atomically (or discard it) and resolve :meth:`wait`; idempotent."""
-        if self._result.done():
+        """Stop recording; the file is finished atomically (or discarded) off the packet
+        path and :meth:`wait` resolves when it is in place. Idempotent."""
+        if self._finishing:
             return
+        self._finishing = True
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
-        try:
-            result = self._recorder.finish(reason)
-        except OSError as exc:
-            _log.error("recording %s could not be finished: %s", self.path, exc)
-            result = self._recorder.abort()
-        self._result.set_result(result)
         self._on_finished(self)
+        try:
+            finished = self._recorder.finish_future(reason)
+        except OSError as exc:
+            self._failed(exc)
+            return
+        asyncio.wrap_future(finished, loop=self.loop).add_done_callback(self._resolved)
+
+    def _resolved(self, finished: asyncio.Future[RecordingResult]) -> None:
+        error = finished.exception()
+        if error is not None:
+            self._failed(error)
+        elif not self._result.done():
+            self._result.set_result(finished.result())
+
+    def _failed(self, error: BaseException) -> None:
+        _log.error("recording %s could not be finished: %s", self.path, error)
+        if not self._result.done():
+            self._result.set_result(RecordingResult(None, self._recorder.duration, "failed"))
 
     def _check(self) -> None:
         self._watchdog = None

@@ -25,6 +25,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -96,6 +97,9 @@ class MediaEngine:
         self.telephone_event = telephone_event
         self.ptime = ptime
         self.rtcp_mux = rtcp_mux
+        # one worker thread for every recording's disk writes, fsync and rename, in order:
+        # the event loop never waits for the disk
+        self.files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-files")
         self._pacer: Pacer | None = None
 
     @classmethod
@@ -396,7 +400,7 @@ class MediaSession:
             raise MediaError("already recording")
         codec = get_codec(self.negotiated.codec)
         target = Path(path)
-        writer = WavWriter(target, wav_format, codec.clock_rate)
+        writer = WavWriter(target, wav_format, codec.clock_rate, self.engine.files)
         try:
             recorder = Recorder(
                 writer, codec, max_duration, min_duration, silence_timeout, silence_threshold_dbfs

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from media.codecs import PCMA, PCMU
 from media.errors import WavError
@@ -29,7 +32,7 @@ FORMAT_PCM = 1
 FORMAT_ALAW = 6
 FORMAT_ULAW = 7
 _BITS = {FORMAT_PCM: 16, FORMAT_ALAW: 8, FORMAT_ULAW: 8}
-_WRITE_BUFFER = 65536
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +107,22 @@ def _header(fmt: int, rate: int, data_size: int) -> bytes:
 
 
 class WavWriter:
-    """Streaming WAV writer: buffered appends, atomic finish (temp file + rename)."""
+    """Streaming WAV writer: appends collect in memory and go to disk in ``CHUNK`` pieces,
+    then an atomic finish (temp file + fsync + rename).
+
+    With an ``executor`` (one worker thread, shared by all recordings) the disk writes, the
+    fsync and the rename happen off the event loop, in submission order; :meth:`close_future`
+    then returns at once and :meth:`close` waits. Without one everything is synchronous.
+    """
+
+    CHUNK = 32768
 
     def __init__(
-        self, path: str | os.PathLike[str], fmt: int = FORMAT_PCM, rate: int = 8000
+        self,
+        path: str | os.PathLike[str],
+        fmt: int = FORMAT_PCM,
+        rate: int = 8000,
+        executor: Executor | None = None,
     ) -> None:
         if fmt not in _BITS:
             raise WavError(f"cannot write WAV format tag {fmt}")
@@ -115,8 +130,11 @@ class WavWriter:
         self.format = fmt
         self.rate = rate
         self.size = 0
+        self._executor = executor
+        self._buffer = bytearray()
+        self._error: OSError | None = None
         self._temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{id(self):x}.part")
-        self._file: BinaryIO | None = open(self._temp, "wb", buffering=_WRITE_BUFFER)
+        self._file: BinaryIO | None = open(self._temp, "wb")
         self._file.write(_header(fmt, rate, 0))
 
     @property
@@ -128,20 +146,50 @@ class WavWriter:
         """Append raw data in the writer's format (PCM16 LE or G.711 octets)."""
         if self._file is None:
             raise WavError("write after close")
-        self._file.write(data)
+        self._buffer += data
         self.size += len(data)
+        if len(self._buffer) >= self.CHUNK:
+            chunk = bytes(self._buffer)
+            self._buffer.clear()
+            if self._executor is None:
+                self._file.write(chunk)
+            else:
+                self._executor.submit(self._write_chunk, self._file, chunk)
+
+    def _write_chunk(self, file: BinaryIO, chunk: bytes) -> None:
+        try:
+            file.write(chunk)
+        except OSError as exc:  # reported by the finish, which then discards the file
+            self._error = exc
 
     def close(self) -> Path:
         """Finish the header and rename the file into place; returns the final path."""
+        return self.close_future().result()
+
+    def close_future(self) -> Future[Path]:
+        """Like :meth:`close`, done in the executor when there is one."""
         if self._file is None:
-            return self.path
+            done: Future[Path] = Future()
+            done.set_result(self.path)
+            return done
         file, self._file = self._file, None
-        if self.size & 1:
-            file.write(b"\0")
-        file.seek(0)
-        file.write(_header(self.format, self.rate, self.size))
-        file.flush()
-        os.fsync(file.fileno())
+        job = partial(self._finish, file, bytes(self._buffer), self.size)
+        self._buffer.clear()
+        return _run(self._executor, job)
+
+    def _finish(self, file: BinaryIO, tail: bytes, size: int) -> Path:
+        try:
+            if self._error is not None:
+                raise self._error
+            file.write(tail + (b"\0" if size & 1 else b""))
+            file.seek(0)
+            file.write(_header(self.format, self.rate, size))
+            file.flush()
+            os.fsync(file.fileno())
+        except OSError:
+            file.close()
+            self._temp.unlink(missing_ok=True)
+            raise
         file.close()
         os.replace(self._temp, self.path)
         return self.path
@@ -151,8 +199,24 @@ class WavWriter:
         if self._file is None:
             return
         file, self._file = self._file, None
+        self._buffer.clear()
+        _run(self._executor, partial(self._discard, file))
+
+    def _discard(self, file: BinaryIO) -> None:
         file.close()
         self._temp.unlink(missing_ok=True)
+
+
+def _run(executor: Executor | None, job: Callable[[], T]) -> Future[T]:
+    """``job`` in the executor, or now (as a finished future) without one."""
+    if executor is not None:
+        return executor.submit(job)
+    done: Future[T] = Future()
+    try:
+        done.set_result(job())
+    except OSError as exc:
+        done.set_exception(exc)
+    return done
 
 
 def write_wav(

@@ -6,13 +6,17 @@ RFC 3550 interarrival jitter). The TAS side plays a prompt and records every cal
 Calls are added in steps; each step is measured for a few seconds and the ramp stops at
 the first step with >= 0.1 % loss or >= 1 ms jitter. Then a short cProfile of the TAS side.
 
-``python -m tests.bench bench_media`` (figures, no assertions).
+``python -m tests.bench bench_media`` (figures, no assertions). Knobs (environment):
+``BENCH_STEPS=1,50,200`` call counts, ``BENCH_LOOP=asyncio`` (default uvloop),
+``BENCH_PIN=1`` pin TAS and far ends to separate cores, ``BENCH_GC_FREEZE=1`` gc.freeze()
+after each ramp step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import io
 import multiprocessing
 import os
@@ -268,6 +272,8 @@ async def _tas(conn: Connection, folder: str) -> None:
             print(f"(ramp stopped: {BUDGET:.0f} s budget used)")
             break
         await grow(n)
+        if os.environ.get("BENCH_GC_FREEZE"):
+            gc.freeze()
         await asyncio.sleep(WARMUP)
         await ask("measure")
         rx0, tx0, lost0 = totals()

@@ -76,3 +76,42 @@ def test_unsupported_and_truncated(tmp_path: Path) -> None:
         read_wav(good[:36])
     with pytest.raises(WavError, match="cannot write"):
         WavWriter(tmp_path / "x.wav", 3)
+
+
+def test_writes_and_finish_in_a_worker_thread(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = bytes(range(256)) * 400  # 102400 octets: several chunks
+    with ThreadPoolExecutor(max_workers=1) as files:
+        writer = WavWriter(tmp_path / "t.wav", FORMAT_ULAW, executor=files)
+        for i in range(0, len(data), 160):
+            writer.write(data[i : i + 160])
+        future = writer.close_future()
+        assert future.result(timeout=10) == tmp_path / "t.wav"
+        dropped = WavWriter(tmp_path / "gone.wav", executor=files)
+        dropped.write(b"\0\0" * 20000)
+        dropped.abort()
+    assert read_wav(tmp_path / "t.wav").data == data
+    assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]
+
+
+def test_a_failed_disk_write_discards_the_file(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    class FullDisk:
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    with ThreadPoolExecutor(max_workers=1) as files:
+        writer = WavWriter(tmp_path / "full.wav", executor=files)
+        real = writer._file
+        writer._file = FullDisk()  # type: ignore[assignment]
+        writer.write(bytes(WavWriter.CHUNK))
+        with pytest.raises(OSError, match="No space left"):
+            writer.close()
+        assert real is not None
+        real.close()
+    assert list(tmp_path.iterdir()) == []
