@@ -29,9 +29,9 @@ BEEP_SECONDS = 0.4
 
 
 def media_ports() -> tuple[int, int]:
-    """A random 1000-port RTP range above the default one: other processes on this machine
-    (load tests) use 20000+, and symmetric RTP would latch onto their stray packets."""
-    low = random.randrange(30000, 59000, 2)
+    """A random 1000-port RTP range below the default one (and the ephemeral ports): other
+    processes here (load tests) use 20000+; symmetric RTP would latch onto their packets."""
+    low = random.randrange(10000, 19000, 2)
     return low, low + 998
 
 
