@@ -16,7 +16,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,6 @@ class _Signals:
     ended_by: str | None = None
     end_reason: str = ""
     on_reinvite: Callable[[Call], None] | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
     def handle(self, event: Event) -> None:
         if isinstance(event, CallProgress):

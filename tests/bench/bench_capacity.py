@@ -171,8 +171,7 @@ def _sipp_step(server: Server, rate: int, directory: Path) -> Step:
 
     assert SIPP is not None
     calls = round(rate * STEP)
-    work = directory / f"sipp_{rate}"
-    work.mkdir()
+    work = Path(tempfile.mkdtemp(prefix=f"sipp_{rate}_", dir=directory))
     args = [
         f"127.0.0.1:{server.port}", "-sn", "uac", "-i", "127.0.0.1", "-p", str(free_port()),
         "-m", str(calls), "-r", str(rate), "-l", "2000", "-d", str(round(TALK * 1000)),
