@@ -190,7 +190,7 @@ class TasServer:
         self.refresher: Any = None
         self.consumer: Any = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._started: list[str] = []
+        self._stopped = False
 
     @property
     def sips_uri(self) -> str | None:
@@ -307,7 +307,11 @@ class TasServer:
             )
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Calls first (BYE, recordings committed), then every service in reverse order."""
+        """Calls first (BYE, recordings committed), then every service in reverse order.
+        Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.app is not None:
             await self.app.shutdown(grace)
         if self.fallback is not None:

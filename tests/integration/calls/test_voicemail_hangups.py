@@ -140,3 +140,26 @@ async def test_full_mailbox_is_refused_before_answering(server: TasServer) -> No
     assert "mailbox-full" in leg.kinds and "answered" not in leg.kinds
     assert leg.record.outcome == Outcome.REJECTED.value and leg.record.status == 480
     assert _files(server) == []
+
+
+async def test_graceful_stop_mid_recording_commits_the_message(server: TasServer) -> None:
+    stopped = asyncio.Event()
+
+    def recording() -> bool:
+        return bool(server.app.journals) and "recording-started" in server.app.journals[-1].kinds
+
+    async def stop_when_recording() -> None:
+        await eventually(recording, 20.0)
+        await asyncio.sleep(1.5)
+        await server.stop(grace=5.0)  # SIGTERM of `tas serve`: BYE first, then the services
+        stopped.set()
+
+    stopper = asyncio.ensure_future(stop_when_recording())
+    result = await _busy_call(server, message_seconds=10.0)
+    await asyncio.wait_for(stopped.wait(), 10.0)
+    await stopper
+    assert result.status == 200
+    (leg,) = server.app.journals
+    assert "bye" in leg.kinds and leg.kinds[-1] == "recording-committed"
+    assert leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
+    assert [p.suffix for p in _files(server)] == [".wav"]
