@@ -86,6 +86,14 @@ class Recorder:
     def duration(self) -> float:
         return self.samples / self.codec.clock_rate
 
+    def switch_codec(self, codec: Codec) -> bool:
+        """The call renegotiated its codec: go on decoding with ``codec`` (False when the
+        file stores the old codec's octets and so cannot take the new one)."""
+        if not self._pcm and codec.wav_format != self.writer.format:
+            return False
+        self.codec = codec
+        return True
+
     def feed(self, packet: RtpPacket) -> str | None:
         """Write one audio packet; returns ``max_duration`` or ``silence`` when a limit is hit."""
         payload = packet.payload

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from media.codecs import Codec
 from media.recorder import Recorder, RecordingResult
 from media.rtp import RtpPacket
 
@@ -56,6 +57,11 @@ class Recording:
     def done(self) -> bool:
         """True once the recording has stopped (the file may still be being finished)."""
         return self._finishing
+
+    def switch_codec(self, codec: Codec) -> None:
+        """Follow a codec change of the call; ends the recording if its file cannot."""
+        if not self._recorder.switch_codec(codec):
+            self.finish("stopped")
 
     def feed(self, packet: RtpPacket) -> None:
         """One in-order audio packet of the call."""

@@ -258,6 +258,8 @@ class MediaSession:
             if old is not None:
                 self._sender.packets, self._sender.octets = old.packets, old.octets
             self._player = Player(self._sender, codec, media.ptime / 1000)
+            if self._recording is not None:
+                self._recording.switch_codec(codec)
         if not media.sends and self._player is not None:
             self._player.stop()
         if self._rtcp_timer is None:

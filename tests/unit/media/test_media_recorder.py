@@ -78,3 +78,16 @@ def test_decoded_pcm_goes_through_the_same_limits(tmp_path: Path) -> None:
     result = rec.finish("max_duration")
     assert result.path is not None
     assert read_wav(result.path).data == PCMA.encode(pcm) + PCMA.encode(pcm)[:80]
+
+
+def test_codec_switch_mid_call(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "s.wav"), PCMA)
+    rec.feed(pkt(0))
+    assert rec.switch_codec(PCMU)
+    ulaw = PCMU.encode(tone([440.0], 0.02, level=0.5))
+    rec.feed(RtpPacket(0, 1, 160, 1, ulaw))
+    result = rec.finish("closed")
+    assert result.path is not None
+    assert read_wav(result.path).data[320:] == PCMU.decode(ulaw) != PCMA.decode(ulaw)
+    raw = Recorder(WavWriter(tmp_path / "raw.wav", FORMAT_ALAW), PCMA)
+    assert not raw.switch_codec(PCMU) and raw.switch_codec(PCMA)
