@@ -139,16 +139,18 @@ class SipStack:
     def flush(self) -> None:
         """Deliver events, send the outbox, re-arm the one timer."""
         endpoint = self.endpoint
-        events = endpoint.take_events()
-        while events:
+        while True:
+            events = endpoint.take_events()
             for event in events:
                 try:
                     self.on_event(event)
                 except Exception:
                     log.exception("event=tu_error event=%s", type(event).__name__)
-            events = endpoint.take_events()
-        for data, peer in endpoint.take_outbox():
-            self._send(data, peer)
+            outbox = endpoint.take_outbox()
+            if not outbox and not events:
+                break
+            for data, peer in outbox:
+                self._send(data, peer)
         deadline = endpoint.next_deadline()
         if deadline is None or (self._timer is not None and self._timer_at <= deadline):
             return
@@ -213,6 +215,8 @@ class SipStack:
         if peer.transport == "UDP":
             if self._udp:
                 self._udp[0].sendto(data, peer)
+            else:  # no UDP listener to send from: fail what used it (503 to the TU)
+                self.endpoint.transport_error(peer, self.loop.time())
             return
         conn = self._conns.get(peer.conn) if peer.conn is not None else None
         if conn is None:

@@ -128,3 +128,10 @@ async def test_options_out_of_dialog(tmp_path: Path) -> None:
         host, port = bob.stack.local["UDP"]
         response = await alice.request("OPTIONS", f"sip:{host}:{port}")
         assert response.status == 200 and "INVITE" in (response.headers.get("Allow") or "")
+
+
+async def test_udp_target_from_a_tcp_only_stack_fails_with_503(tmp_path: Path) -> None:
+    async with await UserAgent.open(options("TCP", tmp_path)) as carol:
+        with pytest.raises(CallFailedError) as failed:
+            await asyncio.wait_for(carol.call("sip:x@127.0.0.1:9;transport=udp", sdp=SDP), 5)
+        assert failed.value.response.status == 503
