@@ -71,7 +71,7 @@ def _socket(host: str, port: int) -> socket.socket:
             sock.setsockopt(socket.SOL_SOCKET, force, BUFFER_BYTES)
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, plain, BUFFER_BYTES)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # No SO_REUSEADDR: on UDP it would let a second server share (and steal from) the port.
     sock.bind((host, port))
     sock.setblocking(False)
     return sock
