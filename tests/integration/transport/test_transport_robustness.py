@@ -89,3 +89,10 @@ async def test_debug_level_traces_every_message(caplog: pytest.LogCaptureFixture
     lines = [r.getMessage() for r in caplog.records if "event=sip_" in r.getMessage()]
     assert any("event=sip_out" in line and "OPTIONS sip:" in line for line in lines)
     assert any("event=sip_in" in line and "SIP/2.0 200 OK" in line for line in lines)
+
+
+async def test_a_second_stack_cannot_share_the_udp_port() -> None:
+    async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as first:
+        port = first.stack.local["UDP"][1]
+        with pytest.raises(OSError):
+            await UserAgent.open(StackOptions(udp=(f"127.0.0.1:{port}",), tcp=()))
