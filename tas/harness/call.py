@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from media.codecs import get_codec
 from media.dtmf import DtmfDigit
@@ -259,15 +257,13 @@ async def _talk(
     detector = ToneDetector() if session is not None and spec.listen else None
     if session is not None:
         try:
-            await _settled(session.apply_answer(answer.body))
+            session.apply_answer(answer.body)
         except (MediaError, ValueError) as exc:
             result.error = f"unusable SDP answer: {exc}"
             session = None
     if session is not None:
         media = session
-        signals.on_reinvite = lambda c: tasks.append(
-            asyncio.ensure_future(_answer_reinvite(stack, c, media))
-        )
+        signals.on_reinvite = lambda c: _answer_reinvite(stack, c, media)
         _listen(session, spec, result, detector, answered, hang_up)
         if spec.record is not None:
             try:
@@ -390,7 +386,7 @@ async def _hold(
     for direction, at in (("sendonly", span / 3), ("sendrecv", span / 3)):
         await asyncio.sleep(at)
         if session is not None:
-            offer = str(await _settled(session.offer(direction))).encode()
+            offer = session.offer(direction).encode()
         else:
             offer = static_offer(_local_host(stack, call.peer.transport)).replace(
                 b"a=sendrecv", b"a=" + direction.encode()
@@ -414,34 +410,25 @@ async def _hold(
             return
         if session is not None:
             try:
-                await _settled(session.apply_answer(response.body))
+                session.apply_answer(response.body)
             except (MediaError, ValueError) as exc:
                 result.error = f"unusable SDP answer to the re-INVITE: {exc}"
                 return
 
 
-async def _answer_reinvite(stack: HarnessStack, call: Call, session: MediaSession) -> None:
+def _answer_reinvite(stack: HarnessStack, call: Call, session: MediaSession) -> None:
     """The far end re-offers (hold, new address): answer from the media session."""
     request = call.reinvite_in.request if call.reinvite_in is not None else None
+    now = stack.now()
     if request is None or not request.body:
-        stack.endpoint.answer_reinvite(call, call.local_sdp, stack.now())
-        stack.flush()
+        stack.endpoint.answer_reinvite(call, call.local_sdp, now)
         return
     try:
-        answer = str(await _settled(session.update(request.body)))
+        answer = session.update(request.body)
     except (MediaError, ValueError):
-        stack.endpoint.reject_reinvite(call, 488, stack.now())
-        stack.flush()
+        stack.endpoint.reject_reinvite(call, 488, now)
         return
-    with contextlib.suppress(LocalProtocolError):
-        stack.endpoint.answer_reinvite(call, answer.encode(), stack.now())
-    stack.flush()
-
-
-async def _settled(value: Any) -> Any:
-    """The value of a MediaSession negotiation call, whether it returns it or a coroutine
-    (the media API is moving to coroutines so the WebRTC leg can share it)."""
-    return await value if inspect.isawaitable(value) else value
+    stack.endpoint.answer_reinvite(call, answer.encode(), now)
 
 
 def _local_host(stack: HarnessStack, transport: str) -> str:

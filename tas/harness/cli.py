@@ -108,7 +108,7 @@ _EXPECT_HELP = "Expectation (repeat): " + "; ".join(f"{k}: {v}" for k, v in EXPE
 )
 @click.option("--insecure", is_flag=True, help="TLS without certificate checks (test peers).")
 @click.option("--local", "local_host", help="Local address for SIP and RTP (default: auto).")
-@click.option("--rtp-ports", default="40000-49999", show_default=True, help="Local RTP range.")
+@click.option("--rtp-ports", default="30000-32767", show_default=True, help="Local RTP range.")
 @click.option("--no-media", is_flag=True, help="Signalling only: no RTP.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--rate", type=float, help="Load: calls per second.")

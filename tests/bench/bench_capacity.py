@@ -143,7 +143,7 @@ async def _harness_step(server: Server, rate: int, media: bool) -> Step:
     from tas.sip.transaction_base import Peer
 
     stack = await open_stack("UDP")
-    engine = MediaEngine("127.0.0.1", 40000, 49999) if media else None
+    engine = MediaEngine("127.0.0.1", 30000, 32767) if media else None
     spec = CallSpec(
         target=f"sip:bench@127.0.0.1:{server.port}",
         peer=Peer("UDP", "127.0.0.1", server.port),
