@@ -104,6 +104,7 @@ class CallerResult:
     answered_at: float | None  # loop time of the 200
     spoke: bytes  # the PCM16 we sent after the beep
     sip_call_id: str
+    remote_hangup: bool = False  # the far end (the TAS, the core) sent the BYE
 
 
 async def place_call(
@@ -118,13 +119,14 @@ async def place_call(
     cancel_after: float | None = None,
     hangup: asyncio.Event | None = None,
     digits: str = "",
+    end_digits: str = "",
     give_up: float = 60.0,
 ) -> CallerResult:
     """Call ``callee`` through the core at ``core`` (UDP) from ``caller``; once answered,
     wait ``speak_after`` s, send ``message`` (PCM16 8 kHz), hang up ``hangup_after`` s after
     the answer (None: when the message is sent and 1 s passed), or as soon as ``hangup`` is
-    set. ``digits`` (RFC 4733) go out just before the message. ``cancel_after`` s after the
-    INVITE: CANCEL instead."""
+    set. ``digits`` (RFC 4733) go out just before the message, ``end_digits`` right after it.
+    ``cancel_after`` s after the INVITE: CANCEL instead."""
     stack = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = loop.create_future()
@@ -142,8 +144,10 @@ async def place_call(
             done.set_result(event.response.status)
             ended.set()
         elif isinstance(event, CallEnded):
+            remote.append(event.by_remote)
             ended.set()
 
+    remote: list[bool] = []
     stack.on_event = on_event
     session, offer = await MediaSession.create_offer(engine)
     host, port = core
@@ -179,13 +183,15 @@ async def place_call(
                 play = asyncio.ensure_future(session.play(message))
                 await _until(stop, end_at - loop.time(), play)
                 spoke = message if play.done() else b""
-                if hangup_after is None:
-                    await _until(stop, 1.0)
+                if end_digits and not stop.is_set():
+                    sent = asyncio.ensure_future(session.send_dtmf(end_digits))
+                    await _until(stop, end_at - loop.time(), sent)
+                await _until(stop, 1.0 if hangup_after is None else end_at - loop.time())
             if call.state == "confirmed":
                 stack.endpoint.bye(call, stack.now())
                 stack.flush()
                 await _until(ended, 5.0)
-        return CallerResult(status, answered_at, spoke, call.call_id)
+        return CallerResult(status, answered_at, spoke, call.call_id, any(remote))
     finally:
         watcher.cancel()
         await session.close()

@@ -28,17 +28,22 @@ class CallJournal:
     def __init__(self, store: CallRecordStore | None, record: CallRecord) -> None:
         self.store = store
         self.record = record
-        self.kinds: list[str] = []  # milestone kinds noted, in order (tests, demo)
+        self.notes: list[tuple[str, str]] = []  # (kind, detail) noted, in order
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="call-journal")
 
     def note(self, kind: str, detail: str = "", at: datetime | None = None) -> None:
         """Append a milestone (``invite``, ``ringing``, ``answered``, ``dtmf`` …)."""
         when = at or utcnow()
-        self.kinds.append(kind)
+        self.notes.append((kind, detail))
         store = self.store
         if store is not None:
             self._queue.put_nowait(lambda rid: store.milestone(rid, kind, detail, when))
+
+    @property
+    def kinds(self) -> list[str]:
+        """The milestone kinds noted so far, in order."""
+        return [kind for kind, _ in self.notes]
 
     def update(self, **fields: object) -> None:
         """Change record columns (``outcome``, ``status``, ``answered`` …)."""

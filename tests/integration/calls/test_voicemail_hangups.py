@@ -163,3 +163,52 @@ async def test_graceful_stop_mid_recording_commits_the_message(server: TasServer
     assert "bye" in leg.kinds and leg.kinds[-1] == "recording-committed"
     assert leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
     assert [p.suffix for p in _files(server)] == [".wav"]
+
+
+async def test_hash_ends_the_recording_and_the_tas_hangs_up(server: TasServer) -> None:
+    assert server.core is not None
+    await register(server, SUBSCRIBER, Route.FALLBACK)
+    short_greetings(server, SUBSCRIBER)
+    server.core.handsets.set(SUBSCRIBER, "busy")
+    result = await place_call(
+        server.engine,
+        server.core.address("UDP"),
+        CALLER,
+        SUBSCRIBER,
+        speak_after=1.0,
+        message=tones.tone([600.0], 1.5),
+        end_digits="#",
+        hangup_after=20.0,
+    )
+    await settled(server)
+    assert result.status == 200 and result.remote_hangup
+    (leg,) = server.app.journals
+    assert ("dtmf", "#") in leg.notes and leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
+    stopped = [detail for kind, detail in leg.notes if kind == "recording-stopped"]
+    assert stopped[0].startswith("stopped")
+    (message,) = await server.voicemail.list_messages()
+    assert 1.4 <= message.duration <= 2.5
+
+
+async def test_silence_ends_the_recording_and_the_tas_hangs_up(server: TasServer) -> None:
+    assert server.core is not None
+    await register(server, SUBSCRIBER, Route.FALLBACK)
+    short_greetings(server, SUBSCRIBER)
+    server.core.handsets.set(SUBSCRIBER, "busy")
+    result = await place_call(
+        server.engine,
+        server.core.address("UDP"),
+        CALLER,
+        SUBSCRIBER,
+        speak_after=1.0,
+        message=tones.tone([600.0], 1.5),
+        hangup_after=20.0,  # the caller keeps the line open, silent
+    )
+    await settled(server)
+    assert result.status == 200 and result.remote_hangup
+    (leg,) = server.app.journals
+    assert leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
+    stopped = [detail for kind, detail in leg.notes if kind == "recording-stopped"]
+    assert stopped[0].startswith("silence") and "dtmf" not in leg.kinds
+    (message,) = await server.voicemail.list_messages()
+    assert message.duration < 1.5 + server.settings.voicemail.silence_timeout + 1.0
