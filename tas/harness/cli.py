@@ -86,7 +86,9 @@ _EXPECT_HELP = "Expectation (repeat): " + "; ".join(f"{k}: {v}" for k, v in EXPE
 @click.option("--dtmf", callback=_dtmf, help="RFC 4733 digits at times after answer: '1@2s,#@5s'.")
 @click.option("--record", type=click.Path(path_type=Path), help="WAV file of what we hear.")
 @click.option(
-    "--duration", callback=_duration, help="Hang up after this (default 5s); load: run time."
+    "--duration",
+    callback=_duration,
+    help="Hang up after this (default 5s; voicemail: 3s after the beep); load: run time.",
 )
 @click.option("--cancel-after", callback=_duration, help="CANCEL if not answered by then.")
 @click.option("--hold", is_flag=True, help="Re-INVITE sendonly at 1/3, resume at 2/3 of the call.")
@@ -131,6 +133,10 @@ def call(**kwargs: Any) -> None:
     tas call sip:127.0.0.1:5060 --dtmf '1@1s,#@2s' --record heard.wav --json
     tas call +4799990001 --from +4799990002 --expect voicemail --token secret
     tas call sip:127.0.0.1:5060 --rate 50 --calls 500 --no-media
+
+    \b
+    Exit: 0 every expectation held (load: no call failed), 1 something failed (one FAIL
+    line each on stderr), 2 bad input, 3 unreachable.
     """
     args = _Args(**kwargs)
     from tas.transport.loop import run
