@@ -246,6 +246,12 @@ async def run_demo(
         message = await _story(server, out, message_seconds)
         if keep_serving:
             out("\nStill serving (SIP, voicemail API, sandbox core). Ctrl-C to stop.")
+            if server.core is not None:
+                host, port = server.core.address("UDP")
+                out(
+                    f"Call again from another shell: tas call {SUBSCRIBER} --core {host}:{port}"
+                    f" --from {CALLER}"
+                )
             await _wait_for_signal()
         return message
     finally:
