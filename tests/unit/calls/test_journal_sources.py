@@ -1,0 +1,73 @@
+"""CallJournal writes in order without blocking; registration sources combine and dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from registrations.model import Registration, Route
+from tas.calls.journal import CallJournal
+from tas.calls.records import CallRecord
+from tas.calls.sources import CombinedRegistrations, StaticRegistrations
+
+URI = "sips:tas.example:5061"
+
+
+class FakeStore:
+    """Stands in for CallRecordStore: records the calls, yields to the loop on each."""
+
+    def __init__(self, fail_open: bool = False) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail_open = fail_open
+
+    async def open(self, record: CallRecord) -> CallRecord:
+        await asyncio.sleep(0)
+        if self.fail_open:
+            raise OSError("database is gone")
+        self.calls.append(("open", record.sip_call_id))
+        record.id = 7
+        return record
+
+    async def milestone(self, record_id: int, kind: str, detail: str, at: datetime) -> None:
+        await asyncio.sleep(0)
+        self.calls.append(("milestone", record_id, kind, detail))
+
+    async def update(self, record_id: int, **fields: object) -> None:
+        await asyncio.sleep(0)
+        self.calls.append(("update", record_id, fields))
+
+
+async def test_journal_writes_record_then_milestones_in_order() -> None:
+    store = FakeStore()
+    journal = CallJournal(store, CallRecord(sip_call_id="c1", direction="in"))  # type: ignore[arg-type]
+    journal.note("invite", "fallback MT")
+    journal.update(outcome="voicemail-left")
+    journal.note("bye")
+    assert store.calls == []  # nothing awaited yet: the SIP side never waits
+    await journal.close()
+    assert store.calls == [
+        ("open", "c1"),
+        ("milestone", 7, "invite", "fallback MT"),
+        ("update", 7, {"outcome": "voicemail-left"}),
+        ("milestone", 7, "bye", ""),
+    ]
+    assert journal.kinds == ["invite", "bye"] and journal.record.outcome == "voicemail-left"
+
+
+async def test_journal_survives_a_failing_database() -> None:
+    store = FakeStore(fail_open=True)
+    journal = CallJournal(store, CallRecord(sip_call_id="c2", direction="in"))  # type: ignore[arg-type]
+    journal.note("invite")
+    await journal.close()
+    assert store.calls == [] and journal.notes == [("invite", "")]
+
+
+async def test_combined_sources_first_wins_per_number_and_route() -> None:
+    mine = Registration("+4799990001", Route.LOOP, URI, "11")
+    theirs = Registration("+4799990001", Route.LOOP, "sips:other", "99")
+    fork = Registration("+4799990001", Route.FORK, URI)
+    combined = CombinedRegistrations(
+        StaticRegistrations([mine]), StaticRegistrations([theirs, fork])
+    )
+    assert await combined.registrations() == [mine, fork]
