@@ -256,7 +256,7 @@ def main() -> None:
             if SIPP is None:
                 print("\nSIPp: not installed (apt-get install sip-tester), no comparison")
             else:
-                sipp = _ramp("SIPp uac (signalling only; p99 judged from its repartition)",
+                sipp = _ramp("SIPp uac (signalling only; p50 column: its mean, p99: its repartition bucket)",
                              lambda r: _sipp_step(server, r, directory))  # fmt: skip
         finally:
             server.stop()

@@ -84,3 +84,11 @@ async def test_200_calls_through_the_core_to_the_tas(server: TasServer) -> None:
     report = json.loads(result.stdout)
     assert (report["attempted"], report["answered"], report["failed"]) == (200, 200, 0)
     assert report["rtp"]["packets_received"] > 0
+
+
+async def test_load_over_tcp_without_failures(server: TasServer) -> None:
+    result = await tas_call(tas_uri(server, "TCP"), "--rate", "100", "--calls", "100",
+                            "--talk", "0.1s", "--no-media", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["transport"], report["answered"], report["failed"]) == ("TCP", 100, 0)
