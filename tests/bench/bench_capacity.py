@@ -256,8 +256,8 @@ def main() -> None:
             if SIPP is None:
                 print("\nSIPp: not installed (apt-get install sip-tester), no comparison")
             else:
-                sipp = _ramp("SIPp uac (signalling only; p50 column: its mean, p99: its repartition bucket)",
-                             lambda r: _sipp_step(server, r, directory))  # fmt: skip
+                label = "SIPp uac (signalling only; p50 column: its mean, p99: its repartition)"
+                sipp = _ramp(label, lambda r: _sipp_step(server, r, directory))
         finally:
             server.stop()
     print(f"\nTAS capacity (zero failed calls, p99 setup < {P99_LIMIT * 1000:.0f} ms, "
