@@ -41,6 +41,7 @@ from tas.calls.sources import RegistrationSource
 from tas.calls.voicemail_flow import leave_voicemail
 from tas.config import VoicemailSettings
 from tas.sip.call import Call
+from tas.sip.errors import SipError
 from tas.sip.events import (
     CallEnded,
     Event,
@@ -138,7 +139,7 @@ class CallApp:
                 owner.on_event(event)
             elif isinstance(owner, Bridge):
                 owner.handle(event, self.stack.now())
-            elif self.fallback is not None:
+            elif owner == "fallback" and self.fallback is not None:
                 self.fallback(event)
 
     # -- one incoming leg -----------------------------------------------------------------------
@@ -246,8 +247,9 @@ class CallApp:
         journal: CallJournal,
     ) -> None:
         """Leg 3 (or a call to the policy's target) bridged to this leg."""
-        if call.state not in ("incoming", "early"):
+        if call.state not in ("incoming", "early"):  # CANCEL while we looked things up
             self._attach(call, "done")
+            journal.note("cancel", "caller cancelled before the forward")
             journal.update(outcome=Outcome.ABANDONED.value, ended=utcnow())
             self._spawn(journal.close())
             return
@@ -263,8 +265,11 @@ class CallApp:
             peer = call.peer
         else:
             uri = target
-            parsed = parse_uri(target)
-            peer = target_peer(parsed, "UDP")
+            try:
+                peer = target_peer(parse_uri(target), "UDP")
+            except SipError as exc:
+                peer = None
+                log.warning("event=bad_forward_target target=%s error=%s", target, exc)
         headers = {}
         if session := request.headers.get("Session-ID"):
             headers["Session-ID"] = session  # RFC 7989 §6: a B2BUA passes it on unchanged
@@ -287,9 +292,23 @@ class CallApp:
             )
 
         bridge = Bridge(self.stack.endpoint, call, journal, out_journal, self._bridge_done)
+        try:
+            bridge.start(
+                uri, peer, self.stack.now(), from_uri=str(request.from_.uri), headers=headers
+            )
+        except (SipError, ValueError) as exc:  # an unroutable target
+            log.warning(
+                "event=forward_failed call_id=%s target=%s error=%s", call.call_id, uri, exc
+            )
+            self._attach(call, "done")
+            self.stack.endpoint.reject(call, 502, self.stack.now())
+            self.stack.flush()
+            journal.note("rejected", f"502 cannot forward to {uri}")
+            journal.update(outcome=Outcome.FAILED.value, status=502, ended=utcnow())
+            self._spawn(journal.close())
+            return
         self._bridges.add(bridge)
         self.idle.clear()
-        bridge.start(uri, peer, self.stack.now(), from_uri=str(request.from_.uri), headers=headers)
         self._attach(call, bridge)
         self.stack.flush()
 

@@ -85,3 +85,13 @@ async def test_forward_to_another_number_through_the_core(server: TasServer) -> 
     assert leg3.record.callee == OTHER
     assert server.core is not None
     assert [h.number for h in server.core.handsets.history] == [OTHER]
+
+
+async def test_forward_to_an_unreachable_uri_fails_cleanly(server: TasServer) -> None:
+    dead = "sip:+4799990009@127.0.0.1:1;transport=tcp"  # nothing listens: connect refused
+    result = await _loop_call(server, Policy(SUBSCRIBER, Action.FORWARD, target=dead))
+    assert result.status == 503
+    leg2, leg3 = server.app.journals
+    assert leg2.record.outcome == Outcome.REJECTED.value and leg2.record.status == 503
+    assert leg3.kinds == ["invite", "failed"]
+    assert voice_events(server)[-1] == "CALL_ENDED"
