@@ -161,7 +161,85 @@ def confirm(port: int, workdir: Path, rate: int) -> tuple[int, dict[str, str]]:
     return 0, {}
 
 
+_INVITE = (
+    "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1-{n}-0\r\n"
+    "From: sipp <sip:sipp@127.0.0.1:5070>;tag={n}SIPpTag001\r\n"
+    "To: service <sip:service@127.0.0.1:5060>{to_tag}\r\n"
+    "Call-ID: {n}-1@127.0.0.1\r\nCSeq: {seq} {method}\r\n"
+    "Contact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\n"
+)
+_SDP = (
+    "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+
+
+def _sipp_message(n: int, method: str, to_tag: str = "") -> bytes:
+    """The messages SIPp's built-in uac sends, call ``n`` (branch per message)."""
+    seq = 2 if method == "BYE" else 1
+    head = _INVITE.format(
+        n=n, to_tag=f";tag={to_tag}" if to_tag else "", seq=seq, method=method
+    ).replace(f"-{n}-0\r\n", f"-{n}-{method}\r\n")
+    head = head.replace("INVITE sip:", f"{method} sip:", 1)
+    if method == "INVITE":
+        return (
+            head + f"Content-Type: application/sdp\r\nContent-Length: {len(_SDP)}\r\n\r\n" + _SDP
+        ).encode()
+    return (head + "Content-Length: 0\r\n\r\n").encode()
+
+
+def core_breakdown(calls: int = 3000) -> None:
+    """Where one call's CPU goes in-process (no sockets): parsing vs the sans-IO core."""
+    import gc
+
+    from tas.server import sdp_answer
+    from tas.sip.endpoint import Endpoint, EndpointConfig
+    from tas.sip.parser import parse_message
+    from tas.sip.transaction_base import Peer
+
+    ep = Endpoint(EndpointConfig(local={"UDP": ("127.0.0.1", 5060)}))
+    peer = Peer("UDP", "127.0.0.1", 5070)
+    gc.collect()
+    gc.disable()
+    try:
+        raw = [_sipp_message(n, "INVITE") for n in range(calls)]
+        t0 = time.perf_counter()
+        invites = [parse_message(r) for r in raw]
+        t1 = time.perf_counter()
+        tags = []
+        for m in invites:
+            ep.receive_message(m, peer, 0.0)
+            for event in ep.take_events():
+                answer = sdp_answer(event.call.remote_sdp, "127.0.0.1", 20000, 1) or b""
+                ep.answer(event.call, answer, 0.0)
+                tags.append(event.call.local_tag)
+            ep.take_outbox()
+        t2 = time.perf_counter()
+        raw = [_sipp_message(n, m, tags[n]) for n in range(calls) for m in ("ACK", "BYE")]
+        t3 = time.perf_counter()
+        rest = [parse_message(r) for r in raw]
+        t4 = time.perf_counter()
+        for m in rest:
+            ep.receive_message(m, peer, 0.0)
+            ep.take_events()
+            ep.take_outbox()
+        t5 = time.perf_counter()
+    finally:
+        gc.enable()
+    if ep.calls or len(tags) != calls:
+        raise RuntimeError("the in-process calls did not complete")
+    us = 1e6 / calls
+    parse, core = ((t1 - t0) + (t4 - t3)) * us, ((t2 - t1) + (t5 - t4)) * us
+    print(
+        f"in-process per call (INVITE/200, ACK, BYE/200): parse {parse:.0f} us, "
+        f"transactions+dialog+endpoint {core:.0f} us -> {1e6 / (parse + core):.0f} calls/s "
+        "before socket I/O and the event loop"
+    )
+
+
 def main() -> None:
+    core_breakdown()
     if SIPP is None:
         print("sipp not installed: skipped (apt-get install sip-tester)")
         return
