@@ -228,7 +228,10 @@ class EndpointBase:
 
     def _local(self, transport: str) -> tuple[str, int]:
         local = self.config.local
-        return local.get(transport) or next(iter(local.values()))
+        found = local.get(transport) or next(iter(local.values()), None)
+        if found is None:
+            raise LocalProtocolError("no local address configured for Via/Contact")
+        return found
 
     def _via(self, transport: str) -> str:
         host, port = self._local(transport)

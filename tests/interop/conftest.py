@@ -60,15 +60,19 @@ class TasServer:
             return self.process.wait()
 
 
-def start_tas(tmp_path: Path, *extra: str, port: int | None = None) -> TasServer:
-    """Start ``tas serve`` on a free port (UDP+TCP, no TLS) and wait until it is ready."""
+def start_tas(
+    tmp_path: Path, *extra: str, port: int | None = None, tls_port: int | None = None
+) -> TasServer:
+    """Start ``tas serve`` on a free port (UDP+TCP; TLS only on ``tls_port``) and wait until
+    it is ready."""
     port = port or free_port()
     tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "tas.log"
     env = dict(os.environ, TAS_DATA_DIR=str(tmp_path / "data"))
     cmd = [
         "timeout", "-s", "KILL", "300", sys.executable, "-m", "tas", "serve",
-        "--udp", f"127.0.0.1:{port}", "--tcp", f"127.0.0.1:{port}", "--tls", "off",
+        "--udp", f"127.0.0.1:{port}", "--tcp", f"127.0.0.1:{port}",
+        "--tls", f"127.0.0.1:{tls_port}" if tls_port else "off",
         "--log-level", "INFO", *extra,
     ]  # fmt: skip
     with log.open("wb") as sink:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tas.transport.stack import StackOptions
+from tas.transport.tls import client_context
 from tas.transport.ua import CallFailedError, UserAgent
-from tests.interop.conftest import start_tas
+from tests.interop.conftest import free_port, start_tas
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,3 +56,21 @@ async def test_serve_reject_policy_and_hangup_after(tmp_path: Path) -> None:
     finally:
         codes = [await asyncio.to_thread(s.stop) for s in (rejecting, hanging)]
     assert codes == [0, 0]
+
+
+async def test_serve_generates_a_certificate_and_answers_over_tls(tmp_path: Path) -> None:
+    tls_port = free_port()
+    server = start_tas(tmp_path, tls_port=tls_port)
+    try:
+        cert = tmp_path / "data" / "tls" / "sip-tls-cert.pem"
+        assert cert.is_file()
+        # a TLS client; Via/Contact name its TCP listener, responses use the TLS connection
+        options = StackOptions(udp=(), tcp=("127.0.0.1:0",), client_ssl=client_context(cert))
+        async with await UserAgent.open(options) as ua:
+            uri = f"sip:service@127.0.0.1:{tls_port};transport=tls"
+            assert (await ua.request("OPTIONS", uri)).status == 200
+            call = await ua.call(uri, sdp=SDP)
+            assert await call.hangup() == "BYE"
+    finally:
+        code = await asyncio.to_thread(server.stop)
+    assert code == 0
