@@ -135,3 +135,23 @@ async def test_udp_target_from_a_tcp_only_stack_fails_with_503(tmp_path: Path) -
         with pytest.raises(CallFailedError) as failed:
             await asyncio.wait_for(carol.call("sip:x@127.0.0.1:9;transport=udp", sdp=SDP), 5)
         assert failed.value.response.status == 503
+
+
+async def test_out_of_dialog_request_reaches_the_application(tmp_path: Path) -> None:
+    async with (
+        await UserAgent.open(options("UDP", tmp_path)) as alice,
+        await UserAgent.open(options("UDP", tmp_path)) as bob,
+    ):
+        host, port = bob.stack.local["UDP"]
+
+        async def serve_one() -> None:
+            received = await bob.next_request()
+            assert received.request.method == "MESSAGE" and received.request.body == b"hi"
+            bob.respond(received, 202, headers={"X-Seen": "1"})
+
+        task = asyncio.create_task(serve_one())
+        reply = await alice.request(
+            "MESSAGE", f"sip:bob@{host}:{port}", body=b"hi", content_type="text/plain"
+        )
+        await task
+        assert reply.status == 202 and reply.headers.get("X-Seen") == "1"
