@@ -11,6 +11,7 @@ and keeps its own data in ``data``. States::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tas.sip.dialog import Dialog
@@ -51,6 +52,7 @@ class Call:
         "local_sdp",
         "remote_sdp",
         "credentials",
+        "answer_offer",
         "auth_attempts",
         "cancel_pending",
         "bye_pending",
@@ -83,6 +85,8 @@ class Call:
         self.local_sdp = b""
         self.remote_sdp = invite.body if role == "uas" else b""
         self.credentials: Credentials | None = None
+        #: delayed offer (§13.2.1): builds the ACK's answer from the offer in the 2xx
+        self.answer_offer: Callable[[bytes], bytes] | None = None
         self.auth_attempts = 0
         self.cancel_pending = False
         self.bye_pending = False  # BYE asked for before the ACK of our 2xx (§15)

@@ -30,7 +30,7 @@ IncomingCall (ring/answer/reject); the core sets no no-answer timer of its own.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tas.sip.call import Call, Credentials, OutgoingRequest
 from tas.sip.dialog import Dialog
@@ -115,8 +115,10 @@ class Endpoint(EndpointBase):
         content_type: str = "application/sdp",
         headers: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
+        answer_offer: Callable[[bytes], bytes] | None = None,
     ) -> Call:
-        """Place a call: INVITE with ``body`` (an SDP offer) to ``peer`` or the URI's host."""
+        """Place a call: INVITE with ``body`` (an SDP offer) to ``peer`` or the URI's host.
+        Without a body (delayed offer), ``answer_offer(offer_in_2xx)`` gives the ACK's SDP."""
         target = parse_uri(uri) if isinstance(uri, str) else uri
         peer = peer or target_peer(target, "UDP")
         local_tag = self._new_id()
@@ -129,6 +131,7 @@ class Endpoint(EndpointBase):
         call = Call(self, "uac", request, peer, local_tag)
         call.local_sdp = body
         call.credentials = credentials
+        call.answer_offer = answer_offer
         self._uac_calls[(call.call_id, local_tag)] = call
         self._send_invite(call, request, now)
         return call
@@ -405,7 +408,8 @@ class Endpoint(EndpointBase):
             self.calls[dialog.id] = call
             self._uac_calls.pop((call.call_id, call.local_tag), None)
             call.remote_sdp = response.body
-            self._send_ack(call, txn.request.cseq.seq)
+            offer = response.body if not txn.request.body else b""
+            self._send_ack(call, txn.request.cseq.seq, offer)
             cancelled = call.state == "cancelling" or call.cancel_pending
             call.state = "confirmed"
             if cancelled:  # the 2xx crossed our CANCEL: hang up (§9.1)

@@ -320,10 +320,18 @@ class EndpointBase:
         self.layer.send_request(Request("CANCEL", invite.uri, headers), call.peer, now)
         call.state = "cancelling"
 
-    def _send_ack(self, call: Call, seq: int) -> None:
-        """The ACK for a 2xx, built by the UAC core in the dialog (§13.2.2.4)."""
+    def _send_ack(self, call: Call, seq: int, offer: bytes = b"") -> None:
+        """The ACK for a 2xx, built by the UAC core in the dialog (§13.2.2.4). When our INVITE
+        carried no offer and the 2xx did, the ACK carries ``call.answer_offer(offer)``
+        (§13.2.1 delayed offer)."""
         assert call.dialog is not None
-        ack = call.dialog.create_request("ACK", seq=seq)
+        body = b""
+        if offer and call.answer_offer is not None:
+            body = call.answer_offer(offer)
+            call.local_sdp = body
+        ack = call.dialog.create_request(
+            "ACK", seq=seq, body=body, content_type="application/sdp" if body else None
+        )
         peer = self._dialog_peer(call)
         ack.headers.prepend("Via", self._via(peer.transport))
         call.ack_wire = bytes(ack)

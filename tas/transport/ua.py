@@ -228,8 +228,10 @@ class UserAgent:
         from_uri: str | None = None,
         headers: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
+        answer_offer: Callable[[bytes], bytes] | None = None,
     ) -> CallHandle:
-        """Start a call and return at once; await ``handle.answered`` for the outcome."""
+        """Start a call and return at once; await ``handle.answered`` for the outcome.
+        Without ``sdp`` (delayed offer) ``answer_offer`` builds the ACK's answer."""
         ep, now = self.stack.endpoint, self.stack.now()
         call = ep.invite(
             uri,
@@ -239,6 +241,7 @@ class UserAgent:
             body=sdp,
             headers=headers,
             credentials=credentials,
+            answer_offer=answer_offer,
         )
         handle = CallHandle(self, call)
         self.stack.flush()
@@ -253,10 +256,17 @@ class UserAgent:
         from_uri: str | None = None,
         headers: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
+        answer_offer: Callable[[bytes], bytes] | None = None,
     ) -> CallHandle:
         """Dial and wait for the answer; raises :class:`CallFailedError` on a failure."""
         handle = self.dial(
-            uri, sdp=sdp, peer=peer, from_uri=from_uri, headers=headers, credentials=credentials
+            uri,
+            sdp=sdp,
+            peer=peer,
+            from_uri=from_uri,
+            headers=headers,
+            credentials=credentials,
+            answer_offer=answer_offer,
         )
         try:
             await asyncio.shield(handle.answered)

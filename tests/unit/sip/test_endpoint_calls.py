@@ -263,3 +263,18 @@ def test_merged_invite_via_another_path_gets_482() -> None:
     call = next(iter(bob.calls.values()))
     bob.reject(call, 486, 0.1)
     assert bob._uas_invites == {}
+
+
+def test_delayed_offer_answer_goes_in_the_ack() -> None:
+    net = setup()
+    alice, bob = net.endpoints[ALICE], net.endpoints[BOB]
+    call_a = alice.invite(BOB_URI, 0.0, answer_offer=lambda offer: offer.replace(b"4000", b"5000"))
+    net.pump()
+    call_b = incoming(net).call
+    assert call_b.remote_sdp == b""
+    bob.answer(call_b, SDP, 0.0)  # the offer goes in the 200
+    net.pump()
+    confirmed = [e for e in net.take(BOB) if isinstance(e, CallConfirmed)]
+    assert confirmed[0].ack.body == SDP.replace(b"4000", b"5000")
+    assert call_b.remote_sdp == SDP.replace(b"4000", b"5000")
+    assert call_a.local_sdp == call_b.remote_sdp and call_a.remote_sdp == SDP
