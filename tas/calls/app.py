@@ -43,7 +43,6 @@ from tas.config import VoicemailSettings
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.events import (
-    CallEnded,
     Event,
     IncomingCall,
     RequestCompleted,
@@ -434,13 +433,14 @@ class CallApp:
             owner = call.data.get(_OWNER, call.data.get("bridge"))
             if owner is None or owner == "fallback":
                 continue
-            with contextlib.suppress(Exception):
+            if isinstance(owner, AnsweredLeg):
+                owner.hang_up(503)  # the flow sees the end and finishes (commits a recording)
+                continue
+            with contextlib.suppress(SipError):
                 if call.state in ("answered", "confirmed"):
                     ep.bye(call, now)
                 elif call.role == "uas" and call.state in ("incoming", "early"):
                     ep.reject(call, 503, now)
-                    if isinstance(owner, AnsweredLeg):
-                        owner.on_event(CallEnded(call, "shutdown", by_remote=False))
                 elif call.role == "uac" and call.state in ("calling", "early"):
                     ep.cancel(call, now)
         self.stack.flush()

@@ -59,7 +59,10 @@ class AnsweredLeg:
             self.journal.note("cancel", "caller cancelled before answer")
             self._mark_ended()
         elif isinstance(event, CallEnded):
-            self.journal.note("bye", "caller hung up" if event.by_remote else event.reason)
+            if event.by_remote:
+                self.journal.note("bye", "caller hung up")
+            elif event.reason != "BYE":  # not our own BYE (hang_up noted that): no ACK, error
+                self.journal.note("ended", event.reason)
             self._mark_ended()
         elif isinstance(event, CallConfirmed):
             self.journal.note("confirmed")
@@ -136,14 +139,14 @@ class AnsweredLeg:
         self.journal.update(status=200, answered=utcnow())
         return session
 
-    def hang_up(self) -> None:
-        """BYE (after answer) or 480 (before), if the call is still up."""
+    def hang_up(self, status: int = 480) -> None:
+        """BYE (after answer) or ``status`` (before), if the call is still up."""
         call, ep = self.call, self.stack.endpoint
         if call.ended or call.state == "ending":
             return
         try:
             if call.state in ("incoming", "early"):
-                self.reject(480)
+                self.reject(status)
                 return
             ep.bye(call, self.stack.now())
         except LocalProtocolError:
