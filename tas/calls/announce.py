@@ -1,7 +1,7 @@
 """Answering with an announcement, or with a DTMF menu (RFC 4733 digits).
 
-* announcement: answer, play the policy's WAV (8 kHz mono) or the generated default chime,
-  hang up.
+* announcement: answer, play the policy's WAV (8 kHz mono) or the generated default chime
+  (also when the WAV cannot be read), hang up.
 * menu: answer, play the announcement (a key press interrupts it), wait for one digit; the
   digit's action runs: ``voicemail`` records a message on the same answered leg; ``answer``
   plays the announcement again; ``reject`` / ``observe`` / ``forward`` hang up (the leg is
@@ -17,6 +17,8 @@ from pathlib import Path
 
 from media import tones
 from media.dtmf import DtmfDigit
+from media.errors import MediaError
+from media.wav import WavAudio, read_wav
 from tas.calls.leg import AnsweredLeg
 from tas.calls.policy import Action
 from tas.calls.records import Outcome
@@ -34,8 +36,19 @@ def default_announcement() -> bytes:
     return gap.join(notes)
 
 
-def _source(announcement: str | None) -> bytes | Path:
-    return Path(announcement) if announcement else default_announcement()
+def _source(leg: AnsweredLeg, announcement: str | None) -> bytes | WavAudio:
+    """The announcement's audio; the default chime when none is set or it cannot be read."""
+    if not announcement:
+        return default_announcement()
+    try:
+        audio = read_wav(Path(announcement))
+    except (OSError, MediaError) as exc:
+        leg.journal.note("announcement-unreadable", f"{announcement}: {exc}")
+        return default_announcement()
+    if (audio.rate, audio.channels) != (8000, 1):
+        leg.journal.note("announcement-unreadable", f"{announcement}: not 8 kHz mono")
+        return default_announcement()
+    return audio
 
 
 async def announce(leg: AnsweredLeg, announcement: str | None) -> None:
@@ -47,7 +60,7 @@ async def announce(leg: AnsweredLeg, announcement: str | None) -> None:
         return
     leg.journal.update(outcome=Outcome.ANSWERED_BY_TAS.value)
     leg.journal.note("announcement", announcement or "default")
-    played = await leg.race(session.play(_source(announcement)))
+    played = await leg.race(session.play(_source(leg, announcement)))
     if played is None:
         leg.journal.note("announcement-interrupted", "caller hung up")
     leg.hang_up()
@@ -73,7 +86,7 @@ async def run_menu(
     session.on_dtmf = barge_in
     for _ in range(MAX_ROUNDS):
         leg.journal.note("menu", ", ".join(f"{d}={a.value}" for d, a in sorted(menu.items())))
-        if await leg.race(session.play(_source(announcement))) is None:
+        if await leg.race(session.play(_source(leg, announcement))) is None:
             return
         digits = await leg.race(session.read_digits(1, DIGIT_TIMEOUT, terminators=""))
         if digits is None:

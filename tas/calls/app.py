@@ -187,7 +187,9 @@ class CallApp:
         try:
             await self._run(leg, request, decision)
         finally:
-            if leg.journal.record.outcome == Outcome.IN_PROGRESS.value and leg.is_ended:
+            if not leg.is_ended:  # whatever happened in the flow, the call ends with it
+                leg.hang_up(500)
+            if leg.journal.record.outcome == Outcome.IN_PROGRESS.value:
                 leg.journal.update(outcome=Outcome.ABANDONED.value)
             await leg.close()
 

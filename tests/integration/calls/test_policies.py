@@ -95,3 +95,12 @@ async def test_forward_to_an_unreachable_uri_fails_cleanly(server: TasServer) ->
     assert leg2.record.outcome == Outcome.REJECTED.value and leg2.record.status == 503
     assert leg3.kinds == ["invite", "failed"]
     assert voice_events(server)[-1] == "CALL_ENDED"
+
+
+async def test_unreadable_announcement_plays_the_default(server: TasServer) -> None:
+    policy = Policy(SUBSCRIBER, Action.ANSWER, announcement="/nonexistent/hello.wav")
+    result = await _loop_call(server, policy, hangup_after=30.0, speak_after=30.0)
+    assert result.status == 200 and result.remote_hangup
+    (leg,) = server.app.journals
+    assert "announcement-unreadable" in leg.kinds and leg.kinds[-1] == "bye"
+    assert leg.record.outcome == Outcome.ANSWERED_BY_TAS.value
