@@ -199,7 +199,9 @@ class TasServer:
         return f"sips:{tls[0]}:{tls[1]}" if tls else None
 
     async def start(self) -> None:
+        from registrations.errors import OperatorError
         from registrations.refresher import Refresher
+        from registrations.store import RegistrationStore
         from tas.calls.app import CallApp
         from tas.calls.policy_store import PolicyStore
         from tas.calls.records import CallRecordStore
@@ -235,8 +237,11 @@ class TasServer:
             options = replace(options, client_ssl=client_context(_own_certificate(settings)))
         self.stack = await SipStack.open(options)
         self.engine = MediaEngine.from_settings(settings.media)
-        self.refresher = Refresher.from_settings(settings, self.db)
-        sources: list[RegistrationSource] = [StoredRegistrations(self.refresher.store)]
+        try:
+            self.refresher = Refresher.from_settings(settings, self.db)
+        except (ValueError, OperatorError) as exc:  # e.g. a region without OAuth credentials
+            log.error("event=service_unavailable service='registration refresher' error=%r", exc)
+        sources: list[RegistrationSource] = [StoredRegistrations(RegistrationStore(self.db))]
         if self.plane is not None:
             sources.append(SandboxRegistrations(self.plane))
         self.fallback = PolicyApp(self.stack, settings)
@@ -254,10 +259,15 @@ class TasServer:
         if self.plane is not None:
             await self._start_sandbox_core()
         await self._optional("voicemail API", self._start_voicemail_api())
-        await self.refresher.start()
+        if self.refresher is not None:
+            await self.refresher.start()
         if settings.events.enabled:
-            self.consumer = EventConsumer(settings, self.db)
-            self.consumer.start()
+            try:
+                self.consumer = EventConsumer(settings, self.db)
+            except (ValueError, OperatorError) as exc:
+                log.error("event=service_unavailable service='event consumer' error=%r", exc)
+            else:
+                self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
 
     async def _optional(self, name: str, work: Any) -> None:
