@@ -71,6 +71,12 @@ def run_uac(port: int, rate: int, seconds: float, workdir: Path) -> tuple[bool, 
         and achieved >= 0.9 * rate  # SIPp's cumulative rate includes the ramp and the tail
         and int(s.get("Retransmissions(C)", "0")) <= calls // 100
     )
+    print(
+        f"  {rate:>6} calls/s x {seconds:.0f} s: {'clean' if clean else 'NOT clean'} "
+        f"(exit {result.returncode}, achieved {achieved:.0f}/s, "
+        f"failed {s.get('FailedCall(C)', '?')}, retransmissions {s.get('Retransmissions(C)', '?')})",
+        flush=True,
+    )
     return clean, s
 
 
@@ -152,12 +158,12 @@ def find_edge(port: int, workdir: Path, start: int, ceiling: int) -> int:
 
 
 def confirm(port: int, workdir: Path, rate: int) -> tuple[int, dict[str, str]]:
-    """Run ``SECONDS`` at ``rate``; step down 15 % once if that is not clean."""
-    for _ in range(2):
+    """Run ``SECONDS`` at ``rate``; step down 20 % (three times at most) until clean."""
+    for _ in range(4):
         clean, stats = run_uac(port, rate, SECONDS, workdir)
         if clean:
             return rate, stats
-        rate = int(rate * 0.85)
+        rate = int(rate * 0.8)
     return 0, {}
 
 
