@@ -102,9 +102,13 @@ class CallHandle:
         return self.call.remote_sdp
 
     async def hangup(self) -> str:
-        """BYE (or CANCEL while ringing out) and wait until the call is over."""
-        if not self.ended.done() and not self.call.ended:
-            self.ua._act(lambda ep, now: ep.bye(self.call, now))
+        """End the call whatever its state and wait until it is over: BYE, CANCEL while
+        ringing out, 480 to an incoming call not answered yet."""
+        call = self.call
+        if call.role == "uas" and call.state in ("incoming", "early"):
+            self.reject(480)
+        elif not self.ended.done() and not call.ended:
+            self.ua._act(lambda ep, now: ep.bye(call, now))
         return await self.wait_ended()
 
     async def wait_ended(self) -> str:

@@ -155,3 +155,17 @@ async def test_out_of_dialog_request_reaches_the_application(tmp_path: Path) -> 
         )
         await task
         assert reply.status == 202 and reply.headers.get("X-Seen") == "1"
+
+
+async def test_hanging_up_an_unanswered_incoming_call_rejects_it(tmp_path: Path) -> None:
+    async with (
+        await UserAgent.open(options("UDP", tmp_path)) as alice,
+        await UserAgent.open(options("UDP", tmp_path)) as bob,
+    ):
+        host, port = bob.stack.local["UDP"]
+        call_a = alice.dial(f"sip:bob@{host}:{port}", sdp=SDP)
+        call_b = await bob.next_call()
+        assert await call_b.hangup() == "rejected 480"
+        with pytest.raises(CallFailedError) as failed:
+            await asyncio.wait_for(call_a.answered, 5)
+        assert failed.value.response.status == 480
