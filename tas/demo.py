@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import random
 import signal
 import time
 from collections.abc import Callable
@@ -68,7 +69,11 @@ def speech_like(seconds: float, rate: int = 8000, seed: int = 7) -> bytes:
 
 
 def ephemeral(settings: Settings) -> Settings:
-    """``settings`` with every loopback listener on a port the OS picks (port 0)."""
+    """``settings`` with every loopback listener on a port the OS picks (port 0), and RTP
+    in a random 1000-port window of 10000-19999 (below the usual 20000+ ranges and the
+    ephemeral ports), so a busy machine's stray RTP does not reach the story's calls."""
+    low = random.randrange(10000, 19000, 2)
+    settings.media.port_min, settings.media.port_max = low, low + 998
     settings.sip.udp = ["127.0.0.1:0"]
     settings.sip.tcp = ["127.0.0.1:0"]
     settings.sip.tls = ["127.0.0.1:0"]

@@ -36,8 +36,7 @@ def media_ports() -> tuple[int, int]:
 
 
 def server_settings(data_dir: Path) -> Settings:
-    settings = ephemeral(Settings(data_dir=data_dir))
-    settings.media.port_min, settings.media.port_max = media_ports()
+    settings = ephemeral(Settings(data_dir=data_dir))  # also a random RTP window
     settings.sandbox.answer_delay = 0.2
     settings.sandbox.no_answer_timeout = 2.0
     settings.voicemail.silence_timeout = 3.0
