@@ -137,7 +137,8 @@ class ControlPlane:
         if self._server is not None:
             raise RuntimeError(f"sandbox control plane already listening on {self.address}")
         address = address or self.settings.grpc
-        server = grpc.aio.server()
+        # so_reuseport 0: a second sandbox on the same port fails instead of sharing it.
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         add_breakout = sipbreakout_pb2_grpc.add_SipBreakoutServiceServicer_to_server
         add_events = events_pb2_grpc.add_EventsServiceServicer_to_server
         add_breakout(_SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]

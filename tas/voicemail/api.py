@@ -154,7 +154,11 @@ async def start_voicemail_api(
         log.warning("voicemail API: no voicemail.api_tokens configured, every call is refused")
     server = grpc.aio.server(
         interceptors=[BearerTokenInterceptor(tokens)],
-        options=[("grpc.max_send_message_length", max_wav_bytes + 64 * 1024)],
+        # so_reuseport 0: a second server on the same port fails instead of sharing it.
+        options=[
+            ("grpc.max_send_message_length", max_wav_bytes + 64 * 1024),
+            ("grpc.so_reuseport", 0),
+        ],
     )
     add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
     add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
