@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
 from media.codecs import Codec
 from media.recorder import Recorder, RecordingResult
 from media.rtp import RtpPacket
+from media.wav import WavWriter
 
 __all__ = ["Recording"]
 
@@ -23,6 +26,36 @@ CHECK_INTERVAL = 0.5
 
 class Recording:
     """Returned by ``record()``; :meth:`wait` gives the :class:`RecordingResult`."""
+
+    @classmethod
+    def start(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        path: str | os.PathLike[str],
+        codec: Codec,
+        *,
+        wav_format: int,
+        executor: Executor | None,
+        max_duration: float | None,
+        min_duration: float,
+        silence_timeout: float | None,
+        silence_threshold_dbfs: float,
+        last_activity: Callable[[], float],
+        on_finished: Callable[[Recording], None],
+    ) -> Recording:
+        """Open the WAV writer and recorder for ``path`` and start the wall-clock limits."""
+        target = Path(path)
+        writer = WavWriter(target, wav_format, codec.clock_rate, executor)
+        try:
+            recorder = Recorder(
+                writer, codec, max_duration, min_duration, silence_timeout, silence_threshold_dbfs
+            )
+        except ValueError:
+            writer.abort()
+            raise
+        return cls(
+            loop, recorder, target, max_duration, silence_timeout, last_activity, on_finished
+        )
 
     def __init__(
         self,

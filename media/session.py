@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 from typing import Protocol
 
 from media.codecs import get_codec
@@ -44,7 +43,7 @@ from media.offer_answer import (
 from media.pacer import Pacer
 from media.player import Player
 from media.ports import PortPool
-from media.recorder import Recorder, RecordingResult
+from media.recorder import RecordingResult
 from media.recording import Recording
 from media.rtcp import (
     ReportBlock,
@@ -59,7 +58,7 @@ from media.rtcp import (
 )
 from media.sdp import Origin, SessionDescription
 from media.stream import RtpReceiver, RtpSender, RtpStats
-from media.wav import FORMAT_PCM, WavAudio, WavWriter, read_wav
+from media.wav import FORMAT_PCM, WavAudio, read_wav
 
 __all__ = ["MediaEngine", "MediaSession"]
 
@@ -400,24 +399,18 @@ class MediaSession:
             raise MediaError("cannot record: media not negotiated or session closed")
         if self._recording is not None and not self._recording.done:
             raise MediaError("already recording")
-        codec = get_codec(self.negotiated.codec)
-        target = Path(path)
-        writer = WavWriter(target, wav_format, codec.clock_rate, self.engine.files)
-        try:
-            recorder = Recorder(
-                writer, codec, max_duration, min_duration, silence_timeout, silence_threshold_dbfs
-            )
-        except ValueError:
-            writer.abort()
-            raise
-        recording = Recording(
+        recording = Recording.start(
             self.loop,
-            recorder,
-            target,
-            max_duration,
-            silence_timeout,
-            lambda: self._last_rx,
-            self._recording_finished,
+            path,
+            get_codec(self.negotiated.codec),
+            wav_format=wav_format,
+            executor=self.engine.files,
+            max_duration=max_duration,
+            min_duration=min_duration,
+            silence_timeout=silence_timeout,
+            silence_threshold_dbfs=silence_threshold_dbfs,
+            last_activity=lambda: self._last_rx,
+            on_finished=self._recording_finished,
         )
         self._recording = recording
         return recording

@@ -16,7 +16,6 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
@@ -26,11 +25,11 @@ from av.audio.resampler import AudioResampler
 from media.codecs import PCMU
 from media.dtmf import DtmfDigit
 from media.errors import MediaError
-from media.recorder import Recorder, RecordingResult
+from media.recorder import RecordingResult
 from media.recording import Recording
 from media.sdp import SessionDescription
 from media.stream import RtpStats
-from media.wav import FORMAT_PCM, WavAudio, WavWriter, read_wav
+from media.wav import FORMAT_PCM, WavAudio, read_wav
 
 __all__ = ["WebRtcSession", "is_webrtc_offer"]
 
@@ -256,23 +255,18 @@ class WebRtcSession:
             raise MediaError("session closed")
         if self._recording is not None and not self._recording.done:
             raise MediaError("already recording")
-        target = Path(path)
-        writer = WavWriter(target, wav_format, RATE)
-        try:
-            recorder = Recorder(
-                writer, PCMU, max_duration, min_duration, silence_timeout, silence_threshold_dbfs
-            )
-        except ValueError:
-            writer.abort()
-            raise
-        recording = Recording(
+        recording = Recording.start(
             self.loop,
-            recorder,
-            target,
-            max_duration,
-            silence_timeout,
-            lambda: self._last_rx,
-            self._recording_finished,
+            path,
+            PCMU,
+            wav_format=wav_format,
+            executor=None,
+            max_duration=max_duration,
+            min_duration=min_duration,
+            silence_timeout=silence_timeout,
+            silence_threshold_dbfs=silence_threshold_dbfs,
+            last_activity=lambda: self._last_rx,
+            on_finished=self._recording_finished,
         )
         self._recording = recording
         return recording
