@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import math
 import random
+import secrets
 import signal
 import time
 from collections.abc import Callable
@@ -81,6 +82,9 @@ def ephemeral(settings: Settings) -> Settings:
     settings.sandbox.sip_port = 0
     settings.sandbox.sip_tls_port = 0
     settings.voicemail.api = "127.0.0.1:0"
+    if not settings.voicemail.api_tokens:
+        # A one-run bearer token so the voicemail API is usable (tas call --expect voicemail).
+        settings.voicemail.api_tokens = [secrets.token_urlsafe(16)]
     return settings
 
 
@@ -274,6 +278,9 @@ async def _story(
     out("TAS companion demo: a busy subscriber's call goes to voicemail\n")
     out(f"  TAS SIP       udp={_hp(sip['UDP'])} tcp={_hp(sip['TCP'])} tls={_hp(sip['TLS'])}")
     out(f"  sandbox core  gRPC={server.plane.address} SIP udp={_hp(server.core.address('UDP'))}")
+    if server.voicemail_api is not None:
+        token = server.settings.voicemail.api_tokens[0].split(":", 1)[0]
+        out(f"  voicemail API 127.0.0.1:{server.voicemail_api.port} (bearer token {token})")
     out(f"  data          {server.settings.data_dir}\n")
     reg = await register(server, SUBSCRIBER, Route.FALLBACK)
     out(f"1. registered {reg.phone_number} route=FALLBACK uri={reg.sip_uri} (SipBreakout gRPC)")
