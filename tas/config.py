@@ -137,6 +137,13 @@ class VoicemailSettings(BaseModel):
     api_tokens: list[str] = Field(default_factory=list)
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus exposition (``/metrics``) of ``tas serve``."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:9100"  # host:port; port 0 picks a free one
+
+
 class Settings(BaseSettings):
     """All settings of one `tas` process."""
 
@@ -154,6 +161,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @property
     def database_url(self) -> str:

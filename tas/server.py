@@ -6,13 +6,14 @@
 loopback), the SIP stack (listeners from :class:`~tas.config.SipSettings`; a self-signed TLS
 certificate is generated under ``data_dir`` when none is configured), the media engine, the
 call application (:class:`tas.calls.app.CallApp`), the voicemail API, the registration
-refresher, the event consumer and the hourly voicemail purge; :meth:`TasServer.stop` stops them
+refresher, the event consumer, the hourly voicemail purge and the Prometheus ``/metrics``
+endpoint (:mod:`tas.metrics`); :meth:`TasServer.stop` stops them
 in reverse order, BYE-ing active calls first (a recording in progress is committed).
 
 Legs for numbers we hold no registration for (plain SIP tests, SIPp) go to :class:`PolicyApp`,
 the ``[invite]`` policy: answer with 200 + a minimal PCMU SDP answer and keep the call until
 BYE or ``max_duration`` (or ``hangup_after`` seconds), or reject with ``reject_status``.
-Optional listeners (sandbox, voicemail API) that cannot bind are logged and skipped, so SIP
+Optional listeners (sandbox, voicemail API, metrics) that cannot bind are logged and skipped, so SIP
 keeps serving. SIGINT/SIGTERM stop :func:`serve` gracefully.
 """
 
@@ -189,6 +190,7 @@ class TasServer:
         self.core: Any = None  # tas.sandbox SandboxCore
         self.refresher: Any = None
         self.consumer: Any = None
+        self.metrics: Any = None  # tas.metrics.MetricsServer
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
 
@@ -269,6 +271,8 @@ class TasServer:
             else:
                 self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
+        if settings.metrics.enabled:
+            await self._optional("metrics", self._start_metrics())
 
     async def _optional(self, name: str, work: Any) -> None:
         try:
@@ -309,6 +313,19 @@ class TasServer:
 
         self.voicemail_api = await start_voicemail_api(self.settings, self.voicemail)
 
+    async def _start_metrics(self) -> None:
+        from tas.events.metrics import ConsumerCollector
+        from tas.metrics import CallAppCollector, MediaCollector, MetricsServer, SipCollector
+
+        metrics = MetricsServer(self.settings.metrics.listen)
+        metrics.register(SipCollector(self.stack.endpoint))
+        metrics.register(CallAppCollector(self.app, self.fallback))
+        metrics.register(MediaCollector(self.engine.pool))
+        if self.consumer is not None:
+            metrics.register(ConsumerCollector(self.consumer.stats))
+        await metrics.start()
+        self.metrics = metrics
+
     def _new_voicemail(self, message: Any) -> None:
         """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own)."""
         if self.plane is not None:
@@ -332,6 +349,7 @@ class TasServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         steps: list[tuple[str, Any]] = [
+            ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
             ("refresher", self.refresher.stop() if self.refresher else None),
             ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),
@@ -373,7 +391,8 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
         loop.add_signal_handler(sig, stop.set)
     listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
     sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
-    log.info("event=ready %s policy=%s%s", listening, settings.invite.action, sandbox)
+    metrics = f" metrics={server.metrics.address}" if server.metrics is not None else ""
+    log.info("event=ready %s policy=%s%s%s", listening, settings.invite.action, sandbox, metrics)
     if started is not None:
         started(stack)
     try:

@@ -68,6 +68,7 @@ def _listen(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--udp", multiple=True, help="UDP listen host:port (repeat; 'off' disables).")
 @click.option("--tcp", multiple=True, help="TCP listen host:port (repeat; 'off' disables).")
 @click.option("--tls", multiple=True, help="TLS listen host:port (repeat; 'off' disables).")
+@click.option("--metrics", default=None, help="Prometheus /metrics on HOST:PORT; 'off' disables.")
 def serve(
     config_file: Path | None,
     log_level: str | None,
@@ -75,6 +76,7 @@ def serve(
     udp: tuple[str, ...],
     tcp: tuple[str, ...],
     tls: tuple[str, ...],
+    metrics: str | None,
 ) -> None:
     """Run the telephony server until SIGINT/SIGTERM."""
     from tas.config import load_settings
@@ -86,6 +88,10 @@ def serve(
         override = _listen(values)
         if override is not None:
             setattr(settings.sip, name, override)
+    if metrics == "off":
+        settings.metrics.enabled = False
+    elif metrics is not None:
+        settings.metrics.enabled, settings.metrics.listen = True, metrics
     configure_logging(log_level or settings.log_level, log_format)
     try:
         run(run_server(settings), server=True)

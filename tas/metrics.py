@@ -1,0 +1,242 @@
+"""Prometheus ``/metrics`` of ``tas serve``: collectors that read live state at scrape time.
+
+:class:`MetricsServer` owns a per-process :class:`~prometheus_client.CollectorRegistry` (never
+the global one, so several servers and tests in one process do not collide) with the standard
+``process_*`` collector, and serves it over HTTP on ``[metrics] listen`` from
+prometheus_client's exposition thread. The collectors below add nothing to the SIP or media hot
+paths: they count what the endpoint, the call application and the media port pool already hold,
+when scraped. They run on the exposition thread, so each takes one snapshot (``list()`` /
+``len()``, atomic under the GIL) of the containers the event loop mutates.
+
+* :class:`SipCollector` - ``tas_sip_calls{state}``, ``tas_sip_transactions{role,method}``
+* :class:`CallAppCollector` - ``tas_calls_active``, ``tas_calls_recent{outcome}``,
+  ``tas_policy_calls_active``, ``tas_policy_calls_answered_total``
+* :class:`MediaCollector` - ``tas_media_rtp_ports_in_use``, ``tas_media_rtp_ports_capacity``
+* the event consumer's :class:`tas.events.metrics.ConsumerCollector` (``tas_events_*``)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence, Sized
+from typing import Any, Protocol
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from tas.calls.records import Outcome
+
+__all__ = [
+    "CallAppCollector",
+    "MediaCollector",
+    "MetricsServer",
+    "SipCollector",
+    "split_listen",
+]
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``) of ``[metrics] listen``; ValueError saying why not."""
+    host, sep, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"metrics listen address must be host:port, got {listen!r}")
+    return host, int(port)
+
+
+class MetricsServer:
+    """``register()`` collectors, ``await start()``, scrape ``http://<address>/metrics``,
+    ``await stop()``."""
+
+    def __init__(self, listen: str) -> None:
+        self.listen = listen
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        self._httpd: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def register(self, collector: Collector) -> None:
+        self.registry.register(collector)
+
+    @property
+    def address(self) -> str:
+        """``host:port`` actually bound (the OS's pick for port 0)."""
+        if self._httpd is None:
+            raise RuntimeError("metrics server not started")
+        host, port = self._httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    async def start(self) -> str:
+        """Bind and serve from a daemon thread; OSError when the address is taken."""
+        host, port = split_listen(self.listen)
+        self._httpd, self._thread = await asyncio.to_thread(
+            start_http_server, port, host, self.registry
+        )
+        return self.address
+
+    async def stop(self) -> None:
+        """Stop serving and close the socket. Idempotent."""
+        httpd, thread = self._httpd, self._thread
+        self._httpd = self._thread = None
+        if httpd is None:
+            return
+        await asyncio.to_thread(httpd.shutdown)  # returns once serve_forever has
+        httpd.server_close()
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 5.0)
+
+
+class _HasState(Protocol):
+    @property
+    def state(self) -> str: ...
+
+
+class _HasMethod(Protocol):
+    @property
+    def method(self) -> str: ...
+
+
+class _Transaction(Protocol):
+    @property
+    def request(self) -> _HasMethod: ...
+
+
+class _Layer(Protocol):
+    @property
+    def clients(self) -> Mapping[Any, _Transaction]: ...
+
+    @property
+    def servers(self) -> Mapping[Any, _Transaction]: ...
+
+
+class _Endpoint(Protocol):
+    @property
+    def calls(self) -> Mapping[Any, _HasState]: ...
+
+    @property
+    def layer(self) -> _Layer: ...
+
+
+class SipCollector(Collector):
+    """Calls of the SIP endpoint by state and live transactions (``tas.sip.endpoint``).
+
+    ``endpoint.calls`` holds every call with a dialog: incoming ones from their INVITE,
+    outgoing ones once answered (a ringing outgoing call shows as a client INVITE
+    transaction)."""
+
+    def __init__(self, endpoint: _Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def collect(self) -> Iterator[Metric]:
+        calls = GaugeMetricFamily("tas_sip_calls", "SIP calls by dialog state.", labels=["state"])
+        states = Counter(c.state for c in list(self.endpoint.calls.values()))
+        for state, n in sorted(states.items()):
+            calls.add_metric([state], n)
+        yield calls
+        txns = GaugeMetricFamily(
+            "tas_sip_transactions",
+            "Live SIP transactions (RFC 3261 §17) by role and method.",
+            labels=["role", "method"],
+        )
+        layer = self.endpoint.layer
+        for role, table in (("client", layer.clients), ("server", layer.servers)):
+            methods = Counter(t.request.method for t in list(table.values()))
+            for method, n in sorted(methods.items()):
+                txns.add_metric([role, method], n)
+        yield txns
+
+
+class _Record(Protocol):
+    @property
+    def outcome(self) -> str: ...
+
+
+class _Journal(Protocol):
+    @property
+    def record(self) -> _Record: ...
+
+
+class _CallApp(Protocol):
+    @property
+    def active(self) -> int: ...
+
+    @property
+    def journals(self) -> Sequence[_Journal]: ...
+
+
+class _PolicyApp(Protocol):
+    @property
+    def active(self) -> Sized: ...
+
+    @property
+    def answered(self) -> int: ...
+
+
+class CallAppCollector(Collector):
+    """Legs of the call application (:class:`tas.calls.app.CallApp`) and of the ``[invite]``
+    policy fallback (:class:`tas.server.PolicyApp`)."""
+
+    def __init__(self, app: _CallApp | None, fallback: _PolicyApp | None = None) -> None:
+        self.app = app
+        self.fallback = fallback
+
+    def collect(self) -> Iterator[Metric]:
+        if self.app is not None:
+            yield GaugeMetricFamily(
+                "tas_calls_active",
+                "Legs the call application is handling now.",
+                value=self.app.active,
+            )
+            recent = GaugeMetricFamily(
+                "tas_calls_recent",
+                "Outcomes of the last legs (up to 1000) the call application handled.",
+                labels=["outcome"],
+            )
+            outcomes = Counter(j.record.outcome for j in list(self.app.journals))
+            for outcome in Outcome:
+                recent.add_metric([outcome.value], outcomes[outcome.value])
+            yield recent
+        if self.fallback is not None:
+            yield GaugeMetricFamily(
+                "tas_policy_calls_active",
+                "Calls held by the [invite] policy (legs for numbers we hold no registration for).",
+                value=len(self.fallback.active),
+            )
+            yield CounterMetricFamily(
+                "tas_policy_calls_answered",
+                "Calls the [invite] policy answered.",
+                value=self.fallback.answered,
+            )
+
+
+class _PortPool(Protocol):
+    @property
+    def in_use(self) -> int: ...
+
+    @property
+    def capacity(self) -> int: ...
+
+
+class MediaCollector(Collector):
+    """The RTP port pool of the media engine (``media.ports.PortPool``): one even port per
+    media session, so ``in_use`` is the number of live RTP sessions."""
+
+    def __init__(self, pool: _PortPool) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "tas_media_rtp_ports_in_use",
+            "RTP ports held by live media sessions (one even port each).",
+            value=self.pool.in_use,
+        )
+        yield GaugeMetricFamily(
+            "tas_media_rtp_ports_capacity",
+            "RTP ports the [media] port range offers.",
+            value=self.pool.capacity,
+        )
