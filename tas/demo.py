@@ -82,6 +82,7 @@ def ephemeral(settings: Settings) -> Settings:
     settings.sandbox.sip_port = 0
     settings.sandbox.sip_tls_port = 0
     settings.voicemail.api = "127.0.0.1:0"
+    settings.metrics.listen = "127.0.0.1:0"
     if not settings.voicemail.api_tokens:
         # A one-run bearer token so the voicemail API is usable (tas call --expect voicemail).
         settings.voicemail.api_tokens = [secrets.token_urlsafe(16)]
@@ -281,6 +282,8 @@ async def _story(
     if server.voicemail_api is not None:
         token = server.settings.voicemail.api_tokens[0].split(":", 1)[0]
         out(f"  voicemail API 127.0.0.1:{server.voicemail_api.port} (bearer token {token})")
+    if server.metrics is not None:
+        out(f"  metrics       http://{server.metrics.address}/metrics")
     out(f"  data          {server.settings.data_dir}\n")
     reg = await register(server, SUBSCRIBER, Route.FALLBACK)
     out(f"1. registered {reg.phone_number} route=FALLBACK uri={reg.sip_uri} (SipBreakout gRPC)")
