@@ -18,7 +18,6 @@ import contextlib
 import math
 import random
 import secrets
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from tas.config import Settings, load_settings
 from tas.server import TasServer
 from tas.sip.call import Call
 from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress, Event
+from tas.transport.loop import stop_signals
 from tas.transport.stack import SipStack, StackOptions
 from tas.voicemail import DEFAULT_GREETING, Voicemail
 from tas.voicemail.greetings import BEEP_SECONDS
@@ -262,7 +262,8 @@ async def run_demo(
                     f"Call again from another shell: tas call {SUBSCRIBER} --core {host}:{port}"
                     f" --from {CALLER}"
                 )
-            await _wait_for_signal()
+            with stop_signals() as stop:
+                await stop.wait()
         return message
     finally:
         await server.stop()
@@ -353,18 +354,6 @@ async def _wait_for_events(server: TasServer, since: datetime, seconds: float) -
         if "NEW_VOICEMAIL" in kinds and "CALL_ENDED" in kinds:
             return
         await asyncio.sleep(0.1)
-
-
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 def _hp(address: tuple[str, int]) -> str:

@@ -24,7 +24,6 @@ import contextlib
 import itertools
 import logging
 import re
-import signal
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +41,7 @@ from tas.sip.events import (
     RequestReceived,
 )
 from tas.sip.timers import TimerConfig
+from tas.transport.loop import stop_signals
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
 
@@ -385,22 +385,21 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
         await server.stop(grace=0.5)
         raise
     stack = server.stack
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
-    sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
-    metrics = f" metrics={server.metrics.address}" if server.metrics is not None else ""
-    log.info("event=ready %s policy=%s%s%s", listening, settings.invite.action, sandbox, metrics)
-    if started is not None:
-        started(stack)
-    try:
-        await stop.wait()
-        log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
-    finally:
-        await server.stop()  # a second SIGTERM (timeout(1) signals the group too) is absorbed
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        answered = server.fallback.answered if server.fallback is not None else 0
-        log.info("event=stopped answered=%d", answered)
+    with stop_signals() as stop:
+        listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
+        sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
+        metrics = f" metrics={server.metrics.address}" if server.metrics is not None else ""
+        log.info(
+            "event=ready %s policy=%s%s%s", listening, settings.invite.action, sandbox, metrics
+        )
+        if started is not None:
+            started(stack)
+        try:
+            await stop.wait()
+            log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
+        finally:
+            # Still inside stop_signals: a second SIGTERM (timeout(1) signals the group too)
+            # is absorbed while the calls are ended.
+            await server.stop()
+            answered = server.fallback.answered if server.fallback is not None else 0
+            log.info("event=stopped answered=%d", answered)

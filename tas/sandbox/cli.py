@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import signal
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from tas.config import SandboxSettings, load_settings
 from tas.sandbox.grpc_server import ControlPlane
+from tas.transport.loop import stop_signals
 
 __all__ = ["sandbox"]
 
@@ -88,14 +88,11 @@ async def _serve(settings: SandboxSettings) -> None:
         f"tas sandbox: SipBreakoutService v1 + EventsService v0 on {bound} ({auth}); Ctrl-C stops",
         nl=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await plane.stop()
+    with stop_signals() as stop:
+        try:
+            await stop.wait()
+        finally:
+            await plane.stop()
     click.echo("tas sandbox: stopped")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Coroutine
+import signal
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["run", "loop_factory", "tune_gc"]
+__all__ = ["run", "loop_factory", "tune_gc", "stop_signals"]
 
 T = TypeVar("T")
 
@@ -35,3 +37,19 @@ def run(main: Coroutine[Any, Any, T], *, server: bool = False) -> T:
         tune_gc()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)
+
+
+@contextmanager
+def stop_signals() -> Iterator[asyncio.Event]:
+    """An event set by SIGINT/SIGTERM while the block runs (a repeated signal is absorbed);
+    the default handlers come back when the block ends."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
