@@ -27,6 +27,13 @@ class Route(enum.IntEnum):
         return cls[name.strip().upper().replace("-", "_")]
 
 
+class Direction(enum.Enum):
+    """Why a call meets a registration: which prefix the core puts after the ``+``."""
+
+    MO = "mobile-originating"  # the registered subscriber is the caller (mobile_originating_prefix)
+    MT = "mobile-terminating"  # the registered subscriber is the callee (mobile_terminating_prefix)
+
+
 #: ``--route`` choices in wire order.
 ROUTE_NAMES: tuple[str, ...] = tuple(r.cli_name for r in Route)
 

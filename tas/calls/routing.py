@@ -17,18 +17,12 @@ is registered with us. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from registrations.model import Registration, Route
+from registrations.model import Direction, Registration, Route
 
 __all__ = ["Direction", "LegInfo", "decode_leg", "e164_of"]
-
-
-class Direction(enum.Enum):
-    MO = "mobile-originating"  # our registered subscriber is the caller
-    MT = "mobile-terminating"  # our registered subscriber is the callee
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from registrations.model import Registration, Route
+from registrations.model import Direction, Registration, Route
 
 __all__ = [
     "NULL_UUID",
@@ -60,11 +60,6 @@ class Strategy(enum.Enum):
     FORK = "fork"  # handset and TAS at once; the first 2xx wins
     FALLBACK = "fallback"  # handset; the TAS when it is busy or does not answer
     INGRESS = "ingress"  # a call from the TAS to a registered number: handset only
-
-
-class Direction(enum.Enum):
-    MO = "mobile-originating"  # the registered subscriber is the caller
-    MT = "mobile-terminating"  # the registered subscriber is the callee
 
 
 @dataclass(frozen=True, slots=True)
