@@ -82,6 +82,9 @@ class OperatorSettings(BaseModel):
     deadline: float = 10.0  # seconds per gRPC attempt
     attempts: int = 4  # tries on UNAVAILABLE / DEADLINE_EXCEEDED (backoff with jitter)
     refresh_fraction: float = 0.5  # re-upsert after this share of the returned time_to_live
+    # The trust boundary (tas.transport.trust): sources whose legs are breakout legs.
+    trusted: list[str] = Field(default_factory=list)  # CIDRs/addresses of the core's SIP edge
+    trusted_names: list[str] = Field(default_factory=list)  # names in the core's TLS client cert
 
 
 class SandboxSettings(BaseModel):
