@@ -30,6 +30,7 @@ from tas.sip.message import Request, Response
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.stream import StreamConnection
+from tas.transport.trust import Trust, TrustPolicy
 from tas.transport.udp import DatagramEndpoint, open_udp
 
 __all__ = ["SipStack", "StackOptions", "parse_hostport"]
@@ -62,6 +63,8 @@ class StackOptions:
     user_agent: str = "tas-companion"
     timers: TimerConfig = field(default_factory=TimerConfig)
     allow: tuple[str, ...] | None = None
+    #: who is the operator core (tas.transport.trust); default: nobody is
+    trust: TrustPolicy = field(default_factory=TrustPolicy)
 
 
 class SipStack:
@@ -130,6 +133,10 @@ class SipStack:
                 self._servers.append(server)
                 bound = server.sockets[0].getsockname()
                 self.local.setdefault(name, (bound[0], bound[1]))
+
+    def trust_of(self, peer: Peer) -> Trust:
+        """The trust class of a message source (DESIGN: trust is decided at the edge)."""
+        return self.options.trust.classify(peer.host)
 
     # -- time and flushing ------------------------------------------------------------------
 
