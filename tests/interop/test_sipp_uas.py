@@ -74,7 +74,8 @@ async def test_our_uac_against_sipp_uas(sipp: str, tmp_path: Path, transport: st
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert code == 0
+    errors = tmp_path / "err.log"
+    assert code == 0, errors.read_text()[-2000:] if errors.exists() else f"sipp exit {code}"
     row = last_stats(stats)
     assert int(row["SuccessfulCall(C)"]) == CALLS and int(row["FailedCall(C)"]) == 0
     assert int(row["OutOfCallMsgs(C)"]) == 0
