@@ -17,10 +17,27 @@ from tas.sip.headers import Address, parse_address
 from tas.sip.message import Headers, Request, Response
 from tas.sip.uri import URI, SipURI
 
-__all__ = ["Dialog", "DialogId"]
+__all__ = ["Dialog", "DialogId", "requires_sips"]
 
 #: (Call-ID, local tag, remote tag) (§12).
 DialogId = tuple[str, str, str]
+
+
+def requires_sips(request: Request) -> bool:
+    """§12.1.1: the dialog a request starts is secure, and our Contact in its responses a SIPS
+    URI, when the Request-URI is SIPS, or the top Record-Route is, or (without Record-Route)
+    the Contact is. §8.1.1.8 asks the same of requests whose Request-URI or top Route is SIPS."""
+    if _secure(request.uri):
+        return True
+    record_route = request.record_route
+    if record_route:
+        return _secure(record_route[0].uri)
+    contact = request.contact
+    return bool(contact) and _secure(contact[0].uri)
+
+
+def _secure(uri: URI) -> bool:
+    return isinstance(uri, SipURI) and uri.secure
 
 
 @dataclass(slots=True)
@@ -61,7 +78,7 @@ class Dialog:
             route_set=[str(a) for a in request.record_route],
             local_seq=0,
             remote_seq=request.cseq.seq,
-            secure=isinstance(request.uri, SipURI) and request.uri.secure,
+            secure=requires_sips(request),
             confirmed=confirmed,
         )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from tas.sip.call import Call, OutgoingRequest
-from tas.sip.dialog import Dialog, DialogId
+from tas.sip.dialog import Dialog, DialogId, requires_sips
 from tas.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
 from tas.sip.events import (
     CallEnded,
@@ -98,10 +98,12 @@ class EndpointBase:
         """A message that did not parse: answer a routable request with the RFC's status
         (``exc.status_hint``); drop anything else (RFC 4475 §3.1.2.5)."""
         partial = exc.partial
-        response = error_response(partial, exc, to_tag=self._new_id())
+        version = exc.status_hint == 505  # its Via names the unknown version too: to the source
+        response = error_response(partial, exc, to_tag=self._new_id(), need_via=not version)
         if response is None or not isinstance(partial, Request):
             return
-        self.layer.send_stateless(bytes(response), response_peer(partial.top_via, source))
+        peer = source if version else response_peer(partial.top_via, source)
+        self.layer.send_stateless(bytes(response), peer)
 
     def take_outbox(self) -> list[tuple[bytes, Peer]]:
         return self.layer.take_outbox()
@@ -135,7 +137,7 @@ class EndpointBase:
         if 100 < status < 300:
             for rr in call.invite.headers.fields("Record-Route"):  # §12.1.1
                 headers.add("Record-Route", rr)
-            headers.add("Contact", self._contact(call.peer.transport))
+            headers.add("Contact", self._contact(call.peer.transport, requires_sips(call.invite)))
             if status >= 200:
                 headers.add("Allow", self._allow)
         if body and content_type:
@@ -153,7 +155,8 @@ class EndpointBase:
     ) -> Response:
         response = request.create_response(status)
         if request.method == "INVITE" and 200 <= status < 300:
-            response.headers.add("Contact", self._contact(call.peer.transport))
+            secure = call.dialog is not None and call.dialog.secure
+            response.headers.add("Contact", self._contact(call.peer.transport, secure))
         if body and content_type:
             response.headers.add("Content-Type", content_type)
             response.body = body
@@ -239,14 +242,21 @@ class EndpointBase:
             host = f"[{host}]"  # IPv6 reference (§25.1)
         return f"SIP/2.0/{transport} {host}:{port};branch={MAGIC_COOKIE}-{self._new_id()};rport"
 
-    def _contact(self, transport: str) -> str:
-        contact = self._contacts.get(transport)
+    def _contact(self, transport: str, secure: bool = False) -> str:
+        """Our Contact for ``transport``; a SIPS URI (on our TLS address) when ``secure``
+        (§8.1.1.8 for requests, §12.1.1 for responses)."""
+        key = "SIPS" if secure else transport
+        contact = self._contacts.get(key)
         if contact is None:
-            host, port = self._local(transport)
+            host, port = self._local("TLS" if secure else transport)
             if ":" in host:
                 host = f"[{host}]"
-            param = "" if transport == "UDP" else f";transport={transport.lower()}"
-            contact = self._contacts[transport] = f"<sip:{self.config.user}@{host}:{port}{param}>"
+            if secure:
+                uri = f"sips:{self.config.user}@{host}:{port}"
+            else:
+                param = "" if transport == "UDP" else f";transport={transport.lower()}"
+                uri = f"sip:{self.config.user}@{host}:{port}{param}"
+            contact = self._contacts[key] = f"<{uri}>"
         return contact
 
     def _new_request(
@@ -260,7 +270,8 @@ class EndpointBase:
         headers.add("To", f"<{target}>")
         headers.add("Call-ID", f"{self._new_id()}@{host}")
         headers.add("CSeq", f"{seq} {method}")
-        headers.add("Contact", self._contact(peer.transport))
+        secure = isinstance(target, SipURI) and target.secure
+        headers.add("Contact", self._contact(peer.transport, secure))
         headers.add("User-Agent", self.config.user_agent)
         return Request(method, target, headers)
 
@@ -290,7 +301,7 @@ class EndpointBase:
         peer = self._dialog_peer(call)
         request.headers.prepend("Via", self._via(peer.transport))
         if method == "INVITE":
-            request.headers.add("Contact", self._contact(peer.transport))
+            request.headers.add("Contact", self._contact(peer.transport, call.dialog.secure))
         for name, value in (headers or {}).items():
             request.headers.add(name, value)
         handle = OutgoingRequest(request, peer, None, call)

@@ -144,7 +144,13 @@ def _start_line(line: str, headers: Headers) -> Request | Response:
         if vm is None:
             raise ParseError(f"bad SIP version {version!r}")
         if (vm.group(1), vm.group(2)) != ("2", "0"):
-            raise ParseError(f"unsupported SIP version {version}", 505)
+            # RFC 4475 §3.3.15: answered 505, so keep what routes the answer back (§8.2.6).
+            error = ParseError(f"unsupported SIP version {version}", 505)
+            try:
+                error.partial = Request.parsed(method, parse_uri(uri_text), headers)
+            except ParseError:
+                pass
+            raise error
     return Request.parsed(method, parse_uri(uri_text), headers)
 
 

@@ -117,7 +117,11 @@ def _media_match(pattern: str, media_type: str) -> bool:
 
 
 def error_response(
-    message: Message | None, exc: RemoteProtocolError, *, to_tag: str | None = None
+    message: Message | None,
+    exc: RemoteProtocolError,
+    *,
+    to_tag: str | None = None,
+    need_via: bool = True,
 ) -> Response | None:
     """The response that refuses ``message`` with ``exc.status_hint`` (§8.2.6).
 
@@ -125,14 +129,17 @@ def error_response(
     responses (a bad response is discarded, RFC 4475 §3.1.2.5, §3.1.2.19), for ACK (never
     answered, §17.2.1) and when the message has no usable Via to route the response (§18.2.2).
     Headers are copied as received, first field of each single-valued one; the To gets a tag
-    when it has none (§8.2.6.2).
+    when it has none (§8.2.6.2). ``need_via=False`` builds the response even when a Via does
+    not parse, for a caller that routes it to the request's source itself (a 505 to a request
+    whose Via names the same unknown version, RFC 4475 §3.3.15).
     """
     if not isinstance(message, Request) or message.method == "ACK":
         return None
     try:
         message.via  # noqa: B018 - routing needs every Via entry to be readable
     except ParseError:
-        return None
+        if need_via:
+            return None
     headers = Headers()
     for value in message.headers.fields("Via"):
         headers.add("Via", value)
