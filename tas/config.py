@@ -11,12 +11,27 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
+)
+
+from tas.config_check import (
+    ConfigError as ConfigError,  # re-exported: the one error of load_settings
+)
+from tas.config_check import (
+    Problem,
+    env_json_problems,
+    env_paths,
+    read_toml,
+    unknown_env,
+    unknown_keys,
+    validation_problems,
 )
 
 
@@ -186,17 +201,57 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def config_path(config_file: Path | None = None) -> tuple[Path | None, str | None]:
+    """The config file to read and where its name came from (None: the command line)."""
+    if config_file is not None:
+        return config_file, None
+    if env := os.environ.get("TAS_CONFIG"):
+        return Path(env), "TAS_CONFIG"
+    return None, None
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load settings; ``config_file`` (TOML) wins over ``$TAS_CONFIG``.
 
-    The environment is never modified: the file is bound to a one-off subclass.
+    The one loader of every command: a missing or malformed file, an unknown key (in the file
+    or a ``TAS_…`` variable) or an invalid value raises :class:`ConfigError` with one line per
+    problem. The environment is never modified: the file is bound to a one-off subclass.
     """
-    if config_file is None:
-        return Settings(**overrides)
-    if not config_file.is_file():
-        raise FileNotFoundError(f"config file not found: {config_file}")
+    path, origin = config_path(config_file)
+    data = read_toml(path, origin) if path is not None else {}
+    source = str(path) if path is not None else None
+    problems = unknown_keys(Settings, data, source) + unknown_env(Settings, os.environ)
+    env = env_paths(Settings, os.environ)
+
+    def source_of(field: tuple[str, ...]) -> str | None:
+        for depth in range(len(field), 0, -1):
+            if field[:depth] in env:
+                return env[field[:depth]]
+        return source if field and field[0] in data else None
 
     class FileSettings(Settings):
-        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, InitSettingsSource(settings_cls, data)
 
-    return FileSettings(**overrides)
+    if bad_json := env_json_problems(Settings, os.environ):
+        raise ConfigError(problems + bad_json)  # pydantic-settings would stop at the first
+    try:
+        settings = FileSettings(**overrides)
+    except ValidationError as exc:
+        known = {p.path for p in problems}
+        problems += [
+            p for p in validation_problems(Settings, exc, source_of) if p.path not in known
+        ]
+    except SettingsError as exc:  # e.g. a TAS_… list that is not JSON
+        problems.append(Problem("", " ".join(str(exc).split())))
+    if problems:
+        raise ConfigError(problems)
+    return settings
