@@ -8,10 +8,11 @@ SQLite and local files. ``tas serve --config tas.toml`` or ``TAS_CONFIG=tas.toml
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -33,6 +34,9 @@ from tas.config_check import (
     unknown_keys,
     validation_problems,
 )
+
+#: Set while :func:`load_settings` builds a Settings whose keys it has checked itself.
+_CHECKED: ContextVar[bool] = ContextVar("tas_config_checked", default=False)
 
 
 def default_data_dir() -> Path:
@@ -181,6 +185,18 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
+        """Sections refuse unknown keys too, however Settings is built (``sip={"udpp": …}``).
+
+        :func:`load_settings` has already checked them, naming their sources.
+        """
+        if isinstance(data, dict) and not _CHECKED.get():
+            if unknown := unknown_keys(Settings, data):
+                raise ValueError("; ".join(str(problem) for problem in unknown))
+        return data
+
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'tas.db'}"
@@ -243,6 +259,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
     if bad_json := env_json_problems(Settings, os.environ):
         raise ConfigError(problems + bad_json)  # pydantic-settings would stop at the first
+    token = _CHECKED.set(True)
     try:
         settings = FileSettings(**overrides)
     except ValidationError as exc:
@@ -252,6 +269,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ]
     except SettingsError as exc:  # e.g. a TAS_… list that is not JSON
         problems.append(Problem("", " ".join(str(exc).split())))
+    finally:
+        _CHECKED.reset(token)
     if problems:
         raise ConfigError(problems)
     return settings

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from tas.config import ConfigError, load_settings
+from tas.config import ConfigError, Settings, load_settings
 
 DEPLOY_TOML = Path(__file__).resolve().parents[2] / "deploy" / "tas.toml"
 
@@ -139,3 +140,9 @@ def test_free_tables_are_not_checked_for_keys(tmp_path: Path) -> None:
 def test_the_deploy_sample_is_valid_under_the_strict_rules() -> None:
     settings = load_settings(DEPLOY_TOML)
     assert settings.operator.target == "shamrock" and not settings.sandbox.enabled
+
+
+def test_settings_built_directly_refuse_unknown_section_keys() -> None:
+    with pytest.raises(ValidationError, match=r"sip\.udpp: unknown setting; did you mean udp\?"):
+        Settings(sip={"udpp": ["0.0.0.0:5060"]})
+    assert Settings(sip={"udp": []}).sip.udp == []
