@@ -20,7 +20,7 @@ import json
 import re
 import tomllib
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -133,9 +133,11 @@ def unknown_keys(
             problems += unknown_keys(sub, value, source, f"{path}.")
         elif (items := _items_model(annotation)) is not None:
             kind, sub = items
-            entries = enumerate(value) if isinstance(value, list) else ()
-            if kind == "dict" and isinstance(value, Mapping):
-                entries = value.items()  # type: ignore[assignment]
+            entries: list[tuple[object, Any]] = []
+            if kind == "list" and isinstance(value, list):
+                entries = list(enumerate(value))
+            elif kind == "dict" and isinstance(value, Mapping):
+                entries = list(value.items())
             for index, entry in entries:
                 if isinstance(entry, Mapping):
                     problems += unknown_keys(sub, entry, source, f"{path}.{index}.")
@@ -341,7 +343,7 @@ def _shown(value: Any, limit: int = 60) -> str:
 def validation_problems(
     model: type[BaseModel],
     exc: ValidationError,
-    source_of: Any = None,
+    source_of: Callable[[tuple[str, ...]], str | None] | None = None,
 ) -> list[Problem]:
     """One problem per field of ``exc``; ``source_of(path)`` names the file or variable."""
     problems: list[Problem] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from tas.config import Settings
 from tas.config_check import is_secret, mask, unknown_env, unknown_keys
 
@@ -28,3 +30,27 @@ def test_secrets_and_url_passwords_are_masked() -> None:
     url = "postgresql+asyncpg://tas:hunter2@db:5432/tas"
     assert mask(("database", "url"), url) == "postgresql+asyncpg://tas:***@db:5432/tas"
     assert mask(("database", "url"), "postgresql+asyncpg://tas@db/tas").endswith("tas@db/tas")
+
+
+class Rule(BaseModel):
+    source: str = ""
+    action: str = "drop"
+
+
+class Limits(BaseModel):
+    rules: list[Rule] = []
+    named: dict[str, Rule] = {}
+    extra: Rule | None = None
+
+
+def test_walks_lists_tables_and_optional_sections_of_any_model() -> None:
+    data = {
+        "rules": [{"source": "a"}, {"sorce": "b"}],
+        "named": {"x": {"actoin": "drop"}},
+        "extra": {"sourc": "c"},
+    }
+    assert [str(p) for p in unknown_keys(Limits, data)] == [
+        "rules.1.sorce: unknown setting; did you mean source?",
+        "named.x.actoin: unknown setting; did you mean action?",
+        "extra.sourc: unknown setting; did you mean source?",
+    ]
