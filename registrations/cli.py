@@ -36,7 +36,8 @@ from registrations.schedule import Entry, Upsert, next_action, state
 from registrations.store import RegistrationStore
 from registrations.syncfile import SyncFileError, load_sync_file
 from registrations.validation import InvalidRegistration, validate_e164, validate_registration
-from tas.config import Settings, load_settings
+from tas.config import Settings
+from tas.config_cli import settings_for_cli
 from tas.store import Database
 
 __all__ = ["register"]
@@ -56,10 +57,7 @@ class Options:
     database: str | None
 
     def settings(self) -> Settings:
-        try:
-            settings = load_settings(self.config)
-        except (FileNotFoundError, ValueError) as exc:
-            raise BadInput(" ".join(str(exc).split())) from exc
+        settings = settings_for_cli(self.config)
         if self.target:
             settings.operator.target = self.target
         if self.database:

@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "voicemail": ("tas.voicemail.cli:voicemail", "List, export, mark and delete voicemail."),
     "calls": ("tas.events.cli:calls", "Show call timelines joined with the core's events."),
     "demo": ("tas.demo:demo", "Run the full story on the embedded default (what `make run` does)."),
+    "config": ("tas.config_cli:config", "Check the settings; show each value and its source."),
 }
 
 
@@ -50,6 +51,18 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The safety net: a ConfigError that a subcommand did not turn into BadConfig still
+        # ends as `tas: <problem>` lines and exit 2, never a traceback.
+        from tas.config_check import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            from tas.config_cli import BadConfig
+
+            raise BadConfig(exc) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

@@ -8,16 +8,35 @@ SQLite and local files. ``tas serve --config tas.toml`` or ``TAS_CONFIG=tas.toml
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from tas.config_check import (
+    ConfigError as ConfigError,  # re-exported: the one error of load_settings
+)
+from tas.config_check import (
+    Problem,
+    env_json_problems,
+    env_paths,
+    read_toml,
+    unknown_env,
+    unknown_keys,
+    validation_problems,
+)
+
+#: Set while :func:`load_settings` builds a Settings whose keys it has checked itself.
+_CHECKED: ContextVar[bool] = ContextVar("tas_config_checked", default=False)
 
 
 def default_data_dir() -> Path:
@@ -166,6 +185,18 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
+        """Sections refuse unknown keys too, however Settings is built (``sip={"udpp": …}``).
+
+        :func:`load_settings` has already checked them, naming their sources.
+        """
+        if isinstance(data, dict) and not _CHECKED.get():
+            if unknown := unknown_keys(Settings, data):
+                raise ValueError("; ".join(str(problem) for problem in unknown))
+        return data
+
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'tas.db'}"
@@ -186,17 +217,60 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def config_path(config_file: Path | None = None) -> tuple[Path | None, str | None]:
+    """The config file to read and where its name came from (None: the command line)."""
+    if config_file is not None:
+        return config_file, None
+    if env := os.environ.get("TAS_CONFIG"):
+        return Path(env), "TAS_CONFIG"
+    return None, None
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load settings; ``config_file`` (TOML) wins over ``$TAS_CONFIG``.
 
-    The environment is never modified: the file is bound to a one-off subclass.
+    The one loader of every command: a missing or malformed file, an unknown key (in the file
+    or a ``TAS_…`` variable) or an invalid value raises :class:`ConfigError` with one line per
+    problem. The environment is never modified: the file is bound to a one-off subclass.
     """
-    if config_file is None:
-        return Settings(**overrides)
-    if not config_file.is_file():
-        raise FileNotFoundError(f"config file not found: {config_file}")
+    path, origin = config_path(config_file)
+    data = read_toml(path, origin) if path is not None else {}
+    source = str(path) if path is not None else None
+    problems = unknown_keys(Settings, data, source) + unknown_env(Settings, os.environ)
+    env = env_paths(Settings, os.environ)
+
+    def source_of(field: tuple[str, ...]) -> str | None:
+        for depth in range(len(field), 0, -1):
+            if field[:depth] in env:
+                return env[field[:depth]]
+        return source if field and field[0] in data else None
 
     class FileSettings(Settings):
-        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, InitSettingsSource(settings_cls, data)
 
-    return FileSettings(**overrides)
+    if bad_json := env_json_problems(Settings, os.environ):
+        raise ConfigError(problems + bad_json)  # pydantic-settings would stop at the first
+    token = _CHECKED.set(True)
+    try:
+        settings = FileSettings(**overrides)
+    except ValidationError as exc:
+        known = {p.path for p in problems}
+        problems += [
+            p for p in validation_problems(Settings, exc, source_of) if p.path not in known
+        ]
+    except SettingsError as exc:  # e.g. a TAS_… list that is not JSON
+        problems.append(Problem("", " ".join(str(exc).split())))
+    finally:
+        _CHECKED.reset(token)
+    if problems:
+        raise ConfigError(problems)
+    return settings

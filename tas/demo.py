@@ -31,7 +31,8 @@ from media.session import MediaEngine, MediaSession
 from media.wav import read_wav
 from registrations.model import Registration, Route
 from registrations.schedule import Entry
-from tas.config import Settings, load_settings
+from tas.config import Settings
+from tas.config_cli import settings_for_cli
 from tas.server import TasServer
 from tas.sip.call import Call
 from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress, Event
@@ -369,7 +370,7 @@ def demo(config_file: Path | None, once: bool, log_level: str) -> None:
     from tas.server_cli import configure_logging
     from tas.transport.loop import run
 
-    settings = ephemeral(load_settings(config_file))
+    settings = ephemeral(settings_for_cli(config_file))
     configure_logging(log_level, "kv")
     message = run(run_demo(settings, keep_serving=not once))
     if message is None:

@@ -79,11 +79,11 @@ def serve(
     metrics: str | None,
 ) -> None:
     """Run the telephony server until SIGINT/SIGTERM."""
-    from tas.config import load_settings
+    from tas.config_cli import settings_for_cli
     from tas.server import serve as run_server
     from tas.transport.loop import run
 
-    settings = load_settings(config_file)
+    settings = settings_for_cli(config_file)
     for name, values in (("udp", udp), ("tcp", tcp), ("tls", tls)):
         override = _listen(values)
         if override is not None:

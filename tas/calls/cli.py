@@ -14,14 +14,14 @@ from rich.table import Table
 
 from tas.calls.policy import Action, Policy, PolicyError, load_policy_file, parse_policy
 from tas.calls.policy_store import PolicyStore
-from tas.config import load_settings
+from tas.config_cli import settings_for_cli
 from tas.store import Database
 
 T = TypeVar("T")
 
 
 def _run(config: Path | None, work: Callable[[PolicyStore], Awaitable[T]]) -> T:
-    settings = load_settings(config)
+    settings = settings_for_cli(config)
 
     async def main() -> T:
         db = Database(settings.database_url)

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tas.config import load_settings
+from tas.config_cli import settings_for_cli
 from tas.events.history import find_timeline, load_timelines
 from tas.events.timeline import Timeline
 from tas.store import Database
@@ -52,7 +52,7 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 def _run(config: Path | None, work: Callable[[Database, float], Awaitable[T]]) -> T:
-    settings = load_settings(config)
+    settings = settings_for_cli(config)
 
     async def main() -> T:
         db = Database(settings.database_url)

@@ -190,12 +190,9 @@ def _bad(message: str) -> int:
 
 
 async def _main(args: _Args) -> int:
-    from tas.config import load_settings
+    from tas.config_cli import settings_for_cli
 
-    try:
-        settings = load_settings(args.config_file)
-    except (OSError, ValueError) as exc:
-        return _bad(f"cannot load settings: {exc}")
+    settings = settings_for_cli(args.config_file)  # a bad config: `tas: …` lines, exit 2
     core = (settings.sandbox.sip_host, settings.sandbox.sip_port)
     if args.core:
         host, _, port = args.core.rpartition(":")

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from pydantic import ValidationError
 
-from tas.config import SandboxSettings, load_settings
+from tas.config import SandboxSettings
+from tas.config_cli import settings_for_cli
 from tas.sandbox.grpc_server import ControlPlane
 from tas.transport.loop import stop_signals
 
@@ -59,10 +59,7 @@ def sandbox(
     registration_ttl: float | None,
 ) -> None:
     """Run the sandbox operator APIs (SipBreakout v1, Events v0) on loopback until Ctrl-C."""
-    try:
-        settings = load_settings(config)
-    except (FileNotFoundError, ValidationError, ValueError) as exc:
-        _fail(f"bad configuration: {str(exc).strip().splitlines()[0]}", EXIT_BAD_INPUT)
+    settings = settings_for_cli(config)
     updates: dict[str, object] = {}
     if address is not None:
         updates["grpc"] = address

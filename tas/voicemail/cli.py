@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from tas.config import load_settings
+from tas.config_cli import settings_for_cli
 from tas.voicemail.errors import (
     InvalidAudio,
     InvalidNumber,
@@ -156,10 +155,7 @@ def reset_greeting_command(ctx: click.Context, number: str) -> None:
 
 def _run(ctx: click.Context, work: Callable[[VoicemailStore], Awaitable[_T]]) -> _T:
     """Open the store from the settings, run ``work``, map errors to one line + exit code."""
-    try:
-        settings = load_settings(ctx.obj)
-    except (FileNotFoundError, ValidationError, ValueError) as exc:
-        _fail(f"bad configuration: {_first_line(exc)}", EXIT_BAD_INPUT)
+    settings = settings_for_cli(ctx.obj)
 
     async def main() -> _T:
         store = VoicemailStore.from_settings(settings)
