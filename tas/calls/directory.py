@@ -122,6 +122,7 @@ class Directory:
     def find(self, request_user: str | None, caller_user: str | None) -> LegInfo | None:
         """Decode a leg from memory; :class:`DirectoryUnavailable` when we cannot know."""
         if self.health() is Health.UNAVAILABLE:
+            self._note_expired(self.clock())
             self.stats.refused += 1
             self._outage_refused += 1
             if self._outage_refused == 1:
@@ -215,11 +216,12 @@ class Directory:
                 error,
             )
         self._outage_failures += 1
-        if (
-            self.confirmed_at is not None
-            and not self._expired_logged
-            and self.health(now) is Health.UNAVAILABLE
-        ):
+        if self.health(now) is Health.UNAVAILABLE:
+            self._note_expired(now)
+
+    def _note_expired(self, now: float) -> None:
+        """Log once that the last known state got too old to serve."""
+        if self.confirmed_at is not None and not self._expired_logged:
             self._expired_logged = True
             log.error(
                 "event=directory_expired age_s=%.1f max_stale_s=%g: legs now get 503",
