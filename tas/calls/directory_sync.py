@@ -28,7 +28,7 @@ from registrations.store import RegistrationStore, routable
 from tas.calls.directory import Directory
 from tas.calls.policy_store import PolicyStore
 from tas.store import Database
-from tas.store.changes import NOTIFY_CHANNEL, Topic, read_versions
+from tas.store.changes import NOTIFY_CHANNEL, Change, Topic, read_versions
 
 __all__ = ["DirectorySync"]
 
@@ -47,6 +47,7 @@ class DirectorySync:
         self.registrations = RegistrationStore(db)
         self.policies = PolicyStore(db)
         self.versions: dict[Topic, int | None] = dict.fromkeys(Topic)  # None: never loaded
+        self._local: dict[Topic, int] = dict.fromkeys(Topic, 0)  # in-process writes seen
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -54,7 +55,7 @@ class DirectorySync:
     async def start(self) -> None:
         """Follow in-process writes, load once (a failure is logged; the poller retries),
         then poll (and listen) in the background."""
-        self._unsubscribe = self.db.changes.subscribe(self.directory.apply)
+        self._unsubscribe = self.db.changes.subscribe(self._applied)
         await self.poll()
         self._tasks.append(asyncio.create_task(self._poll_forever()))
         if self.listen:
@@ -82,18 +83,32 @@ class DirectorySync:
         self.directory.confirmed()
         return True
 
+    def _applied(self, change: Change) -> None:
+        """An in-process write: into the directory now (and remembered, see below)."""
+        self._local[change.topic] += 1
+        self.directory.apply(change)
+
     async def _reload_changed(self) -> None:
         async with self.db.session() as session:
             versions = await read_versions(session)
-        if versions[Topic.REGISTRATIONS] != self.versions[Topic.REGISTRATIONS]:
+        for topic in Topic:
+            if versions[topic] == self.versions[topic]:
+                continue
+            local = self._local[topic]
+            install = await self._read(topic)
+            if self._local[topic] != local:  # a write of ours landed while we read: our
+                continue  # rows may predate it; keep the newer state, reload next poll
+            install()
+            self.versions[topic] = versions[topic]
+
+    async def _read(self, topic: Topic) -> Callable[[], None]:
+        """Read one whole table; returns how to put it into the directory."""
+        if topic is Topic.REGISTRATIONS:
             entries = await self.registrations.entries()
-            self.directory.replace_registrations(
-                reg for e in entries if (reg := routable(e)) is not None
-            )
-            self.versions[Topic.REGISTRATIONS] = versions[Topic.REGISTRATIONS]
-        if versions[Topic.POLICIES] != self.versions[Topic.POLICIES]:
-            self.directory.replace_policies(await self.policies.all())
-            self.versions[Topic.POLICIES] = versions[Topic.POLICIES]
+            regs = [reg for e in entries if (reg := routable(e)) is not None]
+            return lambda: self.directory.replace_registrations(regs)
+        policies = await self.policies.all()
+        return lambda: self.directory.replace_policies(policies)
 
     def wake(self) -> None:
         """Poll now (a ``NOTIFY`` arrived)."""

@@ -34,7 +34,13 @@ from tas.calls.policy_store import PolicyStore
 from tas.calls.sources import DirectoryUnavailable
 from tas.server import TasServer
 from tas.store import Database
-from tests.integration.calls.calls_helpers import CALLER, SUBSCRIBER, register, server_settings
+from tests.integration.calls.calls_helpers import (
+    CALLER,
+    OTHER,
+    SUBSCRIBER,
+    register,
+    server_settings,
+)
 from tests.integration.calls.directory_helpers import Proxy, invite, postgres_database
 
 URI = "sips:tas.example.com"
@@ -119,6 +125,34 @@ async def test_writes_by_another_engine_are_seen_within_the_poll_interval(store:
         # our own process's writes need no poll at all
         await PolicyStore(ours).put(Policy(SUBSCRIBER, Action.VOICEMAIL))
         assert [p.action for p in directory.policies_for(SUBSCRIBER)] == [Action.VOICEMAIL]
+    finally:
+        await sync.stop()
+        await ours.close()
+        await theirs.close()
+
+
+async def test_a_local_write_during_a_reload_is_not_undone(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}"
+    ours, theirs = Database(url), Database(url)
+    await ours.create_all()
+    directory = Directory(options=DirectoryOptions(poll_interval=60.0, max_stale=600.0))
+    sync = DirectorySync(ours, directory)
+    await sync.start()
+    read_all = sync.policies.all
+
+    async def read_then_local_write() -> list[Policy]:
+        rows = await read_all()  # the rows as they were before the write below
+        await PolicyStore(ours).put(Policy(SUBSCRIBER, Action.VOICEMAIL))
+        return rows
+
+    try:
+        await PolicyStore(theirs).put(Policy(OTHER, Action.ANSWER))  # makes the poll reload
+        sync.policies.all = read_then_local_write  # type: ignore[method-assign]
+        assert await sync.poll()
+        assert directory.policies_for(SUBSCRIBER)  # our write survives the stale reload
+        sync.policies.all = read_all  # type: ignore[method-assign]
+        assert await sync.poll()
+        assert directory.policies_for(SUBSCRIBER) and directory.policies_for(OTHER)
     finally:
         await sync.stop()
         await ours.close()
