@@ -131,6 +131,26 @@ async def test_writes_by_another_engine_are_seen_within_the_poll_interval(store:
         await theirs.close()
 
 
+@pytest.mark.postgres
+async def test_postgres_notify_wakes_the_directory_long_before_the_poll() -> None:
+    async with postgres_database() as name:
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        ours, theirs = Database(url), Database(url)
+        await ours.create_all()
+        directory = Directory(options=DirectoryOptions(poll_interval=30.0, max_stale=600.0))
+        sync = DirectorySync(ours, directory)
+        await sync.start()
+        try:
+            await asyncio.sleep(0.5)  # LISTEN established
+            await PolicyStore(theirs).put(Policy(SUBSCRIBER, Action.REJECT, status=603))
+            took = await within(2.0, lambda: bool(directory.policies_for(SUBSCRIBER)))
+            print(f"\npostgres NOTIFY: seen after {took * 1000:.0f} ms (poll every 30 s)")
+        finally:
+            await sync.stop()
+            await ours.close()
+            await theirs.close()
+
+
 async def test_a_local_write_during_a_reload_is_not_undone(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}"
     ours, theirs = Database(url), Database(url)
