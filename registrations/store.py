@@ -2,19 +2,26 @@
 
 One row per phone number holds a :class:`~registrations.schedule.Entry`: the registration we
 want, the one the operator last accepted, the refresh/expiry/retry times and the last error.
+
+Every :meth:`RegistrationStore.save` bumps the :attr:`~tas.store.changes.Topic.REGISTRATIONS`
+change counter in its transaction and, once committed, publishes :class:`EntrySaved` on the
+database's in-process feed: readers that hold registrations in memory (the call directory)
+stay current without a query per call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Field, SQLModel, col, select
 
 from registrations.model import Registration, Route
 from registrations.schedule import Entry, is_finished, with_desired
 from tas.store import Database
+from tas.store.changes import Change, Topic, bump
 
-__all__ = ["RegistrationRow", "RegistrationStore"]
+__all__ = ["EntrySaved", "RegistrationRow", "RegistrationStore", "routable"]
 
 
 class RegistrationRow(SQLModel, table=True):
@@ -39,6 +46,21 @@ class RegistrationRow(SQLModel, table=True):
     rejected: bool = False
     last_error: str | None = None
     updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySaved(Change):
+    """``entry`` of ``phone_number`` was committed; ``entry`` is None when its row went."""
+
+    phone_number: str
+    entry: Entry | None
+
+
+def routable(entry: Entry | None) -> Registration | None:
+    """The registration calls are routed by: the accepted one, else the desired one."""
+    if entry is None:
+        return None
+    return entry.registered or entry.desired
 
 
 def _registration(
@@ -120,7 +142,8 @@ class RegistrationStore:
         """Write ``entry`` (delete its row when :func:`is_finished`)."""
         async with self.db.session() as session:
             row = await session.get(RegistrationRow, entry.phone_number)
-            if is_finished(entry):
+            finished = is_finished(entry)
+            if finished:
                 if row is not None:
                     await session.delete(row)
             else:
@@ -128,7 +151,10 @@ class RegistrationStore:
                     row = RegistrationRow(phone_number=entry.phone_number)
                 _fill(row, entry)
                 session.add(row)
+            await bump(session, Topic.REGISTRATIONS)
             await session.commit()
+        saved = EntrySaved(Topic.REGISTRATIONS, entry.phone_number, None if finished else entry)
+        self.db.changes.publish(saved)
 
     async def set_desired(
         self, phone_number: str, desired: Registration | None, now: float

@@ -86,6 +86,12 @@ class DatabaseSettings(BaseModel):
 
     url: str | None = None  # default: sqlite+aiosqlite:///<data_dir>/tas.db
     echo: bool = False
+    # The call directory (registrations + policies in memory, tas.calls.directory):
+    poll_interval: float = Field(
+        default=2.0, gt=0
+    )  # s between checks for writes by other processes
+    max_stale: float = Field(default=300.0, gt=0)  # s the last known state is served while it fails
+    retry_after: int = Field(default=30, ge=0)  # Retry-After of the 503 when it cannot be trusted
 
 
 class OperatorSettings(BaseModel):

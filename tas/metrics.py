@@ -12,6 +12,9 @@ when scraped. They run on the exposition thread, so each takes one snapshot (``l
 * :class:`CallAppCollector` - ``tas_calls_active``, ``tas_calls_recent{outcome}``,
   ``tas_policy_calls_active``, ``tas_policy_calls_answered_total``
 * :class:`MediaCollector` - ``tas_media_rtp_ports_in_use``, ``tas_media_rtp_ports_capacity``
+* :class:`DirectoryCollector` - ``tas_directory_refused_total`` (legs answered 503),
+  ``tas_directory_store_failures_total``, ``tas_directory_outages_total``,
+  ``tas_directory_loads_total``, ``tas_directory_numbers{table}``, ``tas_directory_health{state}``
 * the event consumer's :class:`tas.events.metrics.ConsumerCollector` (``tas_events_*``)
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIServer
 
@@ -28,10 +31,12 @@ from prometheus_client import CollectorRegistry, ProcessCollector, start_http_se
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from tas.calls.directory import DirectoryStats, Health
 from tas.calls.records import Outcome
 
 __all__ = [
     "CallAppCollector",
+    "DirectoryCollector",
     "MediaCollector",
     "MetricsServer",
     "SipCollector",
@@ -240,3 +245,34 @@ class MediaCollector(Collector):
             "RTP ports the [media] port range offers.",
             value=self.pool.capacity,
         )
+
+
+class DirectoryCollector(Collector):
+    """The call directory (:class:`tas.calls.directory.Directory`): its counters and health."""
+
+    def __init__(self, stats: DirectoryStats, health: Callable[[], Health]) -> None:
+        self.stats = stats
+        self.health = health
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.stats
+        for name, value, text in (
+            ("refused", s.refused, "Legs answered 503 because the call directory was unavailable."),
+            ("store_failures", s.store_failures, "Failed loads/polls of the call directory."),
+            ("outages", s.outages, "Runs of store failures seen by the call directory."),
+            ("loads", s.loads, "Full table reloads of the call directory."),
+        ):
+            yield CounterMetricFamily(f"tas_directory_{name}", text, value=value)
+        numbers = GaugeMetricFamily(
+            "tas_directory_numbers", "Numbers held in the call directory.", labels=["table"]
+        )
+        numbers.add_metric(["registrations"], s.registrations)
+        numbers.add_metric(["policies"], s.policies)
+        yield numbers
+        health = GaugeMetricFamily(
+            "tas_directory_health", "1 for the call directory's current state.", labels=["state"]
+        )
+        current = self.health()
+        for state in Health:
+            health.add_metric([state.value], 1 if state is current else 0)
+        yield health

@@ -189,6 +189,8 @@ class TasServer:
         self.plane: Any = None  # tas.sandbox.grpc_server.ControlPlane
         self.core: Any = None  # tas.sandbox SandboxCore
         self.refresher: Any = None
+        self.directory: Any = None  # tas.calls.directory.Directory
+        self.directory_sync: Any = None  # tas.calls.directory_sync.DirectorySync
         self.consumer: Any = None
         self.metrics: Any = None  # tas.metrics.MetricsServer
         self._tasks: list[asyncio.Task[None]] = []
@@ -203,16 +205,12 @@ class TasServer:
     async def start(self) -> None:
         from registrations.errors import OperatorError
         from registrations.refresher import Refresher
-        from registrations.store import RegistrationStore
         from tas.calls.app import CallApp
+        from tas.calls.directory import Directory, DirectoryOptions
+        from tas.calls.directory_sync import DirectorySync
         from tas.calls.policy_store import PolicyStore
         from tas.calls.records import CallRecordStore
-        from tas.calls.sources import (
-            CombinedRegistrations,
-            RegistrationSource,
-            SandboxRegistrations,
-            StoredRegistrations,
-        )
+        from tas.calls.sources import NumberSource
         from tas.events import EventConsumer
         from tas.store import Database
         from tas.voicemail import VoicemailStore
@@ -243,14 +241,23 @@ class TasServer:
             self.refresher = Refresher.from_settings(settings, self.db)
         except (ValueError, OperatorError) as exc:  # e.g. a region without OAuth credentials
             log.error("event=service_unavailable service='registration refresher' error=%r", exc)
-        sources: list[RegistrationSource] = [StoredRegistrations(RegistrationStore(self.db))]
+        live: list[NumberSource] = []
         if self.plane is not None:
-            sources.append(SandboxRegistrations(self.plane))
+            from tas.sandbox.registrations import SandboxRegistrations
+
+            live.append(SandboxRegistrations(self.plane))
+        db_settings = settings.database
+        directory_options = DirectoryOptions(
+            db_settings.poll_interval, db_settings.max_stale, db_settings.retry_after
+        )
+        self.directory = Directory(live, options=directory_options)
+        self.directory_sync = DirectorySync(self.db, self.directory)
+        await self.directory_sync.start()
         self.fallback = PolicyApp(self.stack, settings)
         self.app = CallApp(
             self.stack,
             self.engine,
-            CombinedRegistrations(*sources),
+            self.directory,
             policies=PolicyStore(self.db),
             records=CallRecordStore(self.db),
             voicemail=self.voicemail,
@@ -315,11 +322,19 @@ class TasServer:
 
     async def _start_metrics(self) -> None:
         from tas.events.metrics import ConsumerCollector
-        from tas.metrics import CallAppCollector, MediaCollector, MetricsServer, SipCollector
+        from tas.metrics import (
+            CallAppCollector,
+            DirectoryCollector,
+            MediaCollector,
+            MetricsServer,
+            SipCollector,
+        )
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(CallAppCollector(self.app, self.fallback))
+        if self.directory is not None:
+            metrics.register(DirectoryCollector(self.directory.stats, self.directory.health))
         metrics.register(MediaCollector(self.engine.pool))
         if self.consumer is not None:
             metrics.register(ConsumerCollector(self.consumer.stats))
@@ -352,6 +367,7 @@ class TasServer:
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
             ("refresher", self.refresher.stop() if self.refresher else None),
+            ("call directory", self.directory_sync.stop() if self.directory_sync else None),
             ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),
             ("sandbox SIP core", self.core.stop() if self.core else None),
             ("SIP stack", self.stack.close() if hasattr(self, "stack") else None),

@@ -36,8 +36,8 @@ from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
-from tas.calls.routing import LegInfo, decode_leg, e164_of
-from tas.calls.sources import RegistrationSource
+from tas.calls.routing import LegInfo, e164_of
+from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import leave_voicemail
 from tas.config import VoicemailSettings
 from tas.sip.call import Call
@@ -144,15 +144,18 @@ class CallApp:
     # -- one incoming leg -----------------------------------------------------------------------
 
     async def _incoming(self, call: Call, request: Request) -> None:
-        try:
-            regs = await self.registrations.registrations()
-        except Exception:
-            log.exception("event=registrations_unavailable call_id=%s", call.call_id)
-            regs = []
         caller_user = _user(request.headers.get("P-Asserted-Identity")) or _uri_user(
             request.from_.uri
         )
-        info = decode_leg(_uri_user(request.uri), caller_user, regs)
+        try:  # from memory: no I/O per INVITE (issue #10)
+            info = self.registrations.find(_uri_user(request.uri), caller_user)
+        except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)
+            self._attach(call, "done")
+            retry = {"Retry-After": str(exc.retry_after)}
+            if call.state == "incoming":
+                self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
+            self.stack.flush()
+            return
         if info is None:
             self._not_ours(call, request)
             return
@@ -169,7 +172,7 @@ class CallApp:
         )
         detail = f"{info.route.cli_name} {info.direction.name}"
         journal.note("invite", detail + (f" prefix={info.prefix}" if info.prefix else ""))
-        decision = await self._decide(info)
+        decision = self._decide(info)
         journal.update(action=decision.action.value)
         log.info(
             "event=leg call_id=%s route=%s direction=%s subscriber=%s action=%s",
@@ -193,14 +196,9 @@ class CallApp:
                 leg.journal.update(outcome=Outcome.ABANDONED.value)
             await leg.close()
 
-    async def _decide(self, info: LegInfo) -> Decision:
-        policies = []
-        if self.policies is not None:
-            try:
-                policies = await self.policies.for_number(info.subscriber)
-            except Exception:
-                log.exception("event=policies_unavailable number=%s", info.subscriber)
-        return decide(info, policies)
+    def _decide(self, info: LegInfo) -> Decision:
+        """The stored policy (held in memory by the registrations source) or the default."""
+        return decide(info, self.registrations.policies_for(info.subscriber))
 
     async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
         if leg.is_ended:  # CANCEL while we looked things up

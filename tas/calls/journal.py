@@ -3,7 +3,8 @@
 SIP events arrive in synchronous callbacks; the SQL writes are async. A :class:`CallJournal`
 queues them (the record first, then milestones and updates with the time they happened) and
 writes them in order from one task, so SIP handling never waits for the database. A failing
-write is logged and skipped: the call goes on.
+write is skipped: the call goes on. Failures are logged once per database outage (the first
+error, then one recovery line with the count), never a traceback per call.
 """
 
 from __future__ import annotations
@@ -20,6 +21,28 @@ __all__ = ["CallJournal"]
 log = logging.getLogger(__name__)
 
 _Write = Callable[[int], Awaitable[None]]
+
+
+class _Outage:
+    """Once-per-outage logging of call-record write failures (shared by every journal)."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def failed(self, what: str, call_id: str, error: BaseException) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            log.error(
+                "event=%s call_id=%s error=%r (further failures counted)", what, call_id, error
+            )
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.warning("event=call_records_recovered failed_writes=%d", self.failures)
+            self.failures = 0
+
+
+_outage = _Outage()
 
 
 class CallJournal:
@@ -66,8 +89,9 @@ class CallJournal:
                 opened = await store.open(CallRecord(**self.record.model_dump(exclude={"id"})))
                 record_id = opened.id
                 self.record.id = record_id
-            except Exception:
-                log.exception("event=call_record_failed call_id=%s", self.record.sip_call_id)
+                _outage.succeeded()
+            except Exception as exc:
+                _outage.failed("call_record_failed", self.record.sip_call_id, exc)
         while True:
             write = await self._queue.get()
             if write is None:
@@ -76,5 +100,5 @@ class CallJournal:
                 continue
             try:
                 await write(record_id)
-            except Exception:
-                log.exception("event=call_record_write_failed record=%s", record_id)
+            except Exception as exc:
+                _outage.failed("call_record_write_failed", self.record.sip_call_id, exc)

@@ -1,16 +1,32 @@
-"""Policies kept in SQL (sqlmodel), so the CLI and `tas serve` share them."""
+"""Policies kept in SQL (sqlmodel), so the CLI and `tas serve` share them.
+
+Every write bumps the :attr:`~tas.store.changes.Topic.POLICIES` change counter in its
+transaction and, once committed, publishes :class:`PoliciesWritten` on the database's
+in-process feed, so the call directory (:mod:`tas.calls.directory`) serves policies from memory.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Field, SQLModel, col, select
 
 from tas.calls.policy import Policy, parse_policy
 from tas.store import Database
+from tas.store.changes import Change, Topic, bump
 
-__all__ = ["CallPolicyRow", "PolicyStore"]
+__all__ = ["CallPolicyRow", "PoliciesWritten", "PolicyStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class PoliciesWritten(Change):
+    """The policies of ``number`` are now exactly ``policies`` (a committed write);
+    ``number`` None: ``policies`` is the whole stored set (:meth:`PolicyStore.replace_all`)."""
+
+    number: str | None
+    policies: tuple[Policy, ...]
 
 
 class CallPolicyRow(SQLModel, table=True):
@@ -83,7 +99,9 @@ class PolicyStore:
             for old in existing:
                 await session.delete(old)
             session.add(row)
+            await bump(session, Topic.POLICIES)
             await session.commit()
+        await self._published(policy.number)
 
     async def delete(self, number: str, route: str | None = None) -> int:
         """Remove the policy for (number, route); returns how many rows went."""
@@ -97,14 +115,25 @@ class PolicyStore:
             )
             for row in rows:
                 await session.delete(row)
+            await bump(session, Topic.POLICIES)
             await session.commit()
-            return len(rows)
+        await self._published(number)
+        return len(rows)
 
     async def replace_all(self, policies: Iterable[Policy]) -> None:
         """Make the stored set exactly ``policies`` (one transaction)."""
+        wanted = tuple(policies)
         async with self.db.session() as session:
             for row in await session.exec(select(CallPolicyRow)):
                 await session.delete(row)
-            for policy in policies:
+            for policy in wanted:
                 session.add(_to_row(policy))
+            await bump(session, Topic.POLICIES)
             await session.commit()
+        self.db.changes.publish(PoliciesWritten(Topic.POLICIES, None, wanted))
+
+    async def _published(self, number: str) -> None:
+        """After a committed write for ``number``: tell in-process readers its policies now.
+        (Re-read from the committed rows, so the feed says what the table says.)"""
+        policies = tuple(await self.for_number(number))
+        self.db.changes.publish(PoliciesWritten(Topic.POLICIES, number, policies))

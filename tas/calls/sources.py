@@ -1,6 +1,18 @@
-"""Where the call application learns which registrations are ours (for
-:func:`tas.calls.routing.decode_leg`): the registrations lifecycle store (what we asked the
-operator for and what it accepted) and, with the embedded sandbox, its control plane."""
+"""Where the call application learns, per INVITE and without I/O, which registrations and
+policies are ours (issue #10, "no I/O on the INVITE hot path").
+
+* :class:`RegistrationSource` is what :class:`tas.calls.app.CallApp` asks: decode one leg
+  (:meth:`~RegistrationSource.find`) and the policies of one number, both synchronous. The
+  production implementation is :class:`tas.calls.directory.Directory`, kept current by the
+  store; when it cannot answer truthfully it raises :class:`DirectoryUnavailable` and the leg
+  gets 503 + Retry-After (RFC 3261 §21.5.4) instead of a guess.
+* :class:`NumberSource` is a per-number lookup of registrations held in memory; the directory
+  combines its own table with such sources (the embedded sandbox provides one, see
+  ``tas.sandbox.registrations``; this module does not know the sandbox).
+* :func:`find_leg` decodes a leg with :func:`~tas.calls.routing.decode_leg` but looks up only
+  the numbers the leg can belong to: the caller (MO) and each suffix of the Request-URI number
+  (MT with the prefix stripped; the unprefixed number itself), at most 20 lookups.
+"""
 
 from __future__ import annotations
 
@@ -8,66 +20,92 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from registrations.model import Registration
-from registrations.store import RegistrationStore
-from tas.sandbox.grpc_server import ControlPlane
+from tas.calls.policy import Policy
+from tas.calls.routing import LegInfo, decode_leg, e164_of
 
 __all__ = [
     "CombinedRegistrations",
+    "DirectoryUnavailable",
+    "NumberSource",
     "RegistrationSource",
-    "SandboxRegistrations",
     "StaticRegistrations",
-    "StoredRegistrations",
+    "candidate_numbers",
+    "find_leg",
 ]
 
 
+class DirectoryUnavailable(Exception):
+    """The registrations/policies cannot be trusted (never loaded, or stale beyond the bound):
+    answer the leg 503 with ``Retry-After: retry_after`` seconds."""
+
+    def __init__(self, retry_after: int, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.reason = reason
+
+
 class RegistrationSource(Protocol):
-    async def registrations(self) -> list[Registration]: ...
+    """What the call application asks for each INVITE; in memory, never awaits."""
+
+    def find(self, request_user: str | None, caller_user: str | None) -> LegInfo | None:
+        """The decoded leg, None when it is not ours; raises :class:`DirectoryUnavailable`."""
+        ...
+
+    def policies_for(self, number: str) -> Sequence[Policy]:
+        """The stored policies of ``number`` (empty: the route type's default applies)."""
+        ...
 
 
-class StoredRegistrations:
-    """The lifecycle store: the accepted registration of each number, else the desired one."""
+class NumberSource(Protocol):
+    """Registrations of one phone number, from memory."""
 
-    def __init__(self, store: RegistrationStore) -> None:
-        self.store = store
-
-    async def registrations(self) -> list[Registration]:
-        out = []
-        for entry in await self.store.entries():
-            reg = entry.registered or entry.desired
-            if reg is not None:
-                out.append(reg)
-        return out
+    def registrations_for(self, number: str) -> Sequence[Registration]: ...
 
 
-class SandboxRegistrations:
-    """The live registrations held by an in-process sandbox control plane."""
+def candidate_numbers(request_user: str | None, caller_user: str | None) -> list[str]:
+    """The numbers whose registrations can explain a leg: the caller's (MO) and every
+    ``+`` + suffix of the Request-URI number (MT behind a prefix, or unprefixed)."""
+    target, caller = e164_of(request_user), e164_of(caller_user)
+    if target is None:
+        return []
+    body = target[1:]
+    numbers = ["+" + body[k:] for k in range(len(body))]
+    if caller is not None and caller not in numbers:
+        numbers.append(caller)
+    return numbers
 
-    def __init__(self, plane: ControlPlane) -> None:
-        self.plane = plane
 
-    async def registrations(self) -> list[Registration]:
-        return [a.registration for a in self.plane.breakouts.active(self.plane.clock())]
+def find_leg(
+    source: NumberSource, request_user: str | None, caller_user: str | None
+) -> LegInfo | None:
+    """:func:`~tas.calls.routing.decode_leg` over only the registrations that can match."""
+    regs: list[Registration] = []
+    for number in candidate_numbers(request_user, caller_user):
+        regs.extend(source.registrations_for(number))
+    return decode_leg(request_user, caller_user, regs) if regs else None
 
 
 class StaticRegistrations:
     """A fixed list (tests, tools)."""
 
     def __init__(self, registrations: Sequence[Registration]) -> None:
-        self._registrations = list(registrations)
+        self._by_number: dict[str, list[Registration]] = {}
+        for reg in registrations:
+            self._by_number.setdefault(reg.phone_number, []).append(reg)
 
-    async def registrations(self) -> list[Registration]:
-        return list(self._registrations)
+    def registrations_for(self, number: str) -> Sequence[Registration]:
+        return tuple(self._by_number.get(number, ()))
 
 
 class CombinedRegistrations:
     """Several sources, first one wins per (number, route)."""
 
-    def __init__(self, *sources: RegistrationSource) -> None:
+    def __init__(self, *sources: NumberSource) -> None:
         self.sources = sources
 
-    async def registrations(self) -> list[Registration]:
-        seen: dict[tuple[str, int], Registration] = {}
+    def registrations_for(self, number: str) -> Sequence[Registration]:
+        seen: dict[int, Registration] = {}
         for source in self.sources:
-            for reg in await source.registrations():
-                seen.setdefault((reg.phone_number, int(reg.route)), reg)
-        return list(seen.values())
+            for reg in source.registrations_for(number):
+                seen.setdefault(int(reg.route), reg)
+        return tuple(seen.values())

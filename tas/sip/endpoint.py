@@ -95,11 +95,23 @@ class Endpoint(EndpointBase):
         call.dialog.confirmed = True
         self._start_2xx_retransmission(call, call.server_txn, now)
 
-    def reject(self, call: Call, status: int, now: float, reason: str | None = None) -> None:
-        """A final non-2xx to the INVITE; the transaction collects the ACK (§17.2.1)."""
+    def reject(
+        self,
+        call: Call,
+        status: int,
+        now: float,
+        reason: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """A final non-2xx to the INVITE; the transaction collects the ACK (§17.2.1).
+        ``headers`` are added to the response (e.g. ``Retry-After`` with a 503, §21.5.4)."""
         if status < 300 or call.state not in ("incoming", "early") or call.server_txn is None:
             raise LocalProtocolError(f"cannot reject with {status} in state {call.state}")
-        call.server_txn.respond(self._uas_response(call, status, reason=reason), now)
+        response = self._uas_response(call, status, reason=reason)
+        for name, value in (headers or {}).items():
+            response.headers.add(name, value)
+        call.server_txn.respond(response, now)
         self._end(call, f"rejected {status}", by_remote=False, emit=False)
 
     # -- caller (UAC) API ---------------------------------------------------------------------

@@ -15,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tas.store.changes import ChangeFeed
+
 
 class Database:
-    """One async engine plus a session factory."""
+    """One async engine plus a session factory, and the in-process :attr:`changes` feed that
+    every store writing through this database publishes its committed writes to."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -26,6 +29,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, echo=echo)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.changes = ChangeFeed()
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from registrations.model import Registration, Route
 from tas.calls.journal import CallJournal
 from tas.calls.records import CallRecord
@@ -63,11 +65,29 @@ async def test_journal_survives_a_failing_database() -> None:
     assert store.calls == [] and journal.notes == [("invite", "")]
 
 
-async def test_combined_sources_first_wins_per_number_and_route() -> None:
+def test_combined_sources_first_wins_per_number_and_route() -> None:
     mine = Registration("+4799990001", Route.LOOP, URI, "11")
     theirs = Registration("+4799990001", Route.LOOP, "sips:other", "99")
     fork = Registration("+4799990001", Route.FORK, URI)
     combined = CombinedRegistrations(
         StaticRegistrations([mine]), StaticRegistrations([theirs, fork])
     )
-    assert await combined.registrations() == [mine, fork]
+    assert list(combined.registrations_for("+4799990001")) == [mine, fork]
+
+
+async def test_a_database_outage_is_logged_once_not_per_call(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tas.calls import journal as module
+
+    monkeypatch.setattr(module, "_outage", module._Outage())  # earlier tests' failures
+    failing = FakeStore(fail_open=True)
+    for i in range(20):
+        journal = CallJournal(failing, CallRecord(sip_call_id=f"down{i}", direction="in"))  # type: ignore[arg-type]
+        await journal.close()
+    journal = CallJournal(FakeStore(), CallRecord(sip_call_id="up", direction="in"))  # type: ignore[arg-type]
+    await journal.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "tas.calls.journal"]
+    assert len(lines) == 2 and "call_record_failed" in lines[0]
+    assert "event=call_records_recovered failed_writes=20" in lines[1]
+    assert not [r for r in caplog.records if r.exc_info]
