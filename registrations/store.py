@@ -123,7 +123,7 @@ class RegistrationStore:
         self.db = db
 
     async def create_schema(self) -> None:
-        await self.db.create_all()
+        await self.db.migrate()
 
     async def entries(self) -> list[Entry]:
         """Every entry, ordered by phone number."""

@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calls": ("tas.events.cli:calls", "Show call timelines joined with the core's events."),
     "demo": ("tas.demo:demo", "Run the full story on the embedded default (what `make run` does)."),
     "config": ("tas.config_cli:config", "Check the settings; show each value and its source."),
+    "db": ("tas.store.cli:db", "Database schema: upgrade, current revision, history."),
 }
 
 

@@ -217,7 +217,7 @@ class TasServer:
 
         settings = self.settings
         self.db = Database(settings.database_url, echo=settings.database.echo)
-        await self.db.create_all()
+        await self.db.migrate()
         self.voicemail = VoicemailStore(
             self.db, settings.data_dir / "voicemail", settings.voicemail
         )

@@ -26,7 +26,7 @@ def _run(config: Path | None, work: Callable[[PolicyStore], Awaitable[T]]) -> T:
     async def main() -> T:
         db = Database(settings.database_url)
         try:
-            await db.create_all()
+            await db.migrate()
             return await work(PolicyStore(db))
         finally:
             await db.close()

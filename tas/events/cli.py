@@ -57,7 +57,7 @@ def _run(config: Path | None, work: Callable[[Database, float], Awaitable[T]]) -
     async def main() -> T:
         db = Database(settings.database_url)
         try:
-            await db.create_all()
+            await db.migrate()
             return await work(db, settings.events.correlation_window)
         finally:
             await db.close()

@@ -1,18 +1,18 @@
 """Engine and session factory shared by every store (registrations, calls, voicemail, events).
 
-Tables are sqlmodel classes declared in the module that owns them; they all live in
-``SQLModel.metadata`` so one ``create_all`` makes the schema on SQLite or PostgreSQL.
+Tables are sqlmodel classes declared in the module that owns them; the schema itself is made
+and changed by alembic revisions (:mod:`tas.store.migrate`) on SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tas.store.changes import ChangeFeed
@@ -30,14 +30,23 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.changes = ChangeFeed()
+        self._migrated = False
+        self._migrate_lock = asyncio.Lock()
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
 
-    async def create_all(self) -> None:
-        """Create every table declared so far (idempotent)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+    async def migrate(self) -> None:
+        """Bring the schema to this release's head revision (alembic, under a lock that
+        replicas share: :mod:`tas.store.migrate`); once per Database, later calls are free."""
+        if self._migrated:
+            return
+        from tas.store.migrate import upgrade
+
+        async with self._migrate_lock:
+            if not self._migrated:
+                await upgrade(self)
+                self._migrated = True
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -140,7 +140,7 @@ class VoicemailStore:
     async def open(self) -> None:
         """Create the tables if needed (idempotent). Run :meth:`recover` once at server start."""
         try:
-            await self.db.create_all()
+            await self.db.migrate()
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"cannot open the voicemail database: {exc}") from exc
 

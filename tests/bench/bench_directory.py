@@ -53,7 +53,7 @@ def _new_decision(directory: Directory, target: str) -> None:
 async def _run(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'tas.db'}")
-        await db.create_all()
+        await db.migrate()
         await _fill(db, count)
         directory = Directory()
         sync = DirectorySync(db, directory)

@@ -113,7 +113,7 @@ async def _wait(condition: Callable[[], bool], within: float) -> None:
 
 async def _run(url: str, label: str) -> None:
     db = Database(url)
-    await db.create_all()
+    await db.migrate()
     started_at = datetime.now(UTC)
     sandbox = await _Sandbox.start()
     settings = Settings(

@@ -70,7 +70,7 @@ class Store:
             await self.proxy.restore()
         else:
             db = Database(self.direct_url)
-            await db.create_all()
+            await db.migrate()
             await db.close()
 
 
@@ -105,7 +105,7 @@ async def within(seconds: float, check: Callable[[], bool]) -> float:
 
 async def test_writes_by_another_engine_are_seen_within_the_poll_interval(store: Store) -> None:
     ours, theirs = Database(store.url), Database(store.direct_url)  # theirs: another replica
-    await ours.create_all()
+    await ours.migrate()
     directory = Directory(options=DirectoryOptions(poll_interval=POLL, max_stale=10.0))
     sync = DirectorySync(ours, directory)
     await sync.start()
@@ -136,7 +136,7 @@ async def test_postgres_notify_wakes_the_directory_long_before_the_poll() -> Non
     async with postgres_database() as name:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
         ours, theirs = Database(url), Database(url)
-        await ours.create_all()
+        await ours.migrate()
         directory = Directory(options=DirectoryOptions(poll_interval=30.0, max_stale=600.0))
         sync = DirectorySync(ours, directory)
         await sync.start()
@@ -154,7 +154,7 @@ async def test_postgres_notify_wakes_the_directory_long_before_the_poll() -> Non
 async def test_a_local_write_during_a_reload_is_not_undone(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}"
     ours, theirs = Database(url), Database(url)
-    await ours.create_all()
+    await ours.migrate()
     directory = Directory(options=DirectoryOptions(poll_interval=60.0, max_stale=600.0))
     sync = DirectorySync(ours, directory)
     await sync.start()
@@ -181,7 +181,7 @@ async def test_a_local_write_during_a_reload_is_not_undone(tmp_path: Path) -> No
 
 async def test_tas_policy_set_in_another_process_is_picked_up(store: Store, tmp_path: Path) -> None:
     db = Database(store.url)
-    await db.create_all()
+    await db.migrate()
     directory = Directory(options=DirectoryOptions(poll_interval=POLL, max_stale=10.0))
     sync = DirectorySync(db, directory)
     await sync.start()

@@ -8,7 +8,7 @@ from tas.store import Database
 
 async def test_record_with_milestones(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}")
-    await db.create_all()
+    await db.migrate()
     store = CallRecordStore(db)
     record = await store.open(
         CallRecord(sip_call_id="abc@host", direction="in", route="fallback", callee="+4799990000")

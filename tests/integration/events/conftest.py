@@ -23,6 +23,6 @@ async def plane() -> AsyncIterator[ControlPlane]:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}")
-    await database.create_all()
+    await database.migrate()
     yield database
     await database.close()

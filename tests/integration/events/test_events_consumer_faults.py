@@ -132,7 +132,7 @@ async def pg() -> AsyncIterator[Database]:
         pytest.skip(f"PostgreSQL on 127.0.0.1:5432 db test unreachable: {exc}")
     await conn.close()
     database = Database(PG_URL)
-    await database.create_all()
+    await database.migrate()
     yield database
     await database.close()
 

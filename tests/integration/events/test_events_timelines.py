@@ -161,7 +161,7 @@ def test_cli_list_and_show(tmp_path: Path) -> None:
 
     async def prepare() -> None:
         db = Database(url)
-        await db.create_all()
+        await db.migrate()
         plane = ControlPlane()
         await plane.start("127.0.0.1:0")
         consumer = EventConsumer(consumer_settings(plane), db)

@@ -32,7 +32,7 @@ def test_feed_calls_subscribers_in_order_and_survives_a_failing_one(
 
 async def test_counters_start_at_zero_and_count_every_bump() -> None:
     db = Database("sqlite+aiosqlite:///:memory:")
-    await db.create_all()
+    await db.migrate()
     try:
         async with db.session() as session:
             assert await read_versions(session) == {Topic.REGISTRATIONS: 0, Topic.POLICIES: 0}
