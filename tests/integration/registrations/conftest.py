@@ -255,8 +255,9 @@ async def _postgres_url() -> str:
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc})")
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB):
-            await conn.execute(f"CREATE DATABASE {PG_DB}")
+        # made afresh each time: the schema comes from the migrations of this checkout
+        await conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {PG_DB}")
     finally:
         await conn.close()
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
