@@ -10,13 +10,21 @@ before the answer (CANCEL)    reservation discarded, outcome ``abandoned``
 during the greeting / beep    reservation discarded, outcome ``abandoned``
 while recording               recording finished and committed if ≥ ``min_seconds``
                               (outcome ``voicemail-left``), else discarded (``abandoned``)
-mailbox full                  ``480 Mailbox Full`` before answering, outcome ``rejected``
+over a limit (see below)       answered, a prompt played, hung up; outcome ``rejected``
 the process dies              ``VoicemailStore.recover`` at the next start deletes the
                               ``.part`` and ``.pending`` files of the unfinished message
 ============================  ==========================================================
 
-Recording stops at ``max_seconds``, after ``silence_timeout`` seconds of silence, or on ``#``
-(RFC 4733 telephone-event); then the TAS hangs up.
+Recording stops at ``max_seconds`` (or what the mailbox's audio quota has left), after
+``silence_timeout`` seconds of silence, or on ``#`` (RFC 4733 telephone-event); then the TAS
+hangs up.
+
+Abuse limits (:mod:`tas.voicemail.limits`) are checked before anything is reserved: a full
+mailbox (messages or seconds of audio) or a caller over ``max_per_caller_per_hour`` hears
+"mailbox is full" / "cannot take your message" instead of a bare 480; the refusal is noted in the
+journal (``mailbox-full`` / ``caller-limit``, then ``prompt``), logged and counted
+(``tas.voicemail.limits.refusals``). The call is answered for the prompt (a 2xx lets every
+caller hear it; early media depends on the caller's side and the core).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from tas.voicemail import (
     VoicemailStore,
     beep,
 )
+from tas.voicemail.limits import PROMPTS, Refusal, decide, measure, refusals
 
 __all__ = ["leave_voicemail"]
 
@@ -66,10 +75,13 @@ async def leave_voicemail(
     journal = leg.journal
     journal.update(action="voicemail")
     try:
+        admission = decide(await measure(store.db, mailbox, caller), settings)
+        if admission.refusal is not None:
+            await _refuse(leg, mailbox, caller, admission.refusal, admission.detail)
+            return None
         pending = await store.reserve(mailbox, caller, reason=reason, call_id=leg.call.call_id)
-    except MailboxFull as exc:
-        journal.note("mailbox-full", str(exc))
-        leg.reject(480, "Mailbox Full")
+    except MailboxFull as exc:  # filled up since the check
+        await _refuse(leg, mailbox, caller, Refusal.MAILBOX_FULL, str(exc))
         return None
     except StorageError as exc:
         log.error("event=voicemail_unavailable mailbox=%s error=%s", mailbox, exc)
@@ -78,7 +90,8 @@ async def leave_voicemail(
     committed: Voicemail | None = None
     deferred = False
     try:
-        committed = await _record(leg, store, pending, reason, settings)
+        limited = settings.model_copy(update={"max_seconds": admission.max_seconds})
+        committed = await _record(leg, store, pending, reason, limited)
     except _Deferred:
         deferred = True  # files kept: recover() adopts them at the next start
     finally:
@@ -103,6 +116,32 @@ async def leave_voicemail(
         journal.update(outcome=Outcome.ABANDONED.value)
     leg.hang_up()
     return committed
+
+
+async def _refuse(
+    leg: AnsweredLeg, mailbox: str, caller: str, refusal: Refusal, detail: str
+) -> None:
+    """Answer, play the refusal's prompt, hang up (outcome ``rejected``)."""
+    journal = leg.journal
+    journal.note(refusal.value, detail)
+    refusals[refusal] += 1
+    log.info(
+        "event=voicemail_refused reason=%s mailbox=%s caller=%s detail=%r",
+        refusal.value,
+        mailbox,
+        caller,
+        detail,
+    )
+    session = await leg.answer()
+    if session is not None:
+        await leg.race(asyncio.sleep(_SETTLE))
+        prompt = PROMPTS[refusal]
+        journal.note("prompt", prompt.name)
+        if await leg.race(session.play(prompt)):
+            journal.note("prompt-played", prompt.name)
+    if not leg.is_ended:
+        leg.hang_up(480)
+    journal.update(outcome=Outcome.REJECTED.value)
 
 
 async def _record(
