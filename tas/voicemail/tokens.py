@@ -36,9 +36,12 @@ __all__ = [
     "METHOD_SCOPES",
     "MISSING_TOKEN",
     "OPERATIONS",
+    "UNRESTRICTED",
     "Denial",
     "Principal",
     "authenticate",
+    "bearer_of",
+    "digest_of",
     "parse_tokens",
 ]
 
