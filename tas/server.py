@@ -316,11 +316,13 @@ class TasServer:
     async def _start_metrics(self) -> None:
         from tas.events.metrics import ConsumerCollector
         from tas.metrics import CallAppCollector, MediaCollector, MetricsServer, SipCollector
+        from tas.voicemail.metrics import VoicemailCollector
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(CallAppCollector(self.app, self.fallback))
         metrics.register(MediaCollector(self.engine.pool))
+        metrics.register(VoicemailCollector(lambda: self.voicemail_api))
         if self.consumer is not None:
             metrics.register(ConsumerCollector(self.consumer.stats))
         await metrics.start()

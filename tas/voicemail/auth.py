@@ -75,6 +75,8 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self.failures = failures or FailureLog()
         self.clock = clock
         self.checked = 0  # tokens looked at (success or failure), for tests and metrics
+        self.failed = 0  # failed authentications (no or unknown token)
+        self.refused_unchecked = 0  # refused because the peer was blocked
         self._flush: asyncio.TimerHandle | None = None
 
     async def intercept_service(
@@ -111,12 +113,14 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     ) -> Principal:
         peer, now = peer_key(context.peer() or "unknown"), self.clock()
         if self.limiter.blocked(peer, now):
+            self.refused_unchecked += 1
             self._count(peer, now, blocked=True)
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY)
         self.checked += 1
         outcome = authenticate(self.principals, metadata, method)
         if isinstance(outcome, Denial):
             if outcome.failed_auth:
+                self.failed += 1
                 self.limiter.failed(peer, now)
                 self._count(peer, now, blocked=False)
             await context.abort(outcome.code, outcome.details)
