@@ -131,12 +131,22 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         line = self.failures.note(peer, now, blocked=blocked)
         if line is not None:
             log.warning(line)
-        if self.failures.pending and self._flush is None:  # the rest, one interval later
-            loop = asyncio.get_running_loop()
-            self._flush = loop.call_later(self.failures.interval, self._flush_now)
+        if self.failures.pending and self._flush is None:  # the rest, when the interval ends
+            self._schedule(self.failures.wait(now))
+
+    def _schedule(self, delay: float) -> None:
+        self._flush = asyncio.get_running_loop().call_later(delay, self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush = None
+        now = self.clock()
+        if (delay := self.failures.wait(now)) > 0:  # a line was written meanwhile
+            if self.failures.pending:
+                self._schedule(delay)
+            return
+        self._flush_now()
 
     def _flush_now(self) -> None:
-        self._flush = None
         line = self.failures.flush(self.clock())
         if line is not None:
             log.warning(line)
@@ -145,6 +155,7 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         """Log what is still counted and stop the flush timer (server stop)."""
         if self._flush is not None:
             self._flush.cancel()
+            self._flush = None
         self._flush_now()
 
 

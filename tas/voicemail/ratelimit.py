@@ -119,6 +119,12 @@ class FailureLog:
     def pending(self) -> bool:
         return self.failed + self.refused > 0
 
+    def wait(self, now: float) -> float:
+        """Seconds until the next line may be written (0: now)."""
+        if self._last_line is None:
+            return 0.0
+        return max(0.0, self._last_line + self.interval - now)
+
     def flush(self, now: float) -> str | None:
         """The summary of what was counted since the last line (None when nothing was)."""
         if not self.pending:

@@ -85,3 +85,10 @@ def test_log_counts_at_most_max_peers_by_name() -> None:
         log.note(f"p{i}", 1.0, blocked=False)
     line = log.flush(2.0)
     assert line is not None and "peers=4" in line and "other=96" in line
+
+
+def test_wait_until_the_next_line() -> None:
+    log = FailureLog(interval=10.0)
+    assert log.wait(0.0) == 0.0
+    log.note("a", 100.0, blocked=False)  # written at once
+    assert log.wait(104.0) == 6.0 and log.wait(111.0) == 0.0
