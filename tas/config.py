@@ -168,6 +168,9 @@ class VoicemailSettings(BaseModel):
     max_messages: int = 100
     max_total_seconds: float = 3600.0  # audio quota per mailbox; 0: no quota
     max_per_caller_per_hour: int = 3  # messages one caller may leave in one mailbox; 0: no limit
+    # How a refused caller hears why: answer + prompt + BYE, the prompt as early media (183)
+    # then 480, or a bare 480.
+    refusal_prompt: Literal["answer", "early-media", "none"] = "answer"
     api: str = "127.0.0.1:50061"
     api_tokens: list[str | ApiToken] = Field(default_factory=list)
     api_tls: bool = False  # TLS on the API (a self-signed cert when api_tls_cert is unset)

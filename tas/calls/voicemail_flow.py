@@ -10,7 +10,7 @@ before the answer (CANCEL)    reservation discarded, outcome ``abandoned``
 during the greeting / beep    reservation discarded, outcome ``abandoned``
 while recording               recording finished and committed if ≥ ``min_seconds``
                               (outcome ``voicemail-left``), else discarded (``abandoned``)
-over a limit (see below)       answered, a prompt played, hung up; outcome ``rejected``
+over a limit (see below)       a prompt, then BYE (or 480); outcome ``rejected``
 the process dies              ``VoicemailStore.recover`` at the next start deletes the
                               ``.part`` and ``.pending`` files of the unfinished message
 ============================  ==========================================================
@@ -23,8 +23,9 @@ Abuse limits (:mod:`tas.voicemail.limits`) are checked before anything is reserv
 mailbox (messages or seconds of audio) or a caller over ``max_per_caller_per_hour`` hears
 "mailbox is full" / "cannot take your message" instead of a bare 480; the refusal is noted in the
 journal (``mailbox-full`` / ``caller-limit``, then ``prompt``), logged and counted
-(``tas.voicemail.limits.refusals``). The call is answered for the prompt (a 2xx lets every
-caller hear it; early media depends on the caller's side and the core).
+(``tas.voicemail.limits.refusals``). ``refusal_prompt`` picks how: ``answer`` (default: a 2xx
+lets every caller hear it), ``early-media`` (183 with SDP, the prompt, then 480: nothing is
+charged, but the caller's side and the core must play early media) or ``none`` (a bare 480).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from collections.abc import Callable
 from media.dtmf import DtmfDigit
 from media.errors import MediaError
 from media.recorder import RecordingResult
+from media.session import MediaSession
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome
 from tas.config import VoicemailSettings
@@ -77,11 +79,11 @@ async def leave_voicemail(
     try:
         admission = decide(await measure(store.db, mailbox, caller), settings)
         if admission.refusal is not None:
-            await _refuse(leg, mailbox, caller, admission.refusal, admission.detail)
+            await _refuse(leg, mailbox, caller, admission.refusal, admission.detail, settings)
             return None
         pending = await store.reserve(mailbox, caller, reason=reason, call_id=leg.call.call_id)
     except MailboxFull as exc:  # filled up since the check
-        await _refuse(leg, mailbox, caller, Refusal.MAILBOX_FULL, str(exc))
+        await _refuse(leg, mailbox, caller, Refusal.MAILBOX_FULL, str(exc), settings)
         return None
     except StorageError as exc:
         log.error("event=voicemail_unavailable mailbox=%s error=%s", mailbox, exc)
@@ -119,9 +121,16 @@ async def leave_voicemail(
 
 
 async def _refuse(
-    leg: AnsweredLeg, mailbox: str, caller: str, refusal: Refusal, detail: str
+    leg: AnsweredLeg,
+    mailbox: str,
+    caller: str,
+    refusal: Refusal,
+    detail: str,
+    settings: VoicemailSettings,
 ) -> None:
-    """Answer, play the refusal's prompt, hang up (outcome ``rejected``)."""
+    """Tell the caller why (``settings.refusal_prompt``), then end the leg; outcome
+    ``rejected``. ``answer``: 200, prompt, BYE. ``early-media``: 183 with SDP (RFC 3261
+    §13.3.1.1, early media as in RFC 3960 §3), prompt, 480. ``none``: 480 at once."""
     journal = leg.journal
     journal.note(refusal.value, detail)
     refusals[refusal] += 1
@@ -132,7 +141,12 @@ async def _refuse(
         caller,
         detail,
     )
-    session = await leg.answer()
+    status, phrase = _REFUSAL_STATUS[refusal]
+    session = None
+    if settings.refusal_prompt == "answer":
+        session = await leg.answer()
+    elif settings.refusal_prompt == "early-media":
+        session = await _early_media(leg)
     if session is not None:
         await leg.race(asyncio.sleep(_SETTLE))
         prompt = PROMPTS[refusal]
@@ -140,8 +154,37 @@ async def _refuse(
         if await leg.race(session.play(prompt)):
             journal.note("prompt-played", prompt.name)
     if not leg.is_ended:
-        leg.hang_up(480)
+        if leg.call.state in ("incoming", "early"):
+            leg.reject(status, phrase)
+        else:
+            leg.hang_up()
     journal.update(outcome=Outcome.REJECTED.value)
+
+
+_REFUSAL_STATUS = {
+    Refusal.MAILBOX_FULL: (480, "Mailbox Full"),
+    Refusal.CALLER_LIMIT: (480, "Temporarily Unavailable"),
+}
+
+
+async def _early_media(leg: AnsweredLeg) -> MediaSession | None:
+    """Media for a 183 Session Progress carrying our SDP answer; None when the offer is missing
+    (no early media without one) or unusable, or the caller left."""
+    offer = leg.call.remote_sdp
+    if not offer or leg.is_ended or leg.call.state not in ("incoming", "early"):
+        return None
+    try:
+        session, sdp = await MediaSession.create(leg.engine, offer)
+    except MediaError:
+        return None
+    if leg.is_ended or leg.call.state not in ("incoming", "early"):
+        await session.close()
+        return None
+    leg.session = session  # released by leg.close() like an answered session
+    leg.stack.endpoint.ring(leg.call, leg.stack.now(), status=183, body=sdp.encode())
+    leg.stack.flush()
+    leg.journal.note("early-media", "183 sent")
+    return session
 
 
 async def _record(

@@ -99,3 +99,26 @@ async def test_audio_quota_fills_the_mailbox(server: TasServer) -> None:
     _refused_with_prompt(server, result, took, Refusal.MAILBOX_FULL)
     detail = dict(server.app.journals[-1].notes)[Refusal.MAILBOX_FULL.value]
     assert "max_total_seconds" in detail
+
+
+async def test_early_media_prompt_then_480(server: TasServer) -> None:
+    await _prepare(server)
+    server.voicemail.settings.max_messages = 0
+    server.voicemail.settings.refusal_prompt = "early-media"
+    result, took = await _call(server, CALLER)
+    leg = server.app.journals[-1]
+    assert result.status >= 400 and result.answered_at is None  # never answered: not charged
+    assert "early-media" in leg.kinds and "answered" not in leg.kinds
+    assert ("prompt-played", PROMPTS[Refusal.MAILBOX_FULL].name) in leg.notes, leg.notes
+    assert leg.record.outcome == Outcome.REJECTED.value and leg.record.status == 480
+    assert took >= PROMPT_SECONDS[Refusal.MAILBOX_FULL]  # the 480 came after the prompt
+
+
+async def test_no_prompt_is_a_bare_480(server: TasServer) -> None:
+    await _prepare(server)
+    server.voicemail.settings.max_messages = 0
+    server.voicemail.settings.refusal_prompt = "none"
+    result, took = await _call(server, CALLER)
+    leg = server.app.journals[-1]
+    assert result.status >= 400 and "prompt" not in leg.kinds and "answered" not in leg.kinds
+    assert leg.record.status == 480 and took < PROMPT_SECONDS[Refusal.MAILBOX_FULL]
