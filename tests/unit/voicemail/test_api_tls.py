@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -80,8 +81,16 @@ def test_loopback_addresses(address: str, loopback: bool) -> None:
     assert is_loopback_address(address) is loopback
 
 
-def test_production_sample_binds_loopback_or_tls_only() -> None:
-    section = tomllib.loads(DEPLOY.read_text())["voicemail"]
-    settings = VoicemailSettings(**section)
+def _k8s_config() -> str:
+    """The tas.toml embedded in the Kubernetes ConfigMap (the block under ``tas.toml: |``)."""
+    text = (DEPLOY.parent / "k8s" / "tas.yaml").read_text()
+    block = text.split("tas.toml: |\n", 1)[1].split("\n---", 1)[0]
+    return textwrap.dedent(block)
+
+
+@pytest.mark.parametrize("source", ["tas.toml", "k8s/tas.yaml"])
+def test_production_samples_bind_loopback_or_tls_only(source: str) -> None:
+    text = DEPLOY.read_text() if source == "tas.toml" else _k8s_config()
+    settings = VoicemailSettings(**tomllib.loads(text)["voicemail"])
     assert not settings.allow_plaintext
     assert settings.api_tls or is_loopback_address(settings.api)
