@@ -57,6 +57,7 @@ class ReloadingCertificates:
         self.loads = 0  # configurations built (1 after start; +1 per accepted change)
         self._lock = threading.Lock()  # gRPC may call the fetcher from its own threads
         self._stamp: _Stamp | None = None
+        self._last_error: str | None = None
         self.current = self._load_or_raise()
 
     def _stamp_now(self) -> _Stamp:
@@ -94,8 +95,11 @@ class ReloadingCertificates:
                     return None
                 self.current = self._load_or_raise()
             except (OSError, ValueError) as exc:  # mid-rotation or broken: keep the current one
-                log.warning("event=voicemail_api_cert_reload_failed error=%s", exc)
+                if str(exc) != self._last_error:  # once per distinct error, not per handshake
+                    self._last_error = str(exc)
+                    log.warning("event=voicemail_api_cert_reload_failed error=%s", exc)
                 return None
+            self._last_error = None
             log.info(
                 "event=voicemail_api_cert_reloaded cert=%s subject=%s",
                 self.files.cert,

@@ -3,6 +3,7 @@ plaintext rule of the production sample."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import textwrap
@@ -54,12 +55,14 @@ def test_half_rotated_pair_is_not_taken_until_complete(
 
 
 def test_missing_files_keep_the_current_configuration(
-    tmp_path: Path, files: CertificateFiles
+    tmp_path: Path, files: CertificateFiles, caplog: pytest.LogCaptureFixture
 ) -> None:
     install(ensure_self_signed(tmp_path / "a"), files)
     fetcher = ReloadingCertificates(files)
     files.key.unlink()
-    assert fetcher() is None
+    with caplog.at_level(logging.WARNING, logger="tas.voicemail.api_tls"):
+        assert all(fetcher() is None for _ in range(100))  # 100 handshakes…
+    assert len(caplog.records) == 1  # …one warning
     with pytest.raises(FileNotFoundError):
         ReloadingCertificates(files)  # but a server does not start without them
 
