@@ -7,12 +7,13 @@ SQLite and local files. ``tas serve --config tas.toml`` or ``TAS_CONFIG=tas.toml
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -153,16 +154,69 @@ class EventsSettings(BaseModel):
     correlation_window: float = 120.0  # seconds: number-based join of events to our calls
 
 
+class ApiToken(BaseModel):
+    """One ``voicemail.api_tokens`` table entry: a token (or its SHA-256) scoped to mailboxes and
+    operations (``read``, ``update``, ``delete``; see :mod:`tas.voicemail.tokens`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr | None = None
+    token_sha256: str | None = None  # hex digest: the secret itself stays out of the file
+    mailboxes: list[str] | None = None  # E.164 numbers; None: every mailbox
+    operations: list[str] | None = None  # None: every operation
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> ApiToken:
+        if (self.token is None) == (self.token_sha256 is None):
+            raise ValueError("give exactly one of token, token_sha256")
+        return self
+
+
+def is_loopback_address(address: str) -> bool:
+    """True when ``host:port`` binds only loopback (127.0.0.0/8, ::1, ``localhost``)."""
+    host = address.rpartition(":")[0].strip("[]") if ":" in address else address
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # 0.0.0.0, ::, a hostname: may be reachable from elsewhere
+
+
 class VoicemailSettings(BaseModel):
-    """Mailboxes and the VoicemailMediaService-compatible API."""
+    """Mailboxes, abuse limits and the VoicemailMediaService-compatible API."""
 
     max_seconds: float = 120.0
     min_seconds: float = 1.0
     silence_timeout: float = 5.0
     expiry_days: int = 7
     max_messages: int = 100
+    max_total_seconds: float = 3600.0  # audio quota per mailbox; 0: no quota
+    max_per_caller_per_hour: int = 3  # messages one caller may leave in one mailbox; 0: no limit
+    # How a refused caller hears why: answer + prompt + BYE, the prompt as early media (183)
+    # then 480, or a bare 480.
+    refusal_prompt: Literal["answer", "early-media", "none"] = "answer"
     api: str = "127.0.0.1:50061"
-    api_tokens: list[str] = Field(default_factory=list)
+    api_tokens: list[str | ApiToken] = Field(default_factory=list)
+    api_tls: bool = False  # TLS on the API (a self-signed cert when api_tls_cert is unset)
+    api_tls_cert: Path | None = None  # PEM chain; re-read when it changes (no restart)
+    api_tls_key: Path | None = None
+    api_tls_client_ca: Path | None = None  # PEM roots: clients must present a cert (mTLS)
+    allow_plaintext: bool = False  # serve plaintext on a non-loopback address anyway
+    api_auth_burst: int = 10  # failed authentications a peer may make at once…
+    api_auth_rate: float = 0.2  # …then this many per second
+    api_auth_log_interval: float = 60.0  # one summary line of failures per interval
+
+    @model_validator(mode="after")
+    def _api_exposure(self) -> VoicemailSettings:
+        if not (self.api_tls or self.allow_plaintext or is_loopback_address(self.api)):
+            raise ValueError(
+                f"api = {self.api!r} is not loopback: set api_tls = true (with api_tls_cert and "
+                "api_tls_key) or allow_plaintext = true to serve bearer tokens in the clear"
+            )
+        if (self.api_tls_cert is None) != (self.api_tls_key is None):
+            raise ValueError("set both api_tls_cert and api_tls_key, or neither")
+        return self
 
 
 class MetricsSettings(BaseModel):

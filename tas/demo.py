@@ -282,7 +282,8 @@ async def _story(
     out(f"  TAS SIP       udp={_hp(sip['UDP'])} tcp={_hp(sip['TCP'])} tls={_hp(sip['TLS'])}")
     out(f"  sandbox core  gRPC={server.plane.address} SIP udp={_hp(server.core.address('UDP'))}")
     if server.voicemail_api is not None:
-        token = server.settings.voicemail.api_tokens[0].split(":", 1)[0]
+        first = server.settings.voicemail.api_tokens[0]
+        token = first.split(":", 1)[0] if isinstance(first, str) else "from the config"
         out(f"  voicemail API 127.0.0.1:{server.voicemail_api.port} (bearer token {token})")
     if server.metrics is not None:
         out(f"  metrics       http://{server.metrics.address}/metrics")

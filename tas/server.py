@@ -329,6 +329,7 @@ class TasServer:
             MetricsServer,
             SipCollector,
         )
+        from tas.voicemail.metrics import VoicemailCollector
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
@@ -336,6 +337,7 @@ class TasServer:
         if self.directory is not None:
             metrics.register(DirectoryCollector(self.directory.stats, self.directory.health))
         metrics.register(MediaCollector(self.engine.pool))
+        metrics.register(VoicemailCollector(lambda: self.voicemail_api))
         if self.consumer is not None:
             metrics.register(ConsumerCollector(self.consumer.stats))
         await metrics.start()

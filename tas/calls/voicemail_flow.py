@@ -10,13 +10,22 @@ before the answer (CANCEL)    reservation discarded, outcome ``abandoned``
 during the greeting / beep    reservation discarded, outcome ``abandoned``
 while recording               recording finished and committed if ≥ ``min_seconds``
                               (outcome ``voicemail-left``), else discarded (``abandoned``)
-mailbox full                  ``480 Mailbox Full`` before answering, outcome ``rejected``
+over a limit (see below)       a prompt, then BYE (or 480); outcome ``rejected``
 the process dies              ``VoicemailStore.recover`` at the next start deletes the
                               ``.part`` and ``.pending`` files of the unfinished message
 ============================  ==========================================================
 
-Recording stops at ``max_seconds``, after ``silence_timeout`` seconds of silence, or on ``#``
-(RFC 4733 telephone-event); then the TAS hangs up.
+Recording stops at ``max_seconds`` (or what the mailbox's audio quota has left), after
+``silence_timeout`` seconds of silence, or on ``#`` (RFC 4733 telephone-event); then the TAS
+hangs up.
+
+Abuse limits (:mod:`tas.voicemail.limits`) are checked before anything is reserved: a full
+mailbox (messages or seconds of audio) or a caller over ``max_per_caller_per_hour`` hears
+"mailbox is full" / "cannot take your message" instead of a bare 480; the refusal is noted in the
+journal (``mailbox-full`` / ``caller-limit``, then ``prompt``), logged and counted
+(``tas.voicemail.limits.refusals``). ``refusal_prompt`` picks how: ``answer`` (default: a 2xx
+lets every caller hear it), ``early-media`` (183 with SDP, the prompt, then 480: nothing is
+charged, but the caller's side and the core must play early media) or ``none`` (a bare 480).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from collections.abc import Callable
 from media.dtmf import DtmfDigit
 from media.errors import MediaError
 from media.recorder import RecordingResult
+from media.session import MediaSession
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome
 from tas.config import VoicemailSettings
@@ -43,6 +53,7 @@ from tas.voicemail import (
     VoicemailStore,
     beep,
 )
+from tas.voicemail.limits import PROMPTS, Refusal, decide, measure, refusals
 
 __all__ = ["leave_voicemail"]
 
@@ -66,10 +77,13 @@ async def leave_voicemail(
     journal = leg.journal
     journal.update(action="voicemail")
     try:
+        admission = decide(await measure(store.db, mailbox, caller), settings)
+        if admission.refusal is not None:
+            await _refuse(leg, mailbox, caller, admission.refusal, admission.detail, settings)
+            return None
         pending = await store.reserve(mailbox, caller, reason=reason, call_id=leg.call.call_id)
-    except MailboxFull as exc:
-        journal.note("mailbox-full", str(exc))
-        leg.reject(480, "Mailbox Full")
+    except MailboxFull as exc:  # filled up since the check
+        await _refuse(leg, mailbox, caller, Refusal.MAILBOX_FULL, str(exc), settings)
         return None
     except StorageError as exc:
         log.error("event=voicemail_unavailable mailbox=%s error=%s", mailbox, exc)
@@ -78,7 +92,8 @@ async def leave_voicemail(
     committed: Voicemail | None = None
     deferred = False
     try:
-        committed = await _record(leg, store, pending, reason, settings)
+        limited = settings.model_copy(update={"max_seconds": admission.max_seconds})
+        committed = await _record(leg, store, pending, reason, limited)
     except _Deferred:
         deferred = True  # files kept: recover() adopts them at the next start
     finally:
@@ -103,6 +118,73 @@ async def leave_voicemail(
         journal.update(outcome=Outcome.ABANDONED.value)
     leg.hang_up()
     return committed
+
+
+async def _refuse(
+    leg: AnsweredLeg,
+    mailbox: str,
+    caller: str,
+    refusal: Refusal,
+    detail: str,
+    settings: VoicemailSettings,
+) -> None:
+    """Tell the caller why (``settings.refusal_prompt``), then end the leg; outcome
+    ``rejected``. ``answer``: 200, prompt, BYE. ``early-media``: 183 with SDP (RFC 3261
+    §13.3.1.1, early media as in RFC 3960 §3), prompt, 480. ``none``: 480 at once."""
+    journal = leg.journal
+    journal.note(refusal.value, detail)
+    refusals[refusal] += 1
+    log.info(
+        "event=voicemail_refused reason=%s mailbox=%s caller=%s detail=%r",
+        refusal.value,
+        mailbox,
+        caller,
+        detail,
+    )
+    status, phrase = _REFUSAL_STATUS[refusal]
+    session = None
+    if settings.refusal_prompt == "answer":
+        session = await leg.answer()
+    elif settings.refusal_prompt == "early-media":
+        session = await _early_media(leg)
+    if session is not None:
+        await leg.race(asyncio.sleep(_SETTLE))
+        prompt = PROMPTS[refusal]
+        journal.note("prompt", prompt.name)
+        if await leg.race(session.play(prompt)):
+            journal.note("prompt-played", prompt.name)
+    if not leg.is_ended:
+        if leg.call.state in ("incoming", "early"):
+            leg.reject(status, phrase)
+        else:
+            leg.hang_up()
+    journal.update(outcome=Outcome.REJECTED.value)
+
+
+_REFUSAL_STATUS = {
+    Refusal.MAILBOX_FULL: (480, "Mailbox Full"),
+    Refusal.CALLER_LIMIT: (480, "Temporarily Unavailable"),
+}
+
+
+async def _early_media(leg: AnsweredLeg) -> MediaSession | None:
+    """Media for a 183 Session Progress carrying our SDP answer; None when the offer is missing
+    (no early media without one) or unusable, or the caller left."""
+    offer = leg.call.remote_sdp
+    if not offer or leg.is_ended or leg.call.state not in ("incoming", "early"):
+        return None
+    try:
+        session, sdp = await MediaSession.create(leg.engine, offer)
+    except MediaError:
+        return None
+    if leg.is_ended or leg.call.state not in ("incoming", "early"):
+        await session.close()
+        return None
+    leg.session = session  # released by leg.close() like an answered session
+    leg.stack.endpoint.ring(leg.call, leg.stack.now(), status=183, body=sdp.encode())
+    leg.stack.flush()
+    leg.journal.note("early-media", "183 sent")
+    return session
 
 
 async def _record(

@@ -15,7 +15,8 @@ from tas.voicemail.errors import (
 from tas.voicemail.greetings import DEFAULT_GREETING, Greetings, beep
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Reason, Voicemail
-from tas.voicemail.store import PendingMessage, RecoveryReport, VoicemailStore
+from tas.voicemail.recovery import RecoveryReport
+from tas.voicemail.store import PendingMessage, VoicemailStore
 
 __all__ = [
     "DEFAULT_GREETING",

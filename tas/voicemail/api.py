@@ -2,8 +2,11 @@
 
 Same messages and status codes as the operator's, so an app written for it works against ours:
 INVALID_ARGUMENT for a bad MSISDN or a voicemail id that is not a UUID, NOT_FOUND for no such
-voicemail, INTERNAL for a storage failure or a file too big to return. Access: bearer tokens,
-see :mod:`tas.voicemail.auth`.
+voicemail, INTERNAL for a storage failure or a file too big to return. Access: bearer tokens
+scoped to operations and mailboxes, failed authentications rate-limited per peer (see
+:mod:`tas.voicemail.auth`); a message of a mailbox the token does not cover is PERMISSION_DENIED.
+Transport: TLS (optionally mutual) with certificate reload (:mod:`tas.voicemail.api_tls`), or
+plaintext on loopback; plaintext elsewhere only with ``voicemail.allow_plaintext``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
-from tas.config import Settings
-from tas.voicemail.auth import BearerTokenInterceptor, parse_tokens
+from tas.config import Settings, is_loopback_address
+from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
+from tas.voicemail.auth import BearerTokenInterceptor, may_access
 from tas.voicemail.errors import (
     InvalidNumber,
     InvalidVoicemailId,
@@ -32,9 +36,17 @@ from tas.voicemail.errors import (
 )
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Voicemail
+from tas.voicemail.ratelimit import FailureLimiter, FailureLog
 from tas.voicemail.store import VoicemailStore
+from tas.voicemail.tokens import parse_tokens
 
-__all__ = ["MAX_WAV_BYTES", "VoicemailApi", "VoicemailMediaService", "start_voicemail_api"]
+__all__ = [
+    "MAX_WAV_BYTES",
+    "PlaintextRefused",
+    "VoicemailApi",
+    "VoicemailMediaService",
+    "start_voicemail_api",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +84,7 @@ class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
     async def GetAllVoicemailMetadata(  # noqa: N802 (gRPC method name)
         self, request: voicemail_pb2.GetAllVoicemailMetadataRequest, context: _Context
     ) -> voicemail_pb2.GetAllVoicemailMetadataResponse:
+        await may_access(context, request.to.e164)
         messages = await _answer(context, self.store.list_messages(request.to.e164))
         return voicemail_pb2.GetAllVoicemailMetadataResponse(
             metadata=[metadata_of(m) for m in messages]
@@ -80,6 +93,7 @@ class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
     async def GetVoicemail(  # noqa: N802
         self, request: voicemail_pb2.GetVoicemailRequest, context: _Context
     ) -> voicemail_pb2.GetVoicemailResponse:
+        await self._may_touch(context, request.voicemail_id)
         read = self.store.read_audio(request.voicemail_id, max_bytes=self.max_wav_bytes)
         message, wav = await _answer(context, read)
         return voicemail_pb2.GetVoicemailResponse(metadata=metadata_of(message), wav=wav)
@@ -87,20 +101,28 @@ class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
     async def MarkVoicemailAsRead(  # noqa: N802
         self, request: voicemail_pb2.MarkVoicemailAsReadRequest, context: _Context
     ) -> voicemail_pb2.MarkVoicemailAsReadResponse:
+        await self._may_touch(context, request.voicemail_id)
         await _answer(context, self.store.mark_played(request.voicemail_id))
         return voicemail_pb2.MarkVoicemailAsReadResponse()
 
     async def DeleteVoicemail(  # noqa: N802
         self, request: voicemail_pb2.DeleteVoicemailRequest, context: _Context
     ) -> voicemail_pb2.DeleteVoicemailResponse:
+        await self._may_touch(context, request.voicemail_id)
         await _answer(context, self.store.delete(request.voicemail_id))
         return voicemail_pb2.DeleteVoicemailResponse()
 
     async def ResetVoicemailGreeting(  # noqa: N802
         self, request: voicemail_pb2.ResetVoicemailGreetingRequest, context: _Context
     ) -> voicemail_pb2.ResetVoicemailGreetingResponse:
+        await may_access(context, request.subscriber.e164)
         await _answer(context, _reset(self.store, request.subscriber.e164))
         return voicemail_pb2.ResetVoicemailGreetingResponse()
+
+    async def _may_touch(self, context: _Context, voicemail_id: str) -> None:
+        """PERMISSION_DENIED when the message is in a mailbox the token does not cover."""
+        message = await _answer(context, self.store.get(voicemail_id))
+        await may_access(context, message.mailbox)
 
 
 async def _reset(store: VoicemailStore, number: str) -> int:
@@ -129,15 +151,22 @@ async def _abort(context: _Context, code: grpc.StatusCode, details: str) -> NoRe
     raise AssertionError("context.abort returned")  # pragma: no cover
 
 
+class PlaintextRefused(Exception):
+    """The API would carry bearer tokens in the clear beyond loopback (configuration error)."""
+
+
 @dataclass(frozen=True, slots=True)
 class VoicemailApi:
     """A running API server and the port it is bound to (useful with ``host:0``)."""
 
     server: grpc.aio.Server
     port: int
+    interceptor: BearerTokenInterceptor
+    certificates: ReloadingCertificates | None = None  # with TLS
 
     async def stop(self, grace: float | None = 1.0) -> None:
         await self.server.stop(grace)
+        self.interceptor.close()
 
 
 async def start_voicemail_api(
@@ -148,12 +177,25 @@ async def start_voicemail_api(
     max_wav_bytes: int = MAX_WAV_BYTES,
 ) -> VoicemailApi:
     """Serve the API on ``address`` (default ``settings.voicemail.api``; ``host:0`` picks a
-    port); plaintext, so keep it on loopback or behind a TLS-terminating proxy."""
-    tokens = parse_tokens(settings.voicemail.api_tokens)
+    port): TLS with ``voicemail.api_tls``, else plaintext, which is refused
+    (:class:`PlaintextRefused`) on a non-loopback address unless ``allow_plaintext``."""
+    vm = settings.voicemail
+    target = address or vm.api
+    if not (vm.api_tls or vm.allow_plaintext or is_loopback_address(target)):
+        raise PlaintextRefused(
+            f"voicemail API: refusing plaintext on {target} (not loopback); set "
+            "voicemail.api_tls = true, or voicemail.allow_plaintext = true"
+        )
+    tokens = parse_tokens(vm.api_tokens)
     if not tokens:
         log.warning("voicemail API: no voicemail.api_tokens configured, every call is refused")
+    interceptor = BearerTokenInterceptor(
+        tokens,
+        limiter=FailureLimiter(vm.api_auth_burst, vm.api_auth_rate),
+        failures=FailureLog(vm.api_auth_log_interval),
+    )
     server = grpc.aio.server(
-        interceptors=[BearerTokenInterceptor(tokens)],
+        interceptors=[interceptor],
         # so_reuseport 0: a second server on the same port fails instead of sharing it.
         options=[
             ("grpc.max_send_message_length", max_wav_bytes + 64 * 1024),
@@ -162,8 +204,22 @@ async def start_voicemail_api(
     )
     add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
     add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
-    target = address or settings.voicemail.api
-    port = server.add_insecure_port(target)
+    certificates = None
+    if vm.api_tls:
+        host = target.rpartition(":")[0].strip("[]") or "127.0.0.1"
+        credentials, certificates = api_credentials(settings, host)
+        port = server.add_secure_port(target, credentials)
+    else:
+        port = server.add_insecure_port(target)
     await server.start()
-    log.info("voicemail API listening on %s (port %d)", target, port)
-    return VoicemailApi(server, port)
+    log.info(
+        "voicemail API listening on %s (port %d, %s)",
+        target,
+        port,
+        "mutual TLS"
+        if vm.api_tls_client_ca and vm.api_tls
+        else "TLS"
+        if vm.api_tls
+        else "plaintext",
+    )
+    return VoicemailApi(server, port, interceptor, certificates)

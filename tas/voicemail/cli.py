@@ -1,4 +1,4 @@
-"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting.
+"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting, hash-token.
 
 Exit codes: 0 ok, 1 no such voicemail, 2 bad input (id, number, option, config file),
 3 storage failure (database or files). Errors are one line on stderr.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -28,6 +30,7 @@ from tas.voicemail.export import ExportFormat, export_audio
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Voicemail
 from tas.voicemail.store import VoicemailStore
+from tas.voicemail.tokens import digest_of
 
 __all__ = ["voicemail"]
 
@@ -151,6 +154,20 @@ def reset_greeting_command(ctx: click.Context, number: str) -> None:
 
     removed = _run(ctx, work)
     click.echo(f"reset greeting of {number} ({removed} custom greeting(s) removed)")
+
+
+@voicemail.command("hash-token")
+@click.option("--new", "generate", is_flag=True, help="Make a random token and print it too.")
+def hash_token_command(generate: bool) -> None:
+    """Print the ``token_sha256`` of a token read from stdin, for ``voicemail.api_tokens``."""
+    if generate:
+        token = secrets.token_urlsafe(32)
+        click.echo(f"token        {token}")
+    else:
+        token = sys.stdin.readline().strip()
+        if not token:
+            _fail("no token on stdin", EXIT_BAD_INPUT)
+    click.echo(f"token_sha256 {digest_of(token).hex()}")
 
 
 def _run(ctx: click.Context, work: Callable[[VoicemailStore], Awaitable[_T]]) -> _T:

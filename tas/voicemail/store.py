@@ -10,7 +10,8 @@ Commit protocol (a row is the proof that a message exists, so nothing half-writt
 3. :meth:`VoicemailStore.commit` probes the WAV, fsyncs file and directory, then inserts the row
    in one transaction that also enforces the limit; only then is the sidecar removed.
 
-Deleting reverses it: the row goes first, then the file. :meth:`VoicemailStore.recover`, run at
+Deleting reverses it: the row goes first, then the file. :meth:`VoicemailStore.recover`
+(:mod:`tas.voicemail.recovery`), run at
 startup, repairs whatever a crash left between two steps:
 
 * ``*.part``: a recording that never finished → deleted.
@@ -33,13 +34,12 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,9 +63,11 @@ from tas.voicemail.wavfile import WavInfo, fsync_dir, probe_wav, write_durably
 
 __all__ = [
     "PendingMessage",
-    "RecoveryReport",
     "VoicemailStore",
 ]
+
+if TYPE_CHECKING:
+    from tas.voicemail.recovery import RecoveryReport
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -90,26 +92,6 @@ class PendingMessage:
     @property
     def sidecar(self) -> Path:
         return self.path.with_suffix(_PENDING)
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryReport:
-    """What :meth:`VoicemailStore.recover` found and did."""
-
-    temp_removed: tuple[Path, ...] = ()
-    abandoned: tuple[str, ...] = ()
-    adopted: tuple[Voicemail, ...] = ()
-    discarded: tuple[str, ...] = ()
-    orphans_removed: tuple[Path, ...] = ()
-    sidecars_cleared: tuple[str, ...] = ()
-    missing_audio: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Scan:
-    parts: list[Path] = field(default_factory=list)
-    wavs: dict[str, Path] = field(default_factory=dict)
-    pendings: dict[str, Path] = field(default_factory=dict)
 
 
 class VoicemailStore:
@@ -345,66 +327,11 @@ class VoicemailStore:
     # -- crash recovery -------------------------------------------------------------------
 
     async def recover(self, *, min_age: float = 0.0) -> RecoveryReport:
-        """Repair what a crash left between two steps of the protocol (see module docstring)."""
-        scan = await _io(_scan, self.messages_dir)
-        async with self._session() as session:
-            rows = (await session.exec(select(VoicemailRow.voicemail_id, VoicemailRow.path))).all()
-        known = {voicemail_id: self.root / path for voicemail_id, path in rows}
-        settled = _older_than(min_age)
+        """Repair what a crash left between two steps of the protocol (module docstring);
+        see :func:`tas.voicemail.recovery.recover`."""
+        from tas.voicemail.recovery import recover
 
-        temp_removed = [path for path in scan.parts if settled(path)]
-        abandoned, adopted, discarded, orphans, cleared = [], [], [], [], []
-        for voicemail_id, pending in scan.pendings.items():
-            if voicemail_id in known:
-                cleared.append(voicemail_id)
-            elif voicemail_id not in scan.wavs and settled(pending):
-                abandoned.append(voicemail_id)
-        remove = [*temp_removed, *(scan.pendings[i] for i in (*abandoned, *cleared))]
-        for voicemail_id, wav in scan.wavs.items():
-            if voicemail_id in known or not settled(wav):
-                continue
-            sidecar = scan.pendings.get(voicemail_id)
-            if sidecar is None:
-                orphans.append(wav)
-                remove.append(wav)
-                continue
-            message = await self._adopt(voicemail_id, wav, sidecar)
-            if message is None:
-                discarded.append(voicemail_id)
-                remove.append(wav)
-            else:
-                adopted.append(message)
-            remove.append(sidecar)
-        await _io(_unlink_durably, *remove)
-        missing = await _io(lambda: [i for i, path in known.items() if not path.exists()])
-        return RecoveryReport(
-            temp_removed=tuple(temp_removed),
-            abandoned=tuple(abandoned),
-            adopted=tuple(adopted),
-            discarded=tuple(discarded),
-            orphans_removed=tuple(orphans),
-            sidecars_cleared=tuple(cleared),
-            missing_audio=tuple(sorted(missing)),
-        )
-
-    async def _adopt(self, voicemail_id: str, wav: Path, sidecar: Path) -> Voicemail | None:
-        try:
-            meta = json.loads(await _io(sidecar.read_bytes))
-            info = await _io(_seal, wav)
-            pending = PendingMessage(
-                voicemail_id=check_voicemail_id(meta["voicemail_id"]),
-                mailbox=check_number(meta["mailbox"]),
-                caller=str(meta["caller"]),
-                reason=Reason(meta["reason"]),
-                call_id=meta.get("call_id"),
-                created=datetime.fromisoformat(meta["created"]),
-                path=wav,
-            )
-        except (ValueError, KeyError, TypeError, InvalidAudio, OSError):
-            return None
-        if pending.voicemail_id != voicemail_id or info.duration < self.settings.min_seconds:
-            return None
-        return Voicemail.from_row(await self._insert(pending, info, enforce_limit=False), self.root)
+        return await recover(self, min_age=min_age)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -499,34 +426,3 @@ def _unlink_durably(*paths: Path) -> None:
         directories.add(path.parent)
     for directory in directories:
         fsync_dir(directory)
-
-
-def _scan(messages_dir: Path) -> _Scan:
-    scan = _Scan()
-    if not messages_dir.is_dir():
-        return scan
-    for directory in messages_dir.iterdir():
-        if not directory.is_dir():
-            continue
-        for path in directory.iterdir():
-            if path.name.endswith(_PART):
-                scan.parts.append(path)
-            elif not _UUID.fullmatch(path.stem):
-                continue  # not ours: leave it alone
-            elif path.suffix == _WAV:
-                scan.wavs[path.stem] = path
-            elif path.suffix == _PENDING:
-                scan.pendings[path.stem] = path
-    return scan
-
-
-def _older_than(seconds: float) -> Callable[[Path], bool]:
-    cutoff = time.time() - seconds
-
-    def settled(path: Path) -> bool:
-        try:
-            return seconds <= 0 or path.stat().st_mtime <= cutoff
-        except FileNotFoundError:
-            return False
-
-    return settled

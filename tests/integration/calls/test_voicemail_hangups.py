@@ -132,14 +132,7 @@ async def test_cancel_before_the_tas_answers(
     assert _files(server) == []
 
 
-async def test_full_mailbox_is_refused_before_answering(server: TasServer) -> None:
-    server.voicemail.settings.max_messages = 0
-    result = await _busy_call(server)
-    assert result.status == 486  # the core relays the busy handset's status (RFC 3261 §16.7)
-    (leg,) = server.app.journals
-    assert "mailbox-full" in leg.kinds and "answered" not in leg.kinds
-    assert leg.record.outcome == Outcome.REJECTED.value and leg.record.status == 480
-    assert _files(server) == []
+# A full mailbox: tests/integration/calls/test_voicemail_limits.py (a prompt, not a bare 480).
 
 
 async def test_graceful_stop_mid_recording_commits_the_message(server: TasServer) -> None:

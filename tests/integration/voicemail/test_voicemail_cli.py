@@ -142,3 +142,19 @@ def test_errors_are_one_line_with_exit_codes(
 def test_missing_config_file_is_bad_input(tmp_path: Path) -> None:
     result = tas(tmp_path / "absent.toml", "list")
     assert result.exit_code == 2 and "config file not found" in result.output
+
+
+def test_hash_token_gives_what_api_tokens_accepts(config: Path) -> None:
+    from tas.config import ApiToken
+    from tas.voicemail.tokens import Principal, authenticate, parse_tokens
+
+    runner = CliRunner()
+    hashed = runner.invoke(cli, ["voicemail", "hash-token"], input="s3cret\n")
+    assert hashed.exit_code == 0, hashed.output
+    digest = hashed.output.split()[-1]
+    [principal] = parse_tokens([ApiToken(token_sha256=digest, mailboxes=[BOX])])
+    auth = [("authorization", "Bearer s3cret")]
+    assert isinstance(authenticate([principal], auth, "/x"), Principal)
+    made = runner.invoke(cli, ["voicemail", "hash-token", "--new"]).output.split()
+    assert made[0] == "token" and made[2] == "token_sha256" and len(made[3]) == 64
+    assert runner.invoke(cli, ["voicemail", "hash-token"], input="").exit_code == 2
