@@ -236,9 +236,10 @@ class Endpoint(EndpointBase):
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         content_type: str | None = None,
+        reason: str | None = None,
     ) -> None:
         """Answer a request handed over in RequestReceived."""
-        response = txn.request.create_response(status, to_tag=self._new_id())
+        response = txn.request.create_response(status, reason, to_tag=self._new_id())
         for name, value in (headers or {}).items():
             response.headers.add(name, value)
         if body:
@@ -369,6 +370,8 @@ class Endpoint(EndpointBase):
         if key in self._uas_invites:  # the same INVITE via another path (§8.2.2.2)
             raise RemoteProtocolError("merged request", 482)
         call = Call(self, "uas", request, txn.peer, self._new_id())
+        if self.trusted_peer is not None:
+            call.trusted = self.trusted_peer(txn.peer)
         self._uas_invites[key] = call
         call.server_txn = txn
         txn.owner = call
