@@ -16,7 +16,8 @@ Streams feed parsed frames with ``receive_message`` and unparseable ones with
 fails the transactions using that peer (503 to the TU).
 
 Callee side: :meth:`ring`, :meth:`answer` (2xx retransmitted until ACK, BYE when none comes,
-§13.3.1.4), :meth:`reject`. Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
+§13.3.1.4), :meth:`reject` (towards a source ``trusted_peer`` refuses: once per request, no Timer G).
+Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
 digest answers to 401/407 when credentials are given), :meth:`cancel` (§9.1). Both:
 :meth:`bye`, :meth:`reinvite` / :meth:`answer_reinvite` / :meth:`reject_reinvite` (§14, 491
 on glare), :meth:`request` for other requests in or out of a dialog, :meth:`respond` for
@@ -54,7 +55,7 @@ from tas.sip.message import Request, Response
 from tas.sip.routing import synthesized, target_peer
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_client import ClientTransaction
-from tas.sip.transaction_server import ServerTransaction
+from tas.sip.transaction_server import InviteServerTransaction, ServerTransaction
 from tas.sip.transactions import TransactionLayer
 from tas.sip.uri import URI, parse_uri
 from tas.sip.validate import check_request, error_response
@@ -99,7 +100,10 @@ class Endpoint(EndpointBase):
         """A final non-2xx to the INVITE; the transaction collects the ACK (§17.2.1)."""
         if status < 300 or call.state not in ("incoming", "early") or call.server_txn is None:
             raise LocalProtocolError(f"cannot reject with {status} in state {call.state}")
-        call.server_txn.respond(self._uas_response(call, status, reason=reason), now)
+        txn = call.server_txn
+        txn.respond(self._uas_response(call, status, reason=reason), now)
+        if not call.trusted and isinstance(txn, InviteServerTransaction):
+            txn.stop_retransmitting()  # one answer per request towards an untrusted source
         self._end(call, f"rejected {status}", by_remote=False, emit=False)
 
     # -- caller (UAC) API ---------------------------------------------------------------------

@@ -137,12 +137,14 @@ async def test_untrusted_answers_are_identical_for_every_number_and_route(
     try:
         answers: dict[str, tuple[str, tuple[str, ...], bytes]] = {}
         latencies: list[float] = []
+        call_ids: list[str] = []
         for user in numbers:
             # also as the registered subscriber calling out (MO, forged From/PAI)
             for caller in ("+4799990002", "+4799990103"):
                 data, call_id = invite(user, tas_udp(server), attacker.address, from_user=caller)
                 sent = attacker.send(data, tas_udp(server))
                 arrived, final = await attacker.final(call_id)
+                call_ids.append(call_id)
                 latencies.append(arrived - sent)
                 answers[f"{user} from {caller}"] = shape(final)
                 assert not [d for d in attacker.responses(call_id) if d[1].startswith(b"SIP/2.0 1")
@@ -153,6 +155,11 @@ async def test_untrusted_answers_are_identical_for_every_number_and_route(
         assert headers == ("Via", "From", "To", "Call-ID", "CSeq", "Content-Length"), headers
         assert max(latencies) < 0.5, latencies  # decided at once: no lookup, no ringing
         assert server.app.journals == []  # no leg was ever decoded or recorded
+        await asyncio.sleep(20 * T1)  # Timer G would have resent each 403 four times by now
+        finals = [
+            d for c in call_ids for _, d in attacker.responses(c) if d.startswith(b"SIP/2.0 4")
+        ]
+        assert len(finals) == len(call_ids)  # one answer per request: nothing to amplify
         # OPTIONS (§11.2) tells nothing either: one answer for every Request-URI
         options = set()
         for user in ("+4799990101", UNREGISTERED):

@@ -105,3 +105,23 @@ def test_untrusted_in_dialog_requests_go_to_the_source_only() -> None:
     wire.advance(40.0)
     byes = [peer for _, data, peer in wire.sent if data.startswith(b"BYE")]
     assert byes and {(p.transport, p.host, p.port) for p in byes} == {("UDP", "127.0.0.2", 5099)}
+
+
+def test_untrusted_rejection_is_one_answer_per_request() -> None:
+    """No Timer G towards an untrusted (possibly spoofed) UDP source: a 403 goes out once per
+    INVITE received, never 10 times for one (§17.2.1 still absorbs the retransmission)."""
+    for trusted, expected in ((False, [0.0, 2.0]), (True, [0.0, 0.5, 1.5, 2.0, 3.5])):
+        wire = Wire(trusted=trusted)
+        wire.ep.receive(invite(), ATTACKER, 0.0)
+        (event,) = wire.ep.take_events()
+        assert isinstance(event, IncomingCall)
+        wire.ep.reject(event.call, 403, 0.0)
+        wire.collect()
+        wire.advance(2.0)
+        wire.ep.receive(invite(), ATTACKER, 2.0)  # the attacker's retransmission
+        assert wire.ep.take_events() == []  # absorbed by the transaction
+        wire.collect()
+        wire.advance(4.0)
+        assert wire.times(b"SIP/2.0 403") == expected
+        wire.advance(60.0)
+        assert wire.ep.next_deadline() is None  # Timer H ended the transaction
