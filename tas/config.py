@@ -56,6 +56,7 @@ class SipSettings(BaseModel):
     tls: list[str] = Field(default_factory=lambda: ["127.0.0.1:5061"])
     tls_cert: Path | None = None  # PEM; a self-signed one is generated when unset
     tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # PEM CA verifying client certs ([operator] trusted_names)
     public_host: str | None = None  # host put in Contact/Via; defaults to the listen address
     t1: float = 0.5
     t2: float = 4.0
@@ -70,6 +71,14 @@ class InvitePolicy(BaseModel):
     reject_status: int = 486
     hangup_after: float | None = None  # seconds after answer; None keeps the call
     max_duration: float = 3600.0
+
+
+class UntrustedSettings(BaseModel):
+    """The one answer every INVITE from an untrusted source gets (tas.calls.gate), whatever
+    the number or route: nothing about registrations leaks."""
+
+    status: int = Field(default=403, ge=400, le=699)
+    reason: str = "Forbidden"
 
 
 class MediaSettings(BaseModel):
@@ -237,6 +246,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sip: SipSettings = Field(default_factory=SipSettings)
     invite: InvitePolicy = Field(default_factory=InvitePolicy)
+    untrusted: UntrustedSettings = Field(default_factory=UntrustedSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)

@@ -13,6 +13,10 @@ in reverse order, BYE-ing active calls first (a recording in progress is committ
 Legs for numbers we hold no registration for (plain SIP tests, SIPp) go to :class:`PolicyApp`,
 the ``[invite]`` policy: answer with 200 + a minimal PCMU SDP answer and keep the call until
 BYE or ``max_duration`` (or ``hangup_after`` seconds), or reject with ``reject_status``.
+The trust boundary (:func:`trust_policy`): ``[operator] trusted`` CIDRs and, over mutual TLS,
+``[operator] trusted_names`` are the operator core; the embedded sandbox core's host is trusted
+automatically. Only their legs are breakout legs; every other INVITE gets the ``[untrusted]``
+answer (:class:`tas.calls.gate.TrustGate`) and the stack never reflects towards it.
 Optional listeners (sandbox, voicemail API, metrics) that cannot bind are logged and skipped, so SIP
 keeps serving. SIGINT/SIGTERM stop :func:`serve` gracefully.
 """
@@ -24,6 +28,7 @@ import contextlib
 import itertools
 import logging
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -44,8 +49,9 @@ from tas.sip.timers import TimerConfig
 from tas.transport.loop import stop_signals
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
+from tas.transport.trust import TrustPolicy
 
-__all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer"]
+__all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer", "trust_policy"]
 
 log = logging.getLogger("tas.server")
 
@@ -163,6 +169,12 @@ def stack_options(settings: Settings) -> StackOptions:
             host = sip.tls[0].rpartition(":")[0].strip("[]") or "127.0.0.1"
             cert, key = ensure_self_signed(settings.data_dir / "tls", host)
         server_ssl = server_context(cert, key)
+        if settings.operator.trusted_names:  # mutual TLS: ask for the core's client certificate
+            server_ssl.verify_mode = ssl.CERT_OPTIONAL  # our own UAs may come without one
+            if sip.tls_client_ca is not None:
+                server_ssl.load_verify_locations(cafile=str(sip.tls_client_ca))
+            else:
+                server_ssl.load_default_certs(ssl.Purpose.CLIENT_AUTH)
     return StackOptions(
         udp=tuple(sip.udp),
         tcp=tuple(sip.tcp),
@@ -171,7 +183,18 @@ def stack_options(settings: Settings) -> StackOptions:
         public_host=sip.public_host,
         user_agent=sip.user_agent,
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
+        trust=trust_policy(settings),
+        enforce_trust=True,
     )
+
+
+def trust_policy(settings: Settings) -> TrustPolicy:
+    """Who the operator core is: ``[operator] trusted`` (CIDRs), ``trusted_names`` (mutual
+    TLS), and the embedded sandbox core's SIP host when it is configured to run."""
+    operator = settings.operator
+    embedded = settings.sandbox.enabled and operator.target == "sandbox"
+    sandbox = [settings.sandbox.sip_host] if embedded else []
+    return TrustPolicy.from_texts(operator.trusted, sandbox, operator.trusted_names)
 
 
 class TasServer:
@@ -208,6 +231,7 @@ class TasServer:
         from tas.calls.app import CallApp
         from tas.calls.directory import Directory, DirectoryOptions
         from tas.calls.directory_sync import DirectorySync
+        from tas.calls.gate import TrustGate
         from tas.calls.policy_store import PolicyStore
         from tas.calls.records import CallRecordStore
         from tas.calls.sources import NumberSource
@@ -236,6 +260,13 @@ class TasServer:
         if self.plane is not None and settings.sip.tls:  # the sandbox core presents our cert
             options = replace(options, client_ssl=client_context(_own_certificate(settings)))
         self.stack = await SipStack.open(options)
+        trust = options.trust
+        if not (trust.operator or trust.sandbox or trust.operator_names):
+            log.warning(
+                "event=no_trusted_source detail='no [operator] trusted / trusted_names and no "
+                "embedded sandbox: every INVITE gets the [untrusted] answer %d'",
+                settings.untrusted.status,
+            )
         self.engine = MediaEngine.from_settings(settings.media)
         try:
             self.refresher = Refresher.from_settings(settings, self.db)
@@ -263,6 +294,9 @@ class TasServer:
             voicemail=self.voicemail,
             on_voicemail=self._new_voicemail,
             fallback=self.fallback.on_event,
+            gate=TrustGate(
+                self.stack.trust_of, settings.untrusted.status, settings.untrusted.reason
+            ),
         )
         self.stack.on_event = self.app.on_event
         if self.plane is not None:

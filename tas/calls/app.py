@@ -14,7 +14,9 @@ per-number policies, else the route type's default), and run it:
 
 :meth:`CallApp.originate` places a call to a number registered with INGRESS.
 
-Every leg gets a :class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we
+Only legs from the operator core get here: :class:`~tas.calls.gate.TrustGate` answers every
+other INVITE uniformly, before any lookup. Every leg gets a
+:class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we
 hold no registration for goes to ``fallback`` (``tas serve``'s ``[invite]`` policy), or 404.
 """
 
@@ -30,6 +32,7 @@ from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.diversion import session_id_of, voicemail_reason
+from tas.calls.gate import TrustGate
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
@@ -80,8 +83,10 @@ class CallApp:
         on_voicemail: Callable[[Voicemail], None] | None = None,
         fallback: Callable[[Event], None] | None = None,
         observe_limit: float = OBSERVE_LIMIT,
+        gate: TrustGate | None = None,
     ) -> None:
         self.stack = stack
+        self.gate = gate or TrustGate(stack.trust_of)  # default: the stack's trust policy
         self.engine = engine
         self.registrations = registrations
         self.policies = policies
@@ -103,6 +108,10 @@ class CallApp:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, IncomingCall):
+            if not self.gate.admits(event.call.peer):  # not the core: one answer, no lookup
+                event.call.data[_OWNER] = "done"
+                self.gate.refuse_call(self.stack.endpoint, event.call, self.stack.now())
+                return
             if e164_of(_uri_user(event.request.uri)) is None:  # no number: never a breakout leg
                 self._not_ours(event.call, event.request)
                 return
@@ -110,7 +119,9 @@ class CallApp:
             self._spawn(self._incoming(event.call, event.request))
             return
         if isinstance(event, RequestReceived | RequestCompleted):
-            if self.fallback is not None:
+            if isinstance(event, RequestReceived) and not self.gate.admits(event.transaction.peer):
+                self.gate.refuse_request(self.stack.endpoint, event, self.stack.now())
+            elif self.fallback is not None:
                 self.fallback(event)
             elif isinstance(event, RequestReceived):
                 self.stack.endpoint.respond(event.transaction, 501, self.stack.now())

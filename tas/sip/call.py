@@ -60,6 +60,7 @@ class Call:
         "reinvite_in",
         "reinvite_out",
         "end_reason",
+        "trusted",
         "data",
     )
 
@@ -94,6 +95,10 @@ class Call:
         self.reinvite_in: ServerTransaction | None = None
         self.reinvite_out: ClientTransaction | None = None
         self.end_reason = ""
+        #: False for a call from an untrusted source (``Endpoint.trusted_peer``): no 2xx
+        #: retransmission, no BYE when the ACK never comes, in-dialog requests only to the
+        #: request's source (no reflection towards a Contact naming a third party)
+        self.trusted = True
         #: free for the transaction user (media session, call record …).
         self.data: dict[str, Any] = {}
 

@@ -16,7 +16,8 @@ Streams feed parsed frames with ``receive_message`` and unparseable ones with
 fails the transactions using that peer (503 to the TU).
 
 Callee side: :meth:`ring`, :meth:`answer` (2xx retransmitted until ACK, BYE when none comes,
-§13.3.1.4), :meth:`reject`. Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
+§13.3.1.4), :meth:`reject` (towards a source ``trusted_peer`` refuses: once per request, no Timer G).
+Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
 digest answers to 401/407 when credentials are given), :meth:`cancel` (§9.1). Both:
 :meth:`bye`, :meth:`reinvite` / :meth:`answer_reinvite` / :meth:`reject_reinvite` (§14, 491
 on glare), :meth:`request` for other requests in or out of a dialog, :meth:`respond` for
@@ -54,7 +55,7 @@ from tas.sip.message import Request, Response
 from tas.sip.routing import synthesized, target_peer
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_client import ClientTransaction
-from tas.sip.transaction_server import ServerTransaction
+from tas.sip.transaction_server import InviteServerTransaction, ServerTransaction
 from tas.sip.transactions import TransactionLayer
 from tas.sip.uri import URI, parse_uri
 from tas.sip.validate import check_request, error_response
@@ -111,7 +112,10 @@ class Endpoint(EndpointBase):
         response = self._uas_response(call, status, reason=reason)
         for name, value in (headers or {}).items():
             response.headers.add(name, value)
-        call.server_txn.respond(response, now)
+        txn = call.server_txn
+        txn.respond(response, now)
+        if not call.trusted and isinstance(txn, InviteServerTransaction):
+            txn.stop_retransmitting()  # one answer per request towards an untrusted source
         self._end(call, f"rejected {status}", by_remote=False, emit=False)
 
     # -- caller (UAC) API ---------------------------------------------------------------------
@@ -248,9 +252,10 @@ class Endpoint(EndpointBase):
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         content_type: str | None = None,
+        reason: str | None = None,
     ) -> None:
         """Answer a request handed over in RequestReceived."""
-        response = txn.request.create_response(status, to_tag=self._new_id())
+        response = txn.request.create_response(status, reason, to_tag=self._new_id())
         for name, value in (headers or {}).items():
             response.headers.add(name, value)
         if body:
@@ -381,6 +386,8 @@ class Endpoint(EndpointBase):
         if key in self._uas_invites:  # the same INVITE via another path (§8.2.2.2)
             raise RemoteProtocolError("merged request", 482)
         call = Call(self, "uas", request, txn.peer, self._new_id())
+        if self.trusted_peer is not None:
+            call.trusted = self.trusted_peer(txn.peer)
         self._uas_invites[key] = call
         call.server_txn = txn
         txn.owner = call

@@ -4,12 +4,18 @@
 (``receive``/``take_outbox``/``take_events``/``next_deadline``/``handle_timer``), and builds
 what the core sends: Via/Contact, new and in-dialog requests, CANCEL (§9.1), the ACK for a 2xx
 (§13.2.2.4), UAS responses, and the 2xx retransmission until ACK (§13.3.1.4).
+
+No reflection: when ``trusted_peer`` is set (the adapter's trust boundary), an INVITE from a
+source it refuses makes an untrusted :class:`~tas.sip.call.Call`; its 2xx is sent once and
+never retransmitted, a missing ACK simply drops the state after 64*T1 (no §13.3.1.4 BYE), and
+its in-dialog requests go back to the request's source on the same connection, never to the
+Contact / Record-Route it named.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -69,6 +75,9 @@ class EndpointBase:
         self._ids = count(1)
         self._allow = ", ".join(config.allow)
         self._contacts: dict[str, str] = {}
+        #: the adapter's trust boundary: False for a source we must not reflect towards
+        #: (None: everyone is trusted, as in the RFC)
+        self.trusted_peer: Callable[[Peer], bool] | None = None
 
     # -- adapter side -------------------------------------------------------------------------
 
@@ -179,7 +188,8 @@ class EndpointBase:
         call.ok_peer = txn.peer
         call.ok_interval = self.config.timers.t1
         call.ok_deadline = now + 64 * self.config.timers.t1
-        self.layer.timers.arm(call, "2xx", now + call.ok_interval)
+        first = now + call.ok_interval if call.trusted else call.ok_deadline
+        self.layer.timers.arm(call, "2xx", first)
 
     def _stop_2xx(self, call: Call) -> None:
         call.ok_wire = None
@@ -191,7 +201,8 @@ class EndpointBase:
             return
         if now >= call.ok_deadline:
             self._stop_2xx(call)  # no ACK: confirm, then end the session with BYE
-            self._send_in_dialog(call, "BYE", b"", None, now)
+            if call.trusted:  # untrusted: the state is simply dropped (no reflection)
+                self._send_in_dialog(call, "BYE", b"", None, now)
             self._end(call, "no ACK", by_remote=False)
             return
         self.layer.send_stateless(call.ok_wire, call.ok_peer)
@@ -276,7 +287,10 @@ class EndpointBase:
         return Request(method, target, headers)
 
     def _dialog_peer(self, call: Call, dialog: Dialog | None = None) -> Peer:
-        """Next hop of an in-dialog request; reliable transports reuse the call's connection."""
+        """Next hop of an in-dialog request; reliable transports reuse the call's connection.
+        An untrusted call's requests go only to its source (never to a Contact it named)."""
+        if not call.trusted:
+            return call.peer
         dialog = dialog or call.dialog
         assert dialog is not None
         uri = dialog.next_hop()

@@ -134,6 +134,12 @@ class InviteServerTransaction(ServerTransaction):
         else:
             raise LocalProtocolError(f"cannot send {status} in INVITE server state {state}")
 
+    def stop_retransmitting(self) -> None:
+        """No Timer G: the final response goes out again only when the INVITE does (§17.2.1
+        absorption), one answer per request and no amplification towards a source we do not
+        trust (issue #10, "no reflection"); Timer H still ends the transaction."""
+        self._cancel("G")
+
     def on_timer(self, name: str, now: float) -> None:
         config = self.layer.config
         if name == "Trying" and self.state == "Proceeding" and self.last_wire is None:

@@ -9,6 +9,13 @@ names (``Peer.conn``: responses reuse the request's connection), else on an open
 to the same address (outbound reuse), else on a new connection; when that fails the endpoint
 gets ``transport_error`` so its transactions fail with 503.
 
+Trust (:mod:`tas.transport.trust`): :meth:`SipStack.trust_of` classifies a source by address
+and, on TLS, by the names of the connection's verified client certificate. With
+``StackOptions.enforce_trust`` the endpoint marks calls from untrusted sources (no 2xx
+retransmission, no BYE of a never-ACKed dialog, in-dialog requests only to the source) and the
+stack never opens a connection to an untrusted peer whose connection is gone: responses go on
+the request's connection or nowhere (issue #10, "no reflection").
+
 Acting outside ``on_event`` (from a task or a timer)::
 
     stack.endpoint.bye(call, stack.now())
@@ -30,7 +37,7 @@ from tas.sip.message import Request, Response
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.stream import StreamConnection
-from tas.transport.trust import Trust, TrustPolicy
+from tas.transport.trust import Trust, TrustPolicy, cert_names
 from tas.transport.udp import DatagramEndpoint, open_udp
 
 __all__ = ["SipStack", "StackOptions", "parse_hostport"]
@@ -65,6 +72,8 @@ class StackOptions:
     allow: tuple[str, ...] | None = None
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
+    #: apply the trust boundary: no reflection towards untrusted sources (see module doc)
+    enforce_trust: bool = False
 
 
 class SipStack:
@@ -85,6 +94,7 @@ class SipStack:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._cert_names: dict[int, tuple[str, ...]] = {}
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
 
@@ -106,6 +116,8 @@ class SipStack:
         if options.allow is not None:
             config = replace(config, allow=options.allow)
         stack.endpoint = Endpoint(config)
+        if options.enforce_trust:
+            stack.endpoint.trusted_peer = lambda peer: stack.trust_of(peer).is_trusted
         return stack
 
     async def _bind(self) -> None:
@@ -135,8 +147,19 @@ class SipStack:
                 self.local.setdefault(name, (bound[0], bound[1]))
 
     def trust_of(self, peer: Peer) -> Trust:
-        """The trust class of a message source (DESIGN: trust is decided at the edge)."""
-        return self.options.trust.classify(peer.host)
+        """The trust class of a message source (DESIGN: trust is decided at the edge); on TLS
+        the names of the connection's verified client certificate count (mutual TLS)."""
+        policy = self.options.trust
+        names: tuple[str, ...] = ()
+        if peer.conn is not None and peer.transport == "TLS" and policy.operator_names:
+            cached = self._cert_names.get(peer.conn)
+            if cached is not None:
+                names = cached
+            elif (conn := self._conns.get(peer.conn)) is not None:
+                transport = conn.transport
+                cert = transport.get_extra_info("peercert") if transport is not None else None
+                names = self._cert_names[peer.conn] = cert_names(cert)
+        return policy.classify(peer.host, names)
 
     # -- time and flushing ------------------------------------------------------------------
 
@@ -210,6 +233,7 @@ class SipStack:
 
     def forget_connection(self, conn: StreamConnection) -> None:
         self._conns.pop(conn.conn_id, None)
+        self._cert_names.pop(conn.conn_id, None)
         key = (conn.name, conn.peer.host, conn.peer.port)
         if self._by_addr.get(key) == conn.conn_id:
             del self._by_addr[key]
@@ -232,6 +256,11 @@ class SipStack:
         if conn is not None:
             conn.write(data)
             return
+        if peer.conn is not None and self.options.enforce_trust:
+            if not self.trust_of(peer).is_trusted:  # its connection is gone: never dial it
+                log.debug("event=no_reflection peer=%s:%s:%s", peer.transport, peer.host, peer.port)
+                self.endpoint.transport_error(peer, self.loop.time())
+                return
         key = (peer.transport, peer.host, peer.port)
         waiting = self._connecting.get(key)
         if waiting is not None:

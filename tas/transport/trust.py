@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Trust", "TrustPolicy", "parse_networks"]
+__all__ = ["Trust", "TrustPolicy", "cert_names", "parse_networks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -57,6 +57,17 @@ def parse_networks(texts: Iterable[str]) -> tuple[Network, ...]:
         except ValueError as exc:
             raise ValueError(f"{text!r} is not an IP address or CIDR network") from exc
     return tuple(out)
+
+
+def cert_names(peercert: object) -> tuple[str, ...]:
+    """The DNS/URI subjectAltNames and the subject commonName of a verified peer certificate
+    (``ssl.SSLSocket.getpeercert()``'s dict; anything else -> no names)."""
+    if not isinstance(peercert, dict):
+        return ()
+    names = [value for kind, value in peercert.get("subjectAltName", ()) if kind in ("DNS", "URI")]
+    for rdn in peercert.get("subject", ()):
+        names += [value for key, value in rdn if key == "commonName"]
+    return tuple(names)
 
 
 @dataclass(slots=True)

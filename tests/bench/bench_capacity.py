@@ -69,6 +69,7 @@ class Server:
             os.environ,
             TAS_DATA_DIR=str(directory / "data"),
             TAS_SANDBOX__ENABLED="false",
+            TAS_OPERATOR__TRUSTED='["127.0.0.1"]',  # SIPp here plays the operator core
             TAS_EVENTS__ENABLED="false",
             TAS_VOICEMAIL__API="127.0.0.1:0",
         )

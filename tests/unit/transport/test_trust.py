@@ -39,3 +39,14 @@ def test_cache_is_bounded(monkeypatch):
     for i in range(10):
         policy.classify(f"10.0.0.{i}")
     assert len(policy._cache) <= 4
+
+
+def test_cert_names_from_a_verified_peer_certificate():
+    from tas.transport.trust import cert_names
+
+    peercert = {
+        "subject": ((("countryName", "NO"),), (("commonName", "core.operator.example"),)),
+        "subjectAltName": (("DNS", "sbc1.operator.example"), ("IP Address", "192.0.2.1")),
+    }
+    assert cert_names(peercert) == ("sbc1.operator.example", "core.operator.example")
+    assert cert_names(None) == () and cert_names({}) == ()
