@@ -18,6 +18,7 @@ from tas.config import EventsSettings, SandboxSettings, Settings
 from tas.events import CoreEvent, EventConsumer, EventStore
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
+from tests.integration.calls.directory_helpers import postgres_database
 from tests.integration.events.events_helpers import CrashBeforeAck, consumer_settings, eventually
 
 
@@ -117,24 +118,13 @@ async def test_a_batch_the_database_refuses_is_not_acked_and_comes_back(
     assert row.call_id == "flaky"
 
 
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
 @pytest.fixture
 async def pg() -> AsyncIterator[Database]:
-    import asyncpg
-
-    try:
-        conn = await asyncio.wait_for(
-            asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test"), 3
-        )
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 db test unreachable: {exc}")
-    await conn.close()
-    database = Database(PG_URL)
-    await database.migrate()
-    yield database
-    await database.close()
+    async with postgres_database() as name:  # skips when PostgreSQL is unreachable
+        database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+        await database.migrate()
+        yield database
+        await database.close()
 
 
 @pytest.mark.postgres
