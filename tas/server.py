@@ -41,6 +41,7 @@ from tas.sip.events import (
     RequestReceived,
 )
 from tas.sip.timers import TimerConfig
+from tas.transport.connections import ConnectionLimits
 from tas.transport.loop import stop_signals
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
@@ -171,6 +172,13 @@ def stack_options(settings: Settings) -> StackOptions:
         public_host=sip.public_host,
         user_agent=sip.user_agent,
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
+        connections=ConnectionLimits(
+            idle_timeout=sip.idle_timeout,
+            header_timeout=sip.header_timeout,
+            tls_handshake_timeout=sip.tls_handshake_timeout,
+            max_connections=sip.max_connections,
+            max_per_source=sip.max_connections_per_source,
+        ),
     )
 
 

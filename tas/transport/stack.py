@@ -29,7 +29,8 @@ from tas.sip.events import Event
 from tas.sip.message import Request, Response
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
-from tas.transport.stream import StreamConnection
+from tas.transport.connections import ConnectionLimits
+from tas.transport.stream import ConnectionGuard, StreamConnection
 from tas.transport.trust import Trust, TrustPolicy
 from tas.transport.udp import DatagramEndpoint, open_udp
 
@@ -65,6 +66,8 @@ class StackOptions:
     allow: tuple[str, ...] | None = None
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
+    #: stream connection limits and timeouts (tas.transport.connections)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 class SipStack:
@@ -85,6 +88,7 @@ class SipStack:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        self.guard = ConnectionGuard(self.loop, options.connections)
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
 
@@ -110,6 +114,7 @@ class SipStack:
 
     async def _bind(self) -> None:
         loop = self.loop
+        limits = self.options.connections
         for text in self.options.udp:
             host, port = parse_hostport(text, 5060)
             udp = await open_udp(self, host, port)
@@ -129,10 +134,14 @@ class SipStack:
                     port,
                     ssl=ctx,
                     reuse_address=True,
+                    backlog=limits.backlog,
+                    ssl_handshake_timeout=(limits.tls_handshake_timeout or None) if ctx else None,
                 )
                 self._servers.append(server)
                 bound = server.sockets[0].getsockname()
                 self.local.setdefault(name, (bound[0], bound[1]))
+        if self._servers:
+            self.guard.start()
 
     def trust_of(self, peer: Peer) -> Trust:
         """The trust class of a message source (DESIGN: trust is decided at the edge)."""
@@ -201,12 +210,15 @@ class SipStack:
 
     # -- connections ------------------------------------------------------------------------
 
-    def register_connection(self, conn: StreamConnection, host: str, port: int) -> int:
+    def next_connection_id(self) -> int:
         conn_id = self._next_conn
         self._next_conn += 1
-        self._conns[conn_id] = conn
-        self._by_addr.setdefault((conn.name, host, port), conn_id)
         return conn_id
+
+    def register_connection(self, conn: StreamConnection, host: str, port: int) -> None:
+        """``conn`` (id from :meth:`next_connection_id`) is open and admitted."""
+        self._conns[conn.conn_id] = conn
+        self._by_addr.setdefault((conn.name, host, port), conn.conn_id)
 
     def forget_connection(self, conn: StreamConnection) -> None:
         self._conns.pop(conn.conn_id, None)
@@ -249,7 +261,7 @@ class SipStack:
             ctx = self.options.client_ssl or ssl.create_default_context()
         try:
             _, conn = await self.loop.create_connection(
-                lambda: StreamConnection(self, name), host, port, ssl=ctx
+                lambda: StreamConnection(self, name, inbound=False), host, port, ssl=ctx
             )
         except OSError as exc:
             log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
@@ -266,6 +278,7 @@ class SipStack:
     # -- shutdown ---------------------------------------------------------------------------
 
     async def close(self) -> None:
+        self.guard.stop()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
