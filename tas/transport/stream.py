@@ -74,9 +74,12 @@ class ConnectionGuard:
             self._timer = self.loop.call_later(self.limits.sweep, self._sweep)
 
     def stop(self) -> None:
+        """Stop sweeping; log the counts still held back by the throttle."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for reason, count in self.throttle.drain(float("inf")):
+            self._log(reason, count, {})
 
     def event(self, reason: str, count: int = 1, **fields: object) -> None:
         """Count one closing/refusal; log it if the reason's interval allows."""
