@@ -324,11 +324,13 @@ class TasServer:
     async def _start_metrics(self) -> None:
         from tas.events.metrics import ConsumerCollector
         from tas.metrics import CallAppCollector, MediaCollector, MetricsServer, SipCollector
+        from tas.transport.metrics import ConnectionCollector
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(CallAppCollector(self.app, self.fallback))
         metrics.register(MediaCollector(self.engine.pool))
+        metrics.register(ConnectionCollector(self.stack.guard))
         if self.consumer is not None:
             metrics.register(ConsumerCollector(self.consumer.stats))
         await metrics.start()

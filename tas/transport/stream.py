@@ -64,6 +64,8 @@ class ConnectionGuard:
         self.table = ConnectionTable(limits)
         self.limits = self.table.limits
         self.throttle = LogThrottle()
+        #: connections closed or refused since start, by reason (metrics)
+        self.closed: dict[str, int] = {}
         self.conns: dict[int, StreamConnection] = {}
         self._timer: asyncio.TimerHandle | None = None
 
@@ -83,6 +85,7 @@ class ConnectionGuard:
 
     def event(self, reason: str, count: int = 1, **fields: object) -> None:
         """Count one closing/refusal; log it if the reason's interval allows."""
+        self.closed[reason] = self.closed.get(reason, 0) + count
         n = self.throttle.note(reason, self.loop.time(), count)
         if n is not None:
             self._log(reason, n, fields)
