@@ -12,7 +12,9 @@ A SIP server that accepts connections from the internet must bound what they hol
   ``header_timeout`` seconds (a slow-loris peer trickling a head never completes one). Like
   Kamailio's ``tcp_msg_read_timeout`` the clock runs until the whole message (head and body)
   is framed, so a trickled body is bounded as well;
-* **TLS handshake timeout** — handed to asyncio's ``ssl_handshake_timeout``.
+* **TLS handshake timeout** — handed to asyncio's ``ssl_handshake_timeout``. The listener
+  hands a TLS connection to the protocol only once its handshake is done, so connections
+  still handshaking are bounded by this timeout and the listen backlog, not by the counts.
 
 :class:`ConnectionTable` keeps the counts and one small :class:`Flow` record per connection;
 :meth:`ConnectionTable.expired` is a sweep the adapter runs every :attr:`ConnectionLimits.sweep`
