@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tas.transport.connections import (
     HEADER,
     IDLE,
@@ -95,3 +97,21 @@ def test_log_throttle_one_line_per_reason_per_interval() -> None:
     assert throttle.drain(40.0) == []
     assert throttle.note("a", 25.0) is None  # drain restarted the interval at 20
     assert throttle.note("a", 30.0) == 2
+
+
+def test_sip_settings_reach_the_stack(tmp_path: Path) -> None:
+    from tas.config import load_settings
+    from tas.server import stack_options
+
+    config = tmp_path / "tas.toml"
+    config.write_text(
+        "[sip]\ntls = []\nidle_timeout = 61\nheader_timeout = 7\ntls_handshake_timeout = 3\n"
+        "max_connections = 100\nmax_connections_per_source = 9\n"
+    )
+    limits = stack_options(load_settings(config)).connections
+    assert limits == ConnectionLimits(
+        idle_timeout=61, header_timeout=7, tls_handshake_timeout=3, max_connections=100,
+        max_per_source=9,
+    )  # fmt: skip
+    defaults = stack_options(load_settings(None, sip={"tls": []}))
+    assert defaults.connections == ConnectionLimits()
