@@ -12,9 +12,9 @@ A SIP server that accepts connections from the internet must bound what they hol
   ``header_timeout`` seconds (a slow-loris peer trickling a head never completes one). Like
   Kamailio's ``tcp_msg_read_timeout`` the clock runs until the whole message (head and body)
   is framed, so a trickled body is bounded as well;
-* **TLS handshake timeout** — handed to asyncio's ``ssl_handshake_timeout``. The listener
-  hands a TLS connection to the protocol only once its handshake is done, so connections
-  still handshaking are bounded by this timeout and the listen backlog, not by the counts.
+* **TLS handshake timeout** — handed to asyncio's ``ssl_handshake_timeout``. The TLS
+  listener (:class:`tas.transport.tls.TlsAcceptor`) admits a connection at accept(2), before
+  the handshake, and :meth:`ConnectionTable.reserve` counts it while it handshakes.
 
 :class:`ConnectionTable` keeps the counts and one small :class:`Flow` record per connection;
 :meth:`ConnectionTable.expired` is a sweep the adapter runs every :attr:`ConnectionLimits.sweep`
@@ -125,26 +125,38 @@ class ConnectionTable:
             return MAX_PER_SOURCE
         return None
 
-    def open(self, conn_id: int, host: str, now: float, *, inbound: bool = True) -> Flow:
-        """Track a connection that is now open (after :meth:`admit` for inbound ones)."""
+    def open(
+        self, conn_id: int, host: str, now: float, *, inbound: bool = True, reserved: bool = False
+    ) -> Flow:
+        """Track a connection that is now open (after :meth:`admit` for inbound ones);
+        ``reserved``: its slot was taken by :meth:`reserve` already."""
         flow = Flow(conn_id, host, inbound, now)
         self._flows[conn_id] = flow
-        if inbound:
-            self.inbound += 1
-            self._per_source[host] = self._per_source.get(host, 0) + 1
+        if inbound and not reserved:
+            self.reserve(host)
         return flow
+
+    def reserve(self, host: str) -> None:
+        """Count an admitted inbound connection that is not open yet (a TLS handshake)."""
+        self.inbound += 1
+        self._per_source[host] = self._per_source.get(host, 0) + 1
+
+    def release(self, host: str) -> None:
+        """Give back a slot of :meth:`reserve` (the handshake failed)."""
+        left = self._per_source.get(host, 0) - 1
+        if left < 0:
+            return
+        self.inbound -= 1
+        if left:
+            self._per_source[host] = left
+        else:
+            del self._per_source[host]
 
     def close(self, conn_id: int) -> None:
         """Forget a connection; closing an unknown or already closed one is a no-op."""
         flow = self._flows.pop(conn_id, None)
-        if flow is None or not flow.inbound:
-            return
-        self.inbound -= 1
-        left = self._per_source[flow.host] - 1
-        if left:
-            self._per_source[flow.host] = left
-        else:
-            del self._per_source[flow.host]
+        if flow is not None and flow.inbound:
+            self.release(flow.host)
 
     def expired(self, now: float) -> list[tuple[int, str]]:
         """Connections to close now, with the reason; they stay tracked until :meth:`close`.

@@ -31,6 +31,7 @@ from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.connections import ConnectionLimits
 from tas.transport.stream import ConnectionGuard, StreamConnection
+from tas.transport.tls import TlsAcceptor
 from tas.transport.trust import Trust, TrustPolicy
 from tas.transport.udp import DatagramEndpoint, open_udp
 
@@ -80,7 +81,7 @@ class SipStack:
         self.on_event: Callable[[Event], None] = _drop_event
         self.local: dict[str, tuple[str, int]] = {}
         self._udp: list[DatagramEndpoint] = []
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[asyncio.Server | TlsAcceptor] = []
         self._conns: dict[int, StreamConnection] = {}
         self._by_addr: dict[tuple[str, str, int], int] = {}
         self._connecting: dict[tuple[str, str, int], list[tuple[bytes, Peer]]] = {}
@@ -128,20 +129,30 @@ class SipStack:
                 raise ValueError("TLS listeners need a server SSL context")
             for text in listen:
                 host, port = parse_hostport(text, 5061 if name == "TLS" else 5060)
-                server = await loop.create_server(
-                    lambda name=name: StreamConnection(self, name),
-                    host,
-                    port,
-                    ssl=ctx,
-                    reuse_address=True,
-                    backlog=limits.backlog,
-                    ssl_handshake_timeout=(limits.tls_handshake_timeout or None) if ctx else None,
-                )
+                server: asyncio.Server | TlsAcceptor
+                if ctx is not None:  # admitted at accept(2), before the handshake
+                    server = TlsAcceptor.listen(
+                        host, port, limits.backlog, loop=loop, ctx=ctx, guard=self.guard,
+                        factory=lambda source: StreamConnection(self, "TLS", reserved=source),
+                        exempt=self._exempt,
+                    )  # fmt: skip
+                else:
+                    server = await loop.create_server(
+                        lambda: StreamConnection(self, "TCP"),
+                        host,
+                        port,
+                        reuse_address=True,
+                        backlog=limits.backlog,
+                    )
                 self._servers.append(server)
                 bound = server.sockets[0].getsockname()
                 self.local.setdefault(name, (bound[0], bound[1]))
         if self._servers:
             self.guard.start()
+
+    def _exempt(self, host: str) -> bool:
+        """Sources exempt from the per-source connection cap: the core (real or embedded)."""
+        return self.trust_of(Peer("TLS", host, 0)).is_core
 
     def trust_of(self, peer: Peer) -> Trust:
         """The trust class of a message source (DESIGN: trust is decided at the edge)."""

@@ -102,8 +102,13 @@ class ConnectionGuard:
         )
 
     def admit(self, conn: StreamConnection, host: str, exempt: bool) -> Flow | None:
-        """Track ``conn`` or return ``None`` (the caller aborts) when a limit refuses it."""
+        """Track ``conn`` or return ``None`` (the caller aborts) when a limit refuses it;
+        a connection admitted before its TLS handshake (``reserved``) is not checked again."""
         now = self.loop.time()
+        if conn.reserved is not None:
+            conn.reserved = None
+            self.conns[conn.conn_id] = conn
+            return self.table.open(conn.conn_id, host, now, reserved=True)
         if conn.inbound:
             reason = self.table.admit(host, exempt=exempt)
             if reason is not None:
@@ -135,8 +140,17 @@ class ConnectionGuard:
 class StreamConnection(asyncio.Protocol):
     """One TCP or TLS connection, inbound (accepted) or outbound (ours)."""
 
-    def __init__(self, stack: SipStack, transport_name: str, *, inbound: bool = True) -> None:
+    def __init__(
+        self,
+        stack: SipStack,
+        transport_name: str,
+        *,
+        inbound: bool = True,
+        reserved: str | None = None,
+    ) -> None:
         self.stack = stack
+        #: the source whose slot the TLS acceptor reserved before the handshake
+        self.reserved = reserved
         self.name = transport_name
         self.inbound = inbound
         self.framer = StreamFramer()
@@ -152,6 +166,9 @@ class StreamConnection(asyncio.Protocol):
         except Exception as exc:  # never leave an accepted socket open and untracked
             self.stack.guard.event("open_error", error=repr(exc))
             self.abort()
+        if self.reserved is not None:  # not admitted after all: give the slot back
+            self.stack.guard.table.release(self.reserved)
+            self.reserved = None
 
     def _open(self, transport: asyncio.BaseTransport) -> None:
         guard = self.stack.guard

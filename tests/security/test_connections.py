@@ -194,3 +194,4 @@ async def test_resets_idle_and_slowloris_fds_back_to_baseline(tmp_path: Path) ->
     assert log.count("event=connection_closed") < 40, log.count("event=connection_closed")
     assert by_reason.get("idle_timeout", 0) >= IDLE
     assert by_reason.get("header_timeout", 0) >= LORIS
+    assert by_reason.get("tls_handshake_timeout", 0) >= TLS_STALLED

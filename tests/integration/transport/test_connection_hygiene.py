@@ -16,7 +16,7 @@ import pytest
 from tas.transport.connections import ConnectionLimits
 from tas.transport.loop import loop_factory
 from tas.transport.stack import SipStack, StackOptions
-from tas.transport.tls import ensure_self_signed, server_context
+from tas.transport.tls import client_context, ensure_self_signed, server_context
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -187,29 +187,65 @@ def test_total_and_per_source_limits(loop: str) -> None:
 
 
 @pytest.mark.parametrize("loop", list(LOOPS))
-def test_tls_handshake_timeout(loop: str, tmp_path: Path) -> None:
+def test_tls_admitted_before_the_handshake_and_timed_out(loop: str, tmp_path: Path) -> None:
     cert, key = ensure_self_signed(tmp_path)
 
     async def main() -> None:
+        limits = ConnectionLimits(tls_handshake_timeout=0.8, max_per_source=2)
         stack = await SipStack.open(
             StackOptions(
                 udp=(),
                 tcp=(),
                 tls=("127.0.0.1:0",),
                 server_ssl=server_context(cert, key),
-                connections=ConnectionLimits(tls_handshake_timeout=0.5),
+                client_ssl=client_context(cert),
+                connections=limits,
             )
         )
+        table = stack.guard.table
+        addr = stack.local["TLS"]
         try:
+            await asyncio.sleep(0.1)
             baseline = fd_count()
             started = asyncio.get_running_loop().time()
-            reader, writer = await asyncio.open_connection(*stack.local["TLS"])  # no ClientHello
-            assert await closed_by_peer(reader, 5)
+            stalled = [await asyncio.open_connection(*addr) for _ in range(2)]  # no ClientHello
+            try:  # the 3rd: refused with an RST before any TLS (maybe before connect returns)
+                refused = await asyncio.open_connection(*addr)
+                assert await closed_by_peer(refused[0], 0.5)
+                refused[1].close()
+            except ConnectionResetError:
+                pass
+            assert table.inbound == 2 and table.from_source("127.0.0.1") == 2
+            other = await asyncio.open_connection(*addr, local_addr=("127.0.0.2", 0))
+            for reader, _ in [*stalled, other]:
+                assert await closed_by_peer(reader, 5)
             elapsed = asyncio.get_running_loop().time() - started
-            assert 0.4 <= elapsed < 3.0, elapsed
-            writer.close()
+            assert 0.7 <= elapsed < 3.0, elapsed
             await asyncio.sleep(0.1)
-            assert fd_count() <= baseline + 1
+            assert table.inbound == 0  # slots given back by the failed handshakes
+            for _, writer in [*stalled, other]:
+                writer.close()
+            for _ in range(5):  # resets during the handshake leak nothing either
+                socks = []
+                for _ in range(100):
+                    sock = socket.socket()
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+                    sock.connect(addr)
+                    socks.append(sock)
+                for sock in socks:
+                    sock.close()
+                await asyncio.sleep(0.05)
+            for _ in range(100):
+                if table.inbound == 0 and fd_count() <= baseline + 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert table.inbound == 0 and fd_count() <= baseline + 1
+            reader, writer = await asyncio.open_connection(*addr, ssl=client_context(cert))
+            writer.write(OPTIONS.replace(b"SIP/2.0/TCP", b"SIP/2.0/TLS"))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert head.startswith(b"SIP/2.0 200 ")
+            assert table.inbound == 1
+            writer.close()
         finally:
             await stack.close()
 

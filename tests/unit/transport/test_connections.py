@@ -115,3 +115,18 @@ def test_sip_settings_reach_the_stack(tmp_path: Path) -> None:
     )  # fmt: skip
     defaults = stack_options(load_settings(None, sip={"tls": []}))
     assert defaults.connections == ConnectionLimits()
+
+
+def test_reserve_counts_a_handshake_and_release_gives_it_back() -> None:
+    table = ConnectionTable(ConnectionLimits(max_connections=2, max_per_source=1))
+    table.reserve("10.0.0.1")  # accepted, TLS handshake running
+    assert table.admit("10.0.0.1") == MAX_PER_SOURCE and table.inbound == 1
+    table.open(1, "10.0.0.1", 0.0, reserved=True)  # handshake done: not counted twice
+    assert table.inbound == 1 and table.from_source("10.0.0.1") == 1
+    table.reserve("10.0.0.2")
+    assert table.admit("10.0.0.3") == MAX_CONNECTIONS
+    table.release("10.0.0.2")  # that handshake failed
+    table.release("10.0.0.2")  # a second release is a no-op
+    assert table.inbound == 1 and table.from_source("10.0.0.2") == 0
+    table.close(1)
+    assert table.inbound == 0 and table.admit("10.0.0.1") is None
