@@ -34,6 +34,8 @@ log = logging.getLogger("tas.transport")
 
 #: reason logged for a connection reset before ``connection_made`` could read its peer
 RESET = "reset_before_open"
+#: closings that happen in normal operation (logged at INFO; limits and slow-loris: WARNING)
+ROUTINE = frozenset({"idle_timeout", RESET, "tls_handshake_failed"})
 #: descriptors kept for everything else (database, files, RTP sockets of the calls)
 FD_RESERVE = 1024
 
@@ -92,7 +94,8 @@ class ConnectionGuard:
 
     def _log(self, reason: str, count: int, fields: dict[str, object]) -> None:
         extra = "".join(f" {k}={v}" for k, v in fields.items())
-        log.warning(
+        log.log(
+            logging.INFO if reason in ROUTINE else logging.WARNING,
             "event=connection_closed reason=%s count=%d interval=%gs open=%d%s",
             reason,
             count,

@@ -5,6 +5,7 @@ and per-source limits refuse (RFC 3261 §18.3, RFC 5626 §3.5.1)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import struct
@@ -70,6 +71,8 @@ async def closed_by_peer(reader: asyncio.StreamReader, seconds: float) -> bool:
 def test_resets_before_connection_made_leak_nothing(
     loop: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="tas.transport")
+
     async def main() -> None:
         stack = await open_stack(ConnectionLimits())
         addr = stack.local["TCP"]
