@@ -12,6 +12,8 @@ A SIP server that accepts connections from the internet must bound what they hol
   ``header_timeout`` seconds (a slow-loris peer trickling a head never completes one). Like
   Kamailio's ``tcp_msg_read_timeout`` the clock runs until the whole message (head and body)
   is framed, so a trickled body is bounded as well;
+* **write buffer** — a peer that sends requests but never reads the responses is aborted
+  once ``max_write_buffer`` bytes are queued towards it;
 * **TLS handshake timeout** — handed to asyncio's ``ssl_handshake_timeout``. The TLS
   listener (:class:`tas.transport.tls.TlsAcceptor`) admits a connection at accept(2), before
   the handshake, and :meth:`ConnectionTable.reserve` counts it while it handshakes.
@@ -38,6 +40,7 @@ __all__ = [
     "HEADER",
     "MAX_CONNECTIONS",
     "MAX_PER_SOURCE",
+    "WRITE_BUFFER",
 ]
 
 #: Reasons a connection is closed or refused (the ``reason=`` of the log lines).
@@ -45,6 +48,7 @@ IDLE = "idle_timeout"
 HEADER = "header_timeout"
 MAX_CONNECTIONS = "max_connections"
 MAX_PER_SOURCE = "max_connections_per_source"
+WRITE_BUFFER = "write_buffer_full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,8 @@ class ConnectionLimits:
     max_per_source: int = 256
     #: listen(2) backlog of the TCP/TLS listeners
     backlog: int = 1024
+    #: bytes queued towards a peer that does not read before the connection is aborted
+    max_write_buffer: int = 1 << 20
 
     @property
     def sweep(self) -> float:

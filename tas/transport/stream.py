@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, cast
 from tas.sip.errors import FramingError, ParseError
 from tas.sip.framing import PONG, KeepAlive, StreamFramer
 from tas.sip.transaction_base import Peer
-from tas.transport.connections import ConnectionLimits, ConnectionTable, Flow, LogThrottle
+from tas.transport.connections import (
+    WRITE_BUFFER,
+    ConnectionLimits,
+    ConnectionTable,
+    Flow,
+    LogThrottle,
+)
 
 if TYPE_CHECKING:
     from tas.transport.stack import SipStack
@@ -226,8 +232,14 @@ class StreamConnection(asyncio.Protocol):
         flow.received(stack.loop.time(), completed=completed, pending=framer.pending)
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        guard = self.stack.guard
+        if transport.get_write_buffer_size() > guard.limits.max_write_buffer:
+            guard.event(WRITE_BUFFER, source=self.peer.host)
+            self.abort()  # it does not read: drop it rather than buffer without bound
 
     def close(self) -> None:
         """Graceful close (flushes what is queued)."""

@@ -34,6 +34,9 @@ class FakeTransport:
     def write(self, data: bytes) -> None:
         self.written.append(data)
 
+    def get_write_buffer_size(self) -> int:  # a peer that never reads
+        return sum(map(len, self.written))
+
     def is_closing(self) -> bool:
         return self.aborted or self.closed
 
@@ -142,3 +145,14 @@ def test_ensure_fd_limit_never_lowers() -> None:
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert ensure_fd_limit(16) == soft
+
+
+async def test_a_peer_that_does_not_read_is_aborted() -> None:
+    stack = FakeStack(ConnectionLimits(max_write_buffer=10))
+    conn, transport = make(stack, ("192.0.2.1", 1))
+    conn.write(b"x" * 10)
+    assert not transport.aborted
+    conn.write(b"y")
+    assert transport.aborted and stack.guard.closed == {"write_buffer_full": 1}
+    conn.write(b"z")  # after the abort: dropped
+    assert transport.written == [b"x" * 10, b"y"]
