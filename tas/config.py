@@ -62,6 +62,12 @@ class SipSettings(BaseModel):
     t2: float = 4.0
     t4: float = 5.0
     user_agent: str = "tas-companion"
+    # TCP/TLS hygiene (tas.transport.connections); 0 disables a timeout or a limit
+    idle_timeout: float = 300.0  # s without a message or RFC 5626 keep-alive (inbound)
+    header_timeout: float = 10.0  # s from a message's first byte until it is complete
+    tls_handshake_timeout: float = 10.0
+    max_connections: int = 4096  # inbound TCP+TLS connections in total
+    max_connections_per_source: int = 256  # per source address (the core is exempt)
 
 
 class InvitePolicy(BaseModel):

@@ -46,6 +46,7 @@ from tas.sip.events import (
     RequestReceived,
 )
 from tas.sip.timers import TimerConfig
+from tas.transport.connections import ConnectionLimits
 from tas.transport.loop import stop_signals
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
@@ -185,6 +186,13 @@ def stack_options(settings: Settings) -> StackOptions:
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
         trust=trust_policy(settings),
         enforce_trust=True,
+        connections=ConnectionLimits(
+            idle_timeout=sip.idle_timeout,
+            header_timeout=sip.header_timeout,
+            tls_handshake_timeout=sip.tls_handshake_timeout,
+            max_connections=sip.max_connections,
+            max_per_source=sip.max_connections_per_source,
+        ),
     )
 
 
@@ -363,6 +371,7 @@ class TasServer:
             MetricsServer,
             SipCollector,
         )
+        from tas.transport.metrics import ConnectionCollector
         from tas.voicemail.metrics import VoicemailCollector
 
         metrics = MetricsServer(self.settings.metrics.listen)
@@ -372,6 +381,7 @@ class TasServer:
             metrics.register(DirectoryCollector(self.directory.stats, self.directory.health))
         metrics.register(MediaCollector(self.engine.pool))
         metrics.register(VoicemailCollector(lambda: self.voicemail_api))
+        metrics.register(ConnectionCollector(self.stack.guard))
         if self.consumer is not None:
             metrics.register(ConsumerCollector(self.consumer.stats))
         await metrics.start()

@@ -67,6 +67,13 @@ class StreamFramer:
         """Bytes received and not yet returned as a message."""
         return len(self._buf)
 
+    @property
+    def pending(self) -> bool:
+        """A message has begun and is not complete yet (bytes other than the CR/LF of a
+        keep-alive wait in the buffer); the owner's header timeout runs while this holds."""
+        buf = self._buf  # after draining, a leading CR/LF can only start a ping (< 4 bytes)
+        return bool(buf) and (len(buf) >= 4 or buf[0] not in (13, 10))
+
     def __iter__(self) -> Iterator[StreamItem]:
         """Every item that is complete now, in order."""
         while (item := self.next_item()) is not None:

@@ -36,7 +36,9 @@ from tas.sip.events import Event
 from tas.sip.message import Request, Response
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
-from tas.transport.stream import StreamConnection
+from tas.transport.connections import ConnectionLimits
+from tas.transport.stream import ConnectionGuard, StreamConnection
+from tas.transport.tls import TlsAcceptor
 from tas.transport.trust import Trust, TrustPolicy, cert_names
 from tas.transport.udp import DatagramEndpoint, open_udp
 
@@ -74,6 +76,8 @@ class StackOptions:
     trust: TrustPolicy = field(default_factory=TrustPolicy)
     #: apply the trust boundary: no reflection towards untrusted sources (see module doc)
     enforce_trust: bool = False
+    #: stream connection limits and timeouts (tas.transport.connections)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 class SipStack:
@@ -86,7 +90,7 @@ class SipStack:
         self.on_event: Callable[[Event], None] = _drop_event
         self.local: dict[str, tuple[str, int]] = {}
         self._udp: list[DatagramEndpoint] = []
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[asyncio.Server | TlsAcceptor] = []
         self._conns: dict[int, StreamConnection] = {}
         self._by_addr: dict[tuple[str, str, int], int] = {}
         self._connecting: dict[tuple[str, str, int], list[tuple[bytes, Peer]]] = {}
@@ -95,6 +99,7 @@ class SipStack:
         self._timer_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._cert_names: dict[int, tuple[str, ...]] = {}
+        self.guard = ConnectionGuard(self.loop, options.connections)
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
 
@@ -122,6 +127,7 @@ class SipStack:
 
     async def _bind(self) -> None:
         loop = self.loop
+        limits = self.options.connections
         for text in self.options.udp:
             host, port = parse_hostport(text, 5060)
             udp = await open_udp(self, host, port)
@@ -135,16 +141,30 @@ class SipStack:
                 raise ValueError("TLS listeners need a server SSL context")
             for text in listen:
                 host, port = parse_hostport(text, 5061 if name == "TLS" else 5060)
-                server = await loop.create_server(
-                    lambda name=name: StreamConnection(self, name),
-                    host,
-                    port,
-                    ssl=ctx,
-                    reuse_address=True,
-                )
+                server: asyncio.Server | TlsAcceptor
+                if ctx is not None:  # admitted at accept(2), before the handshake
+                    server = TlsAcceptor.listen(
+                        host, port, limits.backlog, loop=loop, ctx=ctx, guard=self.guard,
+                        factory=lambda source: StreamConnection(self, "TLS", reserved=source),
+                        exempt=self._exempt,
+                    )  # fmt: skip
+                else:
+                    server = await loop.create_server(
+                        lambda: StreamConnection(self, "TCP"),
+                        host,
+                        port,
+                        reuse_address=True,
+                        backlog=limits.backlog,
+                    )
                 self._servers.append(server)
                 bound = server.sockets[0].getsockname()
                 self.local.setdefault(name, (bound[0], bound[1]))
+        if self._servers:
+            self.guard.start()
+
+    def _exempt(self, host: str) -> bool:
+        """Sources exempt from the per-source connection cap: the core (real or embedded)."""
+        return self.trust_of(Peer("TLS", host, 0)).is_core
 
     def trust_of(self, peer: Peer) -> Trust:
         """The trust class of a message source (DESIGN: trust is decided at the edge); on TLS
@@ -224,12 +244,15 @@ class SipStack:
 
     # -- connections ------------------------------------------------------------------------
 
-    def register_connection(self, conn: StreamConnection, host: str, port: int) -> int:
+    def next_connection_id(self) -> int:
         conn_id = self._next_conn
         self._next_conn += 1
-        self._conns[conn_id] = conn
-        self._by_addr.setdefault((conn.name, host, port), conn_id)
         return conn_id
+
+    def register_connection(self, conn: StreamConnection, host: str, port: int) -> None:
+        """``conn`` (id from :meth:`next_connection_id`) is open and admitted."""
+        self._conns[conn.conn_id] = conn
+        self._by_addr.setdefault((conn.name, host, port), conn.conn_id)
 
     def forget_connection(self, conn: StreamConnection) -> None:
         self._conns.pop(conn.conn_id, None)
@@ -278,7 +301,7 @@ class SipStack:
             ctx = self.options.client_ssl or ssl.create_default_context()
         try:
             _, conn = await self.loop.create_connection(
-                lambda: StreamConnection(self, name), host, port, ssl=ctx
+                lambda: StreamConnection(self, name, inbound=False), host, port, ssl=ctx
             )
         except OSError as exc:
             log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
@@ -295,6 +318,7 @@ class SipStack:
     # -- shutdown ---------------------------------------------------------------------------
 
     async def close(self) -> None:
+        self.guard.stop()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

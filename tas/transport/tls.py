@@ -1,19 +1,32 @@
-"""TLS contexts for SIP over TLS (RFC 3261 §26.3.1) and a self-signed certificate for the
-embedded default (generated once with ``cryptography`` and kept under the data directory)."""
+"""SIP over TLS (RFC 3261 §26.3.1): contexts, a self-signed certificate for the embedded
+default (generated once with ``cryptography`` and kept under the data directory) and
+:class:`TlsAcceptor`, the listener that admits a connection before its handshake."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import errno
 import ipaddress
+import socket
 import ssl
+import struct
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-__all__ = ["ensure_self_signed", "server_context", "client_context"]
+from tas.transport.connections import ConnectionLimits, ConnectionTable
+
+__all__ = ["TlsAcceptor", "ensure_self_signed", "server_context", "client_context"]
+
+#: accept(2) calls per readiness callback, so one busy listener cannot starve the loop
+ACCEPT_BATCH = 64
+_LINGER0 = struct.pack("ii", 1, 0)
 
 
 def ensure_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -67,3 +80,119 @@ def client_context(cafile: Path | None = None, *, verify: bool = True) -> ssl.SS
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+class TlsAcceptor:
+    """A TLS listener that applies the connection limits at accept(2), before the handshake.
+
+    ``create_server(ssl=…)`` hands a connection to the protocol only after its handshake, so
+    a flood of TCP connections that never send a ClientHello would hold descriptors and cost
+    handshakes uncounted. Here the listening socket is read directly: every accepted socket is
+    checked against the guard's table (total and per source) and refused with an RST, or its
+    slot is reserved and ``loop.connect_accepted_socket`` runs the handshake with the
+    configured timeout; a failed handshake gives the slot back. Works on asyncio and uvloop.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        ctx: ssl.SSLContext,
+        factory: Callable[[str], asyncio.Protocol],
+        guard: _Guard,
+        exempt: Callable[[str], bool],
+    ) -> None:
+        self.loop, self.sock, self.ctx = loop, sock, ctx
+        self.factory, self.guard, self.exempt = factory, guard, exempt
+        self.sockets = [sock]
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._on_readable)
+
+    @classmethod
+    def listen(cls, host: str, port: int, backlog: int, **kwargs: object) -> TlsAcceptor:
+        """Bind ``host:port`` (SO_REUSEADDR) and start accepting."""
+        family, _, _, _, addr = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.create_server(addr[:2], family=family, backlog=backlog)
+        try:
+            return cls(sock=sock, **kwargs)  # type: ignore[arg-type]
+        except BaseException:
+            sock.close()
+            raise
+
+    def _on_readable(self) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, addr = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # EMFILE, ENFILE, ENOBUFS: back off for a second
+                self.guard.event("accept_error", error=errno.errorcode.get(exc.errno or 0, exc))
+                self.loop.remove_reader(self.sock.fileno())
+                self.loop.call_later(1.0, self._resume)
+                return
+            self._admit(conn, str(addr[0]))
+
+    def _resume(self) -> None:
+        if not self._closed:
+            self.loop.add_reader(self.sock.fileno(), self._on_readable)
+
+    def _admit(self, conn: socket.socket, host: str) -> None:
+        table = self.guard.table
+        reason = table.admit(host, exempt=self.exempt(host))
+        if reason is not None:
+            self.guard.event(reason, source=host)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER0)
+            conn.close()
+            return
+        table.reserve(host)
+        task = self.loop.create_task(self._handshake(conn, host))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handshake(self, conn: socket.socket, host: str) -> None:
+        timeout = self.guard.limits.tls_handshake_timeout or None
+        protocol = self.factory(host)
+        try:
+            await self.loop.connect_accepted_socket(
+                lambda: protocol, conn, ssl=self.ctx, ssl_handshake_timeout=timeout
+            )
+        except BaseException as exc:
+            if getattr(protocol, "reserved", None) is not None:
+                self.guard.table.release(host)  # connection_made never ran
+            conn.close()
+            if not isinstance(exc, Exception):
+                raise
+            timed_out = isinstance(exc, TimeoutError) or "taking longer" in str(exc)
+            self.guard.event("tls_handshake_timeout" if timed_out else "tls_handshake_failed")
+
+    def close(self) -> None:
+        """Stop accepting and abandon handshakes in progress."""
+        if self._closed:
+            return
+        self._closed = True
+        self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def wait_closed(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class _Guard(Protocol):
+    """What the acceptor needs of :class:`tas.transport.stream.ConnectionGuard`."""
+
+    @property
+    def table(self) -> ConnectionTable: ...
+
+    @property
+    def limits(self) -> ConnectionLimits: ...
+
+    def event(self, reason: str, count: int = 1, **fields: object) -> None: ...

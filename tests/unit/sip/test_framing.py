@@ -150,3 +150,16 @@ def test_bare_lf_line_endings_are_framed() -> None:
     framer.feed(request().replace(b"\r\n", b"\n"))
     (item,) = list(framer)
     assert isinstance(item, Request)
+
+
+def test_pending_while_a_message_is_incomplete() -> None:
+    framer = StreamFramer()
+    assert not framer.pending
+    framer.feed(b"\r\n")  # maybe a ping's first half: not a message
+    assert list(framer) == [] and not framer.pending
+    framer.feed(b"\r\n")
+    assert len(list(framer)) == 1 and not framer.pending
+    framer.feed(b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP h")
+    assert list(framer) == [] and framer.pending
+    framer.feed(b";branch=z9hG4bK1\r\nContent-Length: 4\r\n\r\nab")
+    assert list(framer) == [] and framer.pending  # head done, body still short
