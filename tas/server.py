@@ -42,6 +42,7 @@ from tas.sip.events import (
 )
 from tas.sip.timers import TimerConfig
 from tas.transport.loop import stop_signals
+from tas.transport.overload import OverloadLimits
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
 
@@ -171,6 +172,7 @@ def stack_options(settings: Settings) -> StackOptions:
         public_host=sip.public_host,
         user_agent=sip.user_agent,
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
+        limits=OverloadLimits(**settings.limits.model_dump()),
     )
 
 
@@ -315,10 +317,17 @@ class TasServer:
 
     async def _start_metrics(self) -> None:
         from tas.events.metrics import ConsumerCollector
-        from tas.metrics import CallAppCollector, MediaCollector, MetricsServer, SipCollector
+        from tas.metrics import (
+            CallAppCollector,
+            MediaCollector,
+            MetricsServer,
+            OverloadCollector,
+            SipCollector,
+        )
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
+        metrics.register(OverloadCollector(self.stack.guard))
         metrics.register(CallAppCollector(self.app, self.fallback))
         metrics.register(MediaCollector(self.engine.pool))
         if self.consumer is not None:

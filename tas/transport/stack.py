@@ -24,11 +24,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from tas.sip.endpoint import Endpoint, EndpointConfig
-from tas.sip.errors import RemoteProtocolError
+from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
 from tas.sip.message import Request, Response
+from tas.sip.parser import parse_message
+from tas.sip.routing import stamp_via
 from tas.sip.timers import TimerConfig
-from tas.sip.transaction_base import Peer
+from tas.sip.transaction_base import Peer, response_peer
+from tas.transport.admission import Verdict
+from tas.transport.guard import LagMonitor, OverloadGuard
+from tas.transport.overload import OverloadLimits, prefilter, too_many_vias
 from tas.transport.stream import StreamConnection
 from tas.transport.trust import Trust, TrustPolicy
 from tas.transport.udp import DatagramEndpoint, open_udp
@@ -65,6 +70,8 @@ class StackOptions:
     allow: tuple[str, ...] | None = None
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
+    #: overload control: per-source rates, message and call bounds, lag (tas.transport.guard)
+    limits: OverloadLimits = field(default_factory=OverloadLimits)
 
 
 class SipStack:
@@ -87,6 +94,8 @@ class SipStack:
         self._tasks: set[asyncio.Task[None]] = set()
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
+        self.guard = OverloadGuard(options.limits)
+        self._lag = LagMonitor(self.guard, self.loop)
 
     @classmethod
     async def open(cls, options: StackOptions) -> SipStack:
@@ -106,6 +115,7 @@ class SipStack:
         if options.allow is not None:
             config = replace(config, allow=options.allow)
         stack.endpoint = Endpoint(config)
+        stack._lag.start()
         return stack
 
     async def _bind(self) -> None:
@@ -177,25 +187,107 @@ class SipStack:
     # -- inbound ----------------------------------------------------------------------------
 
     def receive_datagram(self, data: bytes, peer: Peer) -> None:
+        """One datagram: the source's token bucket, the byte prefilter, then the parser."""
+        now = self.loop.time()
+        guard = self.guard
+        trust = self.options.trust.classify(peer.host)
+        if not guard.buckets.allow(peer.host, trust.is_trusted, now):
+            guard.dropped("rate", peer.host, now)
+            return
+        reason = prefilter(data, guard.limits)
+        if reason is not None:
+            guard.dropped(reason, peer.host, now)
+            return
         if self.trace:
             _trace("in", data, peer)
         try:
-            self.endpoint.receive(data, peer, self.loop.time())
-        except Exception:
-            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
-        self.flush()
+            message = parse_message(data)
+        except ParseError as exc:
+            self.receive_error(exc, peer)
+            return
+        self._deliver(message, peer, trust.is_trusted, now)
 
     def receive_message(self, message: Request | Response, peer: Peer) -> None:
+        """One frame of a TCP/TLS connection: the connection's bucket, then admission."""
+        now = self.loop.time()
+        guard = self.guard
+        trusted = self.options.trust.classify(peer.host).is_trusted
+        if not guard.buckets.allow(("conn", peer.conn), trusted, now) and not trusted:
+            guard.dropped("stream_rate", peer.host, now)  # an abusive connection: close it
+            conn = self._conns.get(peer.conn) if peer.conn is not None else None
+            if conn is not None:
+                conn.close()
+            return
         if self.trace:
             _trace("in", bytes(message), peer)
+        self._deliver(message, peer, trusted, now)
+
+    def _deliver(self, message: Request | Response, peer: Peer, trusted: bool, now: float) -> None:
+        """Admission control (tas.transport.admission), then the endpoint."""
+        guard = self.guard
+        if too_many_vias(len(message.via), guard.limits):
+            guard.dropped("vias", peer.host, now)
+            return
+        if isinstance(message, Request) and message.to.tag is None:
+            if not self._admit(message, peer, trusted, now):
+                self.flush()
+                return
         try:
-            self.endpoint.receive_message(message, peer, self.loop.time())
+            self.endpoint.receive_message(message, peer, now)
         except Exception:
-            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
+            if guard.error("receive", now):
+                log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
         self.flush()
 
+    def _admit(self, request: Request, peer: Peer, trusted: bool, now: float) -> bool:
+        """A new INVITE or out-of-dialog request: admit, 503 + Retry-After, or drop."""
+        method = request.method
+        if method in ("ACK", "CANCEL"):
+            return True
+        endpoint = self.endpoint
+        servers = endpoint.layer.servers
+        if request.transaction_key in servers:
+            return True  # a retransmission: the transaction absorbs it
+        guard = self.guard
+        overloaded = guard.lag.overloaded
+        if method == "INVITE":
+            live = endpoint.incoming_calls()
+            subscriber = getattr(request.uri, "user", None) or ""
+            verdict, reason = guard.admission.invite(
+                peer.host, subscriber, trusted, live, len(live), len(servers), overloaded
+            )
+            if verdict is Verdict.ADMIT:
+                key = (request.call_id, request.from_.tag or "", request.cseq.seq)
+                guard.admission.admitted(peer.host, subscriber, trusted, key)
+                return True
+        else:
+            verdict = guard.admission.request(trusted, len(servers), overloaded)
+            reason = "lag" if overloaded else "transactions"
+            if verdict is Verdict.ADMIT:
+                return True
+        if verdict is Verdict.DROP:
+            guard.dropped(f"{method.lower()}_{reason}", peer.host, now)
+            return False
+        self._send_503(request, peer)
+        guard.rejected(f"{method.lower()}_{reason}", peer.host, now)
+        return False
+
+    def _send_503(self, request: Request, peer: Peer) -> None:
+        """503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33), sent
+        statelessly (§8.2.7): under overload we keep no transaction for what we refuse."""
+        try:
+            stamp_via(request, peer)
+        except ParseError:
+            return
+        response = request.create_response(503, to_tag=self.endpoint.new_tag())
+        response.headers.add("Retry-After", str(self.guard.limits.retry_after))
+        self.endpoint.layer.send_stateless(bytes(response), response_peer(request.top_via, peer))
+
     def receive_error(self, exc: RemoteProtocolError, peer: Peer) -> None:
-        log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
+        """A message that did not parse: answered per the RFC, logged once per interval."""
+        now = self.loop.time()
+        if self.guard.error("bad_message", now):
+            log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
         self.endpoint.receive_error(exc, peer)
         self.flush()
 
@@ -210,6 +302,7 @@ class SipStack:
 
     def forget_connection(self, conn: StreamConnection) -> None:
         self._conns.pop(conn.conn_id, None)
+        self.guard.buckets.forget(("conn", conn.conn_id))
         key = (conn.name, conn.peer.host, conn.peer.port)
         if self._by_addr.get(key) == conn.conn_id:
             del self._by_addr[key]
@@ -266,6 +359,7 @@ class SipStack:
     # -- shutdown ---------------------------------------------------------------------------
 
     async def close(self) -> None:
+        self._lag.stop()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
