@@ -162,7 +162,8 @@ class SipStack:
                 try:
                     self.on_event(event)
                 except Exception:
-                    log.exception("event=tu_error event=%s", type(event).__name__)
+                    if self.guard.error("tu", self.loop.time()):  # one traceback per interval
+                        log.exception("event=tu_error event=%s", type(event).__name__)
             outbox = endpoint.take_outbox()
             if not outbox and not events:
                 break
@@ -191,6 +192,9 @@ class SipStack:
         now = self.loop.time()
         guard = self.guard
         trust = self.options.trust.classify(peer.host)
+        if not trust.is_trusted and guard.lag.overloaded:
+            guard.dropped("overload", peer.host, now)  # shed the untrusted first, unparsed
+            return
         if not guard.buckets.allow(peer.host, trust.is_trusted, now):
             guard.dropped("rate", peer.host, now)
             return

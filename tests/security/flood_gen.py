@@ -4,6 +4,8 @@ paced loop, answers counted by status. ``python -m tests.security.flood_gen --ta
 
 Kinds: ``garbage`` (random bytes), ``invite`` (INVITEs to E.164 numbers, distinct Call-IDs),
 ``via1000`` (INVITEs with 1,000 Vias), ``mix`` (garbage and INVITEs, half each).
+``--sources N`` spreads the flood over N addresses (127.0.0.2 and 127.1.x.y); answers are
+counted on the first socket only.
 """
 
 from __future__ import annotations
@@ -44,17 +46,28 @@ def build(kind: str, source: str, port: int, count: int = 2000) -> list[bytes]:
     return [m for pair in zip(garbage, invites, strict=True) for m in pair]
 
 
-def flood(target: tuple[str, int], source: str, kind: str, rate: float, seconds: float) -> dict:
+def _socket(source: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     sock.bind((source, 0))
     sock.setblocking(False)
+    return sock
+
+
+def flood(
+    target: tuple[str, int], source: str, kind: str, rate: float, seconds: float, sources: int = 1
+) -> dict:
+    """``sources`` > 1: one socket per address 127.1.x.y (a distributed flood)."""
+    sock = _socket(source)
+    extra = [_socket(f"127.1.{i // 250}.{i % 250 + 1}") for i in range(sources - 1)]
     messages = build(kind, source, sock.getsockname()[1])
+    senders = [sock.sendto, *(s.sendto for s in extra)]
     statuses: Counter[str] = Counter()
     answered: set[bytes] = set()  # Call-IDs of the flood that got any answer
     sent = errors = 0
     n = len(messages)
-    sendto, recv = sock.sendto, sock.recv
+    recv = sock.recv
+    k = len(senders)
 
     def drain(limit: int = 4096) -> None:
         for _ in range(limit):
@@ -72,7 +85,7 @@ def flood(target: tuple[str, int], source: str, kind: str, rate: float, seconds:
         due = int(elapsed * rate) + 64
         while sent < due:
             try:
-                sendto(messages[sent % n], target)
+                senders[sent % k](messages[sent % n], target)
             except OSError:
                 errors += 1
             sent += 1
@@ -85,7 +98,10 @@ def flood(target: tuple[str, int], source: str, kind: str, rate: float, seconds:
         drain()
         time.sleep(0.01)
     sock.close()
+    for other in extra:
+        other.close()
     return {
+        "sources": sources,
         "kind": kind,
         "sent": sent,
         "send_errors": errors,
@@ -103,9 +119,17 @@ def main() -> None:
     parser.add_argument("--kind", default="mix", choices=["garbage", "invite", "via1000", "mix"])
     parser.add_argument("--rate", type=float, default=25000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--sources", type=int, default=1)
     args = parser.parse_args()
     host, _, port = args.target.rpartition(":")
-    report = flood((host, int(port)), args.source, args.kind, args.rate, min(args.seconds, 120))
+    report = flood(
+        (host, int(port)),
+        args.source,
+        args.kind,
+        args.rate,
+        min(args.seconds, 120),
+        min(args.sources, 1000),
+    )
     print(json.dumps(report), flush=True)
 
 

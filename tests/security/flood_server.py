@@ -24,7 +24,7 @@ SDP = (
 )
 
 
-async def serve(port: int, stats: Path, max_seconds: float, limits: OverloadLimits) -> None:
+async def serve(port: int, max_seconds: float, limits: OverloadLimits) -> dict[str, object]:
     options = StackOptions(
         udp=(f"127.0.0.1:{port}",),
         tcp=(),
@@ -64,8 +64,8 @@ async def serve(port: int, stats: Path, max_seconds: float, limits: OverloadLimi
         "live_calls": len(endpoint.calls),
         "sources": len(guard.buckets),
     }
-    stats.write_text(json.dumps(report))
     await stack.close()
+    return report
 
 
 def main() -> None:
@@ -77,7 +77,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     limits = OverloadLimits(lag_threshold=args.lag_threshold)
-    run(serve(args.port, args.stats, args.max_seconds, limits), server=True)
+    report = run(serve(args.port, args.max_seconds, limits), server=True)
+    args.stats.write_text(json.dumps(report))
 
 
 if __name__ == "__main__":

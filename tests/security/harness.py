@@ -90,6 +90,7 @@ def run(
     cps: int = 100,
     flood_rate: float = 30000.0,
     server: Server | None = None,
+    sources: int = 1,
 ) -> FloodResult:
     """SIPp at ``cps`` calls/s for ``seconds`` beside a ``kind`` flood (None: no flood)."""
     assert SIPP is not None
@@ -117,7 +118,7 @@ def run(
                 ["timeout", "-s", "KILL", str(seconds + 30), sys.executable, "-m",
                  "tests.security.flood_gen", "--target", f"127.0.0.1:{srv.port}",
                  "--source", UNTRUSTED, "--kind", kind, "--rate", str(flood_rate),
-                 "--seconds", str(seconds)],
+                 "--seconds", str(seconds), "--sources", str(sources)],
                 stdout=subprocess.PIPE,
             )  # fmt: skip
         calls = cps * seconds
@@ -138,7 +139,7 @@ def run(
     finally:
         report = srv.stop() if own else {}
     return FloodResult(
-        kind=kind or "none",
+        kind=(kind or "none") + (f"*{sources}" if sources > 1 else ""),
         calls=calls,
         successful=int(stats.get("SuccessfulCall(C)", 0)),
         failed=int(stats.get("FailedCall(C)", 0)),
