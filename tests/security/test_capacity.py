@@ -154,3 +154,23 @@ async def test_lag_refuses_new_invites_but_bye_flows() -> None:
             assert any(d.startswith(b"SIP/2.0 200 ") and b"BYE" in d for d in got), got
             assert await asyncio.wait_for(call.wait_ended(), 2) == "BYE"
     assert ua.stack.guard.rejects.totals == {"invite_lag": 1}
+
+
+async def test_an_untrusted_connection_past_its_rate_is_closed() -> None:
+    limits = OverloadLimits(rate=1.0, burst=5.0)
+    opts = StackOptions(
+        udp=(), tcp=("127.0.0.1:0",), trust=TrustPolicy.from_texts([TRUSTED]), limits=limits
+    )
+    async with await UserAgent.open(opts) as ua:
+        host, port = ua.stack.local["TCP"]
+        reader, writer = await asyncio.open_connection(host, port, local_addr=(UNTRUSTED, 0))
+        ping = (
+            "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.2:9;branch=z9hG4bK-t{n}\r\n"
+            "From: <sip:a@127.0.0.2>;tag=a\r\nTo: <sip:127.0.0.1>\r\nCall-ID: t{n}@x\r\n"
+            "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        writer.write(b"".join(ping.format(n=n).encode() for n in range(50)))
+        data = await asyncio.wait_for(reader.read(), 5)  # EOF: we closed it
+        writer.close()
+    assert data.count(b"SIP/2.0 200 ") == 5
+    assert ua.stack.guard.drops.totals == {"stream_rate": 45}  # the rest of the frames read
