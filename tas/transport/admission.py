@@ -34,13 +34,17 @@ class Verdict(enum.Enum):
 
 @dataclass(slots=True)
 class LagSignal:
-    """Overload from event-loop lag, with hysteresis: set at once when a sample reaches
-    ``threshold``; cleared ``hold`` seconds after the samples fell below ``threshold / 2``."""
+    """Overload from event-loop lag, with hysteresis: set when the smoothed lag (an EWMA
+    of the samples, weight ``alpha``) reaches ``threshold``, so one stall of less than
+    ``threshold / alpha`` (a GC pause, a busy neighbour) does not refuse calls but lag that
+    lasts does; cleared ``hold`` seconds after the samples fell below ``threshold / 2``."""
 
     threshold: float = 0.25
     hold: float = 2.0
+    alpha: float = 0.5
     overloaded: bool = False
     lag: float = 0.0  # last sample
+    smoothed: float = 0.0
     peak: float = 0.0  # highest sample since start
     _calm_since: float | None = None
 
@@ -50,7 +54,8 @@ class LagSignal:
             self.peak = lag
         if self.threshold <= 0:
             return False
-        if lag >= self.threshold:
+        self.smoothed += self.alpha * (lag - self.smoothed)
+        if self.smoothed >= self.threshold:
             self.overloaded = True
             self._calm_since = None
         elif self.overloaded:

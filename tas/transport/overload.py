@@ -44,6 +44,21 @@ class OverloadLimits:
     retry_after: int = 5  # seconds in Retry-After of our 503s (RFC 3261 §20.33)
     log_interval: float = 10.0  # one log line per drop reason per interval
 
+    @classmethod
+    def relaxed(cls) -> OverloadLimits:
+        """The default of a stack built in code (tests, the sandbox core): the byte
+        prefilter and the global bounds, every source at the trusted rate, no lag signal.
+        ``tas serve`` uses ``[limits]``, whose defaults are the safe ones above."""
+        safe = cls()
+        return cls(
+            rate=safe.trusted_rate,
+            burst=safe.trusted_burst,
+            max_message=65535,  # the parser's own limits (tas.sip.parser.Limits)
+            max_headers=256,
+            max_calls_per_source=0,
+            lag_threshold=0.0,
+        )
+
 
 class TokenBucket:
     """``rate`` tokens a second up to ``burst``; :meth:`take` pays one if there is one."""

@@ -71,7 +71,8 @@ class StackOptions:
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
     #: overload control: per-source rates, message and call bounds, lag (tas.transport.guard)
-    limits: OverloadLimits = field(default_factory=OverloadLimits)
+    #: (``tas serve`` passes ``[limits]``; in code the default is OverloadLimits.relaxed())
+    limits: OverloadLimits = field(default_factory=OverloadLimits.relaxed)
 
 
 class SipStack:
@@ -191,7 +192,7 @@ class SipStack:
         """One datagram: the source's token bucket, the byte prefilter, then the parser."""
         now = self.loop.time()
         guard = self.guard
-        trust = self.options.trust.classify(peer.host)
+        trust = self.trust_of(peer)
         if not trust.is_trusted and guard.lag.overloaded:
             guard.dropped("overload", peer.host, now)  # shed the untrusted first, unparsed
             return
@@ -215,7 +216,7 @@ class SipStack:
         """One frame of a TCP/TLS connection: the connection's bucket, then admission."""
         now = self.loop.time()
         guard = self.guard
-        trusted = self.options.trust.classify(peer.host).is_trusted
+        trusted = self.trust_of(peer).is_trusted
         if not guard.buckets.allow(("conn", peer.conn), trusted, now) and not trusted:
             guard.dropped("stream_rate", peer.host, now)  # an abusive connection: close it
             conn = self._conns.get(peer.conn) if peer.conn is not None else None

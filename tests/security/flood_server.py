@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--stats", type=Path, required=True)
     parser.add_argument("--max-seconds", type=float, default=180.0)
-    parser.add_argument("--lag-threshold", type=float, default=OverloadLimits.lag_threshold)
+    parser.add_argument("--lag-threshold", type=float, default=OverloadLimits().lag_threshold)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     limits = OverloadLimits(lag_threshold=args.lag_threshold)

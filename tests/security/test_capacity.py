@@ -135,7 +135,7 @@ async def test_lag_refuses_new_invites_but_bye_flows() -> None:
             ok = [d for d in await replies(sock, 0.3) if d.startswith(b"SIP/2.0 200 ")]
             assert ok
             to_tag = ok[0].split(b";tag=")[-1].split(b"\r\n", 1)[0]
-            time.sleep(0.4)  # noqa: ASYNC251 - block the loop on purpose: the monitor sees 0.4 s lag
+            time.sleep(0.6)  # noqa: ASYNC251 - block the loop on purpose: the monitor sees 0.6 s lag
             await asyncio.sleep(0.1)
             assert ua.stack.guard.overloaded
             sock.sendto(invite(port, 2, TRUSTED), addr)

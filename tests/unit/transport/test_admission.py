@@ -77,14 +77,19 @@ def test_tables_stay_bounded_without_reaching_a_bound() -> None:
 
 
 def test_lag_signal_hysteresis() -> None:
-    signal = LagSignal(threshold=0.2, hold=1.0)
+    signal = LagSignal(threshold=0.2, hold=1.0, alpha=0.5)
     assert not signal.observe(0.1, 0.0)
-    assert signal.observe(0.3, 1.0)
+    assert not signal.observe(0.3, 0.5)  # smoothed 0.2 - 0.05 below: one stall is no overload
+    assert signal.observe(0.3, 1.0)  # lasting lag is
     assert signal.observe(0.15, 1.5)  # above threshold/2: still overloaded
     assert signal.observe(0.01, 2.0)  # calm from 2.0
     assert signal.observe(0.01, 2.9)
     assert not signal.observe(0.01, 3.0)
     assert signal.peak == 0.3
+
+
+def test_one_long_stall_signals_at_once() -> None:
+    assert LagSignal(threshold=0.2, alpha=0.5).observe(0.5, 0.0)
 
 
 def test_lag_signal_off() -> None:
