@@ -28,16 +28,18 @@ class OverloadLimits:
 
     rate: float = 20.0  # untrusted source: sustained messages/s
     burst: float = 60.0
-    trusted_rate: float = 5000.0  # the operator core / sandbox: a far larger allowance
-    trusted_burst: float = 10000.0
+    trusted_rate: float = 20000.0  # the operator core / sandbox: a far larger allowance
+    trusted_burst: float = 40000.0
     max_sources: int = 16384  # buckets kept; the rest share one overflow bucket
     max_message: int = 16384  # bytes of one datagram or frame
     max_headers: int = 128  # header lines
     max_vias: int = 32  # Via entries (a request crosses few proxies: Max-Forwards is 70)
     max_calls: int = 5000  # live incoming calls, all sources
     max_calls_per_source: int = 10  # live incoming calls of one untrusted source
-    max_calls_per_subscriber: int = 200  # live incoming calls to one Request-URI user
-    max_transactions: int = 20000  # live server transactions
+    max_calls_per_subscriber: int = 1000  # live incoming calls to one Request-URI user
+    # live server transactions; an answered INVITE's lives 64*T1 = 32 s (RFC 6026 Timer L)
+    # and a BYE's as long (Timer J), so 100,000 carries ~1,500 calls/s
+    max_transactions: int = 100000
     lag_threshold: float = 0.25  # event-loop lag (s) that signals overload
     lag_interval: float = 0.05  # how often the lag is sampled (s)
     lag_hold: float = 2.0  # overload lasts this long after lag falls below threshold/2
