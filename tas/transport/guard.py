@@ -15,7 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from tas.transport.admission import Admission, LagSignal, RateLimitedLog
+from tas.sip.endpoint_base import EndpointBase
+from tas.sip.errors import ParseError
+from tas.sip.message import Request
+from tas.sip.routing import stamp_via
+from tas.sip.transaction_base import Peer, response_peer
+from tas.transport.admission import Admission, LagSignal, RateLimitedLog, Verdict
 from tas.transport.overload import OverloadLimits, SourceBuckets
 
 __all__ = ["LagMonitor", "OverloadGuard"]
@@ -38,6 +43,54 @@ class OverloadGuard:
     @property
     def overloaded(self) -> bool:
         return self.lag.overloaded
+
+    def admit(
+        self, request: Request, peer: Peer, trusted: bool, endpoint: EndpointBase, now: float
+    ) -> bool:
+        """A request without a To tag: True to hand it to the endpoint. A new INVITE or
+        out-of-dialog transaction past a bound (or under lag) is refused: 503 + Retry-After
+        queued on ``endpoint`` for a trusted source, nothing for an untrusted one.
+        Retransmissions (their transaction exists), ACK and CANCEL always pass."""
+        method = request.method
+        if method == "ACK" or method == "CANCEL":
+            return True
+        servers = endpoint.layer.servers
+        if request.transaction_key in servers:
+            return True
+        admission = self.admission
+        overloaded = self.lag.overloaded
+        if method == "INVITE":
+            live = endpoint.incoming_calls()
+            subscriber = getattr(request.uri, "user", None) or ""
+            verdict, reason = admission.invite(
+                peer.host, subscriber, trusted, live, len(live), len(servers), overloaded
+            )
+            if verdict is Verdict.ADMIT:
+                key = (request.call_id, request.from_.tag or "", request.cseq.seq)
+                admission.admitted(peer.host, subscriber, trusted, key)
+                return True
+        else:
+            verdict = admission.request(trusted, len(servers), overloaded)
+            reason = "lag" if overloaded else "transactions"
+            if verdict is Verdict.ADMIT:
+                return True
+        if verdict is Verdict.DROP:
+            self.dropped(f"{method.lower()}_{reason}", peer.host, now)
+        else:
+            self._refuse(request, peer, endpoint)
+            self.rejected(f"{method.lower()}_{reason}", peer.host, now)
+        return False
+
+    def _refuse(self, request: Request, peer: Peer, endpoint: EndpointBase) -> None:
+        """503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33), sent
+        statelessly (§8.2.7): under overload we keep no transaction for what we refuse."""
+        try:
+            stamp_via(request, peer)
+        except ParseError:
+            return
+        response = request.create_response(503, to_tag=endpoint.new_tag())
+        response.headers.add("Retry-After", str(self.limits.retry_after))
+        endpoint.layer.send_stateless(bytes(response), response_peer(request.top_via, peer))
 
     def dropped(self, reason: str, host: str, now: float) -> None:
         """Count a message dropped without an answer; log at most once per interval."""

@@ -13,9 +13,17 @@ keeps at most ``max_sources`` buckets; beyond that new sources share one overflo
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
-__all__ = ["OverloadLimits", "SourceBuckets", "TokenBucket", "prefilter", "too_many_vias"]
+__all__ = [
+    "OverloadLimits",
+    "SourceBuckets",
+    "TokenBucket",
+    "minimal_response",
+    "prefilter",
+    "too_many_vias",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +166,58 @@ def prefilter(data: bytes, limits: OverloadLimits) -> str | None:
         return "not_sip"
     end = data.find(b"\r\n\r\n")
     head = data if end < 0 else data[:end]
-    if head.count(b"\n") > limits.max_headers:
-        return "headers"
     if head.count(b"/2.0/") > limits.max_vias:
         return "vias"
+    if head.count(b"\n") > limits.max_headers:
+        return "headers"
     return None
 
 
 def too_many_vias(count: int, limits: OverloadLimits) -> bool:
     """The post-parse check for streams and for Vias the byte count missed (LWS around ``/``)."""
     return limits.max_vias > 0 and count > limits.max_vias
+
+
+#: header names (full and compact, §7.3.3) a minimal response copies -> canonical spelling
+_COPY = {
+    b"via": b"Via", b"v": b"Via", b"from": b"From", b"f": b"From", b"to": b"To", b"t": b"To",
+    b"call-id": b"Call-ID", b"i": b"Call-ID", b"cseq": b"CSeq",
+}  # fmt: skip
+#: what :func:`prefilter` reasons are answered with when the source is trusted
+MINIMAL_STATUS = {
+    "oversize": (513, b"Message Too Large"),
+    "headers": (400, b"Too Many Header Fields"),
+    "vias": (400, b"Too Many Via Entries"),
+}
+
+
+def minimal_response(data: bytes, status: int, reason: bytes, scan: int = 4096) -> bytes | None:
+    """The answer to a request refused unparsed (for trusted sources): the status line and
+    only the first Via entry, From, To (with a tag, §8.2.6.2), Call-ID and CSeq, found in the
+    first ``scan`` lines; None for a response, an ACK, or when one of those is missing. Never
+    echoes more than one Via, so a 1,000-Via request gets a few hundred bytes back. Costs
+    ~0.1 ms for 1,000 lines: the stack calls it for trusted sources only."""
+    first, _, rest = data.partition(b"\r\n")
+    upper = first.upper()
+    if upper.startswith(b"SIP/") or not upper.endswith(b" SIP/2.0") or first.startswith(b"ACK "):
+        return None
+    out = [b"SIP/2.0 %d %s" % (status, reason)]
+    seen: set[bytes] = set()
+    for line in rest.split(b"\r\n", scan)[:scan]:
+        if not line:
+            break
+        name, colon, value = line.partition(b":")
+        canon = _COPY.get(name.strip().lower()) if colon else None
+        if canon is None or canon in seen:
+            continue
+        seen.add(canon)
+        value = value.strip()
+        if canon == b"Via":
+            value = value.split(b",", 1)[0].strip()
+        elif canon == b"To" and b";tag=" not in value.lower():
+            value += b";tag=" + secrets.token_hex(4).encode()
+        out.append(canon + b": " + value)
+    if len(seen) < 5:  # Via, From, To, Call-ID, CSeq
+        return None
+    out.append(b"Content-Length: 0")
+    return b"\r\n".join(out) + b"\r\n\r\n"

@@ -28,12 +28,16 @@ from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
-from tas.sip.routing import stamp_via
 from tas.sip.timers import TimerConfig
-from tas.sip.transaction_base import Peer, response_peer
-from tas.transport.admission import Verdict
+from tas.sip.transaction_base import Peer
 from tas.transport.guard import LagMonitor, OverloadGuard
-from tas.transport.overload import OverloadLimits, prefilter, too_many_vias
+from tas.transport.overload import (
+    MINIMAL_STATUS,
+    OverloadLimits,
+    minimal_response,
+    prefilter,
+    too_many_vias,
+)
 from tas.transport.stream import StreamConnection
 from tas.transport.trust import Trust, TrustPolicy
 from tas.transport.udp import DatagramEndpoint, open_udp
@@ -202,6 +206,11 @@ class SipStack:
         reason = prefilter(data, guard.limits)
         if reason is not None:
             guard.dropped(reason, peer.host, now)
+            if trust.is_trusted and reason in MINIMAL_STATUS:  # tell the core, in a few bytes
+                response = minimal_response(data, *MINIMAL_STATUS[reason])
+                if response is not None:
+                    self.endpoint.layer.send_stateless(response, peer)
+                    self.flush()
             return
         if self.trace:
             _trace("in", data, peer)
@@ -234,8 +243,8 @@ class SipStack:
             guard.dropped("vias", peer.host, now)
             return
         if isinstance(message, Request) and message.to.tag is None:
-            if not self._admit(message, peer, trusted, now):
-                self.flush()
+            if not guard.admit(message, peer, trusted, self.endpoint, now):
+                self.flush()  # the 503 (if any) is in the outbox
                 return
         try:
             self.endpoint.receive_message(message, peer, now)
@@ -243,50 +252,6 @@ class SipStack:
             if guard.error("receive", now):
                 log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
         self.flush()
-
-    def _admit(self, request: Request, peer: Peer, trusted: bool, now: float) -> bool:
-        """A new INVITE or out-of-dialog request: admit, 503 + Retry-After, or drop."""
-        method = request.method
-        if method in ("ACK", "CANCEL"):
-            return True
-        endpoint = self.endpoint
-        servers = endpoint.layer.servers
-        if request.transaction_key in servers:
-            return True  # a retransmission: the transaction absorbs it
-        guard = self.guard
-        overloaded = guard.lag.overloaded
-        if method == "INVITE":
-            live = endpoint.incoming_calls()
-            subscriber = getattr(request.uri, "user", None) or ""
-            verdict, reason = guard.admission.invite(
-                peer.host, subscriber, trusted, live, len(live), len(servers), overloaded
-            )
-            if verdict is Verdict.ADMIT:
-                key = (request.call_id, request.from_.tag or "", request.cseq.seq)
-                guard.admission.admitted(peer.host, subscriber, trusted, key)
-                return True
-        else:
-            verdict = guard.admission.request(trusted, len(servers), overloaded)
-            reason = "lag" if overloaded else "transactions"
-            if verdict is Verdict.ADMIT:
-                return True
-        if verdict is Verdict.DROP:
-            guard.dropped(f"{method.lower()}_{reason}", peer.host, now)
-            return False
-        self._send_503(request, peer)
-        guard.rejected(f"{method.lower()}_{reason}", peer.host, now)
-        return False
-
-    def _send_503(self, request: Request, peer: Peer) -> None:
-        """503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33), sent
-        statelessly (§8.2.7): under overload we keep no transaction for what we refuse."""
-        try:
-            stamp_via(request, peer)
-        except ParseError:
-            return
-        response = request.create_response(503, to_tag=self.endpoint.new_tag())
-        response.headers.add("Retry-After", str(self.guard.limits.retry_after))
-        self.endpoint.layer.send_stateless(bytes(response), response_peer(request.top_via, peer))
 
     def receive_error(self, exc: RemoteProtocolError, peer: Peer) -> None:
         """A message that did not parse: answered per the RFC, logged once per interval."""

@@ -174,3 +174,23 @@ async def test_an_untrusted_connection_past_its_rate_is_closed() -> None:
         writer.close()
     assert data.count(b"SIP/2.0 200 ") == 5
     assert ua.stack.guard.drops.totals == {"stream_rate": 45}  # the rest of the frames read
+
+
+async def test_1000_via_invites_get_a_short_answer_if_trusted_else_nothing() -> None:
+    vias = "".join(
+        f"Via: SIP/2.0/UDP 192.0.2.{i % 250}:5060;branch=z9hG4bK-v{i}\r\n" for i in range(999)
+    )
+    async with await UserAgent.open(options(OverloadLimits(max_message=65535))) as ua:
+        addr = ua.stack.local["UDP"]
+        with client(TRUSTED) as core, client(UNTRUSTED) as other:
+            for n, sock in enumerate((core, other)):
+                host, port = sock.getsockname()
+                data = invite(port, n, host).replace(b"Call-ID", vias.encode() + b"Call-ID", 1)
+                assert len(data) > 40_000
+                sock.sendto(data, addr)
+            from_core = await replies(core, 0.5)
+            from_other = await replies(other, 0.3)
+    assert len(from_core) == 1 and len(from_core[0]) < 500
+    assert from_core[0].startswith(b"SIP/2.0 400 Too Many Via Entries\r\n")
+    assert from_other == []
+    assert ua.stack.guard.drops.totals == {"vias": 2}

@@ -6,6 +6,7 @@ from tas.transport.overload import (
     OverloadLimits,
     SourceBuckets,
     TokenBucket,
+    minimal_response,
     prefilter,
     too_many_vias,
 )
@@ -119,3 +120,39 @@ def test_too_many_vias() -> None:
     assert too_many_vias(33, OverloadLimits(max_vias=32))
     assert not too_many_vias(32, OverloadLimits(max_vias=32))
     assert not too_many_vias(10_000, OverloadLimits(max_vias=0))
+
+
+def test_minimal_response_echoes_one_via() -> None:
+    vias = b"".join(
+        b"Via: SIP/2.0/UDP 192.0.2.%d;branch=z9hG4bK%d\r\n" % (i % 250, i) for i in range(1000)
+    )
+    request = INVITE.replace(b"Call-ID", vias + b"Call-ID", 1)
+    response = minimal_response(request, 400, b"Too Many Via Entries")
+    assert response is not None and len(response) < 400
+    lines = response.split(b"\r\n")
+    assert lines[0] == b"SIP/2.0 400 Too Many Via Entries"
+    assert lines[1] == b"Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1"
+    assert response.count(b"Via:") == 1
+    assert b"To: <sip:b@127.0.0.1>;tag=" in response
+    assert b"Call-ID: x\r\n" in response and b"CSeq: 1 INVITE\r\n" in response
+
+
+def test_minimal_response_compact_forms_and_first_via_entry() -> None:
+    request = (
+        b"OPTIONS sip:x SIP/2.0\r\nv: SIP/2.0/UDP h1;branch=z9hG4bKa, SIP/2.0/UDP h2\r\n"
+        b"f: <sip:a@h>;tag=1\r\nt: <sip:b@h>;tag=2\r\ni: c\r\nCSeq: 2 OPTIONS\r\n\r\n"
+    )
+    response = minimal_response(request, 513, b"Message Too Large")
+    assert response == (
+        b"SIP/2.0 513 Message Too Large\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bKa\r\n"
+        b"From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 2 OPTIONS\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+
+
+def test_no_minimal_response_to_responses_acks_or_incomplete_heads() -> None:
+    assert minimal_response(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 400, b"x") is None
+    ack = INVITE.replace(b"INVITE sip", b"ACK sip", 1)
+    assert minimal_response(ack, 400, b"x") is None
+    assert minimal_response(INVITE.replace(b"CSeq", b"X-CSeq"), 400, b"x") is None
+    assert minimal_response(b"\x00garbage", 400, b"x") is None
