@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
+from tas.sip.framing import Refused
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
 from tas.sip.timers import TimerConfig
@@ -253,9 +254,16 @@ class SipStack:
                 log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
         self.flush()
 
+    def frame_prefilter(self, frame: bytes) -> str | None:
+        """The byte prefilter for TCP/TLS frames (tas.transport.overload.prefilter)."""
+        return prefilter(frame, self.guard.limits)
+
     def receive_error(self, exc: RemoteProtocolError, peer: Peer) -> None:
         """A message that did not parse: answered per the RFC, logged once per interval."""
         now = self.loop.time()
+        if isinstance(exc, Refused):  # a stream frame the prefilter refused: no answer
+            self.guard.dropped(exc.why, peer.host, now)
+            return
         if self.guard.error("bad_message", now):
             log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
         self.endpoint.receive_error(exc, peer)

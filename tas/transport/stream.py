@@ -30,7 +30,7 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, stack: SipStack, transport_name: str) -> None:
         self.stack = stack
         self.name = transport_name
-        self.framer = StreamFramer()
+        self.framer = StreamFramer(prefilter=stack.frame_prefilter)
         self.transport: asyncio.Transport | None = None
         self.conn_id = 0
         self.peer = Peer(transport_name, "", 0)

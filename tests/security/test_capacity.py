@@ -194,3 +194,24 @@ async def test_1000_via_invites_get_a_short_answer_if_trusted_else_nothing() -> 
     assert from_core[0].startswith(b"SIP/2.0 400 Too Many Via Entries\r\n")
     assert from_other == []
     assert ua.stack.guard.drops.totals == {"vias": 2}
+
+
+async def test_a_1000_via_frame_on_tcp_is_refused_unparsed() -> None:
+    vias = "".join(
+        f"Via: SIP/2.0/TCP 192.0.2.{i % 250};branch=z9hG4bK-w{i}\r\n" for i in range(999)
+    )
+    opts = StackOptions(
+        udp=(), tcp=("127.0.0.1:0",), trust=TrustPolicy.from_texts([TRUSTED]),
+        limits=OverloadLimits(max_message=65535),
+    )  # fmt: skip
+    async with await UserAgent.open(opts) as ua:
+        host, port = ua.stack.local["TCP"]
+        reader, writer = await asyncio.open_connection(host, port, local_addr=(UNTRUSTED, 0))
+        big = invite(5060, 1, UNTRUSTED).replace(b"Call-ID", vias.encode() + b"Call-ID", 1)
+        ping = invite(5060, 2, UNTRUSTED).replace(b"INVITE sip", b"OPTIONS sip")
+        ping = ping.replace(b"1 INVITE", b"1 OPTIONS").replace(b"/UDP", b"/TCP")
+        writer.write(big.replace(b"/UDP", b"/TCP") + ping)
+        reply = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 3)
+        writer.close()
+    assert reply.startswith(b"SIP/2.0 200 ") and b"cap-2@" in reply  # the next frame is served
+    assert ua.stack.guard.drops.totals == {"vias": 1}
