@@ -46,4 +46,5 @@ def main() -> None:
             print(_line(result), flush=True)
             drops = result.server.get("drops", {})
             if drops:
-                print(f"           dropped by reason: {drops}", flush=True)
+                print(f"            dropped by reason: {drops}; lost in the kernel's receive "
+                      f"buffer: {result.kernel_drops}", flush=True)  # fmt: skip

@@ -33,6 +33,7 @@ class FloodResult:
     rss_base_mb: float
     rss_peak_mb: float
     cpu_share: float  # server CPU seconds / wall seconds over the run
+    kernel_drops: int = 0  # datagrams lost in the server socket's full receive buffer
     sipp_errors: str = field(repr=False, default="")
 
     @property
@@ -69,6 +70,15 @@ class Server:
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kernel_drops(self) -> int:
+        """Datagrams the kernel dropped on the server's UDP socket (full receive buffer)."""
+        port = f":{self.port:04X}"
+        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(port):
+                return int(fields[-1])
+        return 0
 
     def stop(self) -> dict[str, Any]:
         if self.process.poll() is None:
@@ -111,7 +121,7 @@ def run(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        cpu0, wall0 = srv.cpu_seconds(), time.monotonic()
+        cpu0, wall0, drops0 = srv.cpu_seconds(), time.monotonic(), srv.kernel_drops()
         flooder = None
         if kind is not None:
             flooder = subprocess.Popen(
@@ -134,6 +144,7 @@ def run(
             out, _ = flooder.communicate(timeout=seconds + 40)
             flood = json.loads(out.decode() or "{}")
         cpu = (srv.cpu_seconds() - cpu0) / max(time.monotonic() - wall0, 1e-9)
+        kernel_drops = srv.kernel_drops() - drops0
         done.set()
         sampler.join(timeout=2)
     finally:
@@ -148,5 +159,6 @@ def run(
         rss_base_mb=base,
         rss_peak_mb=peak[0],
         cpu_share=cpu,
+        kernel_drops=kernel_drops,
         sipp_errors=errors,
     )

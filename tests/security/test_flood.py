@@ -31,7 +31,8 @@ def test_legit_calls_survive_a_mixed_flood(tmp_path: Path) -> None:
     summary = (
         f"calls {result.successful}/{result.calls} flood {result.flood} "
         f"server {result.server} rss {result.rss_base_mb:.0f}->{result.rss_peak_mb:.0f} MB "
-        f"cpu {result.cpu_share:.2f}\n{result.sipp_errors[-2000:]}"
+        f"cpu {result.cpu_share:.2f} kernel drops {result.kernel_drops}\n"
+        f"{result.sipp_errors[-2000:]}"
     )
     print(summary)
     assert result.flood["rate"] >= 20000, summary
