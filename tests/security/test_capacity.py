@@ -215,3 +215,24 @@ async def test_a_1000_via_frame_on_tcp_is_refused_unparsed() -> None:
         writer.close()
     assert reply.startswith(b"SIP/2.0 200 ") and b"cap-2@" in reply  # the next frame is served
     assert ua.stack.guard.drops.totals == {"vias": 1}
+
+
+async def test_at_capacity_retransmissions_and_cancel_of_admitted_calls_still_flow() -> None:
+    async with await UserAgent.open(options(OverloadLimits(max_calls=1))) as ua:
+        ringer = asyncio.create_task(_ring_everything(ua))
+        addr = ua.stack.local["UDP"]
+        with client(TRUSTED) as sock:
+            port = sock.getsockname()[1]
+            first = invite(port, 1, TRUSTED)
+            sock.sendto(first, addr)
+            await replies(sock, 0.3)
+            sock.sendto(invite(port, 2, TRUSTED), addr)  # past capacity: 503
+            sock.sendto(first, addr)  # a retransmission of the admitted one: absorbed
+            cancel = first.replace(b"INVITE sip", b"CANCEL sip").replace(b"1 INVITE", b"1 CANCEL")
+            sock.sendto(cancel, addr)
+            got = await replies(sock, 0.5)
+        ringer.cancel()
+    assert any(d.startswith(b"SIP/2.0 503 ") and b"cap-2@" in d for d in got)
+    assert any(d.startswith(b"SIP/2.0 200 ") and b"CANCEL" in d for d in got), got
+    assert any(d.startswith(b"SIP/2.0 487 ") and b"cap-1@" in d for d in got), got
+    assert ua.stack.guard.rejects.totals == {"invite_calls": 1}
