@@ -44,6 +44,9 @@ class FloodResult:
 class Server:
     """``python -m tests.security.flood_server`` on a free port; :meth:`stop` by its PID."""
 
+    port: int
+    pid: int
+
     def __init__(self, tmp: Path, lag_threshold: float | None = None) -> None:
         self.stats = tmp / "server_stats.json"
         self.log = tmp / "server.log"
@@ -90,6 +93,56 @@ class Server:
             self.process.wait()
         self.sink.close()
         return json.loads(self.stats.read_text()) if self.stats.exists() else {}
+
+
+class TasServe(Server):
+    """``tas serve`` itself (call application, trust gate, sandbox core on free ports), its
+    overload counters scraped from ``/metrics`` when it stops."""
+
+    def __init__(self, tmp: Path) -> None:  # noqa: PLW0231 - another process, same interface
+        self.port = free_port()
+        self.log = tmp / "tas.log"
+        self.stats = tmp / "none.json"
+        env = dict(
+            os.environ,
+            TAS_DATA_DIR=str(tmp / "data"),
+            TAS_SANDBOX__GRPC=f"127.0.0.1:{free_port()}",
+            TAS_SANDBOX__SIP_PORT=str(free_port()),
+            TAS_SANDBOX__SIP_TLS_PORT=str(free_port()),
+            TAS_VOICEMAIL__API=f"127.0.0.1:{free_port()}",
+        )
+        cmd = [sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{self.port}",
+               "--tcp", f"127.0.0.1:{self.port}", "--tls", "off", "--metrics", "127.0.0.1:0",
+               "--log-level", "INFO"]  # fmt: skip
+        self.sink = self.log.open("wb")
+        self.process = subprocess.Popen(cmd, stdout=self.sink, stderr=subprocess.STDOUT, env=env)
+        self.pid = self.process.pid
+        self.metrics = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            text = self.log.read_bytes()
+            if b"event=ready" in text:
+                line = text.split(b"event=ready", 1)[1].split(b"\n", 1)[0].decode()
+                self.metrics = line.partition("metrics=")[2].split(" ")[0]
+                return
+            time.sleep(0.1)
+        self.process.kill()
+        raise AssertionError(f"tas serve did not start: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"drops": {}, "rejects_503": {}}
+        if self.metrics:
+            import urllib.request
+
+            with urllib.request.urlopen(f"http://{self.metrics}/metrics", timeout=5) as page:
+                for line in page.read().decode().splitlines():
+                    for name, key in (("tas_sip_overload_dropped_total", "drops"),
+                                      ("tas_sip_overload_503_total", "rejects_503")):  # fmt: skip
+                        if line.startswith(name + "{"):
+                            reason = line.split('reason="', 1)[1].split('"', 1)[0]
+                            report[key][reason] = int(float(line.rsplit(" ", 1)[1]))
+        super().stop()
+        return report
 
 
 def run(
