@@ -9,6 +9,13 @@ names (``Peer.conn``: responses reuse the request's connection), else on an open
 to the same address (outbound reuse), else on a new connection; when that fails the endpoint
 gets ``transport_error`` so its transactions fail with 503.
 
+Overload control (:mod:`tas.transport.guard`, issue #10): a datagram pays a token from its
+source's bucket and passes the byte prefilter before it is parsed (TCP/TLS: per connection,
+and the framer applies the prefilter to each frame); new INVITEs and out-of-dialog requests
+are admitted, answered 503 + Retry-After (trusted sources) or dropped (untrusted) by
+:meth:`OverloadGuard.admit`; while event-loop lag signals overload, untrusted datagrams are
+shed unparsed. Errors are logged once per reason per interval, with counts.
+
 Acting outside ``on_event`` (from a task or a timer)::
 
     stack.endpoint.bye(call, stack.now())
