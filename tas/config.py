@@ -234,6 +234,29 @@ class VoicemailSettings(BaseModel):
         return self
 
 
+class LimitsSettings(BaseModel):
+    """Overload control (tas.transport.overload / admission): rates are messages per second
+    per source host (UDP) or connection (TCP/TLS); 0 for a ``max_*`` switches it off."""
+
+    rate: float = 20.0  # untrusted source: sustained messages/s, before parsing
+    burst: float = 60.0
+    trusted_rate: float = 20000.0  # [operator] trusted sources and the sandbox
+    trusted_burst: float = 40000.0
+    max_sources: int = 16384  # sources with their own bucket (the rest share one)
+    max_message: int = 16384  # bytes
+    max_headers: int = 128  # header lines
+    max_vias: int = 32
+    max_calls: int = 5000  # live incoming calls; past it: 503 (trusted) or drop
+    max_calls_per_source: int = 10  # per untrusted source
+    max_calls_per_subscriber: int = 1000  # per Request-URI user
+    max_transactions: int = 100000
+    lag_threshold: float = 0.25  # event-loop lag (s) that means overload; 0: off
+    lag_interval: float = 0.05
+    lag_hold: float = 2.0
+    retry_after: int = 5  # seconds (RFC 3261 §20.33)
+    log_interval: float = 10.0  # one line per drop reason per interval
+
+
 class MetricsSettings(BaseModel):
     """Prometheus exposition (``/metrics``) of ``tas serve``."""
 
@@ -260,6 +283,7 @@ class Settings(BaseSettings):
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -39,6 +39,7 @@ __all__ = [
     "DirectoryCollector",
     "MediaCollector",
     "MetricsServer",
+    "OverloadCollector",
     "SipCollector",
     "split_listen",
 ]
@@ -154,6 +155,34 @@ class SipCollector(Collector):
             for method, n in sorted(methods.items()):
                 txns.add_metric([role, method], n)
         yield txns
+
+
+class OverloadCollector(Collector):
+    """Overload control of the SIP stack (``tas.transport.guard``):
+    ``tas_sip_overload_dropped_total{reason}`` (no answer), ``tas_sip_overload_503_total{reason}``
+    (503 + Retry-After), ``tas_sip_receive_errors_total{reason}`` and
+    ``tas_event_loop_lag_seconds`` (the last sample)."""
+
+    def __init__(self, guard: Any) -> None:
+        self.guard = guard
+
+    def collect(self) -> Iterator[Metric]:
+        guard = self.guard
+        for name, text, table in (
+            ("tas_sip_overload_dropped", "Messages dropped unanswered, by reason.", guard.drops),
+            ("tas_sip_overload_503", "503 + Retry-After sent under overload.", guard.rejects),
+            ("tas_sip_receive_errors", "Messages that failed to parse or process.", guard.errors),
+        ):
+            family = CounterMetricFamily(name, text, labels=["reason"])
+            for reason, n in sorted(dict(table.totals).items()):
+                family.add_metric([reason], n)
+            yield family
+        yield GaugeMetricFamily(
+            "tas_event_loop_lag_seconds", "Event-loop lag, last sample.", value=guard.lag.lag
+        )
+        yield GaugeMetricFamily(
+            "tas_overloaded", "1 while event-loop lag signals overload.", value=guard.overloaded
+        )
 
 
 class _Record(Protocol):

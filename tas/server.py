@@ -48,6 +48,7 @@ from tas.sip.events import (
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.loop import stop_signals
+from tas.transport.overload import OverloadLimits
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
 from tas.transport.trust import TrustPolicy
@@ -193,6 +194,7 @@ def stack_options(settings: Settings) -> StackOptions:
             max_connections=sip.max_connections,
             max_per_source=sip.max_connections_per_source,
         ),
+        limits=OverloadLimits(**settings.limits.model_dump()),
     )
 
 
@@ -369,6 +371,7 @@ class TasServer:
             DirectoryCollector,
             MediaCollector,
             MetricsServer,
+            OverloadCollector,
             SipCollector,
         )
         from tas.transport.metrics import ConnectionCollector
@@ -376,6 +379,7 @@ class TasServer:
 
         metrics = MetricsServer(self.settings.metrics.listen)
         metrics.register(SipCollector(self.stack.endpoint))
+        metrics.register(OverloadCollector(self.stack.overload))
         metrics.register(CallAppCollector(self.app, self.fallback))
         if self.directory is not None:
             metrics.register(DirectoryCollector(self.directory.stats, self.directory.health))

@@ -131,6 +131,15 @@ class EndpointBase:
     def transport_error(self, peer: Peer, now: float) -> None:
         self.layer.transport_error(peer, now)
 
+    def incoming_calls(self) -> Mapping[tuple[str, str, int], Call]:
+        """Live incoming calls by (Call-ID, From tag, CSeq number): what admission control
+        counts (tas.transport.admission)."""
+        return self._uas_invites
+
+    def new_tag(self) -> str:
+        """A fresh tag (§19.3), e.g. for a To tag of a stateless response."""
+        return self._new_id()
+
     # -- internals: responses we build ---------------------------------------------------------
 
     def _uas_response(

@@ -12,19 +12,22 @@ one byte at a time) and iterate it for what became complete:
   framer then stops and the owner closes the connection.
 
 Single CRLFs between messages (RFC 5626 "pong", or padding, §7.5) are skipped silently.
+An optional ``prefilter`` (frame bytes -> reason or None) refuses a complete frame before it
+is parsed (:func:`tas.transport.overload.prefilter`): it comes out as a ParseError without
+a partial message (so nothing is answered): a :class:`Refused` naming the reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tas.sip.errors import FramingError, ParseError
 from tas.sip.message import Request, Response
 from tas.sip.parser import DEFAULT_LIMITS, Limits, parse_message
 
-__all__ = ["KeepAlive", "PONG", "StreamFramer", "StreamItem"]
+__all__ = ["KeepAlive", "PONG", "Refused", "StreamFramer", "StreamItem"]
 
 #: What to send back for a keep-alive ping (RFC 5626 §3.5.1).
 PONG = b"\r\n"
@@ -33,6 +36,14 @@ PONG = b"\r\n"
 @dataclass(frozen=True, slots=True)
 class KeepAlive:
     """A CRLFCRLF keep-alive ping arrived between messages (RFC 5626 §3.5.1)."""
+
+
+class Refused(ParseError):
+    """A complete frame the ``prefilter`` refused unparsed; ``why`` is its reason."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"refused before parsing: {why}")
+        self.why = why
 
 
 StreamItem = Request | Response | KeepAlive | ParseError
@@ -46,10 +57,15 @@ _CONTENT_LENGTH = re.compile(
 class StreamFramer:
     """Frames one connection's inbound byte stream; see the module docstring."""
 
-    __slots__ = ("limits", "_buf", "_scan", "_body_at", "_length", "failed")
+    __slots__ = ("limits", "prefilter", "_buf", "_scan", "_body_at", "_length", "failed")
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        limits: Limits = DEFAULT_LIMITS,
+        prefilter: Callable[[bytes], str | None] | None = None,
+    ) -> None:
         self.limits = limits
+        self.prefilter = prefilter
         self._buf = bytearray()
         self._scan = 0  # where to resume looking for the end of the head
         self._body_at = -1  # offset of the current frame's body, once its head is complete
@@ -109,6 +125,8 @@ class StreamFramer:
         frame = bytes(buf[:end])
         del buf[:end]
         self._body_at, self._length, self._scan = -1, 0, 0
+        if self.prefilter is not None and (reason := self.prefilter(frame)) is not None:
+            return Refused(reason)
         try:
             return parse_message(frame, self.limits)
         except ParseError as exc:

@@ -16,6 +16,13 @@ retransmission, no BYE of a never-ACKed dialog, in-dialog requests only to the s
 stack never opens a connection to an untrusted peer whose connection is gone: responses go on
 the request's connection or nowhere (issue #10, "no reflection").
 
+Overload control (:mod:`tas.transport.guard`, issue #10): a datagram pays a token from its
+source's bucket and passes the byte prefilter before it is parsed (TCP/TLS: per connection,
+and the framer applies the prefilter to each frame); new INVITEs and out-of-dialog requests
+are admitted, answered 503 + Retry-After (trusted sources) or dropped (untrusted) by
+:meth:`OverloadGuard.admit`; while event-loop lag signals overload, untrusted datagrams are
+shed unparsed. Errors are logged once per reason per interval, with counts.
+
 Acting outside ``on_event`` (from a task or a timer)::
 
     stack.endpoint.bye(call, stack.now())
@@ -31,12 +38,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from tas.sip.endpoint import Endpoint, EndpointConfig
-from tas.sip.errors import RemoteProtocolError
+from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
+from tas.sip.framing import Refused
 from tas.sip.message import Request, Response
+from tas.sip.parser import parse_message
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.connections import ConnectionLimits
+from tas.transport.guard import LagMonitor, OverloadGuard
+from tas.transport.overload import (
+    MINIMAL_STATUS,
+    OverloadLimits,
+    minimal_response,
+    prefilter,
+    too_many_vias,
+)
 from tas.transport.stream import ConnectionGuard, StreamConnection
 from tas.transport.tls import TlsAcceptor
 from tas.transport.trust import Trust, TrustPolicy, cert_names
@@ -78,6 +95,9 @@ class StackOptions:
     enforce_trust: bool = False
     #: stream connection limits and timeouts (tas.transport.connections)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    #: overload control: per-source rates, message and call bounds, lag (tas.transport.guard)
+    #: (``tas serve`` passes ``[limits]``; in code the default is OverloadLimits.relaxed())
+    limits: OverloadLimits = field(default_factory=OverloadLimits.relaxed)
 
 
 class SipStack:
@@ -102,6 +122,8 @@ class SipStack:
         self.guard = ConnectionGuard(self.loop, options.connections)
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
+        self.overload = OverloadGuard(options.limits)
+        self._lag = LagMonitor(self.overload, self.loop)
 
     @classmethod
     async def open(cls, options: StackOptions) -> SipStack:
@@ -123,6 +145,7 @@ class SipStack:
         stack.endpoint = Endpoint(config)
         if options.enforce_trust:
             stack.endpoint.trusted_peer = lambda peer: stack.trust_of(peer).is_trusted
+        stack._lag.start()
         return stack
 
     async def _bind(self) -> None:
@@ -195,7 +218,8 @@ class SipStack:
                 try:
                     self.on_event(event)
                 except Exception:
-                    log.exception("event=tu_error event=%s", type(event).__name__)
+                    if self.overload.error("tu", self.loop.time()):  # one traceback per interval
+                        log.exception("event=tu_error event=%s", type(event).__name__)
             outbox = endpoint.take_outbox()
             if not outbox and not events:
                 break
@@ -220,25 +244,78 @@ class SipStack:
     # -- inbound ----------------------------------------------------------------------------
 
     def receive_datagram(self, data: bytes, peer: Peer) -> None:
+        """One datagram: the source's token bucket, the byte prefilter, then the parser."""
+        now = self.loop.time()
+        guard = self.overload
+        trust = self.trust_of(peer)
+        if not trust.is_trusted and guard.lag.overloaded:
+            guard.dropped("overload", peer.host, now)  # shed the untrusted first, unparsed
+            return
+        if not guard.buckets.allow(peer.host, trust.is_trusted, now):
+            guard.dropped("rate", peer.host, now)
+            return
+        reason = prefilter(data, guard.limits)
+        if reason is not None:
+            guard.dropped(reason, peer.host, now)
+            if trust.is_trusted and reason in MINIMAL_STATUS:  # tell the core, in a few bytes
+                response = minimal_response(data, *MINIMAL_STATUS[reason])
+                if response is not None:
+                    self.endpoint.layer.send_stateless(response, peer)
+                    self.flush()
+            return
         if self.trace:
             _trace("in", data, peer)
         try:
-            self.endpoint.receive(data, peer, self.loop.time())
-        except Exception:
-            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
-        self.flush()
+            message = parse_message(data)
+        except ParseError as exc:
+            self.receive_error(exc, peer)
+            return
+        self._deliver(message, peer, trust.is_trusted, now)
 
     def receive_message(self, message: Request | Response, peer: Peer) -> None:
+        """One frame of a TCP/TLS connection: the connection's bucket, then admission."""
+        now = self.loop.time()
+        guard = self.overload
+        trusted = self.trust_of(peer).is_trusted
+        if not guard.buckets.allow(("conn", peer.conn), trusted, now) and not trusted:
+            guard.dropped("stream_rate", peer.host, now)  # an abusive connection: close it
+            conn = self._conns.get(peer.conn) if peer.conn is not None else None
+            if conn is not None:
+                conn.close()
+            return
         if self.trace:
             _trace("in", bytes(message), peer)
+        self._deliver(message, peer, trusted, now)
+
+    def _deliver(self, message: Request | Response, peer: Peer, trusted: bool, now: float) -> None:
+        """Admission control (tas.transport.admission), then the endpoint."""
+        guard = self.overload
+        if too_many_vias(len(message.via), guard.limits):
+            guard.dropped("vias", peer.host, now)
+            return
+        if isinstance(message, Request) and message.to.tag is None:
+            if not guard.admit(message, peer, trusted, self.endpoint, now):
+                self.flush()  # the 503 (if any) is in the outbox
+                return
         try:
-            self.endpoint.receive_message(message, peer, self.loop.time())
+            self.endpoint.receive_message(message, peer, now)
         except Exception:
-            log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
+            if guard.error("receive", now):
+                log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
         self.flush()
 
+    def frame_prefilter(self, frame: bytes) -> str | None:
+        """The byte prefilter for TCP/TLS frames (tas.transport.overload.prefilter)."""
+        return prefilter(frame, self.overload.limits)
+
     def receive_error(self, exc: RemoteProtocolError, peer: Peer) -> None:
-        log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
+        """A message that did not parse: answered per the RFC, logged once per interval."""
+        now = self.loop.time()
+        if isinstance(exc, Refused):  # a stream frame the prefilter refused: no answer
+            self.overload.dropped(exc.why, peer.host, now)
+            return
+        if self.overload.error("bad_message", now):
+            log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
         self.endpoint.receive_error(exc, peer)
         self.flush()
 
@@ -257,6 +334,7 @@ class SipStack:
     def forget_connection(self, conn: StreamConnection) -> None:
         self._conns.pop(conn.conn_id, None)
         self._cert_names.pop(conn.conn_id, None)
+        self.overload.buckets.forget(("conn", conn.conn_id))
         key = (conn.name, conn.peer.host, conn.peer.port)
         if self._by_addr.get(key) == conn.conn_id:
             del self._by_addr[key]
@@ -319,6 +397,7 @@ class SipStack:
 
     async def close(self) -> None:
         self.guard.stop()
+        self._lag.stop()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -162,7 +162,7 @@ class StreamConnection(asyncio.Protocol):
         self.reserved = reserved
         self.name = transport_name
         self.inbound = inbound
-        self.framer = StreamFramer()
+        self.framer = StreamFramer(prefilter=stack.frame_prefilter)
         self.transport: asyncio.Transport | None = None
         self.conn_id = 0
         self.peer = Peer(transport_name, "", 0)

@@ -8,7 +8,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from media.ports import PortPool
-from tas.metrics import CallAppCollector, MediaCollector, SipCollector, split_listen
+from tas.metrics import (
+    CallAppCollector,
+    MediaCollector,
+    OverloadCollector,
+    SipCollector,
+    split_listen,
+)
 
 
 @dataclass
@@ -125,3 +131,21 @@ def test_listen_addresses() -> None:
     for bad in ("9100", ":9100", "localhost:", "host:http", "host:70000"):
         with pytest.raises(ValueError, match="host:port"):
             split_listen(bad)
+
+
+def test_overload_drops_503s_and_lag() -> None:
+    from tas.transport.guard import OverloadGuard
+    from tas.transport.overload import OverloadLimits
+
+    guard = OverloadGuard(OverloadLimits())
+    registry = CollectorRegistry()
+    registry.register(OverloadCollector(guard))
+    for _ in range(3):
+        guard.dropped("rate", "127.0.0.2", 0.0)
+    guard.rejected("invite_lag", "127.0.0.1", 0.0)
+    guard.lag.observe(0.5, 0.0)
+    get = registry.get_sample_value
+    assert get("tas_sip_overload_dropped_total", {"reason": "rate"}) == 3
+    assert get("tas_sip_overload_503_total", {"reason": "invite_lag"}) == 1
+    assert get("tas_event_loop_lag_seconds") == 0.5
+    assert get("tas_overloaded") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tas.sip.errors import FramingError, ParseError
-from tas.sip.framing import PONG, KeepAlive, StreamFramer, StreamItem
+from tas.sip.framing import PONG, KeepAlive, Refused, StreamFramer, StreamItem
 from tas.sip.message import Request, Response
 from tas.sip.parser import Limits
 from tas.sip.validate import error_response
@@ -163,3 +163,19 @@ def test_pending_while_a_message_is_incomplete() -> None:
     assert list(framer) == [] and framer.pending
     framer.feed(b";branch=z9hG4bK1\r\nContent-Length: 4\r\n\r\nab")
     assert list(framer) == [] and framer.pending  # head done, body still short
+
+
+def test_prefilter_refuses_a_frame_unparsed_and_framing_goes_on() -> None:
+    seen: list[bytes] = []
+
+    def refuse_invites(frame: bytes) -> str | None:
+        seen.append(frame)
+        return "no_invites" if frame.startswith(b"INVITE") else None
+
+    framer = StreamFramer(prefilter=refuse_invites)
+    framer.feed(request("INVITE", SDP) + request("OPTIONS"))
+    items = list(framer)
+    assert isinstance(items[0], Refused) and items[0].why == "no_invites"
+    assert items[0].partial is None  # nothing to answer from
+    assert isinstance(items[1], Request) and items[1].method == "OPTIONS"
+    assert len(seen) == 2
