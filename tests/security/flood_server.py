@@ -53,7 +53,7 @@ async def serve(port: int, max_seconds: float, limits: OverloadLimits) -> dict[s
             await asyncio.wait_for(stop.wait(), max_seconds)
         except TimeoutError:
             pass
-    guard = stack.guard
+    guard = stack.overload
     report = {
         "answered": answered,
         "rejected_403": rejected,
