@@ -154,15 +154,15 @@ class SourceBuckets:
 def prefilter(data: bytes, limits: OverloadLimits) -> str | None:
     """Why ``data`` (one datagram) is refused before parsing, or None to parse it.
 
-    Counts bytes only: the first line must carry ``SIP/2.0`` (§7.1; the version is
-    case-insensitive), the header section at most ``max_headers`` lines and ``max_vias``
+    Counts bytes only: the first line must name a SIP version (``SIP/``, §7.1, case-insensitive;
+    a version other than 2.0 is the parser's to answer with 505), the header section at most ``max_headers`` lines and ``max_vias``
     sent-protocols (each Via entry starts with ``SIP/2.0/<transport>``, §20.42, whether the
     entries share a line or not).
     """
     if len(data) > limits.max_message:
         return "oversize"
     eol = data.find(b"\n", 0, 1024)
-    if eol < 0 or b"SIP/2.0" not in data[:eol].upper():
+    if eol < 0 or b"SIP/" not in data[:eol].upper():
         return "not_sip"
     end = data.find(b"\r\n\r\n")
     head = data if end < 0 else data[:end]

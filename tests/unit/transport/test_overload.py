@@ -89,6 +89,7 @@ def test_prefilter_refuses_garbage_and_oversize() -> None:
     assert prefilter(b"\x00\x01garbage" * 10, limits) == "not_sip"
     assert prefilter(b"", limits) == "not_sip"
     assert prefilter(b"HELLO world\r\n\r\n", limits) == "not_sip"
+    assert prefilter(b"INVITE sip:a@b SIP/7.0\r\n\r\n", limits) is None  # the parser says 505
     assert prefilter(INVITE + b"x" * 1000, limits) == "oversize"
 
 

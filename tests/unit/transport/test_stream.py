@@ -66,6 +66,9 @@ class FakeStack:
     def forget_connection(self, conn: StreamConnection) -> None:
         self.registered.pop(conn.conn_id, None)
 
+    def frame_prefilter(self, frame: bytes) -> str | None:
+        return None
+
     def trust_of(self, peer: Peer) -> Trust:
         return self.trust
 
