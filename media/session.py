@@ -25,14 +25,14 @@ import os
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Protocol
 
+from media.clock import StreamClock
 from media.codecs import get_codec
 from media.dtmf import DtmfDigit
 from media.endpoint import RtpEndpoint
-from media.errors import MediaError, PacketError
+from media.engine import MediaEngine, offered_family
+from media.errors import MediaError, OfferAnswerError, PacketError
 from media.offer_answer import (
     LocalMedia,
     NegotiatedMedia,
@@ -40,19 +40,15 @@ from media.offer_answer import (
     create_answer,
     create_offer,
 )
-from media.pacer import Pacer
 from media.player import Player
-from media.ports import PortPool
 from media.recorder import RecordingResult
 from media.recording import Recording
+from media.reports import report_packets
 from media.rtcp import (
-    ReportBlock,
     RtcpBye,
     RtcpPacket,
     RtcpReceiverReport,
-    RtcpSdes,
     RtcpSenderReport,
-    SdesChunk,
     parse_compound,
     serialize_compound,
 )
@@ -64,74 +60,6 @@ __all__ = ["MediaEngine", "MediaSession"]
 
 _log = logging.getLogger(__name__)
 RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
-_NTP_EPOCH = 2208988800
-
-
-class _Settings(Protocol):
-    host: str
-    port_min: int
-    port_max: int
-    codecs: list[str]
-    ptime: int
-
-
-class MediaEngine:
-    """Process-wide media context: address, port pool, codec preferences, shared pacer."""
-
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port_min: int = 20000,
-        port_max: int = 29999,
-        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
-        telephone_event: bool = True,
-        ptime: int = 20,
-        rtcp_mux: bool = True,
-    ) -> None:
-        for name in codecs:
-            get_codec(name)
-        self.host = host
-        self.pool = PortPool(port_min, port_max)
-        self.codecs = codecs
-        self.telephone_event = telephone_event
-        self.ptime = ptime
-        self.rtcp_mux = rtcp_mux
-        # one worker thread for every recording's disk writes, fsync and rename, in order:
-        # the event loop never waits for the disk
-        self.files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-files")
-        self._pacer: Pacer | None = None
-
-    @classmethod
-    def from_settings(cls, settings: _Settings) -> MediaEngine:
-        """From ``tas.config.MediaSettings`` (or anything with the same fields)."""
-        audio = tuple(c.upper() for c in settings.codecs if c.lower() != "telephone-event")
-        return cls(
-            settings.host,
-            settings.port_min,
-            settings.port_max,
-            audio,
-            any(c.lower() == "telephone-event" for c in settings.codecs),
-            settings.ptime,
-        )
-
-    @property
-    def pacer(self) -> Pacer:
-        """The one pacing timer of this engine, on the running loop."""
-        loop = asyncio.get_running_loop()
-        if self._pacer is None or self._pacer.loop is not loop:
-            self._pacer = Pacer(loop)
-        return self._pacer
-
-    def local_media(self, port: int, direction: str = "sendrecv") -> LocalMedia:
-        return LocalMedia(
-            address=self.host,
-            port=port,
-            codecs=self.codecs,
-            telephone_event=self.telephone_event,
-            ptime=self.ptime,
-            direction=direction,
-            rtcp_mux=self.rtcp_mux,
-        )
 
 
 class MediaSession:
@@ -145,7 +73,7 @@ class MediaSession:
         self.negotiated: NegotiatedMedia | None = None
         self.local_sdp: SessionDescription | None = None
         self.closed = False
-        self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=engine.host)
+        self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=endpoint.host)
         self._direction = "sendrecv"
         self._pending_offer: SessionDescription | None = None
         self._ssrc = random.getrandbits(32)
@@ -154,6 +82,9 @@ class MediaSession:
         self._receiver: RtpReceiver | None = None
         self._sender: RtpSender | None = None
         self._player: Player | None = None
+        self._clock: StreamClock | None = None  # the stream's one RTP clock (RFC 3550 §5.1)
+        self._pacing = False
+        self._relayed = False
         self._recording: Recording | None = None
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
@@ -172,8 +103,9 @@ class MediaSession:
         """Answer an SDP offer (UAS). Raises :class:`~media.errors.OfferAnswerError` (488)
         or :class:`~media.errors.SdpError` before any port is taken."""
         parsed = SessionDescription.parse(offer)
-        create_answer(parsed, engine.local_media(0, direction), Origin())  # validate first
-        session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
+        host = engine.host_for(offered_family(parsed))  # answer in the family offered
+        create_answer(parsed, engine.local_media(0, direction, host), Origin())  # validate first
+        session = cls(engine, await RtpEndpoint.open(host, engine.pool))
         session._direction = direction
         return session, session.update(parsed)
 
@@ -207,6 +139,9 @@ class MediaSession:
     def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
         """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
         parsed = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
+        family = "IP6" if ":" in self.endpoint.host else "IP4"
+        if offered_family(parsed) != family:  # our socket is bound in one family
+            raise OfferAnswerError(f"re-offer changes the address family; we use {family}")
         if direction is not None:
             self._direction = direction
         answer, media = create_answer(parsed, self._local(), self._next_origin())
@@ -215,7 +150,7 @@ class MediaSession:
         return str(answer)
 
     def _local(self) -> LocalMedia:
-        return self.engine.local_media(self.endpoint.port, self._direction)
+        return self.engine.local_media(self.endpoint.port, self._direction, self.endpoint.host)
 
     def _next_origin(self) -> Origin:
         if self.local_sdp is not None:  # RFC 3264 §8: version goes up by one per new SDP
@@ -226,10 +161,8 @@ class MediaSession:
 
     def _apply(self, media: NegotiatedMedia) -> None:
         codec = get_codec(media.codec)
-        changed = self.negotiated is None or (
-            (self.negotiated.codec, self.negotiated.payload_type, self.negotiated.dtmf_payload_type)
-            != (media.codec, media.payload_type, media.dtmf_payload_type)
-        )
+        old_media = self.negotiated
+        changed = old_media is None or _stream_key(old_media) != _stream_key(media)
         self.negotiated = media
         self.endpoint.set_remote(
             (media.remote_address, media.remote_port),
@@ -256,11 +189,12 @@ class MediaSession:
             )
             if old is not None:
                 self._sender.packets, self._sender.octets = old.packets, old.octets
-            self._player = Player(self._sender, codec, media.ptime / 1000)
+            self._player = Player(
+                self._sender, codec, media.ptime / 1000, self._clock, media_cn(media)
+            )
             if self._recording is not None:
                 self._recording.switch_codec(codec)
-        if not media.sends and self._player is not None:
-            self._player.stop()
+        self._sync_pacing()
         if self._rtcp_timer is None:
             self._rtcp_timer = self.loop.call_later(
                 RTCP_INTERVAL * random.uniform(0.5, 1.5), self._send_rtcp
@@ -293,7 +227,7 @@ class MediaSession:
                 player.play_encoded(audio.data, done)
             else:
                 player.play(audio.pcm16(), done)
-        self._start_pacing()
+        self._sync_pacing()
         return await future
 
     async def send_dtmf(self, digits: str, duration: float = 0.1) -> bool:
@@ -303,7 +237,7 @@ class MediaSession:
             raise MediaError("telephone-event was not negotiated")
         future: asyncio.Future[bool] = self.loop.create_future()
         player.send_digits(digits, duration, on_done=_resolver(future))
-        self._start_pacing()
+        self._sync_pacing()
         return await future
 
     def stop_playback(self) -> None:
@@ -311,20 +245,51 @@ class MediaSession:
         if self._player is not None:
             self._player.stop()
 
-    def _start_pacing(self) -> None:
-        if self.negotiated is not None and self.negotiated.sends:
-            self.engine.pacer.activate(self._pace)
-        elif self._player is not None:
+    def _sync_pacing(self) -> None:
+        """Keep the stream on the pacer exactly while we may send: one packet per ptime from
+        negotiation to close (audio, events, else silence/CN), none while on hold."""
+        player = self._player
+        if player is None:
+            return
+        sending = (
+            self.negotiated is not None
+            and self.negotiated.sends
+            and not self.closed
+            and not self._relayed
+        )
+        if sending and not self._pacing:
+            first = self.engine.pacer.activate(self._pace)
+            self._pacing = True
+            if self._clock is None:  # the stream's start: timestamps count from here
+                self._clock = player.clock
+                self._clock.start_tick = first
+                self._clock.last_tick = None
+            elif self._sender is not None:
+                self._sender.silence()  # resuming after hold: a new talkspurt (RFC 3551 §4.1)
+        elif not sending:
+            player.stop()
+            if self._pacing:
+                self.engine.pacer.deactivate(self._pace)
+                self._pacing = False
+
+    def hand_over_sending(self) -> None:
+        """Stop our RTP clock for good: the caller sends its own stream on :attr:`endpoint`
+        (an echo or a relay), so the peer does not get two interleaved SSRCs."""
+        if self._player is not None:
             self._player.stop()
+        self.engine.pacer.deactivate(self._pace)
+        self._pacing = False
+        self._relayed = True
 
     def _pace(self, tick: int) -> bool:
         player = self._player
-        if player is None or self.closed:
+        if player is None or self.closed or not self._pacing:
+            self._pacing = False
             return False
         data = player.frame(tick)
         if data is not None:
             self.endpoint.send_rtp(data)
-        return player.busy
+        return True
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -446,29 +411,14 @@ class MediaSession:
         return self.endpoint.port
 
     def _report_packets(self) -> list[RtcpPacket]:
-        r, s = self._receiver, self._sender
-        blocks: tuple[ReportBlock, ...] = ()
-        if r is not None and r.ssrc is not None:
-            blocks = (
-                ReportBlock(
-                    r.ssrc,
-                    0,
-                    max(min(r.lost, 0x7FFFFF), -0x800000),
-                    r.highest_sequence,
-                    round(r.jitter * 8000),
-                ),
-            )
-        report: RtcpPacket
-        if s is not None and s.packets:
-            now = time.time() + _NTP_EPOCH
-            ntp = (int(now) << 32) | int((now % 1) * (1 << 32))
-            report = RtcpSenderReport(
-                self._ssrc, ntp & 0xFFFFFFFFFFFFFFFF, s.ts_base, s.packets, s.octets, blocks
-            )
-        else:
-            report = RtcpReceiverReport(self._ssrc, blocks)
-        cname = f"tas@{self.engine.host}".encode()
-        return [report, RtcpSdes((SdesChunk(self._ssrc, ((1, cname),)),))]
+        clock = self._clock
+        rtp_now = None
+        if clock is not None and self._sender is not None:  # RTP time of "now" (§6.4.1)
+            pacer = self.engine.pacer
+            tick = pacer.clock.current(self.loop.time())
+            rtp_now = self._sender.ts_base + (tick - clock.start_tick) * clock.samples_per_tick
+        cname = f"tas@{self.endpoint.host}".encode()
+        return report_packets(self._ssrc, self._receiver, self._sender, cname, time.time(), rtp_now)
 
     def _send_rtcp(self) -> None:
         self._rtcp_timer = None
@@ -497,19 +447,35 @@ class MediaSession:
         if self._player is not None:
             self._player.stop()
         self.engine.pacer.deactivate(self._pace)
-        if self._recording is not None:
-            recording = self._recording
-            recording.finish("closed")
-            result = await recording.wait()
-        if self._receiver is not None:
-            bye = RtcpBye((self._ssrc,), b"hangup")
-            self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
-        self.closed = True
-        if self._rtcp_timer is not None:
-            self._rtcp_timer.cancel()
-        self.endpoint.close()
-        self.engine.pool.release(self.endpoint.port)
+        self._pacing = False
+        try:
+            if self._recording is not None:
+                recording = self._recording
+                recording.finish("closed")
+                result = await recording.wait()
+            if self._receiver is not None:
+                bye = RtcpBye((self._ssrc,), b"hangup")
+                try:
+                    self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
+                except (OSError, ValueError) as exc:  # e.g. a peer address we cannot reach
+                    _log.warning("RTCP BYE not sent: %s", exc)
+        finally:  # whatever failed above, the sockets and the port pair are released
+            self.closed = True
+            if self._rtcp_timer is not None:
+                self._rtcp_timer.cancel()
+            self.endpoint.close()
+            self.engine.pool.release(self.endpoint.port)
         return result
+
+
+def _stream_key(media: NegotiatedMedia) -> tuple[object, ...]:
+    """What a new player/receiver is needed for when it changes."""
+    return (media.codec, media.payload_type, media.dtmf_payload_type, media.ptime, media_cn(media))
+
+
+def media_cn(media: NegotiatedMedia) -> int | None:
+    """The negotiated RFC 3389 comfort-noise payload type, if the answer kept CN."""
+    return getattr(media, "cn_payload_type", None)
 
 
 def _resolver(future: asyncio.Future[bool]) -> Callable[[bool], None]:

@@ -45,12 +45,13 @@ async def test_tone_and_digits_cross_the_wire(engine: MediaEngine, tmp_path: Pat
     assert result is not None and result.path == tmp_path / "in.wav" and result.reason == "closed"
     assert recording.done
     audio = read_wav(result.path)
-    assert audio.duration == pytest.approx(0.6)
+    # silence is sent from the answer on, so the file covers the call, not only the tone
+    assert audio.duration >= 0.6 + 0.1
     assert dominant_frequency(audio.pcm16()) == pytest.approx(1000.0, abs=3)
     assert digits == ["5", "#"]
     stats = uas.stats
-    assert stats.packets_received == 30 + 2 * 7 and stats.lost == 0 and stats.invalid == 0
-    assert uac.stats.packets_sent == stats.packets_received
+    assert stats.packets_received >= 30 + 2 * 7 and stats.lost == 0 and stats.invalid == 0
+    assert uac.stats.packets_sent >= stats.packets_received
     assert engine.pool.in_use == 0
 
 
@@ -63,7 +64,7 @@ async def test_read_digits_and_wav_prompt(engine: MediaEngine, tmp_path: Path) -
     await sending
     assert await uas.read_digits(1, inter_digit=1.0) == "9"
     assert await uas.read_digits(1, inter_digit=0.05) == ""
-    assert uac.stats.packets_received == 5
+    assert uac.stats.packets_received >= 5  # the prompt, then silence every 20 ms
     await uac.close()
     await uas.close()
 
@@ -80,9 +81,10 @@ async def test_hold_and_resume(engine: MediaEngine) -> None:
     answer = await update_media(uas, resume)
     await apply_media_answer(uac, answer)
     assert "a=sendrecv" in answer and "o=tas " in answer
+    held = uac.stats.packets_received
     assert await uas.play(tone([400.0], 0.1))
     await asyncio.sleep(0.05)
-    assert uac.stats.packets_received == 5
+    assert uac.stats.packets_received >= held + 5
     await uac.close()
     await uas.close()
 
