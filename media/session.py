@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from media.clock import StreamClock
 from media.codecs import get_codec
 from media.dtmf import DtmfDigit
 from media.endpoint import RtpEndpoint
@@ -40,6 +39,7 @@ from media.offer_answer import (
     create_answer,
     create_offer,
 )
+from media.outbound import OutboundStream
 from media.player import Player
 from media.recorder import RecordingResult
 from media.recording import Recording
@@ -76,15 +76,9 @@ class MediaSession:
         self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=endpoint.host)
         self._direction = "sendrecv"
         self._pending_offer: SessionDescription | None = None
-        self._ssrc = random.getrandbits(32)
-        self._seq = random.getrandbits(16)
-        self._ts_base = random.getrandbits(32)
+        self._out = OutboundStream(lambda: engine.pacer, endpoint.send_rtp)
+        self._ssrc = self._out.ssrc
         self._receiver: RtpReceiver | None = None
-        self._sender: RtpSender | None = None
-        self._player: Player | None = None
-        self._clock: StreamClock | None = None  # the stream's one RTP clock (RFC 3550 §5.1)
-        self._pacing = False
-        self._relayed = False
         self._recording: Recording | None = None
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
@@ -107,7 +101,11 @@ class MediaSession:
         create_answer(parsed, engine.local_media(0, direction, host), Origin())  # validate first
         session = cls(engine, await RtpEndpoint.open(host, engine.pool))
         session._direction = direction
-        return session, session.update(parsed)
+        try:
+            return session, session.update(parsed)
+        except BaseException:  # no failure path keeps the port pair
+            await session.close()
+            raise
 
     @classmethod
     async def create_offer(
@@ -174,23 +172,11 @@ class MediaSession:
             accepted.add(media.dtmf_payload_type)
         self.endpoint.accept_payload_types = frozenset(accepted)
         if changed:
-            if self._player is not None:
-                self._player.stop()
-            old = self._sender
             self._receiver = RtpReceiver(
                 media.payload_type, media.dtmf_payload_type, codec.clock_rate
             )
-            self._sender = RtpSender(
-                self._ssrc,
-                media.payload_type,
-                media.dtmf_payload_type,
-                old.seq if old is not None else self._seq,
-                self._ts_base,
-            )
-            if old is not None:
-                self._sender.packets, self._sender.octets = old.packets, old.octets
-            self._player = Player(
-                self._sender, codec, media.ptime / 1000, self._clock, media_cn(media)
+            self._out.renegotiate(
+                codec, media.payload_type, media.dtmf_payload_type, media.ptime, media_cn(media)
             )
             if self._recording is not None:
                 self._recording.switch_codec(codec)
@@ -246,50 +232,23 @@ class MediaSession:
             self._player.stop()
 
     def _sync_pacing(self) -> None:
-        """Keep the stream on the pacer exactly while we may send: one packet per ptime from
-        negotiation to close (audio, events, else silence/CN), none while on hold."""
-        player = self._player
-        if player is None:
-            return
-        sending = (
-            self.negotiated is not None
-            and self.negotiated.sends
-            and not self.closed
-            and not self._relayed
-        )
-        if sending and not self._pacing:
-            first = self.engine.pacer.activate(self._pace)
-            self._pacing = True
-            if self._clock is None:  # the stream's start: timestamps count from here
-                self._clock = player.clock
-                self._clock.start_tick = first
-                self._clock.last_tick = None
-            elif self._sender is not None:
-                self._sender.silence()  # resuming after hold: a new talkspurt (RFC 3551 §4.1)
-        elif not sending:
-            player.stop()
-            if self._pacing:
-                self.engine.pacer.deactivate(self._pace)
-                self._pacing = False
+        """One packet per ptime from negotiation to close (audio, events, else silence/CN),
+        none while on hold (:class:`~media.outbound.OutboundStream`)."""
+        media = self.negotiated
+        self._out.sync(media is not None and media.sends and not self.closed)
 
     def hand_over_sending(self) -> None:
         """Stop our RTP clock for good: the caller sends its own stream on :attr:`endpoint`
         (an echo or a relay), so the peer does not get two interleaved SSRCs."""
-        if self._player is not None:
-            self._player.stop()
-        self.engine.pacer.deactivate(self._pace)
-        self._pacing = False
-        self._relayed = True
+        self._out.hand_over()
 
-    def _pace(self, tick: int) -> bool:
-        player = self._player
-        if player is None or self.closed or not self._pacing:
-            self._pacing = False
-            return False
-        data = player.frame(tick)
-        if data is not None:
-            self.endpoint.send_rtp(data)
-        return True
+    @property
+    def _player(self) -> Player | None:
+        return self._out.player
+
+    @property
+    def _sender(self) -> RtpSender | None:
+        return self._out.sender
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -411,12 +370,7 @@ class MediaSession:
         return self.endpoint.port
 
     def _report_packets(self) -> list[RtcpPacket]:
-        clock = self._clock
-        rtp_now = None
-        if clock is not None and self._sender is not None:  # RTP time of "now" (§6.4.1)
-            pacer = self.engine.pacer
-            tick = pacer.clock.current(self.loop.time())
-            rtp_now = self._sender.ts_base + (tick - clock.start_tick) * clock.samples_per_tick
+        rtp_now = self._out.rtp_time(self.engine.pacer.clock.current(self.loop.time()))
         cname = f"tas@{self.endpoint.host}".encode()
         return report_packets(self._ssrc, self._receiver, self._sender, cname, time.time(), rtp_now)
 
@@ -446,8 +400,7 @@ class MediaSession:
                 self._deliver_digit(digit)
         if self._player is not None:
             self._player.stop()
-        self.engine.pacer.deactivate(self._pace)
-        self._pacing = False
+        self._out.stop()
         try:
             if self._recording is not None:
                 recording = self._recording
