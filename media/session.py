@@ -261,7 +261,7 @@ class MediaSession:
         recording = self._recording
         if recording is not None and audio:
             for packet in audio:
-                recording.feed(packet)
+                recording.feed(packet, now)
                 if recording.done:
                     break
         for digit in digits:
@@ -393,7 +393,7 @@ class MediaSession:
             recording = self._recording
             if recording is not None:
                 for packet in audio:
-                    recording.feed(packet)
+                    recording.feed(packet, self.loop.time())
                     if recording.done:
                         break
             for digit in digits:

@@ -168,3 +168,25 @@ async def test_rtcp_on_the_odd_port_without_mux(tmp_path: Path) -> None:
     assert uas.last_remote_report is not None
     assert uas.stats.packets_received == 3
     await uas.close()
+
+
+async def test_recording_keeps_call_time_across_a_hold(engine: MediaEngine, tmp_path: Path) -> None:
+    """Issue 11: silence goes out when nothing plays, and a hold is silence in the file."""
+    loop = asyncio.get_running_loop()
+    uac, uas = await connect(engine)
+    started = loop.time()
+    recording = uac.record(tmp_path / "held.wav")
+    await asyncio.sleep(0.3)
+    uac.apply_answer(uas.update(uac.offer("recvonly")))  # uas may no longer send
+    await asyncio.sleep(1.0)
+    uac.apply_answer(uas.update(uac.offer("sendrecv")))
+    assert await uas.play(tone([700.0], 0.2))
+    await asyncio.sleep(0.3)
+    recording.stop()
+    elapsed = loop.time() - started
+    result = await recording.wait()
+    await uac.close()
+    await uas.close()
+    assert result.path is not None
+    assert abs(read_wav(result.path).duration - elapsed) < 0.15, (result.duration, elapsed)
+    assert engine.pool.in_use == 0
