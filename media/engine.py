@@ -143,4 +143,5 @@ class MediaEngine:
             ptime=self.ptime,
             direction=direction,
             rtcp_mux=self.rtcp_mux,
+            comfort_noise=self.comfort_noise,
         )

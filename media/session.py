@@ -168,8 +168,9 @@ class MediaSession:
             media.rtcp_mux,
         )
         accepted = {media.payload_type}
-        if media.dtmf_payload_type is not None:
-            accepted.add(media.dtmf_payload_type)
+        for extra in (media.dtmf_payload_type, media.cn_payload_type):
+            if extra is not None:
+                accepted.add(extra)
         self.endpoint.accept_payload_types = frozenset(accepted)
         if changed:
             self._receiver = RtpReceiver(
@@ -428,7 +429,7 @@ def _stream_key(media: NegotiatedMedia) -> tuple[object, ...]:
 
 def media_cn(media: NegotiatedMedia) -> int | None:
     """The negotiated RFC 3389 comfort-noise payload type, if the answer kept CN."""
-    return getattr(media, "cn_payload_type", None)
+    return media.cn_payload_type
 
 
 def _resolver(future: asyncio.Future[bool]) -> Callable[[bool], None]:

@@ -190,3 +190,25 @@ async def test_recording_keeps_call_time_across_a_hold(engine: MediaEngine, tmp_
     assert result.path is not None
     assert abs(read_wav(result.path).duration - elapsed) < 0.15, (result.duration, elapsed)
     assert engine.pool.in_use == 0
+
+
+async def test_comfort_noise_instead_of_silence_when_negotiated() -> None:
+    engine = MediaEngine("127.0.0.1", 31200, 31299, comfort_noise=True)
+    uac, uas = await connect(engine)
+    seen: list[int] = []
+    inner = uac.endpoint.on_rtp
+
+    def spy(data: bytes, now: float) -> None:
+        seen.append(RtpPacket.parse(data).payload_type)
+        if inner is not None:
+            inner(data, now)
+
+    uac.endpoint.on_rtp = spy
+    await asyncio.sleep(0.2)
+    assert await uas.play(tone([500.0], 0.1))
+    await asyncio.sleep(0.1)
+    await uac.close()
+    await uas.close()
+    assert uas.negotiated is not None and uas.negotiated.cn_payload_type == 13
+    assert set(seen) == {0, 13} and seen.count(0) == 5 and seen[0] == 13
+    assert engine.pool.in_use == 0
