@@ -15,6 +15,10 @@ UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
 ``session.offer("sendonly")`` then ``apply_answer``. These three are synchronous here; for
 code that may hold either kind of leg, :mod:`media.legs` has awaitable equivalents.
 SDP goes in and out as text; nothing here knows about SIP.
+
+From the answer to close (except on hold) the session sends one RTP packet every ptime on
+its own clock (:mod:`media.outbound`): prompts and DTMF when queued, G.711 silence or RFC 3389
+comfort noise otherwise, so menus and recordings never leave the line without RTP.
 """
 
 from __future__ import annotations
@@ -177,7 +181,11 @@ class MediaSession:
                 media.payload_type, media.dtmf_payload_type, codec.clock_rate
             )
             self._out.renegotiate(
-                codec, media.payload_type, media.dtmf_payload_type, media.ptime, media_cn(media)
+                codec,
+                media.payload_type,
+                media.dtmf_payload_type,
+                media.ptime,
+                media.cn_payload_type,
             )
             if self._recording is not None:
                 self._recording.switch_codec(codec)
@@ -424,12 +432,13 @@ class MediaSession:
 
 def _stream_key(media: NegotiatedMedia) -> tuple[object, ...]:
     """What a new player/receiver is needed for when it changes."""
-    return (media.codec, media.payload_type, media.dtmf_payload_type, media.ptime, media_cn(media))
-
-
-def media_cn(media: NegotiatedMedia) -> int | None:
-    """The negotiated RFC 3389 comfort-noise payload type, if the answer kept CN."""
-    return media.cn_payload_type
+    return (
+        media.codec,
+        media.payload_type,
+        media.dtmf_payload_type,
+        media.ptime,
+        media.cn_payload_type,
+    )
 
 
 def _resolver(future: asyncio.Future[bool]) -> Callable[[bool], None]:
