@@ -94,8 +94,16 @@ class RtpEndpoint:
             return endpoint
         raise MediaError(f"no bindable RTP port pair on {host} after {attempts} attempts")
 
+    @property
+    def family(self) -> int:
+        """``AF_INET6`` or ``AF_INET``: the family both sockets are bound in."""
+        return socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
     def set_remote(self, rtp: Address, rtcp: Address, rtcp_mux: bool) -> None:
-        """Where the SDP says to send; a later latch overrides it."""
+        """Where the SDP says to send; a later latch overrides it. :class:`MediaError` when
+        the address is of the other IP family than our sockets (we never send there)."""
+        if (":" in rtp[0]) != (self.family == socket.AF_INET6):
+            raise MediaError(f"remote {rtp[0]} is not reachable from our {self.host} socket")
         if self.remote is None or not self.latched or rtp[0] != self.remote[0]:
             self.remote = rtp
             self.latched = False
@@ -114,11 +122,16 @@ class RtpEndpoint:
                 self.send_errors += 1
 
     def send_rtcp(self, data: bytes) -> None:
-        if self.rtcp_mux:
-            if self._rtp is not None and self.remote is not None:
-                self._rtp.sendto(data, self.remote)
-        elif self._rtcp is not None and self.remote_rtcp is not None:
-            self._rtcp.sendto(data, self.remote_rtcp)
+        """Send one RTCP compound packet; a failure is counted, never raised (RTCP is
+        best effort, and a BYE must not stop the ports being released)."""
+        try:
+            if self.rtcp_mux:
+                if self._rtp is not None and self.remote is not None:
+                    self._rtp.sendto(data, self.remote)
+            elif self._rtcp is not None and self.remote_rtcp is not None:
+                self._rtcp.sendto(data, self.remote_rtcp)
+        except (OSError, ValueError):  # e.g. uvloop's "socket family mismatch"
+            self.send_errors += 1
 
     def _rtp_received(self, data: bytes, addr: Address) -> None:
         now = self.loop.time()

@@ -1,4 +1,5 @@
-"""SDP offer/answer for one audio stream (RFC 3264), G.711 plus telephone-event (RFC 4733 §7).
+"""SDP offer/answer for one audio stream (RFC 3264), G.711 plus telephone-event (RFC 4733 §7)
+and, when enabled, comfort noise (RFC 3389 §5: ``CN/8000``, static payload type 13).
 
 Pure functions: :func:`create_offer`, :func:`create_answer` (answerer, §6) and
 :func:`apply_answer` (offerer, §7). Each returns the :class:`NegotiatedMedia` the RTP
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 PLAIN_PROTOS = ("RTP/AVP", "RTP/AVPF")
-_STATIC = {"0": ("PCMU", 8000), "8": ("PCMA", 8000)}
+_STATIC = {"0": ("PCMU", 8000), "8": ("PCMA", 8000), "13": ("CN", 8000)}
 _SENDS = {"sendrecv": True, "sendonly": True, "recvonly": False, "inactive": False}
 _RECEIVES = {"sendrecv": True, "sendonly": False, "recvonly": True, "inactive": False}
 _BY_FLAGS = {
@@ -57,6 +58,7 @@ class LocalMedia:
     ptime: int = 20
     direction: str = "sendrecv"
     rtcp_mux: bool = False
+    comfort_noise: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class NegotiatedMedia:
     remote_rtcp_port: int
     rtcp_mux: bool
     media_index: int = 0
+    cn_payload_type: int | None = None  # RFC 3389 comfort noise, when both sides have it
 
     @property
     def sends(self) -> bool:
@@ -123,6 +126,8 @@ def create_offer(local: LocalMedia, origin: Origin) -> SessionDescription:
         formats.append((codec.payload_type, f"{codec.name}/{codec.clock_rate}", None))
     if local.telephone_event:
         formats.append((local.telephone_event_pt, "telephone-event/8000", "0-16"))
+    if local.comfort_noise:
+        formats.append((13, "CN/8000", None))
     return _session(local, origin, (_audio_section(local, formats),))
 
 
@@ -172,6 +177,11 @@ def _ptime(media: MediaDescription, default: int) -> int:
     return default
 
 
+def _comfort_noise(formats: list[tuple[str, str, int, str | None]]) -> int | None:
+    """The payload type of ``CN/8000`` among ``formats`` (RFC 3389 §5), if listed."""
+    return next((int(f[0]) for f in formats if f[1] == "CN" and f[2] == 8000), None)
+
+
 def create_answer(
     offer: SessionDescription, local: LocalMedia, origin: Origin
 ) -> tuple[SessionDescription, NegotiatedMedia]:
@@ -207,6 +217,9 @@ def create_answer(
         formats: list[tuple[int, str, str | None]] = [(int(pt), f"{name}/8000", None)]
         if dtmf is not None and local.telephone_event:
             formats.append((int(dtmf[0]), "telephone-event/8000", dtmf[3] or "0-15"))
+        cn = _comfort_noise(offered) if local.comfort_noise else None
+        if cn is not None:
+            formats.append((cn, "CN/8000", None))
         section = _audio_section(replace(local, direction=direction, rtcp_mux=mux), formats)
         sections.append(section)
         chosen = NegotiatedMedia(
@@ -220,6 +233,7 @@ def create_answer(
             remote_rtcp_port=port if mux else rtcp_port,
             rtcp_mux=mux,
             media_index=index,
+            cn_payload_type=cn,
         )
     if chosen is None:
         raise OfferAnswerError("no acceptable audio stream (RTP/AVP with PCMU or PCMA) in offer")
@@ -259,5 +273,6 @@ def apply_answer(
             remote_rtcp_port=port if mux else rtcp_port,
             rtcp_mux=mux,
             media_index=index,
+            cn_payload_type=_comfort_noise(answered) if local.comfort_noise else None,
         )
     raise OfferAnswerError("no audio stream in the answer")

@@ -1,8 +1,10 @@
-"""One shared 20 ms pacing timer for every player in the process (asyncio adapter).
+"""One shared 20 ms pacing timer for every sending stream in the process (asyncio adapter).
 
-Ticks are numbered from a fixed epoch and scheduled at ``epoch + n * interval`` with
-``loop.call_at``, so lateness never accumulates (no drift). If the loop stalls, the missed
-ticks are sent as a short burst (at most ``max_burst``); beyond that they are skipped.
+The tick arithmetic is :class:`~media.clock.TickClock` (pure): ticks are numbered from a fixed
+epoch and scheduled at ``epoch + n * interval`` with ``loop.call_at``, so lateness never
+accumulates (no drift), and no tick number is ever run twice, even when an output is
+re-activated within the tick it was just called for. If the loop stalls, the missed ticks
+are run as a short burst (at most ``max_burst``); beyond that they are skipped.
 """
 
 from __future__ import annotations
@@ -11,40 +13,50 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from media.player import TICK
+from media.clock import TICK, TickClock
 
 __all__ = ["Pacer", "PacedOutput"]
 
 _log = logging.getLogger(__name__)
-PacedOutput = Callable[[int], bool]  # called with the tick number; False when idle
+PacedOutput = Callable[[int], bool]  # called with the tick number; False when done
 
 
 class Pacer:
-    """Calls each active output once per tick until it reports it is idle."""
+    """Calls each active output once per tick until it reports it is done."""
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop | None = None, interval: float = TICK
     ) -> None:
         self.loop = loop or asyncio.get_running_loop()
         self.interval = interval
-        self.max_burst = 5
-        self.skipped = 0
-        self.late_ticks = 0
-        self._epoch = self.loop.time()
-        self._tick = 0
+        self.clock = TickClock(self.loop.time(), interval)
         self._active: dict[PacedOutput, None] = {}
         self._handle: asyncio.TimerHandle | asyncio.Handle | None = None
+
+    @property
+    def max_burst(self) -> int:
+        return self.clock.max_burst
+
+    @property
+    def skipped(self) -> int:
+        return self.clock.skipped
+
+    @property
+    def late_ticks(self) -> int:
+        return self.clock.late
 
     @property
     def active(self) -> int:
         return len(self._active)
 
-    def activate(self, output: PacedOutput) -> None:
-        """Start calling ``output`` every tick (from the next tick, or now if idle)."""
+    def activate(self, output: PacedOutput) -> int:
+        """Call ``output`` every tick from the next one not yet run; returns that tick."""
         self._active[output] = None
         if self._handle is None:
-            self._tick = int((self.loop.time() - self._epoch) / self.interval)
-            self._handle = self.loop.call_soon(self._run)
+            first = self.clock.resume(self.loop.time())
+            self._handle = self.loop.call_at(self.clock.deadline(), self._run)
+            return first
+        return self.clock.next_tick
 
     def deactivate(self, output: PacedOutput) -> None:
         self._active.pop(output, None)
@@ -56,14 +68,10 @@ class Pacer:
             self._handle = None
 
     def _run(self) -> None:
-        due = int((self.loop.time() - self._epoch) / self.interval + 1e-6)  # float-safe floor
-        if due - self._tick >= self.max_burst:
-            self.skipped += due - self._tick - self.max_burst + 1
-            self._tick = due - self.max_burst + 1
-        if due > self._tick:
-            self.late_ticks += 1
-        while self._tick <= due and self._active:
-            tick = self._tick
+        self._handle = None
+        for tick in self.clock.due(self.loop.time()):
+            if not self._active:
+                break
             for output in list(self._active):
                 try:
                     busy = output(tick)
@@ -72,9 +80,5 @@ class Pacer:
                     busy = False
                 if not busy:
                     self._active.pop(output, None)
-            self._tick += 1
-        self._tick = max(self._tick, due + 1)
         if self._active:
-            self._handle = self.loop.call_at(self._epoch + self._tick * self.interval, self._run)
-        else:
-            self._handle = None
+            self._handle = self.loop.call_at(self.clock.deadline(), self._run)

@@ -1,7 +1,11 @@
 """Prompt player for one call (pure): queues audio and DTMF, yields one packet per frame time.
 
-The pacer calls :meth:`Player.frame` once per 20 ms tick with the tick number; timestamps are
-derived from the tick so they stay continuous across prompts and pauses (RFC 3550 §5.1).
+The pacer calls :meth:`Player.frame` once per 20 ms tick with the tick number; the stream's
+:class:`~media.clock.StreamClock` says whether a frame is due and its timestamp, so timestamps
+stay continuous across prompts and pauses (RFC 3550 §5.1) and no frame is sent twice.
+Every due frame carries something: audio, an RFC 4733 event, or, when nothing is queued,
+G.711 silence (or an RFC 3389 comfort-noise packet when CN was negotiated), so the peer
+never sees the stream stop (SBCs and phones hang up on RTP inactivity).
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from media.clock import TICK, StreamClock
 from media.codecs import Codec
 from media.dtmf import TelephoneEvent, dtmf_payloads
 from media.stream import RtpSender
 
-__all__ = ["TICK", "Player"]
+__all__ = ["CN_LEVEL", "TICK", "Player"]
 
-TICK = 0.02  # seconds per pacer tick
+CN_LEVEL = 90  # RFC 3389 §3.1 noise level in -dBov: very quiet background
 Done = Callable[[bool], None]
 
 
@@ -39,17 +44,44 @@ class _Digits:
 
 
 class Player:
-    """Queue of prompts for one call; ``frame(tick)`` returns the next datagram or None."""
+    """Queue of prompts for one call; ``frame(tick)`` returns the datagram due at ``tick``.
 
-    __slots__ = ("codec", "sender", "frame_bytes", "frame_ticks", "samples_per_tick", "_queue")
+    ``clock`` is the stream's RTP clock (shared with a later player of the same stream after a
+    codec change); ``cn_pt`` the negotiated comfort-noise payload type, if any.
+    """
 
-    def __init__(self, sender: RtpSender, codec: Codec, ptime: float = TICK) -> None:
+    __slots__ = (
+        "codec",
+        "sender",
+        "clock",
+        "cn_pt",
+        "frame_bytes",
+        "frame_ticks",
+        "samples_per_tick",
+        "_queue",
+        "_silence",
+    )
+
+    def __init__(
+        self,
+        sender: RtpSender,
+        codec: Codec,
+        ptime: float = TICK,
+        clock: StreamClock | None = None,
+        cn_pt: int | None = None,
+    ) -> None:
         self.codec = codec
         self.sender = sender
+        self.cn_pt = cn_pt
         self.frame_ticks = max(1, round(ptime / TICK))
         self.samples_per_tick = round(codec.clock_rate * TICK)
         self.frame_bytes = self.samples_per_tick * self.frame_ticks  # G.711: 1 octet per sample
+        if clock is None:
+            clock = StreamClock(0, self.frame_ticks, self.samples_per_tick)
+        clock.frame_ticks = self.frame_ticks
+        self.clock = clock
         self._queue: deque[_Audio | _Digits] = deque()
+        self._silence = bytes((codec.silence_octet,)) * self.frame_bytes
 
     @property
     def busy(self) -> bool:
@@ -78,13 +110,13 @@ class Player:
         for item in queue:
             if item.on_done is not None:
                 item.on_done(False)
-        self.sender.silence()
 
     def frame(self, tick: int) -> bytes | None:
-        """The datagram to send at ``tick``, or None; the player stays due while ``busy``."""
-        if tick % self.frame_ticks:
+        """The datagram due at ``tick``: None only when no frame of this stream is due then
+        (not a frame boundary, or that frame was already sent)."""
+        timestamp = self.clock.frame(tick)
+        if timestamp is None:
             return None
-        timestamp = tick * self.samples_per_tick
         while self._queue:
             item = self._queue[0]
             if isinstance(item, _Audio):
@@ -99,15 +131,20 @@ class Player:
                 if item.pos >= len(item.data):
                     self._finish()
                 return self.sender.audio(timestamp, chunk)
-            if item.wait:  # pause between digits: nothing on the wire
+            if item.wait:  # pause between digits: silence on the wire
                 item.wait -= 1
-                self.sender.silence()
-                return None
+                return self.idle(timestamp)
             packet = self._digit_frame(item, timestamp)
             if packet is not None:
                 return packet
-        self.sender.silence()
-        return None
+        return self.idle(timestamp)
+
+    def idle(self, timestamp: int) -> bytes:
+        """What to send when nothing is queued: a G.711 silence frame, or comfort noise
+        (RFC 3389 §4) when CN was negotiated."""
+        if self.cn_pt is not None:
+            return self.sender.comfort_noise(timestamp, self.cn_pt, CN_LEVEL)
+        return self.sender.audio(timestamp, self._silence)
 
     def _digit_frame(self, item: _Digits, timestamp: int) -> bytes | None:
         """Next event packet of ``item``, or None when it is finished (and dequeued)."""

@@ -1,6 +1,12 @@
 """Call recorder (pure apart from the file it streams to): places audio by RTP timestamp,
 fills lost/DTX gaps with silence, stops at a maximum duration or after a silence timeout,
-and discards recordings shorter than a minimum on finish."""
+and discards recordings shorter than a minimum on finish.
+
+Wall-clock time is kept too (issue 11): when packets come with their arrival time, a pause
+of more than :data:`WALL_GAP` seconds that the timestamps do not account for (a hold, a peer
+that restarts its RTP clock, RFC 3550 §5.1 allows a random new base) is filled with silence,
+so a 3 s hold is 3 s of the message, up to ``max_duration``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from media.wav import FORMAT_PCM, WavWriter
 __all__ = ["MAX_GAP", "Recorder", "RecordingResult"]
 
 MAX_GAP = 2.0  # seconds: a larger timestamp jump is a discontinuity, not silence to fill
+WALL_GAP = 0.5  # seconds without packets that are a pause (hold), not network jitter
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,8 @@ class Recorder:
         "_max_gap",
         "_fill",
         "_plain",
+        "_heard_at",
+        "_heard_count",
     )
 
     def __init__(
@@ -81,6 +90,8 @@ class Recorder:
         self._max_gap = round(MAX_GAP * rate)
         self._fill = b"\0\0" if self._pcm else bytes((codec.silence_octet,))
         self._plain = self.max_samples is None and self._silence is None
+        self._heard_at: float | None = None  # arrival time of the last packet
+        self._heard_count = 0  # samples that packet carried
 
     @property
     def duration(self) -> float:
@@ -94,15 +105,28 @@ class Recorder:
         self.codec = codec
         return True
 
-    def feed(self, packet: RtpPacket) -> str | None:
-        """Write one audio packet; returns ``max_duration`` or ``silence`` when a limit is hit."""
+    def feed(self, packet: RtpPacket, arrival: float | None = None) -> str | None:
+        """Write one audio packet (``arrival`` in seconds, any clock, keeps wall-clock time);
+        returns ``max_duration`` or ``silence`` when a limit is hit."""
         payload = packet.payload
-        if self._plain and packet.timestamp == self._next_ts and packet.ssrc == self._ssrc:
+        heard, self._heard_at = self._heard_at, arrival
+        if (
+            self._plain
+            and packet.timestamp == self._next_ts
+            and packet.ssrc == self._ssrc
+            and (arrival is None or heard is None or arrival - heard <= WALL_GAP)
+        ):
             # the per-packet common case: contiguous audio, no limits to check
             self._next_ts = (self._next_ts + len(payload)) & 0xFFFFFFFF
             self.writer.write(self.codec.decode(payload) if self._pcm else payload)
             self.samples += len(payload)
+            self._heard_count = len(payload)
             return None
+        if arrival is not None and heard is not None and arrival - heard > WALL_GAP:
+            reason = self._write_gap(self._pause(arrival - heard, packet.ssrc, packet.timestamp))
+            if reason is not None:
+                return reason
+        self._heard_count = len(payload)
         reason = self._place(packet.ssrc, packet.timestamp, len(payload))
         if reason is not None:
             return reason
@@ -116,6 +140,25 @@ class Recorder:
         if reason is not None:
             return reason
         return self._write(pcm, b"" if self._pcm else self.codec.encode(pcm), count)
+
+    def _pause(self, seconds: float, source: int, timestamp: int) -> int:
+        """Silence for a pause of ``seconds`` between two packets beyond what the timestamp
+        gap (filled by :meth:`_place`) already covers."""
+        covered = 0
+        if source == self._ssrc and self._next_ts is not None:
+            gap = (timestamp - self._next_ts) & 0xFFFFFFFF
+            covered = gap if gap <= self._max_gap else 0
+        return max(0, round(seconds * self.codec.clock_rate) - self._heard_count - covered)
+
+    def catch_up(self, now: float) -> str | None:
+        """At the end: a pause since the last packet (peer on hold until hang-up) is silence."""
+        heard = self._heard_at
+        if heard is None or now - heard <= WALL_GAP or self.samples == 0:
+            return None
+        self._heard_at = now
+        gap = max(0, round((now - heard) * self.codec.clock_rate) - self._heard_count)
+        self._heard_count = 0
+        return self._write_gap(gap)
 
     def _place(self, source: int, timestamp: int, count: int) -> str | None:
         """Fill a timestamp gap in the same stream with silence (lost packets, DTX)."""
@@ -144,6 +187,8 @@ class Recorder:
         return None
 
     def _write_gap(self, gap: int) -> str | None:
+        if gap <= 0:
+            return None
         if self.max_samples is not None:
             gap = min(gap, self.max_samples - self.samples)
         self.writer.write(self._fill * gap)

@@ -96,9 +96,9 @@ class Recording:
         if not self._recorder.switch_codec(codec):
             self.finish("stopped")
 
-    def feed(self, packet: RtpPacket) -> None:
-        """One in-order audio packet of the call."""
-        reason = self._recorder.feed(packet)
+    def feed(self, packet: RtpPacket, now: float | None = None) -> None:
+        """One in-order audio packet of the call, released at loop time ``now``."""
+        reason = self._recorder.feed(packet, now)
         if reason is not None:
             self.finish(reason)
 
@@ -125,6 +125,8 @@ class Recording:
             self._watchdog.cancel()
             self._watchdog = None
         self._on_finished(self)
+        if reason != "max_duration":  # the call's time since the last packet is silence
+            self._recorder.catch_up(self.loop.time())
         try:
             finished = self._recorder.finish_future(reason)
         except OSError as exc:

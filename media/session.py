@@ -15,6 +15,10 @@ UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
 ``session.offer("sendonly")`` then ``apply_answer``. These three are synchronous here; for
 code that may hold either kind of leg, :mod:`media.legs` has awaitable equivalents.
 SDP goes in and out as text; nothing here knows about SIP.
+
+From the answer to close (except on hold) the session sends one RTP packet every ptime on
+its own clock (:mod:`media.outbound`): prompts and DTMF when queued, G.711 silence or RFC 3389
+comfort noise otherwise, so menus and recordings never leave the line without RTP.
 """
 
 from __future__ import annotations
@@ -25,14 +29,13 @@ import os
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Protocol
 
 from media.codecs import get_codec
 from media.dtmf import DtmfDigit
 from media.endpoint import RtpEndpoint
-from media.errors import MediaError, PacketError
+from media.engine import MediaEngine, offered_family
+from media.errors import MediaError, OfferAnswerError, PacketError
 from media.offer_answer import (
     LocalMedia,
     NegotiatedMedia,
@@ -40,19 +43,16 @@ from media.offer_answer import (
     create_answer,
     create_offer,
 )
-from media.pacer import Pacer
+from media.outbound import OutboundStream
 from media.player import Player
-from media.ports import PortPool
 from media.recorder import RecordingResult
 from media.recording import Recording
+from media.reports import report_packets
 from media.rtcp import (
-    ReportBlock,
     RtcpBye,
     RtcpPacket,
     RtcpReceiverReport,
-    RtcpSdes,
     RtcpSenderReport,
-    SdesChunk,
     parse_compound,
     serialize_compound,
 )
@@ -64,74 +64,6 @@ __all__ = ["MediaEngine", "MediaSession"]
 
 _log = logging.getLogger(__name__)
 RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
-_NTP_EPOCH = 2208988800
-
-
-class _Settings(Protocol):
-    host: str
-    port_min: int
-    port_max: int
-    codecs: list[str]
-    ptime: int
-
-
-class MediaEngine:
-    """Process-wide media context: address, port pool, codec preferences, shared pacer."""
-
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port_min: int = 20000,
-        port_max: int = 29999,
-        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
-        telephone_event: bool = True,
-        ptime: int = 20,
-        rtcp_mux: bool = True,
-    ) -> None:
-        for name in codecs:
-            get_codec(name)
-        self.host = host
-        self.pool = PortPool(port_min, port_max)
-        self.codecs = codecs
-        self.telephone_event = telephone_event
-        self.ptime = ptime
-        self.rtcp_mux = rtcp_mux
-        # one worker thread for every recording's disk writes, fsync and rename, in order:
-        # the event loop never waits for the disk
-        self.files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-files")
-        self._pacer: Pacer | None = None
-
-    @classmethod
-    def from_settings(cls, settings: _Settings) -> MediaEngine:
-        """From ``tas.config.MediaSettings`` (or anything with the same fields)."""
-        audio = tuple(c.upper() for c in settings.codecs if c.lower() != "telephone-event")
-        return cls(
-            settings.host,
-            settings.port_min,
-            settings.port_max,
-            audio,
-            any(c.lower() == "telephone-event" for c in settings.codecs),
-            settings.ptime,
-        )
-
-    @property
-    def pacer(self) -> Pacer:
-        """The one pacing timer of this engine, on the running loop."""
-        loop = asyncio.get_running_loop()
-        if self._pacer is None or self._pacer.loop is not loop:
-            self._pacer = Pacer(loop)
-        return self._pacer
-
-    def local_media(self, port: int, direction: str = "sendrecv") -> LocalMedia:
-        return LocalMedia(
-            address=self.host,
-            port=port,
-            codecs=self.codecs,
-            telephone_event=self.telephone_event,
-            ptime=self.ptime,
-            direction=direction,
-            rtcp_mux=self.rtcp_mux,
-        )
 
 
 class MediaSession:
@@ -145,15 +77,12 @@ class MediaSession:
         self.negotiated: NegotiatedMedia | None = None
         self.local_sdp: SessionDescription | None = None
         self.closed = False
-        self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=engine.host)
+        self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=endpoint.host)
         self._direction = "sendrecv"
         self._pending_offer: SessionDescription | None = None
-        self._ssrc = random.getrandbits(32)
-        self._seq = random.getrandbits(16)
-        self._ts_base = random.getrandbits(32)
+        self._out = OutboundStream(lambda: engine.pacer, endpoint.send_rtp)
+        self._ssrc = self._out.ssrc
         self._receiver: RtpReceiver | None = None
-        self._sender: RtpSender | None = None
-        self._player: Player | None = None
         self._recording: Recording | None = None
         self._rtcp_timer: asyncio.TimerHandle | None = None
         self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
@@ -172,10 +101,15 @@ class MediaSession:
         """Answer an SDP offer (UAS). Raises :class:`~media.errors.OfferAnswerError` (488)
         or :class:`~media.errors.SdpError` before any port is taken."""
         parsed = SessionDescription.parse(offer)
-        create_answer(parsed, engine.local_media(0, direction), Origin())  # validate first
-        session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
+        host = engine.host_for(offered_family(parsed))  # answer in the family offered
+        create_answer(parsed, engine.local_media(0, direction, host), Origin())  # validate first
+        session = cls(engine, await RtpEndpoint.open(host, engine.pool))
         session._direction = direction
-        return session, session.update(parsed)
+        try:
+            return session, session.update(parsed)
+        except BaseException:  # no failure path keeps the port pair
+            await session.close()
+            raise
 
     @classmethod
     async def create_offer(
@@ -207,6 +141,9 @@ class MediaSession:
     def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
         """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
         parsed = offer if isinstance(offer, SessionDescription) else SessionDescription.parse(offer)
+        family = "IP6" if ":" in self.endpoint.host else "IP4"
+        if offered_family(parsed) != family:  # our socket is bound in one family
+            raise OfferAnswerError(f"re-offer changes the address family; we use {family}")
         if direction is not None:
             self._direction = direction
         answer, media = create_answer(parsed, self._local(), self._next_origin())
@@ -215,7 +152,7 @@ class MediaSession:
         return str(answer)
 
     def _local(self) -> LocalMedia:
-        return self.engine.local_media(self.endpoint.port, self._direction)
+        return self.engine.local_media(self.endpoint.port, self._direction, self.endpoint.host)
 
     def _next_origin(self) -> Origin:
         if self.local_sdp is not None:  # RFC 3264 §8: version goes up by one per new SDP
@@ -226,10 +163,8 @@ class MediaSession:
 
     def _apply(self, media: NegotiatedMedia) -> None:
         codec = get_codec(media.codec)
-        changed = self.negotiated is None or (
-            (self.negotiated.codec, self.negotiated.payload_type, self.negotiated.dtmf_payload_type)
-            != (media.codec, media.payload_type, media.dtmf_payload_type)
-        )
+        old_media = self.negotiated
+        changed = old_media is None or _stream_key(old_media) != _stream_key(media)
         self.negotiated = media
         self.endpoint.set_remote(
             (media.remote_address, media.remote_port),
@@ -237,30 +172,24 @@ class MediaSession:
             media.rtcp_mux,
         )
         accepted = {media.payload_type}
-        if media.dtmf_payload_type is not None:
-            accepted.add(media.dtmf_payload_type)
+        for extra in (media.dtmf_payload_type, media.cn_payload_type):
+            if extra is not None:
+                accepted.add(extra)
         self.endpoint.accept_payload_types = frozenset(accepted)
         if changed:
-            if self._player is not None:
-                self._player.stop()
-            old = self._sender
             self._receiver = RtpReceiver(
                 media.payload_type, media.dtmf_payload_type, codec.clock_rate
             )
-            self._sender = RtpSender(
-                self._ssrc,
+            self._out.renegotiate(
+                codec,
                 media.payload_type,
                 media.dtmf_payload_type,
-                old.seq if old is not None else self._seq,
-                self._ts_base,
+                media.ptime,
+                media.cn_payload_type,
             )
-            if old is not None:
-                self._sender.packets, self._sender.octets = old.packets, old.octets
-            self._player = Player(self._sender, codec, media.ptime / 1000)
             if self._recording is not None:
                 self._recording.switch_codec(codec)
-        if not media.sends and self._player is not None:
-            self._player.stop()
+        self._sync_pacing()
         if self._rtcp_timer is None:
             self._rtcp_timer = self.loop.call_later(
                 RTCP_INTERVAL * random.uniform(0.5, 1.5), self._send_rtcp
@@ -293,7 +222,7 @@ class MediaSession:
                 player.play_encoded(audio.data, done)
             else:
                 player.play(audio.pcm16(), done)
-        self._start_pacing()
+        self._sync_pacing()
         return await future
 
     async def send_dtmf(self, digits: str, duration: float = 0.1) -> bool:
@@ -303,7 +232,7 @@ class MediaSession:
             raise MediaError("telephone-event was not negotiated")
         future: asyncio.Future[bool] = self.loop.create_future()
         player.send_digits(digits, duration, on_done=_resolver(future))
-        self._start_pacing()
+        self._sync_pacing()
         return await future
 
     def stop_playback(self) -> None:
@@ -311,20 +240,24 @@ class MediaSession:
         if self._player is not None:
             self._player.stop()
 
-    def _start_pacing(self) -> None:
-        if self.negotiated is not None and self.negotiated.sends:
-            self.engine.pacer.activate(self._pace)
-        elif self._player is not None:
-            self._player.stop()
+    def _sync_pacing(self) -> None:
+        """One packet per ptime from negotiation to close (audio, events, else silence/CN),
+        none while on hold (:class:`~media.outbound.OutboundStream`)."""
+        media = self.negotiated
+        self._out.sync(media is not None and media.sends and not self.closed)
 
-    def _pace(self, tick: int) -> bool:
-        player = self._player
-        if player is None or self.closed:
-            return False
-        data = player.frame(tick)
-        if data is not None:
-            self.endpoint.send_rtp(data)
-        return player.busy
+    def hand_over_sending(self) -> None:
+        """Stop our RTP clock for good: the caller sends its own stream on :attr:`endpoint`
+        (an echo or a relay), so the peer does not get two interleaved SSRCs."""
+        self._out.hand_over()
+
+    @property
+    def _player(self) -> Player | None:
+        return self._out.player
+
+    @property
+    def _sender(self) -> RtpSender | None:
+        return self._out.sender
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -337,7 +270,7 @@ class MediaSession:
         recording = self._recording
         if recording is not None and audio:
             for packet in audio:
-                recording.feed(packet)
+                recording.feed(packet, now)
                 if recording.done:
                     break
         for digit in digits:
@@ -446,29 +379,9 @@ class MediaSession:
         return self.endpoint.port
 
     def _report_packets(self) -> list[RtcpPacket]:
-        r, s = self._receiver, self._sender
-        blocks: tuple[ReportBlock, ...] = ()
-        if r is not None and r.ssrc is not None:
-            blocks = (
-                ReportBlock(
-                    r.ssrc,
-                    0,
-                    max(min(r.lost, 0x7FFFFF), -0x800000),
-                    r.highest_sequence,
-                    round(r.jitter * 8000),
-                ),
-            )
-        report: RtcpPacket
-        if s is not None and s.packets:
-            now = time.time() + _NTP_EPOCH
-            ntp = (int(now) << 32) | int((now % 1) * (1 << 32))
-            report = RtcpSenderReport(
-                self._ssrc, ntp & 0xFFFFFFFFFFFFFFFF, s.ts_base, s.packets, s.octets, blocks
-            )
-        else:
-            report = RtcpReceiverReport(self._ssrc, blocks)
-        cname = f"tas@{self.engine.host}".encode()
-        return [report, RtcpSdes((SdesChunk(self._ssrc, ((1, cname),)),))]
+        rtp_now = self._out.rtp_time(self.engine.pacer.clock.current(self.loop.time()))
+        cname = f"tas@{self.endpoint.host}".encode()
+        return report_packets(self._ssrc, self._receiver, self._sender, cname, time.time(), rtp_now)
 
     def _send_rtcp(self) -> None:
         self._rtcp_timer = None
@@ -489,27 +402,43 @@ class MediaSession:
             recording = self._recording
             if recording is not None:
                 for packet in audio:
-                    recording.feed(packet)
+                    recording.feed(packet, self.loop.time())
                     if recording.done:
                         break
             for digit in digits:
                 self._deliver_digit(digit)
         if self._player is not None:
             self._player.stop()
-        self.engine.pacer.deactivate(self._pace)
-        if self._recording is not None:
-            recording = self._recording
-            recording.finish("closed")
-            result = await recording.wait()
-        if self._receiver is not None:
-            bye = RtcpBye((self._ssrc,), b"hangup")
-            self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
-        self.closed = True
-        if self._rtcp_timer is not None:
-            self._rtcp_timer.cancel()
-        self.endpoint.close()
-        self.engine.pool.release(self.endpoint.port)
+        self._out.stop()
+        try:
+            if self._recording is not None:
+                recording = self._recording
+                recording.finish("closed")
+                result = await recording.wait()
+            if self._receiver is not None:
+                bye = RtcpBye((self._ssrc,), b"hangup")
+                try:
+                    self.endpoint.send_rtcp(serialize_compound([*self._report_packets(), bye]))
+                except (OSError, ValueError) as exc:  # e.g. a peer address we cannot reach
+                    _log.warning("RTCP BYE not sent: %s", exc)
+        finally:  # whatever failed above, the sockets and the port pair are released
+            self.closed = True
+            if self._rtcp_timer is not None:
+                self._rtcp_timer.cancel()
+            self.endpoint.close()
+            self.engine.pool.release(self.endpoint.port)
         return result
+
+
+def _stream_key(media: NegotiatedMedia) -> tuple[object, ...]:
+    """What a new player/receiver is needed for when it changes."""
+    return (
+        media.codec,
+        media.payload_type,
+        media.dtmf_payload_type,
+        media.ptime,
+        media.cn_payload_type,
+    )
 
 
 def _resolver(future: asyncio.Future[bool]) -> Callable[[bool], None]:

@@ -105,6 +105,7 @@ class RtpReceiver:
                 self._max_seq = -1
                 self._cycles = 0
                 self._buffer = JitterBuffer(self.depth)
+                self._jitter = InterarrivalJitter(self._jitter.clock_rate)
             self._ssrc = packet.ssrc
         self.packets += 1
         self.octets += len(packet.payload)
@@ -204,7 +205,9 @@ class RtpSender:
         self._talking = False
 
     def audio(self, timestamp: int, payload: bytes) -> bytes:
-        """An audio packet at ``timestamp`` (in samples from the stream start)."""
+        """An audio packet at ``timestamp`` (in samples from the stream start). The marker
+        bit is set on the first packet of a talkspurt: the first of the stream and the first
+        after a pause, an event or comfort noise (RFC 3551 §4.1)."""
         marker = 0 if self._talking else 0x80
         self._talking = True
         return self._packet(marker | self.payload_type, timestamp, payload)
@@ -212,6 +215,12 @@ class RtpSender:
     def silence(self) -> None:
         """Nothing is sent this frame: the next audio packet starts a talkspurt."""
         self._talking = False
+
+    def comfort_noise(self, timestamp: int, payload_type: int, level: int) -> bytes:
+        """An RFC 3389 §3 CN packet (noise level only, no spectral information); the next
+        audio packet starts a talkspurt (RFC 3551 §4.1)."""
+        self._talking = False
+        return self._packet(payload_type & 0x7F, timestamp, bytes((level & 0x7F,)))
 
     def event(self, timestamp: int, event: TelephoneEvent, first: bool) -> bytes:
         """An RFC 4733 packet; ``timestamp`` is the event start, marker on the first (§2.5.1.3)."""

@@ -310,6 +310,7 @@ class Handsets:
 def _echo(session: MediaSession) -> None:
     """Send every RTP packet back as it came, under our own SSRC (RFC 3550 §5.1)."""
     endpoint = session.endpoint
+    session.hand_over_sending()  # the echo is this leg's only RTP stream
     inner = endpoint.on_rtp
     ssrc = secrets.token_bytes(4)
 

@@ -169,3 +169,17 @@ def test_bad_answers() -> None:
     foreign = SessionDescription.parse(str(offer).replace("RTP/AVP 0 8 101", "RTP/AVP 18"))
     with pytest.raises(OfferAnswerError, match="no codec we offered"):
         apply_answer(offer, foreign, LOCAL)
+
+
+def test_comfort_noise_is_negotiated_only_when_both_sides_have_it() -> None:
+    """RFC 3389 §5: CN/8000 (static 13) beside the codec; off unless enabled."""
+    cn_local = replace(LOCAL, comfort_noise=True)
+    offer = create_offer(cn_local, ORIGIN)
+    assert "a=rtpmap:13 CN/8000" in str(offer)
+    answer, media = create_answer(offer, cn_local, ORIGIN)
+    assert media.cn_payload_type == 13 and "13" in answer.media[0].formats
+    assert apply_answer(offer, answer, cn_local).cn_payload_type == 13
+    _, plain = create_answer(offer, LOCAL, ORIGIN)  # we do not do CN: not in the answer
+    assert plain.cn_payload_type is None
+    _, no_cn = create_answer(create_offer(LOCAL, ORIGIN), cn_local, ORIGIN)
+    assert no_cn.cn_payload_type is None and "CN" not in str(create_offer(LOCAL, ORIGIN))

@@ -97,6 +97,33 @@ def test_a_failing_output_is_dropped_and_others_go_on() -> None:
     assert loop.calls == []
 
 
+def test_reactivation_within_the_tick_just_run_waits_for_the_next_tick() -> None:
+    """Issue 11: a prompt ending and the next starting within one tick sent that tick twice."""
+    loop = VirtualLoop()
+    pacer = Pacer(loop)  # type: ignore[arg-type]
+    seen: list[int] = []
+    first = pacer.activate(lambda t: seen.append(t) or False)  # one tick, then done
+    loop.advance(1000.005)
+    assert seen == [first] and pacer.active == 0 and loop.calls == []
+    again = pacer.activate(lambda t: seen.append(t) or len(seen) < 4)  # same 20 ms slot
+    assert again == first + 1
+    loop.advance(1000.1)
+    assert seen == [first, first + 1, first + 2, first + 3]
+
+
+def test_an_output_added_while_running_starts_on_the_next_tick() -> None:
+    loop = VirtualLoop()
+    pacer = Pacer(loop)  # type: ignore[arg-type]
+    a: list[int] = []
+    b: list[int] = []
+    pacer.activate(lambda t: a.append(t) or True)
+    loop.advance(1000.03)
+    start = pacer.activate(lambda t: b.append(t) or True)
+    loop.advance(1000.09)
+    assert b[0] == start == a[-1] - len(b) + 1 and b == list(range(start, start + len(b)))
+    pacer.close()
+
+
 def test_port_pool_even_round_robin_and_exhaustion() -> None:
     pool = PortPool(20001, 20008)
     assert pool.capacity == 3

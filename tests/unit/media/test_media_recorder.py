@@ -91,3 +91,37 @@ def test_codec_switch_mid_call(tmp_path: Path) -> None:
     assert read_wav(result.path).data[320:] == PCMU.decode(ulaw) != PCMA.decode(ulaw)
     raw = Recorder(WavWriter(tmp_path / "raw.wav", FORMAT_ALAW), PCMA)
     assert not raw.switch_codec(PCMU) and raw.switch_codec(PCMA)
+
+
+def test_a_hold_keeps_wall_clock_time(tmp_path: Path) -> None:
+    """Issue 11: a 3 s hold was missing from the message."""
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA)
+    for i in range(50):  # 1 s of audio, packets 20 ms apart
+        rec.feed(pkt(160 * i), arrival=10.0 + 0.02 * i)
+    # 3 s on hold, then the peer resumes with a restarted RTP clock (new base, same SSRC)
+    for i in range(50):
+        rec.feed(pkt(7_000_000 + 160 * i), arrival=10.98 + 3.0 + 0.02 * (i + 1))
+    assert rec.duration == pytest.approx(5.0, abs=0.001)
+
+
+def test_a_hold_with_running_timestamps_is_not_filled_twice(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA)
+    rec.feed(pkt(0), arrival=0.0)
+    rec.feed(pkt(160 + 8000), arrival=1.02)  # 1 s gap, timestamps say the same
+    assert rec.duration == pytest.approx(1.04, abs=0.001)
+
+
+def test_jitter_is_not_a_pause(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA)
+    arrivals = [0.0, 0.02, 0.2, 0.2, 0.2, 0.21, 0.22]  # a 160 ms burst: timestamps rule
+    for i, at in enumerate(arrivals):
+        rec.feed(pkt(160 * i), arrival=at)
+    assert rec.duration == pytest.approx(0.14)
+
+
+def test_catch_up_fills_the_time_since_the_last_packet(tmp_path: Path) -> None:
+    rec = Recorder(WavWriter(tmp_path / "r.wav"), PCMA, max_duration=2.0)
+    rec.feed(pkt(0), arrival=5.0)
+    assert rec.catch_up(5.3) is None and rec.duration == pytest.approx(0.02)  # not a pause
+    assert rec.catch_up(6.0) is None and rec.duration == pytest.approx(1.0)
+    assert rec.catch_up(9.0) == "max_duration" and rec.duration == pytest.approx(2.0)
