@@ -42,8 +42,62 @@ def regression_vectors(target: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name != "README.md")
 
 
+def _msg(start: str, *headers: str, body: str = "") -> bytes:
+    lines = [start, *headers, f"Content-Length: {len(body.encode())}", "", body]
+    return "\r\n".join(lines).encode()
+
+
+_COMMON = (
+    'From: "Alice" <sip:alice@[2001:db8::10]:5070;transport=tcp>;tag=a1',
+    "To: <tel:+4790011111;phone-context=+47>",
+    "Call-ID: c1@2001:db8::10",
+)
+
+
+def _hand_written() -> list[bytes]:
+    """Shapes RFC 4475 lacks: IPv6 (RFC 5118), tel: URIs, routes, Contact lists, responses."""
+    via6 = "Via: SIP/2.0/TCP [2001:db8::10]:5070;branch=z9hG4bK-6;rport;received=192.0.2.1"
+    return [
+        _msg(
+            "INVITE tel:+4790011111;phone-context=+47 SIP/2.0",
+            via6,
+            "v: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-7,SIP/2.0/TLS h.example:5061;branch=z9hG4bK8",
+            *_COMMON,
+            "CSeq: 1 INVITE",
+            "Max-Forwards: 70",
+            "Contact: <sip:alice@[2001:db8::10]:5070;transport=tcp>;expires=60;q=0.5",
+            "Route: <sip:p1.example;lr>, <sips:[2001:db8::1];lr>",
+            "Record-Route: <sip:rr.example;lr;ftag=a1>",
+            "P-Asserted-Identity: <tel:+4790022222>",
+            "Content-Type: application/sdp",
+            body="v=0\r\no=- 1 1 IN IP6 2001:db8::10\r\ns=-\r\n",
+        ),
+        _msg(
+            "REGISTER sips:[2001:db8::1] SIP/2.0",
+            "Via: SIP/2.0/TLS [2001:db8::10];branch=z9hG4bK-r",
+            "From: <sips:+4790011111@example.com>;tag=r",
+            "To: <sips:+4790011111@example.com>",
+            "Call-ID: r1",
+            "CSeq: 2 REGISTER",
+            "Contact: *",
+            "Expires: 0",
+        ),
+        _msg(
+            "SIP/2.0 503 Service Unavailable",
+            via6,
+            *_COMMON[:1],
+            "To: <sip:svc@192.0.2.5>;tag=s1",
+            "Call-ID: c1",
+            "CSeq: 1 INVITE",
+            "Retry-After: 18000;duration=3600 (maintenance)",
+            'Warning: 399 tas.example "overloaded"',
+            'Contact: <sip:a@192.0.2.5>, "B" <sip:b@[::1]:5062>;expires=30',
+        ),
+    ]
+
+
 def _sip() -> list[bytes]:
-    return _files("vectors/rfc4475/*/*.dat")
+    return _files("vectors/rfc4475/*/*.dat") + _hand_written()
 
 
 def _framing() -> list[bytes]:
