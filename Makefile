@@ -32,7 +32,7 @@ bench: $(STAMP)
 # Coverage-guided fuzzing (atheris): each target for FUZZ_SECONDS, corpus and crash artefacts
 # under FUZZ_DIR; fails when any target crashed. See README "Tests and benchmarks".
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= sip framing sdp rtp rtcp dtmf
+FUZZ_TARGETS ?= sip headers framing sdp rtp rtcp dtmf
 FUZZ_DIR ?= build/fuzz
 FUZZ_FLAGS ?= -max_len=4096 -timeout=10 -print_final_stats=1
 

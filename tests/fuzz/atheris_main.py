@@ -16,6 +16,12 @@ import atheris
 #: its submodules as they are imported (the SIP core, and the media package the parsers live in).
 INSTRUMENTED = ["tas.sip", "media"]
 
+# Comparison feedback from regular expressions and str.startswith/endswith: the SIP grammar is
+# mostly compiled patterns, whose insides the bytecode instrumentation cannot see. Must be on
+# before the parser modules compile their patterns.
+atheris.enabled_hooks.add("RegEx")
+atheris.enabled_hooks.add("str")
+
 with atheris.instrument_imports(include=INSTRUMENTED):
     import media.dtmf  # noqa: F401
     import media.offer_answer  # noqa: F401

@@ -7,7 +7,7 @@ stable round trip where the code defines one. Anything else escapes as an except
 ``AssertionError`` for a broken invariant, or the unexpected exception itself (a crash).
 
 Targets (names are the folder names under ``tests/vectors/fuzz/``): ``sip``, ``framing``,
-``sdp``, ``rtp``, ``rtcp``, ``dtmf``.
+``sdp``, ``rtp``, ``rtcp``, ``dtmf``, and ``headers`` (single header values).
 """
 
 from __future__ import annotations
@@ -23,10 +23,17 @@ from media.rtp import RtpPacket
 from media.sdp import Origin, SessionDescription
 from tas.sip.errors import FramingError, ParseError, RemoteProtocolError, SipError
 from tas.sip.framing import KeepAlive, StreamFramer
-from tas.sip.headers import Address, sip_uri
+from tas.sip.headers import (
+    Address,
+    parse_address,
+    parse_address_list,
+    parse_cseq,
+    parse_via,
+    sip_uri,
+)
 from tas.sip.message import Message, Request, Response
 from tas.sip.parser import Limits, parse_message
-from tas.sip.uri import SipURI, TelURI
+from tas.sip.uri import URI, SipURI, TelURI, parse_uri
 from tas.sip.validate import check_request, error_response
 
 __all__ = ["TARGETS", "check_dtmf", "check_framing", "check_rtcp", "check_rtp", "check_sdp"]
@@ -35,8 +42,9 @@ __all__ = ["TARGETS", "check_dtmf", "check_framing", "check_rtcp", "check_rtp", 
 # --- SIP datagrams -------------------------------------------------------------------------
 
 
-def _touch_uri(uri: object) -> None:
-    str(uri)
+def _touch_uri(uri: URI) -> None:
+    text = str(uri)
+    assert parse_uri(text) == uri, (text, uri)  # a parsed URI serialises to an equal one
     if isinstance(uri, SipURI):
         _ = (uri.secure, uri.transport, uri.host_port)
     elif isinstance(uri, TelURI):
@@ -44,7 +52,9 @@ def _touch_uri(uri: object) -> None:
 
 
 def _touch_address(address: Address) -> None:
-    _ = (address.tag, address.display_name, str(address))
+    _ = (address.tag, address.display_name)
+    text = str(address)
+    assert parse_address(text) == address, (text, address)
     _touch_uri(address.uri)
     try:
         sip_uri(address)
@@ -64,7 +74,8 @@ def touch_views(message: Request | Response) -> None:
     """Read every typed header view of a parsed message (they are parsed lazily)."""
     vias = _lazily(lambda: message.via)
     for via in vias if isinstance(vias, list) else []:
-        _ = (via.branch, via.received, via.rport, via.wants_rport, via.sent_by, str(via))
+        _ = (via.branch, via.received, via.rport, via.wants_rport, via.sent_by)
+        assert parse_via(str(via)) == [via], (str(via), via)
     _lazily(lambda: message.top_via)
     _lazily(lambda: message.call_id)
     cseq = _lazily(lambda: message.cseq)
@@ -122,6 +133,35 @@ def check_sip(data: bytes) -> None:
     again = parse_message(wire)  # what we accepted we also accept once re-serialised
     assert _structure(again) == _structure(message), (wire, bytes(again))
     assert bytes(again) == wire
+
+
+def check_headers(data: bytes) -> None:
+    """One header value straight into its parser (the first octet picks which); round trips.
+
+    Reaches the URI, name-addr, Via and CSeq grammar without the message wrapper the ``sip``
+    target needs first.
+    """
+    if not data:
+        return
+    text = data[1:].decode("utf-8", "surrogateescape")
+    kind = data[0] % 5
+    try:
+        if kind == 0:
+            _touch_uri(parse_uri(text))
+        elif kind == 1:
+            _touch_address(parse_address(text))
+        elif kind == 2:
+            for address in parse_address_list(text):
+                _touch_address(address)
+        elif kind == 3:
+            for via in parse_via(text):
+                assert parse_via(str(via)) == [via], (str(via), via)
+                _ = (via.rport, via.sent_by)
+        else:
+            cseq = parse_cseq(text)
+            assert parse_cseq(str(cseq)) == cseq
+    except ParseError:
+        pass
 
 
 # --- stream framing ------------------------------------------------------------------------
@@ -257,6 +297,7 @@ def check_dtmf(data: bytes) -> None:
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "sip": check_sip,
+    "headers": check_headers,
     "framing": check_framing,
     "sdp": check_sdp,
     "rtp": check_rtp,

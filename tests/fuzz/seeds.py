@@ -100,6 +100,21 @@ def _sip() -> list[bytes]:
     return _files("vectors/rfc4475/*/*.dat") + _hand_written()
 
 
+_HEADER_NAMES = {b"from": 1, b"to": 1, b"contact": 2, b"route": 2, b"record-route": 2, b"via": 3}
+
+
+def _headers() -> list[bytes]:
+    """Header values from the SIP seeds, each behind the octet that picks its parser."""
+    out = {b"\x00sip:alice@example.com;transport=tcp", b"\x00tel:+4790011111", b"\x041 INVITE"}
+    for message in _sip():
+        for line in message.split(b"\r\n\r\n", 1)[0].splitlines():
+            name, colon, value = line.partition(b":")
+            kind = _HEADER_NAMES.get(name.strip().lower())
+            if colon and kind is not None:
+                out.add(bytes((kind,)) + value.strip())
+    return sorted(out)
+
+
 def _framing() -> list[bytes]:
     chunking = b"\x05\x01\x11\x03\x40\x02\x07\x20"  # the first 8 octets choose chunk sizes
     out = []
@@ -144,6 +159,7 @@ def _dtmf() -> list[bytes]:
 
 _BUILDERS = {
     "sip": _sip,
+    "headers": _headers,
     "framing": _framing,
     "sdp": _sdp,
     "rtp": _rtp,
