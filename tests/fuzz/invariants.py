@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from media.dtmf import DtmfReceiver, TelephoneEvent
 from media.errors import MediaError, OfferAnswerError, PacketError, SdpError
-from media.offer_answer import LocalMedia, apply_answer, create_answer
+from media.offer_answer import LocalMedia, apply_answer, create_answer, create_offer
 from media.rtcp import parse_compound, serialize_compound
 from media.rtp import RtpPacket
 from media.sdp import Origin, SessionDescription
@@ -210,6 +210,7 @@ def check_framing(data: bytes) -> None:
 
 _LOCAL = LocalMedia("192.0.2.10", 40000)
 _ORIGIN = Origin("-", "1", "1", "IN", "IP4", "192.0.2.10")
+_OFFER = create_offer(_LOCAL, _ORIGIN)
 
 
 def _canonical(sdp: SessionDescription) -> SessionDescription:
@@ -239,11 +240,13 @@ def check_sdp(data: bytes) -> None:
     else:
         _ = (negotiated.sends, negotiated.receives)
         assert SessionDescription.parse(bytes(answer)) == answer
-    # The same description read as an answer to an offer with as many m= lines.
-    try:
-        apply_answer(sdp, sdp, _LOCAL)
-    except OfferAnswerError:
-        pass
+    # Read as the answer to our own one-stream offer, and to an offer with as many m= lines.
+    for offer in (_OFFER, sdp):
+        try:
+            negotiated = apply_answer(offer, sdp, _LOCAL)
+        except OfferAnswerError:
+            continue
+        assert 0 <= negotiated.payload_type <= 127, negotiated
 
 
 # --- RTP, RTCP, RFC 4733 -------------------------------------------------------------------
