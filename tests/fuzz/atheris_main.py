@@ -1,7 +1,8 @@
 """Coverage-guided fuzzing of the parsers with atheris (libFuzzer).
 
 ``python -m tests.fuzz.atheris_main TARGET [libFuzzer options] [CORPUS_DIR ...]`` runs one
-target of :mod:`tests.fuzz.invariants` (sip, framing, sdp, rtp, rtcp, dtmf). A broken invariant
+target of :mod:`tests.fuzz.invariants` (sip, headers, framing, sdp, rtp, rtcp, dtmf), with the
+dictionary of SIP or SDP tokens in ``dicts/`` unless ``-dict=`` is given. A broken invariant
 or an unexpected exception is a crash, which libFuzzer writes to ``-artifact_prefix``.
 ``make fuzz`` drives this per target.
 """
@@ -9,6 +10,7 @@ or an unexpected exception is a crash, which libFuzzer writes to ``-artifact_pre
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import atheris
 
@@ -31,11 +33,18 @@ with atheris.instrument_imports(include=INSTRUMENTED):
 
 from tests.fuzz.invariants import TARGETS  # noqa: E402
 
+#: libFuzzer dictionaries (protocol tokens the mutator splices in) by target.
+DICTS = Path(__file__).resolve().parent / "dicts"
+_DICT_OF = {"sip": "sip", "headers": "sip", "framing": "sip", "sdp": "sdp"}
+
 
 def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] not in TARGETS:
         sys.exit(f"usage: {argv[0]} {{{','.join(TARGETS)}}} [libFuzzer options] [corpus ...]")
-    atheris.Setup([argv[0], *argv[2:]], TARGETS[argv[1]])
+    target, options = argv[1], argv[2:]
+    if target in _DICT_OF and not any(o.startswith("-dict=") for o in options):
+        options.insert(0, f"-dict={DICTS / _DICT_OF[target]}.dict")
+    atheris.Setup([argv[0], *options], TARGETS[target])
     atheris.Fuzz()
 
 
