@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench protos clean
+.PHONY: run test lint typecheck bench fuzz protos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,26 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# Coverage-guided fuzzing (atheris): each target for FUZZ_SECONDS, corpus and crash artefacts
+# under FUZZ_DIR; fails when any target crashed. See README "Tests and benchmarks".
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= sip headers framing sdp rtp rtcp dtmf
+FUZZ_DIR ?= build/fuzz
+FUZZ_FLAGS ?= -max_len=4096 -timeout=10 -print_final_stats=1
+
+$(VENV)/.atheris: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,fuzz]'
+	touch $@
+
+fuzz: $(VENV)/.atheris
+	$(BIN)/python -m tests.fuzz.seeds $(FUZZ_DIR)/corpus
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/crashes/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s (crashes in $(FUZZ_DIR)/crashes/$$t)"; \
+	  $(BIN)/python -m tests.fuzz.atheris_main $$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ $(FUZZ_DIR)/corpus/$$t || status=1; \
+	done; exit $$status
 
 protos: $(STAMP)
 	$(BIN)/python -m registrations.protos

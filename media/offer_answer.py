@@ -131,15 +131,27 @@ def create_offer(local: LocalMedia, origin: Origin) -> SessionDescription:
     return _session(local, origin, (_audio_section(local, formats),))
 
 
+def _number(text: str, limit: int) -> int | None:
+    """``text`` as an ASCII decimal in 0..limit, else None (``str.isdigit`` also takes "²")."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > limit:
+        return None
+    return int(text)
+
+
 def _formats(media: MediaDescription) -> list[tuple[str, str, int, str | None]]:
-    """(payload type, upper-case encoding name, clock rate, fmtp) for every listed format."""
+    """(payload type, upper-case encoding name, clock rate, fmtp) for every listed format.
+
+    RTP/AVP formats are payload types 0..127 (RFC 3551 §3); anything else is skipped.
+    """
     rtpmaps, fmtps = media.rtpmaps(), media.fmtps()
     result = []
     for pt in media.formats:
+        if _number(pt, 127) is None:
+            continue
         if pt in rtpmaps:
             name, _, rest = rtpmaps[pt].partition("/")
-            rate_text = rest.partition("/")[0]
-            rate = int(rate_text) if rate_text.isdigit() else 0
+            rate = _number(rest.partition("/")[0], 2**32) or 0
         elif pt in _STATIC:
             name, rate = _STATIC[pt]
         else:
@@ -156,10 +168,10 @@ def _remote_endpoint(sdp: SessionDescription, index: int) -> tuple[str, int, int
     rtcp = media.attribute("rtcp")
     rtcp_port = media.port + 1
     if rtcp:
-        first = rtcp.split()[0]
-        if not first.isdigit():
+        port = _number(rtcp.split()[0], 65535) if rtcp.split() else None  # RFC 3605 §2.1
+        if port is None:
             raise OfferAnswerError(f"bad a=rtcp value {rtcp!r}")
-        rtcp_port = int(first)
+        rtcp_port = port
     return connection.host, media.port, rtcp_port, media.attribute("rtcp-mux") is not None
 
 
@@ -171,9 +183,9 @@ def _effective_remote_direction(sdp: SessionDescription, index: int, address: st
 
 
 def _ptime(media: MediaDescription, default: int) -> int:
-    value = media.attribute("ptime")
-    if value and value.strip().isdigit() and int(value) % 20 == 0 and int(value) > 0:
-        return int(value)
+    value = _number(media.attribute("ptime") or "", 10_000)
+    if value and value % 20 == 0:
+        return value
     return default
 
 

@@ -207,11 +207,19 @@ def parse_compound(data: bytes) -> list[RtcpPacket]:
     return packets
 
 
-def _frame(packet_type: int, count: int, body: bytes) -> bytes:
+def _frame(packet_type: int, count: int, body: bytes, *, pad_bit: bool = False) -> bytes:
+    """Header + body, 32-bit aligned: with null octets, or with the P bit (§6.4.1) when the
+    octets must not read as part of the body (a raw body of any length)."""
     if count > 31:
         raise PacketError(f"RTCP count {count} exceeds 31")
-    body += bytes(-len(body) % 4)
-    return _COMMON.pack(0x80 | count, packet_type, len(body) // 4) + body
+    b0 = 0x80 | count
+    gap = -len(body) % 4
+    if gap and pad_bit:
+        body += bytes(gap - 1) + bytes((gap,))
+        b0 |= 0x20
+    else:
+        body += bytes(gap)
+    return _COMMON.pack(b0, packet_type, len(body) // 4) + body
 
 
 def _serialize(packet: RtcpPacket) -> bytes:
@@ -244,7 +252,7 @@ def _serialize(packet: RtcpPacket) -> bytes:
         if packet.reason:
             body += bytes((len(packet.reason),)) + packet.reason
         return _frame(RTCP_BYE, len(packet.sources), body)
-    return _frame(packet.packet_type, packet.count, packet.body)
+    return _frame(packet.packet_type, packet.count, packet.body, pad_bit=True)
 
 
 def serialize_compound(packets: list[RtcpPacket]) -> bytes:

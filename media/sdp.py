@@ -19,6 +19,7 @@ DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _SESSION_PRE_C = "iuep"  # RFC 8866 §5 order: v o s i u e p c b t r z k a m
 _SESSION_POST_T = "rzk"
 _MEDIA_PRE_C = "i"
+_TYPES = frozenset("vosiuepcbtrzkam")  # every type letter RFC 8866 §5 defines
 
 Attribute = tuple[str, str | None]
 
@@ -272,6 +273,9 @@ class _Parser:
         if len(line) < 2 or line[1] != "=" or not line[0].isalpha():
             raise SdpError(f"line {lineno}: not a <type>=<value> line: {line!r}")
         kind, value = line[0], line[2:]
+        if kind not in _TYPES:
+            # §5: a parser MUST ignore or reject a description with a type it does not know.
+            raise SdpError(f"line {lineno}: unknown SDP line type {kind!r}")
         if lineno == 1:
             if kind != "v" or value.strip() != "0":
                 raise SdpError(f"line 1: SDP must start with v=0, got {line!r}")

@@ -57,6 +57,29 @@ def test_answer_static_payload_without_rtpmap_and_no_dtmf() -> None:
     assert answer.media[0].formats == ("8",)
 
 
+_HEAD = "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+
+
+@pytest.mark.parametrize("rtcp", [" ", "\u00b2", "70000", "x 9"])
+def test_bad_rtcp_attribute_is_a_488_not_a_crash(rtcp: str) -> None:
+    # a=rtcp with only blanks raised IndexError, a non-ASCII digit ValueError (atheris).
+    offer = SessionDescription.parse(_HEAD + f"m=audio 5004 RTP/AVP 0\r\na=rtcp:{rtcp}\r\n")
+    with pytest.raises(OfferAnswerError, match="bad a=rtcp") as caught:
+        create_answer(offer, LOCAL, ORIGIN)
+    assert caught.value.status == 488
+
+
+def test_non_ascii_digits_in_formats_ptime_and_rate_are_ignored() -> None:
+    offer = SessionDescription.parse(
+        _HEAD + "m=audio 5004 RTP/AVP \u00b2 200 0\r\na=rtpmap:\u00b2 PCMU/8000\r\n"
+        "a=rtpmap:200 PCMU/8000\r\na=rtpmap:0 PCMU/8\u00b2\r\na=ptime:\u00b2\r\n"
+    )
+    with pytest.raises(OfferAnswerError, match="no acceptable audio"):
+        create_answer(offer, LOCAL, ORIGIN)  # "²" and 200 are no payload types; rate 8² is 0
+    offer = SessionDescription.parse(_HEAD + "m=audio 5004 RTP/AVP 0\r\na=ptime:\u00b2\r\n")
+    assert create_answer(offer, LOCAL, ORIGIN)[1].ptime == LOCAL.ptime
+
+
 def test_webrtc_offer_is_not_for_the_plain_path() -> None:
     with pytest.raises(OfferAnswerError, match="no acceptable audio") as info:
         create_answer(capture("aiortc_offer.sdp"), LOCAL, ORIGIN)

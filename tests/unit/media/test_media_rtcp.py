@@ -48,6 +48,15 @@ def test_padding_is_removed() -> None:
     assert parse_compound(data) == [RtcpReceiverReport(0xBEEF)]
 
 
+def test_unaligned_unknown_body_is_padded_with_the_p_bit() -> None:
+    # A padded packet of another type leaves a body of any length; serialising it again must
+    # pad with the P bit (RFC 3550 §6.4.1), not null octets that would join the body (fuzz).
+    packet = RtcpUnknown(204, 1, b"abcde")
+    data = serialize_compound([packet])
+    assert data == bytes.fromhex("a1cc0002") + b"abcde\0\0\3"
+    assert parse_compound(data) == [packet]
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

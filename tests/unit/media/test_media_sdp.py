@@ -82,6 +82,10 @@ def test_with_direction_replaces_the_old_one() -> None:
         ("v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nm=audio 70000 RTP/AVP 0\r\n", "out of range"),
         ("v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nthis is not sdp\r\n", "line 4: not a <type>=<value>"),
         ("v=0\r\nv=0\r\n", "repeated v="),
+        # RFC 8866 §5: reject unknown type letters (a session-level one was silently lost on
+        # re-serialisation; found by fuzzing).
+        ("v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nh=x\r\n", "line 4: unknown SDP line type 'h'"),
+        ("v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\nx=y\r\n", "line 5: unknown"),
     ],
 )
 def test_invalid_sdp_says_why(text: str, reason: str) -> None:
