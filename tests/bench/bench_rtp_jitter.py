@@ -29,6 +29,8 @@ from array import array
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from tests.naive_sip import header_map, ok_response
+
 CALLS = tuple(int(n) for n in os.environ.get("BENCH_RTP_CALLS", "1,100,500").split(","))
 SECONDS = float(os.environ.get("BENCH_RTP_SECONDS", "4"))
 SKIP = 25  # intervals per stream left out at its start (0.5 s of warm-up)
@@ -178,14 +180,6 @@ def _free_port() -> int:
         return port
 
 
-def _headers(message: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in message.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        out.setdefault(name.strip().lower(), value.strip())
-    return out
-
-
 class _Answerer(asyncio.DatagramProtocol):
     """Answers SIPp's INVITEs with SDP pointing at the next capture socket; 200 to BYE."""
 
@@ -201,7 +195,7 @@ class _Answerer(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = data.decode(errors="replace")
         method = message.split(" ", 1)[0]
-        h = _headers(message)
+        h = header_map(message)
         if method == "INVITE":
             sdp = self.answered.get(h.get("call-id", ""))
             if sdp is None:
@@ -213,21 +207,10 @@ class _Answerer(asyncio.DatagramProtocol):
             self._respond(h, addr, "")
 
     def _respond(self, h: dict[str, str], addr: tuple[str, int], sdp: str) -> None:
-        to = h["to"] if ";tag=" in h["to"] else h["to"] + ";tag=bench"
-        lines = [
-            "SIP/2.0 200 OK",
-            f"Via: {h['via']}",
-            f"From: {h['from']}",
-            f"To: {to}",
-            f"Call-ID: {h['call-id']}",
-            f"CSeq: {h['cseq']}",
-            "Contact: <sip:bench@127.0.0.1>",
-        ]
-        if sdp:
-            lines.append("Content-Type: application/sdp")
-        lines.append(f"Content-Length: {len(sdp.encode())}")
         assert self.transport is not None
-        self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n" + sdp).encode(), addr)
+        self.transport.sendto(
+            ok_response(h, sdp, tag="bench", contact="<sip:bench@127.0.0.1>"), addr
+        )
 
 
 async def _sipp(calls: int) -> None:

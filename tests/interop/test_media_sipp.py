@@ -18,6 +18,7 @@ from media.dtmf import DtmfDigit
 from media.rtp import RtpPacket
 from media.session import MediaEngine, MediaSession, Recording
 from media.wav import read_wav
+from tests.naive_sip import header_map, ok_response
 
 PCAPS = Path("/usr/share/sip-tester")
 SCENARIO = Path(__file__).parent / "scenarios" / "media_uac_pcap.xml"
@@ -64,14 +65,6 @@ def free_port(kind: int = socket.SOCK_DGRAM, even_pair: bool = False) -> int:
             return port
 
 
-def headers(message: str) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for line in message.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        result.setdefault(name.strip().lower(), value.strip())
-    return result
-
-
 class Answerer(asyncio.DatagramProtocol):
     """Just enough UAS for SIPp's INVITE, ACK and BYE."""
 
@@ -110,22 +103,9 @@ class Answerer(asyncio.DatagramProtocol):
             self.finished.set_result(None)
 
     def respond(self, request: str, addr: tuple[str, int], sdp: str) -> None:
-        h = headers(request)
-        to = h["to"] if ";tag=" in h["to"] else h["to"] + ";tag=tas1"
-        lines = [
-            "SIP/2.0 200 OK",
-            f"Via: {h['via']}",
-            f"From: {h['from']}",
-            f"To: {to}",
-            f"Call-ID: {h['call-id']}",
-            f"CSeq: {h['cseq']}",
-            "Contact: <sip:tas@127.0.0.1>",
-        ]
-        if sdp:
-            lines.append("Content-Type: application/sdp")
-        lines.append(f"Content-Length: {len(sdp.encode())}")
+        h = header_map(request)
         assert self.transport is not None
-        self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n" + sdp).encode(), addr)
+        self.transport.sendto(ok_response(h, sdp, tag="tas1", contact="<sip:tas@127.0.0.1>"), addr)
 
 
 async def run_sipp(scenario: Path, record_to: Path, ports: tuple[int, int]) -> Answerer:

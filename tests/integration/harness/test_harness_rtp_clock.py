@@ -7,6 +7,7 @@ import asyncio
 import json
 
 from tests.integration.harness.conftest import tas_call
+from tests.naive_sip import header_map, ok_response
 
 
 class Far(asyncio.DatagramProtocol):
@@ -24,10 +25,7 @@ class Far(asyncio.DatagramProtocol):
         method = text.split(" ", 1)[0]
         if method not in ("INVITE", "BYE"):
             return
-        head = {}
-        for line in text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
-            name, _, value = line.partition(":")
-            head.setdefault(name.strip().lower(), value.strip())
+        head = header_map(text)
         sdp = ""
         if method == "INVITE":
             sdp = (
@@ -36,20 +34,8 @@ class Far(asyncio.DatagramProtocol):
                 "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
             )
         assert self.transport is not None
-        to = head["to"] if ";tag=" in head["to"] else head["to"] + ";tag=far"
-        lines = [
-            "SIP/2.0 200 OK",
-            f"Via: {head['via']}",
-            f"From: {head['from']}",
-            f"To: {to}",
-            f"Call-ID: {head['call-id']}",
-            f"CSeq: {head['cseq']}",
-            f"Contact: <sip:far@127.0.0.1:{self.transport.get_extra_info('sockname')[1]}>",
-        ]
-        if sdp:
-            lines.append("Content-Type: application/sdp")
-        lines.append(f"Content-Length: {len(sdp)}")
-        self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n" + sdp).encode(), addr)
+        contact = f"<sip:far@127.0.0.1:{self.transport.get_extra_info('sockname')[1]}>"
+        self.transport.sendto(ok_response(head, sdp, tag="far", contact=contact), addr)
 
 
 class Capture(asyncio.DatagramProtocol):
