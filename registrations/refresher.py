@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from registrations.errors import OperatorError, OperatorNotFound, OperatorRejected
@@ -37,6 +37,7 @@ from registrations.schedule import (
     drop_lapsed,
     due_at,
     next_action,
+    with_desired,
 )
 from registrations.store import RegistrationStore
 
@@ -197,7 +198,7 @@ class Refresher:
             forced = force and step == 0  # only the first call is forced
             if not forced and (when is None or when > now):
                 break
-            outcome = await self._perform(entry, action, now)
+            outcome = await self._keep_newer_desired(entry, await self._perform(entry, action, now))
             entry = outcome.entry
             await self.store.save(entry)
             outcomes.append(outcome)
@@ -212,6 +213,17 @@ class Refresher:
             if outcome.error is not None:
                 break
         return outcomes
+
+    async def _keep_newer_desired(self, before: Entry, outcome: Outcome) -> Outcome:
+        """A desired state written while the call was in flight (``tas register`` in another
+        process, the demo, a replica) wins over the one this step started from, so saving
+        the step's result does not undo it; the next step then works towards it."""
+        current = await self.store.get(before.phone_number)
+        if current is None or current.desired == before.desired:
+            return outcome
+        after = outcome.entry
+        merged = with_desired(after, after.phone_number, current.desired, after.updated_at)
+        return replace(outcome, entry=merged)
 
     async def _perform(self, entry: Entry, action: Upsert | Delete, now: float) -> Outcome:
         number = entry.phone_number

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -193,3 +194,23 @@ async def test_run_starts_with_reconcile_all_and_logs_it(caplog: pytest.LogCaptu
         "event=registrations_reconciled reason=start upserted=1 deleted=0 lapsed=0 failed=0"
         in lines
     )
+
+
+async def test_a_desired_change_during_the_call_is_not_undone() -> None:
+    """``tas register upsert`` (another process) moves N1 to a new URI while the start-up
+    refresh of the old one is in flight: the refresher's save keeps the new wish, and its
+    next step deletes the old URI."""
+    store, api = MemoryStore(registered(N1, uri=OLD_URI)), Operator()
+    original = api.upsert
+
+    async def upsert_while_the_wish_changes(r: Registration) -> float:
+        moved = replace(store.rows[N1], desired=reg(N1), updated_at=T0 + 61)
+        store.rows[N1] = moved
+        return await original(r)
+
+    api.upsert = upsert_while_the_wish_changes  # type: ignore[method-assign]
+    outcomes = await refresher(store, api, T0 + 60).reconcile_all()
+    assert [o.action for o in outcomes] == ["refresh", "delete"]
+    assert api.calls == [("upsert", N1, OLD_URI), ("delete", N1, OLD_URI)]
+    entry = store.rows[N1]
+    assert (entry.desired, entry.registered) == (reg(N1), None)  # the new URI is next
