@@ -28,11 +28,13 @@ from registrations.errors import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_UNREACHABLE,
+    BadInput,
     OperatorError,
 )
+from registrations.forget import forget_local
 from registrations.model import ROUTE_NAMES, Registration, Route
 from registrations.refresher import Outcome, Refresher
-from registrations.schedule import Entry, Upsert, next_action, state
+from registrations.schedule import Entry, state
 from registrations.store import RegistrationStore
 from registrations.syncfile import SyncFileError, load_sync_file
 from registrations.validation import InvalidRegistration, validate_e164, validate_registration
@@ -44,10 +46,6 @@ __all__ = ["register"]
 
 #: Wall clock of every command (tests replace it with a virtual one).
 _clock: Callable[[], float] = time.time
-
-
-class BadInput(Exception):
-    """Refused before any call (exit 2)."""
 
 
 @dataclass
@@ -115,13 +113,19 @@ def upsert(
     default="loop",
     help="Route type of a registration made elsewhere (with --uri).",
 )
+@click.option("--local", is_flag=True, help="Forget it here only, no operator call.")
 @json_option
 @click.pass_obj
-def delete(opts: Options, number: str, uri: str | None, route: str, as_json: bool) -> None:
-    """Remove the registration of NUMBER."""
+def delete(
+    opts: Options, number: str, uri: str | None, route: str, local: bool, as_json: bool
+) -> None:
+    """Remove the registration of NUMBER (--local: one the operator no longer has)."""
 
     async def body() -> int:
         validate_e164(number)
+        if local:
+            async with _session(opts, client=False) as (refresher, now):
+                return await forget_local(refresher.store, number, uri, now, as_json=as_json)
         direct = validate_registration(number, route, uri) if uri else None
         async with _session(opts) as (refresher, now):
             known = await refresher.store.get(number)
@@ -204,15 +208,14 @@ def status(opts: Options, numbers: tuple[str, ...], as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def sync(opts: Options, path: Path, as_json: bool) -> None:
-    """Make the operator's registrations match FILE: upsert new or changed, delete removed."""
+    """Make the operator's registrations match FILE: upsert every wanted one (the operator
+    cannot be asked what it holds, so "registered" here is not trusted), delete removed."""
 
     async def body() -> int:
         wanted = load_sync_file(path)
         async with _session(opts) as (refresher, now):
-            entries = await refresher.store.replace_desired(wanted, now)
-            out_of_sync = [e.phone_number for e in entries if _out_of_sync(e)]
-            outcomes = await refresher.reconcile(now=now, only=out_of_sync, force=True)
-            outcomes += await refresher.reconcile(now=now)  # refreshes that are due anyway
+            await refresher.store.replace_desired(wanted, now)
+            outcomes = await refresher.reconcile_all(now=now, reason="sync")
             entries = await refresher.store.entries()
         return _report_entries(outcomes, entries, now, as_json)
 
@@ -220,7 +223,7 @@ def sync(opts: Options, path: Path, as_json: bool) -> None:
 
 
 @register.command()
-@click.option("--once", is_flag=True, help="Reconcile what is due, then exit.")
+@click.option("--once", is_flag=True, help="Re-upsert every registration once, then exit.")
 @click.pass_obj
 def run(opts: Options, once: bool) -> None:
     """Keep registrations alive: re-upsert each before its time_to_live runs out."""
@@ -229,7 +232,7 @@ def run(opts: Options, once: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         async with _session(opts) as (refresher, now):
             if once:
-                outcomes = await refresher.reconcile(now=now)
+                outcomes = await refresher.reconcile_all(now=now, reason="run --once")
                 return _exit_code(outcomes)
             await refresher.run()
         return EXIT_OK
@@ -271,11 +274,6 @@ class _NoApi:
 
     async def close(self) -> None:
         return None
-
-
-def _out_of_sync(entry: Entry) -> bool:
-    action = next_action(entry)
-    return action is not None and not (isinstance(action, Upsert) and action.refresh)
 
 
 def _run(body: Callable[[], Coroutine[Any, Any, int]], as_json: bool) -> None:
@@ -389,7 +387,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
         "ttl": outcome.ttl,
         "error": str(outcome.error) if outcome.error is not None else None,
         "kind": outcome.error.kind if outcome.error is not None else None,
-    }
+    } | ({"note": outcome.note} if outcome.note else {})
 
 
 def _entries_table(entries: list[Entry], now: float) -> Table:
@@ -413,7 +411,7 @@ def _entries_table(entries: list[Entry], now: float) -> Table:
 def _steps_table(outcomes: list[Outcome]) -> Table:
     table = Table("number", "action", "result", "ttl")
     for o in outcomes:
-        result = "ok" if o.error is None else f"{o.error.kind}: {o.error}"
+        result = f"{o.error.kind}: {o.error}" if o.error else (f"ok: {o.note}" if o.note else "ok")
         table.add_row(o.phone_number, o.action, result, "-" if o.ttl is None else f"{o.ttl:g} s")
     return table
 

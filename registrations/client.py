@@ -23,6 +23,7 @@ import grpc
 from registrations.errors import (
     AuthenticationFailed,
     OperatorError,
+    OperatorNotFound,
     OperatorRejected,
     OperatorUnreachable,
 )
@@ -161,7 +162,9 @@ class SipBreakoutClient:
         return ttl if ttl > 0 else DEFAULT_TTL  # absent or nonsense: the documented 3600 s
 
     async def delete(self, reg: Registration) -> None:
-        """Remove ``reg`` (same ``sip_uri`` and number as registered)."""
+        """Remove ``reg`` (same ``sip_uri`` and number as registered). Raises
+        :class:`~registrations.errors.OperatorNotFound` when the operator answers gRPC
+        ``NOT_FOUND`` (it holds no such registration)."""
         request = sipbreakout_pb2.DeleteRegistrationRequest(registration=registration_to_proto(reg))
         response: sipbreakout_pb2.DeleteRegistrationResponse = await self._call(
             self._stub.DeleteRegistration, request
@@ -213,6 +216,8 @@ class SipBreakoutClient:
             )
         if code == grpc.StatusCode.UNAUTHENTICATED:
             return AuthenticationFailed(f"operator refused our credentials: {details}")
+        if code == grpc.StatusCode.NOT_FOUND:
+            return OperatorNotFound(details)
         return OperatorRejected(f"{code.name}: {details}")
 
 

@@ -11,7 +11,9 @@ __all__ = [
     "EXIT_REJECTED",
     "EXIT_UNREACHABLE",
     "AuthenticationFailed",
+    "BadInput",
     "OperatorError",
+    "OperatorNotFound",
     "OperatorRejected",
     "OperatorUnreachable",
 ]
@@ -20,6 +22,10 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNREACHABLE = 3
+
+
+class BadInput(Exception):
+    """A ``tas register`` command refused before any call (exit 2), e.g. an unknown number."""
 
 
 class OperatorError(Exception):
@@ -34,6 +40,13 @@ class OperatorRejected(OperatorError):
     INVALID_ARGUMENT / PERMISSION_DENIED. ``str()`` is the operator's ``error_message``."""
 
     kind = "rejected"
+
+
+class OperatorNotFound(OperatorRejected):
+    """gRPC ``NOT_FOUND``: the operator does not hold what we named. For a delete that is the
+    goal already met (the refresher forgets the registration); ``str()`` is the detail."""
+
+    kind = "not_found"
 
 
 class AuthenticationFailed(OperatorRejected):

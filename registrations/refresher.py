@@ -4,6 +4,14 @@
 the given numbers) against the operator and stores the outcome; :meth:`Refresher.run` repeats
 it, sleeping until the earliest next deadline or until :meth:`Refresher.wake`. ``tas serve``
 calls :meth:`start` / :meth:`stop`; ``tas register run`` runs it alone.
+
+The SipBreakout API has no List/Get RPC (wgtwo-api.md §3), so "registered" in the store is a
+cache of what the operator last accepted, not a fact: the operator (or the embedded sandbox)
+may have lost it while we were down. :meth:`Refresher.reconcile_all` therefore runs every
+entry's pending action at once, due or not: each wanted registration is re-upserted (which
+also heals a "rejected" row once the operator accepts it), each unwanted one deleted. The
+loop does it once on start. A delete the operator answers with ``NOT_FOUND`` means the
+registration is gone already: the local row goes too instead of staying "rejected".
 """
 
 from __future__ import annotations
@@ -13,10 +21,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from registrations.errors import OperatorError, OperatorRejected
+from registrations.errors import OperatorError, OperatorNotFound, OperatorRejected
 from registrations.model import Registration
 from registrations.schedule import (
     Delete,
@@ -29,6 +37,7 @@ from registrations.schedule import (
     drop_lapsed,
     due_at,
     next_action,
+    with_desired,
 )
 from registrations.store import RegistrationStore
 
@@ -60,6 +69,7 @@ class Outcome:
     entry: Entry  # the entry after the step
     error: OperatorError | None = None
     ttl: float | None = None
+    note: str | None = None  # e.g. a delete the operator answered NOT_FOUND
 
 
 class Refresher:
@@ -110,6 +120,23 @@ class Refresher:
                 outcomes += await self._advance(entry, self.clock() if now is None else now, force)
         return outcomes
 
+    async def reconcile_all(
+        self, *, now: float | None = None, reason: str = "start"
+    ) -> list[Outcome]:
+        """Run every entry's pending action now, due or not (see the module docstring): the
+        operator's state is re-asserted without trusting our cached "registered"."""
+        outcomes = await self.reconcile(now=now, force=True)
+        failed = [o for o in outcomes if o.error is not None]
+        log.info(
+            "event=registrations_reconciled reason=%s upserted=%d deleted=%d lapsed=%d failed=%d",
+            reason,
+            sum(o.action in ("upsert", "refresh") and o.error is None for o in outcomes),
+            sum(o.action == "delete" and o.error is None for o in outcomes),
+            sum(o.action == "lapsed" for o in outcomes),
+            len(failed),
+        )
+        return outcomes
+
     async def next_wakeup(self) -> float | None:
         """The earliest time something becomes due, or ``None``."""
         times = [t for e in await self.store.entries() if (t := due_at(e)) is not None]
@@ -120,12 +147,18 @@ class Refresher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Reconcile forever; sleeps until the next deadline (at most ``max_sleep``)."""
+        """Reconcile everything once (:meth:`reconcile_all`), then what is due, forever;
+        sleeps until the next deadline (at most ``max_sleep``)."""
         await self.store.create_schema()
+        first = True
         while True:
             self._wake.clear()
             try:
-                await self.reconcile()
+                if first:
+                    first = False
+                    await self.reconcile_all()
+                else:
+                    await self.reconcile()
                 wakeup = await self.next_wakeup()
             except Exception:  # the database or a bug: log, keep the loop alive
                 log.exception("registration refresh failed")
@@ -165,7 +198,7 @@ class Refresher:
             forced = force and step == 0  # only the first call is forced
             if not forced and (when is None or when > now):
                 break
-            outcome = await self._perform(entry, action, now)
+            outcome = await self._keep_newer_desired(entry, await self._perform(entry, action, now))
             entry = outcome.entry
             await self.store.save(entry)
             outcomes.append(outcome)
@@ -175,17 +208,31 @@ class Refresher:
                 "%s %s: %s",
                 outcome.action,
                 entry.phone_number,
-                outcome.error or f"ok (ttl {outcome.ttl})",
+                outcome.error or outcome.note or f"ok (ttl {outcome.ttl})",
             )
             if outcome.error is not None:
                 break
         return outcomes
+
+    async def _keep_newer_desired(self, before: Entry, outcome: Outcome) -> Outcome:
+        """A desired state written while the call was in flight (``tas register`` in another
+        process, the demo, a replica) wins over the one this step started from, so saving
+        the step's result does not undo it; the next step then works towards it."""
+        current = await self.store.get(before.phone_number)
+        if current is None or current.desired == before.desired:
+            return outcome
+        after = outcome.entry
+        merged = with_desired(after, after.phone_number, current.desired, after.updated_at)
+        return replace(outcome, entry=merged)
 
     async def _perform(self, entry: Entry, action: Upsert | Delete, now: float) -> Outcome:
         number = entry.phone_number
         if isinstance(action, Delete):
             try:
                 await self.api.delete(action.registration)
+            except OperatorNotFound as exc:  # the operator holds none: already gone
+                note = f"already gone at the operator ({exc})"
+                return Outcome(number, "delete", after_delete(entry, now), note=note)
             except OperatorError as exc:
                 failed = after_failure(
                     entry, str(exc), now, self.policy, rejected=isinstance(exc, OperatorRejected)

@@ -156,6 +156,20 @@ class RegistrationStore:
         saved = EntrySaved(Topic.REGISTRATIONS, entry.phone_number, None if finished else entry)
         self.db.changes.publish(saved)
 
+    async def forget(self, phone_number: str) -> Entry | None:
+        """Remove the row of ``phone_number`` whatever its state, without any operator call
+        (``tas register delete --local``). Returns what it held, or ``None``."""
+        async with self.db.session() as session:
+            row = await session.get(RegistrationRow, phone_number)
+            if row is None:
+                return None
+            entry = _to_entry(row)
+            await session.delete(row)
+            await bump(session, Topic.REGISTRATIONS)
+            await session.commit()
+        self.db.changes.publish(EntrySaved(Topic.REGISTRATIONS, phone_number, None))
+        return entry
+
     async def set_desired(
         self, phone_number: str, desired: Registration | None, now: float
     ) -> Entry | None:

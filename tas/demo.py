@@ -30,7 +30,6 @@ import numpy as np
 from media.session import MediaEngine, MediaSession
 from media.wav import read_wav
 from registrations.model import Registration, Route
-from registrations.schedule import Entry
 from tas.config import Settings
 from tas.config_cli import settings_for_cli
 from tas.server import TasServer
@@ -97,9 +96,9 @@ async def register(server: TasServer, number: str, route: Route) -> Registration
     if uri is None:
         raise RuntimeError("no TLS listener: the operator core needs a sips: URI")
     reg = Registration(number, route, uri)
-    # The embedded sandbox starts empty: what an earlier run registered there is gone, so
-    # the number starts over with only what we want (no delete of a URI it never saw).
-    await server.refresher.store.save(Entry(number, reg, updated_at=time.time()))
+    # The embedded sandbox keeps what an earlier run registered (another port, so another
+    # URI): want the new one, so the refresher deletes the old URI first (NOT_FOUND is fine).
+    await server.refresher.store.set_desired(number, reg, time.time())
     outcomes = await server.refresher.reconcile(only=[number], force=True)
     failed = [o.error for o in outcomes if o.error is not None]
     if failed:

@@ -334,7 +334,7 @@ class TasServer:
     async def _start_sandbox_plane(self) -> None:
         from tas.sandbox.grpc_server import ControlPlane
 
-        plane = ControlPlane(self.settings.sandbox)
+        plane = ControlPlane(self.settings.sandbox, data_dir=self.settings.data_dir)
         try:
             await plane.start()
         except OSError as exc:

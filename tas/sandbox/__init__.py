@@ -4,7 +4,12 @@ Pure parts are importable from here; the gRPC adapter is :mod:`tas.sandbox.grpc_
 (``ControlPlane``) and the command line :mod:`tas.sandbox.cli` (``tas sandbox``).
 """
 
-from tas.sandbox.breakout import ActiveRegistration, BreakoutRejected, BreakoutTable
+from tas.sandbox.breakout import (
+    ActiveRegistration,
+    BreakoutNotFound,
+    BreakoutRejected,
+    BreakoutTable,
+)
 from tas.sandbox.event_bus import (
     AckOutcome,
     Delivery,
@@ -20,6 +25,7 @@ from tas.sandbox.event_bus import (
 __all__ = [
     "AckOutcome",
     "ActiveRegistration",
+    "BreakoutNotFound",
     "BreakoutRejected",
     "BreakoutTable",
     "Delivery",

@@ -23,13 +23,24 @@ from registrations.validation import (
     validate_sips_uri,
 )
 
-__all__ = ["REGISTRATION_TTL", "ActiveRegistration", "BreakoutRejected", "BreakoutTable"]
+__all__ = [
+    "REGISTRATION_TTL",
+    "ActiveRegistration",
+    "BreakoutNotFound",
+    "BreakoutRejected",
+    "BreakoutTable",
+]
 
 REGISTRATION_TTL = 3600.0  # "A registration lives a fixed 3600 s counted from the last Upsert."
 
 
 class BreakoutRejected(ValueError):
     """The operator's ``STATUS_CODE_NOT_ACCEPTABLE``; ``str()`` is the ``error_message``."""
+
+
+class BreakoutNotFound(BreakoutRejected):
+    """A delete named a registration the table does not hold (gRPC ``NOT_FOUND`` on the wire:
+    the caller's goal, "gone", is met, and it can tell this from a refusal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,19 @@ class BreakoutTable:
         self._rows[key] = active
         return active
 
+    def restore(self, rows: Iterable[ActiveRegistration], now: float) -> int:
+        """Put back registrations kept across a restart (:mod:`tas.sandbox.breakout_file`),
+        with the expiry they had: the lifetime still counts from their last upsert. Lapsed
+        rows are skipped; returns how many were restored."""
+        restored = 0
+        for row in rows:
+            if row.expires_at > now:
+                key = (row.phone_number, row.sip_uri)
+                self._rows.pop(key, None)
+                self._rows[key] = row
+                restored += 1
+        return restored
+
     def delete(self, phone_number: str, sip_uri: str, *, now: float) -> Registration:
         """Remove the registration of ``sip_uri`` for ``phone_number``; returns what it was."""
         try:
@@ -102,7 +126,7 @@ class BreakoutTable:
         self.expire(now)
         active = self._rows.pop(key, None)
         if active is None:
-            raise BreakoutRejected(f"no registration of {key[1]} for {key[0]}")
+            raise BreakoutNotFound(f"no registration of {key[1]} for {key[0]}")
         return active.registration
 
     def registrations_for(self, phone_number: str, now: float) -> list[ActiveRegistration]:

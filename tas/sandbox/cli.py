@@ -72,13 +72,13 @@ def sandbox(
         _fail(f"{sandbox_settings.grpc} is not a loopback HOST:PORT address", EXIT_BAD_INPUT)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        asyncio.run(_serve(sandbox_settings))
+        asyncio.run(_serve(sandbox_settings, settings.data_dir))
     except OSError as exc:
         _fail(str(exc), EXIT_UNAVAILABLE)
 
 
-async def _serve(settings: SandboxSettings) -> None:
-    plane = ControlPlane(settings)
+async def _serve(settings: SandboxSettings, data_dir: Path) -> None:
+    plane = ControlPlane(settings, data_dir=data_dir)  # registrations survive a restart
     bound = await plane.start()
     auth = f"{len(settings.tokens)} bearer token(s)" if settings.tokens else "auth off"
     click.echo(

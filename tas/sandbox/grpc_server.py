@@ -15,8 +15,8 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 from types import TracebackType
-from typing import NoReturn
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -24,9 +24,11 @@ from google.protobuf import timestamp_pb2
 from registrations.model import Route
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
-from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2, sipbreakout_pb2_grpc
+from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
 from tas.config import SandboxSettings
-from tas.sandbox.breakout import ActiveRegistration, BreakoutRejected, BreakoutTable
+from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
+from tas.sandbox.breakout_file import BreakoutFile
+from tas.sandbox.breakout_grpc import SipBreakoutServicer, abort_rpc
 from tas.sandbox.event_bus import (
     Delivery,
     EventBus,
@@ -105,7 +107,9 @@ class ControlPlane:
     """The sandbox's operator APIs: registrations table, event bus and their gRPC server.
 
     ``clock`` gives wall-clock seconds (event timestamps, TTLs, ack timeouts); tests may inject
-    their own. Everything runs on the event loop that called :meth:`start`; the ``publish_*``
+    their own. With ``data_dir`` the SipBreakout registrations are kept in
+    ``<data_dir>/sandbox/registrations.sqlite3`` and restored (with their remaining lifetime)
+    by the next ControlPlane on that folder; without it they live in memory only. Everything runs on the event loop that called :meth:`start`; the ``publish_*``
     methods must be called from that loop.
     """
 
@@ -114,10 +118,20 @@ class ControlPlane:
         settings: SandboxSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        data_dir: Path | None = None,
     ) -> None:
         self.settings = settings or SandboxSettings()
         self.clock = clock
         self.breakouts = BreakoutTable(ttl=self.settings.registration_ttl)
+        # With a data_dir the registrations outlive the process (tas.sandbox.breakout_file).
+        self.breakout_file = BreakoutFile.under(data_dir) if data_dir is not None else None
+        if self.breakout_file is not None:
+            restored = self.breakouts.restore(self.breakout_file.load(clock()), clock())
+            log.info(
+                "event=sandbox_registrations_restored count=%d file=%s",
+                restored,
+                self.breakout_file.path,
+            )
         self.bus: EventBus[events_pb2.Event] = EventBus(
             history_seconds=self.settings.event_history,
             durable_expiry=self.settings.durable_expiry,
@@ -141,7 +155,7 @@ class ControlPlane:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         add_breakout = sipbreakout_pb2_grpc.add_SipBreakoutServiceServicer_to_server
         add_events = events_pb2_grpc.add_EventsServiceServicer_to_server
-        add_breakout(_SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]
+        add_breakout(SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]
         add_events(_EventsServicer(self), server)  # type: ignore[no-untyped-call]
         try:
             port = server.add_insecure_port(address)
@@ -297,74 +311,15 @@ class ControlPlane:
         header = metadata.get("authorization", "")
         scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
         if scheme.lower() != "bearer" or token.strip() not in self._tokens:
-            await _abort(
+            await abort_rpc(
                 context, grpc.StatusCode.UNAUTHENTICATED, "missing or unknown bearer token"
             )
-
-
-async def _abort(
-    context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str
-) -> NoReturn:
-    await context.abort(code, message)
-    raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
 
 
 def _timestamp(seconds: float) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromNanoseconds(round(seconds * 1e9))
     return stamp
-
-
-class _SipBreakoutServicer(sipbreakout_pb2_grpc.SipBreakoutServiceServicer):
-    """``wgtwo.sipbreakout.v1.SipBreakoutService`` over the plane's BreakoutTable."""
-
-    def __init__(self, plane: ControlPlane) -> None:
-        self._plane = plane
-
-    async def UpsertRegistration(
-        self, request: sipbreakout_pb2.UpsertRegistrationRequest, context: grpc.aio.ServicerContext
-    ) -> sipbreakout_pb2.UpsertRegistrationResponse:
-        await self._plane._authorize(context)
-        reg = request.registration
-        try:
-            active = self._plane.breakouts.upsert(
-                reg.phone_number.e164,
-                reg.route_type,
-                reg.sip_uri,
-                reg.mobile_originating_prefix,
-                reg.mobile_terminating_prefix,
-                now=self._plane.clock(),
-            )
-        except BreakoutRejected as exc:
-            log.info("upsert refused: %s", exc)
-            return sipbreakout_pb2.UpsertRegistrationResponse(
-                status_code=sipbreakout_pb2.STATUS_CODE_NOT_ACCEPTABLE, error_message=str(exc)
-            )
-        log.info("registered %s -> %s (%s)", active.phone_number, active.sip_uri, active.route.name)
-        response = sipbreakout_pb2.UpsertRegistrationResponse(
-            status_code=sipbreakout_pb2.STATUS_CODE_OK
-        )
-        response.time_to_live.FromNanoseconds(round(self._plane.breakouts.ttl * 1e9))
-        return response
-
-    async def DeleteRegistration(
-        self, request: sipbreakout_pb2.DeleteRegistrationRequest, context: grpc.aio.ServicerContext
-    ) -> sipbreakout_pb2.DeleteRegistrationResponse:
-        await self._plane._authorize(context)
-        reg = request.registration
-        try:
-            removed = self._plane.breakouts.delete(
-                reg.phone_number.e164, reg.sip_uri, now=self._plane.clock()
-            )
-        except BreakoutRejected as exc:
-            log.info("delete refused: %s", exc)
-            return sipbreakout_pb2.DeleteRegistrationResponse(
-                status_code=sipbreakout_pb2.STATUS_CODE_NOT_ACCEPTABLE, error_message=str(exc)
-            )
-        log.info("unregistered %s -> %s", removed.phone_number, removed.sip_uri)
-        return sipbreakout_pb2.DeleteRegistrationResponse(
-            status_code=sipbreakout_pb2.STATUS_CODE_OK
-        )
 
 
 class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
@@ -380,7 +335,7 @@ class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
         try:
             spec = spec_from_request(request, self._plane.settings.ack_timeout)
         except SubscriptionError as exc:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort_rpc(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         member = self._plane.bus.subscribe(spec, self._plane.clock())
         waker = self._plane._wakers[member] = asyncio.Event()
         log.info(
@@ -398,7 +353,7 @@ class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
                 try:
                     deliveries = self._plane.bus.poll(member, self._plane.clock())
                 except SubscriptionClosed as exc:
-                    await _abort(context, grpc.StatusCode.ABORTED, str(exc))
+                    await abort_rpc(context, grpc.StatusCode.ABORTED, str(exc))
                 self._plane._changed()
                 for delivery in deliveries:
                     yield _response(delivery)
@@ -420,10 +375,10 @@ class _EventsServicer(events_pb2_grpc.EventsServiceServicer):
     ) -> events_pb2.AckResponse:
         await self._plane._authorize(context)
         if not request.inbox:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "inbox is required")
+            await abort_rpc(context, grpc.StatusCode.INVALID_ARGUMENT, "inbox is required")
         try:
             self._plane.bus.ack(request.inbox, request.sequence, self._plane.clock())
         except UnknownInbox as exc:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+            await abort_rpc(context, grpc.StatusCode.NOT_FOUND, str(exc))
         self._plane._changed()
         return events_pb2.AckResponse()

@@ -6,7 +6,12 @@ import grpc
 import pytest
 
 from registrations.client import RetryPolicy, SipBreakoutClient, Target
-from registrations.errors import AuthenticationFailed, OperatorRejected, OperatorUnreachable
+from registrations.errors import (
+    AuthenticationFailed,
+    OperatorNotFound,
+    OperatorRejected,
+    OperatorUnreachable,
+)
 from registrations.model import Registration, Route
 from registrations.oauth import ClientCredentials
 from registrations.validation import NOT_SIPS
@@ -66,6 +71,15 @@ async def test_not_acceptable_surfaces_error_message(breakout: RunningBreakout) 
             await client.upsert(bad)
     assert str(err.value) == NOT_SIPS
     assert err.value.exit_code == 1
+
+
+async def test_not_found_is_its_own_error_with_the_detail(breakout: RunningBreakout) -> None:
+    breakout.servicer.fail_next = [grpc.StatusCode.NOT_FOUND]
+    async with _client(breakout) as client:
+        with pytest.raises(OperatorNotFound, match="^injected NOT_FOUND$") as caught:
+            await client.delete(REG)
+    assert isinstance(caught.value, OperatorRejected) and caught.value.kind == "not_found"
+    assert len(breakout.servicer.calls) == 1  # not retried
 
 
 async def test_unavailable_is_retried_with_jittered_backoff(breakout: RunningBreakout) -> None:

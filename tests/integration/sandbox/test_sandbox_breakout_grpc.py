@@ -146,9 +146,10 @@ async def test_delete_by_uri_and_number(timed: tuple[ControlPlane, Stub]) -> Non
     )
     assert (response.status_code, response.error_message) == (pb.STATUS_CODE_OK, "")
     assert plane.registrations_for(NUMBER) == []
-    again = await stub.delete(registration())
-    assert again.status_code == pb.STATUS_CODE_NOT_ACCEPTABLE
-    assert again.error_message == f"no registration of {URI} for {NUMBER}"
+    with pytest.raises(grpc.aio.AioRpcError) as gone:  # nothing to delete: NOT_FOUND
+        await stub.delete(registration())
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+    assert gone.value.details() == f"no registration of {URI} for {NUMBER}"
     bad = await stub.delete(registration(uri="sip:tas.example.com"))
     assert (bad.status_code, bad.error_message) == (pb.STATUS_CODE_NOT_ACCEPTABLE, NOT_SIPS)
 

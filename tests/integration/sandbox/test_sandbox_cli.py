@@ -80,3 +80,57 @@ def test_busy_port_exits_3(clean_env: None) -> None:
         result = CliRunner().invoke(cli, ["sandbox", "--grpc", f"127.0.0.1:{port}"])
     assert result.exit_code == 3, result.output
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def _start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        ["timeout", "30", sys.executable, "-m", "tas", "sandbox", "--grpc", "127.0.0.1:0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline()
+    assert " on 127.0.0.1:" in banner, banner
+    return process, banner.split(" on ")[1].split()[0]
+
+
+def _stop_sandbox(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    return err
+
+
+def test_registrations_survive_a_sandbox_restart(clean_env: None, tmp_path: Path) -> None:
+    """Kept in <data_dir>/sandbox/registrations.sqlite3: after a restart the delete finds it
+    (OK), and a second delete finds nothing (NOT_FOUND). There is no List RPC to ask."""
+    registration = pb.Registration(
+        sip_uri="sips:tas.example.com",
+        route_type=pb.ROUTE_TYPE_FORK,
+        phone_number=phonenumber_pb2.E164(e164="+4799990000"),
+    )
+    first, address = _start_sandbox()
+    with grpc.insecure_channel(address) as channel:
+        stub = sipbreakout_pb2_grpc.SipBreakoutServiceStub(channel)  # type: ignore[no-untyped-call]
+        request = pb.UpsertRegistrationRequest(registration=registration)
+        assert stub.UpsertRegistration(request, timeout=10).status_code == pb.STATUS_CODE_OK
+    _stop_sandbox(first)
+    assert (tmp_path / "sandbox" / "registrations.sqlite3").exists()
+
+    second, address = _start_sandbox()
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub = sipbreakout_pb2_grpc.SipBreakoutServiceStub(channel)  # type: ignore[no-untyped-call]
+            delete = pb.DeleteRegistrationRequest(registration=registration)
+            assert stub.DeleteRegistration(delete, timeout=10).status_code == pb.STATUS_CODE_OK
+            with pytest.raises(grpc.RpcError) as gone:
+                stub.DeleteRegistration(delete, timeout=10)
+            assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        err = _stop_sandbox(second)
+    assert "event=sandbox_registrations_restored count=1" in err

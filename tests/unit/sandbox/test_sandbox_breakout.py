@@ -6,7 +6,7 @@ import pytest
 
 from registrations.model import Route
 from registrations.validation import NOT_SIPS
-from tas.sandbox.breakout import BreakoutRejected, BreakoutTable
+from tas.sandbox.breakout import BreakoutNotFound, BreakoutRejected, BreakoutTable
 
 T0 = 1_700_000_000.0
 NUMBER = "+4799990000"
@@ -85,15 +85,18 @@ def test_delete_removes_by_number_and_uri() -> None:
     assert table.registrations_for(NUMBER, T0 + 1) == [kept]
 
 
-def test_delete_of_an_unknown_or_lapsed_registration_is_refused() -> None:
+def test_delete_of_an_unknown_or_lapsed_registration_is_not_found() -> None:
     table = BreakoutTable(ttl=10)
     table.upsert(NUMBER, Route.LOOP, "sips:a.example", now=T0)
     with pytest.raises(
-        BreakoutRejected, match=r"^no registration of sips:b.example for \+4799990000$"
+        BreakoutNotFound, match=r"^no registration of sips:b.example for \+4799990000$"
     ):
         table.delete(NUMBER, "sips:b.example", now=T0)
-    with pytest.raises(BreakoutRejected, match="no registration of sips:a.example"):
+    with pytest.raises(BreakoutNotFound, match="no registration of sips:a.example"):
         table.delete(NUMBER, "sips:a.example", now=T0 + 10)
+    with pytest.raises(BreakoutRejected) as refused:  # a bad URI is a refusal, not NOT_FOUND
+        table.delete(NUMBER, "sip:a.example", now=T0)
+    assert not isinstance(refused.value, BreakoutNotFound)
 
 
 @pytest.mark.parametrize(
