@@ -27,7 +27,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
-__all__ = ["Health", "HealthHttpServer", "make_app", "start_http"]
+__all__ = ["Health", "HealthHttpServer", "make_app", "start_http", "watch_server"]
 
 Check = Callable[[], str | None]  # None: ok, else the reason it fails
 
@@ -114,6 +114,31 @@ class Health:
             checks[name] = reason or "ok"
         checks["draining"] = "draining" if self.draining else "ok"
         return all(v == "ok" for v in checks.values()), checks
+
+
+def watch_server(health: Health, db: Any, directory: Any, listening: Callable[[], bool]) -> None:
+    """The readiness checks of ``tas serve`` on ``health``, then start its heartbeat:
+    SIP listeners bound (``listening``), the database (a ``tas.store.Database``) answers
+    ``SELECT 1``, the call directory (``tas.calls.directory.Directory``) is fresh."""
+    from sqlalchemy import text
+
+    from tas.calls.directory import Health as DirectoryHealth
+
+    async def ping() -> None:
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+
+    def listeners() -> str | None:
+        return None if listening() else "SIP listeners not bound"
+
+    def fresh() -> str | None:
+        state = directory.health()
+        return None if state is DirectoryHealth.FRESH else f"call directory {state.value}"
+
+    health.add_check("sip_listeners", listeners)
+    health.add_probe("database", ping)
+    health.add_check("directory", fresh)
+    health.start()
 
 
 def _body(ok: bool, checks: dict[str, str]) -> bytes:

@@ -331,28 +331,10 @@ class TasServer:
             await self._optional("metrics", self._start_metrics())
 
     def _start_health(self) -> None:
-        """Readiness checks of ``/readyz`` (tas.health) and the loop heartbeat."""
-        from sqlalchemy import text
+        """Readiness checks of ``/readyz`` and the loop heartbeat (tas.health)."""
+        from tas.health import watch_server
 
-        from tas.calls.directory import Health as DirectoryHealth
-
-        db = self.db
-
-        async def ping() -> None:
-            async with db.session() as session:
-                await session.execute(text("SELECT 1"))
-
-        def listeners() -> str | None:
-            return None if self.stack.local and not self._stopped else "SIP listeners not bound"
-
-        def directory() -> str | None:
-            state = self.directory.health()
-            return None if state is DirectoryHealth.FRESH else f"call directory {state.value}"
-
-        self.health.add_check("sip_listeners", listeners)
-        self.health.add_probe("database", ping)
-        self.health.add_check("directory", directory)
-        self.health.start()
+        watch_server(self.health, self.db, self.directory, lambda: bool(self.stack.local))
 
     async def begin_drain(self) -> None:
         """No new calls (503 to INVITE and OPTIONS), NOT_SERVING on /readyz and gRPC health;
