@@ -90,3 +90,44 @@ def test_sigterm_under_load_drains_without_failed_calls(
         for server in (a, b):
             if server.process.poll() is None:
                 server.stop()
+
+
+SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+
+
+async def test_options_503_alone_takes_a_draining_replica_out(
+    kamailio_binary: str, tmp_path: Path
+) -> None:
+    """No INVITE traffic: only the dispatcher's OPTIONS probe sees the drain (503), and the
+    replica leaves rotation within the probe interval times ``ds_inactive_threshold``."""
+    import asyncio
+
+    from tas.transport.stack import StackOptions
+    from tas.transport.ua import UserAgent
+
+    a, b = start_replica(tmp_path, "a"), start_replica(tmp_path, "b")
+    kam = start_kamailio(kamailio_binary, tmp_path, [a.port, b.port])
+    try:
+        async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
+            call = await ua.call(f"sip:service@127.0.0.1:{a.port}", sdp=SDP)  # keeps A draining
+            os.kill(_server_pid(a), signal.SIGTERM)
+            signalled = time.monotonic()
+            out_after = None
+            while time.monotonic() - signalled < 10:
+                flags = await asyncio.to_thread(kam.destinations)
+                if flags.get(a.port, "").startswith("I"):
+                    out_after = time.monotonic() - signalled
+                    break
+                await asyncio.sleep(0.1)
+            assert a.process.poll() is None  # still draining: the call is up
+            assert kam.destinations().get(b.port, "").startswith("A")
+            assert await call.hangup() == "BYE"
+        code = await asyncio.to_thread(a.process.wait, 15)
+        print(f"\nHA drain, OPTIONS only: A out of rotation after {out_after} s; exit {code}")
+        assert out_after is not None and out_after <= 4.0, out_after
+        assert code == 0, a.log.read_text()[-3000:]
+    finally:
+        kam.stop()
+        for server in (a, b):
+            if server.process.poll() is None:
+                server.stop()
