@@ -14,6 +14,8 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,14 @@ def _sipp_cmd(sipp: str, tmp_path: Path, kam: Kamailio) -> list[str]:
         "-trace_err", "-error_file", str(tmp_path / "errors.log"),
         "-recv_timeout", "8000", "-timeout", "100s",
     ]  # fmt: skip
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def _server_pid(replica: Replica) -> int:
@@ -121,6 +131,9 @@ async def test_options_503_alone_takes_a_draining_replica_out(
                 await asyncio.sleep(0.1)
             assert a.process.poll() is None  # still draining: the call is up
             assert kam.destinations().get(b.port, "").startswith("A")
+            ready = await asyncio.to_thread(_status, f"http://127.0.0.1:{a.metrics}/readyz")
+            assert ready == 503
+            assert await asyncio.to_thread(_status, f"http://127.0.0.1:{b.metrics}/readyz") == 200
             assert await call.hangup() == "BYE"
         code = await asyncio.to_thread(a.process.wait, 15)
         print(f"\nHA drain, OPTIONS only: A out of rotation after {out_after} s; exit {code}")
