@@ -125,8 +125,8 @@ def watch_server(health: Health, db: Any, directory: Any, listening: Callable[[]
     from tas.calls.directory import Health as DirectoryHealth
 
     async def ping() -> None:
-        async with db.session() as session:
-            await session.execute(text("SELECT 1"))
+        async with db.engine.connect() as connection:  # plain SQLAlchemy: one pooled connection
+            await connection.execute(text("SELECT 1"))
 
     def listeners() -> str | None:
         return None if listening() else "SIP listeners not bound"
