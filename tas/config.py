@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -264,6 +265,27 @@ class MetricsSettings(BaseModel):
     listen: str = "127.0.0.1:9100"  # host:port; port 0 picks a free one
 
 
+class ServerSettings(BaseModel):
+    """The ``tas serve`` process itself: which replica it is and how it stops.
+
+    ``index`` (``tas serve --instance N``) shifts every listening port by ``index * port_step``
+    (see :mod:`tas.instance`) so several replicas share a host; ``instance`` names the replica
+    (logs, temporary file names) and defaults to ``<hostname>-<index>``. On SIGTERM the
+    server drains (:mod:`tas.drain`) for at most ``drain_timeout`` seconds; 0 ends the calls
+    with BYE at once."""
+
+    instance: str = ""  # "" -> "<hostname>-<index>"
+    index: int = Field(default=0, ge=0, le=150)
+    port_step: int = Field(default=100, ge=1, le=1000)
+    drain_timeout: float = Field(default=30.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _default_instance(self) -> ServerSettings:
+        if not self.instance:
+            self.instance = f"{socket.gethostname() or 'tas'}-{self.index}"
+        return self
+
+
 class Settings(BaseSettings):
     """All settings of one `tas` process."""
 
@@ -284,6 +306,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -296,6 +319,11 @@ class Settings(BaseSettings):
             if unknown := unknown_keys(Settings, data):
                 raise ValueError("; ".join(str(problem) for problem in unknown))
         return data
+
+    @property
+    def instance_id(self) -> str:
+        """This replica's id (``[server] instance``, default ``<hostname>-<index>``)."""
+        return self.server.instance
 
     @property
     def database_url(self) -> str:

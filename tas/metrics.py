@@ -2,8 +2,9 @@
 
 :class:`MetricsServer` owns a per-process :class:`~prometheus_client.CollectorRegistry` (never
 the global one, so several servers and tests in one process do not collide) with the standard
-``process_*`` collector, and serves it over HTTP on ``[metrics] listen`` from
-prometheus_client's exposition thread. The collectors below add nothing to the SIP or media hot
+``process_*`` collector, and serves it over HTTP on ``[metrics] listen`` from a thread
+(:func:`tas.health.start_http`), with ``/healthz`` and ``/readyz`` (:mod:`tas.health`) beside
+``/metrics``. The collectors below add nothing to the SIP or media hot
 paths: they count what the endpoint, the call application and the media port pool already hold,
 when scraped. They run on the exposition thread, so each takes one snapshot (``list()`` /
 ``len()``, atomic under the GIL) of the containers the event loop mutates.
@@ -27,12 +28,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from tas.calls.directory import DirectoryStats, Health
 from tas.calls.records import Outcome
+from tas.health import Health as ServerHealth
+from tas.health import make_app, start_http
 
 __all__ = [
     "CallAppCollector",
@@ -58,8 +61,9 @@ class MetricsServer:
     """``register()`` collectors, ``await start()``, scrape ``http://<address>/metrics``,
     ``await stop()``."""
 
-    def __init__(self, listen: str) -> None:
+    def __init__(self, listen: str, health: ServerHealth | None = None) -> None:
         self.listen = listen
+        self.health = health  # /healthz and /readyz (tas.health) when given
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self._httpd: WSGIServer | None = None
@@ -80,9 +84,8 @@ class MetricsServer:
     async def start(self) -> str:
         """Bind and serve from a daemon thread; OSError when the address is taken."""
         host, port = split_listen(self.listen)
-        self._httpd, self._thread = await asyncio.to_thread(
-            start_http_server, port, host, self.registry
-        )
+        app = make_app(self.registry, self.health)
+        self._httpd, self._thread = await asyncio.to_thread(start_http, host, port, app)
         return self.address
 
     async def stop(self) -> None:

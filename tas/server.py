@@ -9,6 +9,8 @@ call application (:class:`tas.calls.app.CallApp`), the voicemail API, the regist
 refresher, the event consumer, the hourly voicemail purge and the Prometheus ``/metrics``
 endpoint (:mod:`tas.metrics`); :meth:`TasServer.stop` stops them
 in reverse order, BYE-ing active calls first (a recording in progress is committed).
+:func:`serve` drains first on SIGTERM (:mod:`tas.drain`); ``/healthz`` and ``/readyz``
+(:mod:`tas.health`) are served on the metrics port.
 
 Legs for numbers we hold no registration for (plain SIP tests, SIPp) go to :class:`PolicyApp`,
 the ``[invite]`` policy: answer with 200 + a minimal PCMU SDP answer and keep the call until
@@ -36,6 +38,8 @@ from typing import Any
 
 from media.session import MediaEngine
 from tas.config import Settings
+from tas.drain import Drain, drain, drain_signals
+from tas.health import Health
 from tas.sip.call import Call
 from tas.sip.events import (
     CallCancelled,
@@ -47,7 +51,6 @@ from tas.sip.events import (
 )
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
-from tas.transport.loop import stop_signals
 from tas.transport.overload import OverloadLimits
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
@@ -226,6 +229,7 @@ class TasServer:
         self.directory_sync: Any = None  # tas.calls.directory_sync.DirectorySync
         self.consumer: Any = None
         self.metrics: Any = None  # tas.metrics.MetricsServer
+        self.health = Health()  # /healthz, /readyz (tas.health)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
 
@@ -322,8 +326,29 @@ class TasServer:
             else:
                 self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
+        self._start_health()
         if settings.metrics.enabled:
             await self._optional("metrics", self._start_metrics())
+
+    def _start_health(self) -> None:
+        """Readiness checks of ``/readyz`` and the loop heartbeat (tas.health)."""
+        from tas.health import watch_server
+
+        watch_server(self.health, self.db, self.directory, lambda: bool(self.stack.local))
+
+    async def begin_drain(self) -> None:
+        """No new calls (503 to INVITE and OPTIONS), NOT_SERVING on /readyz and gRPC health;
+        calls in progress go on (tas.drain)."""
+        self.stack.overload.draining = True
+        self.health.draining = True
+        for service in (self.plane, self.voicemail_api):
+            grpc_health = getattr(service, "health", None)
+            if grpc_health is not None:
+                await grpc_health.set_serving(False)
+
+    def active_calls(self) -> int:
+        """Calls (with a dialog, either direction) the endpoint still holds."""
+        return len(self.stack.endpoint.calls)
 
     async def _optional(self, name: str, work: Any) -> None:
         try:
@@ -377,7 +402,7 @@ class TasServer:
         from tas.transport.metrics import ConnectionCollector
         from tas.voicemail.metrics import VoicemailCollector
 
-        metrics = MetricsServer(self.settings.metrics.listen)
+        metrics = MetricsServer(self.settings.metrics.listen, self.health)
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(OverloadCollector(self.stack.overload))
         metrics.register(CallAppCollector(self.app, self.fallback))
@@ -413,6 +438,7 @@ class TasServer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.health.stop()
         steps: list[tuple[str, Any]] = [
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
@@ -443,7 +469,8 @@ def _own_certificate(settings: Settings) -> Path:
 
 
 async def serve(settings: Settings, *, started: Callable[[SipStack], None] | None = None) -> None:
-    """Run until SIGINT/SIGTERM, then BYE active calls and stop every service."""
+    """Run until SIGINT/SIGTERM, drain (tas.drain: no new calls, active ones finish within
+    ``[server] drain_timeout``), then BYE what is left and stop every service."""
     server = TasServer(settings)
     try:
         await server.start()
@@ -451,21 +478,27 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
         await server.stop(grace=0.5)
         raise
     stack = server.stack
-    with stop_signals() as stop:
+    state = Drain(settings.server.drain_timeout)
+    with drain_signals(state, asyncio.get_running_loop()) as woken:
         listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
         sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
         metrics = f" metrics={server.metrics.address}" if server.metrics is not None else ""
         log.info(
-            "event=ready %s policy=%s%s%s", listening, settings.invite.action, sandbox, metrics
+            "event=ready instance=%s %s policy=%s%s%s",
+            settings.instance_id,
+            listening,
+            settings.invite.action,
+            sandbox,
+            metrics,
         )
         if started is not None:
             started(stack)
         try:
-            await stop.wait()
+            await drain(state, woken, server.active_calls, on_start=server.begin_drain)
             log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
         finally:
-            # Still inside stop_signals: a second SIGTERM (timeout(1) signals the group too)
-            # is absorbed while the calls are ended.
+            # Still inside drain_signals: further signals (timeout(1) signals the group too)
+            # are absorbed while the calls left are ended.
             await server.stop()
             answered = server.fallback.answered if server.fallback is not None else 0
             log.info("event=stopped answered=%d", answered)

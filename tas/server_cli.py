@@ -69,6 +69,18 @@ def _listen(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--tcp", multiple=True, help="TCP listen host:port (repeat; 'off' disables).")
 @click.option("--tls", multiple=True, help="TLS listen host:port (repeat; 'off' disables).")
 @click.option("--metrics", default=None, help="Prometheus /metrics on HOST:PORT; 'off' disables.")
+@click.option(
+    "--instance",
+    type=click.IntRange(0, 150),
+    default=None,
+    help="Replica N on this host: every configured port + N * [server] port_step (100).",
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds calls may go on after SIGTERM (default [server] drain_timeout, 30; 0: BYE).",
+)
 def serve(
     config_file: Path | None,
     log_level: str | None,
@@ -77,13 +89,22 @@ def serve(
     tcp: tuple[str, ...],
     tls: tuple[str, ...],
     metrics: str | None,
+    instance: int | None,
+    drain_timeout: float | None,
 ) -> None:
-    """Run the telephony server until SIGINT/SIGTERM."""
+    """Run the telephony server until SIGINT/SIGTERM, then drain and stop."""
     from tas.config_cli import settings_for_cli
+    from tas.instance import apply_instance
     from tas.server import serve as run_server
     from tas.transport.loop import run
 
     settings = settings_for_cli(config_file)
+    try:
+        apply_instance(settings, instance)  # before the CLI's own addresses, taken as given
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--instance") from None
+    if drain_timeout is not None:
+        settings.server.drain_timeout = drain_timeout
     for name, values in (("udp", udp), ("tcp", tcp), ("tls", tls)):
         override = _listen(values)
         if override is not None:

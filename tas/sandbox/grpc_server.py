@@ -26,6 +26,7 @@ from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
 from tas.config import SandboxSettings
+from tas.grpc_health import GrpcHealth, add_health
 from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
 from tas.sandbox.breakout_file import BreakoutFile
 from tas.sandbox.breakout_grpc import SipBreakoutServicer, abort_rpc
@@ -143,6 +144,7 @@ class ControlPlane:
         self._wakers: dict[int, asyncio.Event] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self.health: GrpcHealth | None = None  # grpc.health.v1 (tas.grpc_health)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -157,6 +159,9 @@ class ControlPlane:
         add_events = events_pb2_grpc.add_EventsServiceServicer_to_server
         add_breakout(SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]
         add_events(_EventsServicer(self), server)  # type: ignore[no-untyped-call]
+        self.health = add_health(
+            server, ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
+        )
         try:
             port = server.add_insecure_port(address)
         except RuntimeError as exc:
@@ -164,6 +169,7 @@ class ControlPlane:
         if port == 0:
             raise OSError(f"cannot listen on {address}")
         await server.start()
+        await self.health.set_serving(True)
         self._server = server
         self.address = f"{address.rpartition(':')[0]}:{port}"
         log.info("sandbox control plane listening on %s", self.address)
@@ -174,6 +180,8 @@ class ControlPlane:
         """End every stream and stop listening. Registrations and events are kept."""
         if self._server is not None:
             server, self._server = self._server, None
+            if self.health is not None:
+                await self.health.set_serving(False)
             await server.stop(grace)
         if self._timer is not None:  # re-armed by streams ending during the stop
             self._timer.cancel()

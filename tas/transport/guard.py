@@ -39,6 +39,9 @@ class OverloadGuard:
         self.drops = RateLimitedLog(limits.log_interval)  # reason -> dropped messages
         self.rejects = RateLimitedLog(limits.log_interval)  # reason -> 503s sent
         self.errors = RateLimitedLog(limits.log_interval)  # reason -> receive errors
+        #: set by ``tas serve`` on SIGTERM (tas.drain): new INVITEs and OPTIONS are refused
+        #: (503 + Retry-After to trusted sources) so a load balancer fails over and takes us out
+        self.draining = False
 
     @property
     def overloaded(self) -> bool:
@@ -57,6 +60,11 @@ class OverloadGuard:
         servers = endpoint.layer.servers
         if request.transaction_key in servers:
             return True
+        if self.draining and (method == "INVITE" or method == "OPTIONS"):
+            self.rejected_or_dropped(
+                request, peer, trusted, endpoint, f"{method.lower()}_draining", now
+            )
+            return False
         admission = self.admission
         overloaded = self.lag.overloaded
         if method == "INVITE":
@@ -74,12 +82,27 @@ class OverloadGuard:
             reason = "lag" if overloaded else "transactions"
             if verdict is Verdict.ADMIT:
                 return True
-        if verdict is Verdict.DROP:
-            self.dropped(f"{method.lower()}_{reason}", peer.host, now)
-        else:
-            self._refuse(request, peer, endpoint)
-            self.rejected(f"{method.lower()}_{reason}", peer.host, now)
+        self.rejected_or_dropped(
+            request, peer, verdict is not Verdict.DROP, endpoint, f"{method.lower()}_{reason}", now
+        )
         return False
+
+    def rejected_or_dropped(
+        self,
+        request: Request,
+        peer: Peer,
+        answer: bool,
+        endpoint: EndpointBase,
+        reason: str,
+        now: float,
+    ) -> None:
+        """Refuse ``request``: 503 + Retry-After when ``answer`` (a trusted source), else
+        drop it; counted and logged under ``reason``."""
+        if answer:
+            self._refuse(request, peer, endpoint)
+            self.rejected(reason, peer.host, now)
+        else:
+            self.dropped(reason, peer.host, now)
 
     def _refuse(self, request: Request, peer: Peer, endpoint: EndpointBase) -> None:
         """503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33), sent

@@ -25,6 +25,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
 from tas.config import Settings, is_loopback_address
+from tas.grpc_health import GrpcHealth, add_health
 from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
 from tas.voicemail.auth import BearerTokenInterceptor, may_access
 from tas.voicemail.errors import (
@@ -163,8 +164,11 @@ class VoicemailApi:
     port: int
     interceptor: BearerTokenInterceptor
     certificates: ReloadingCertificates | None = None  # with TLS
+    health: GrpcHealth | None = None  # grpc.health.v1, no token needed (tas.grpc_health)
 
     async def stop(self, grace: float | None = 1.0) -> None:
+        if self.health is not None:
+            await self.health.set_serving(False)
         await self.server.stop(grace)
         self.interceptor.close()
 
@@ -204,6 +208,7 @@ async def start_voicemail_api(
     )
     add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
     add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
+    health = add_health(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))
     certificates = None
     if vm.api_tls:
         host = target.rpartition(":")[0].strip("[]") or "127.0.0.1"
@@ -212,6 +217,7 @@ async def start_voicemail_api(
     else:
         port = server.add_insecure_port(target)
     await server.start()
+    await health.set_serving(True)
     log.info(
         "voicemail API listening on %s (port %d, %s)",
         target,
@@ -222,4 +228,4 @@ async def start_voicemail_api(
         if vm.api_tls
         else "plaintext",
     )
-    return VoicemailApi(server, port, interceptor, certificates)
+    return VoicemailApi(server, port, interceptor, certificates, health)

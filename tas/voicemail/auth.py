@@ -88,6 +88,8 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or handler.unary_unary is None:
             return handler  # unknown method (UNIMPLEMENTED) or none of ours
         method = handler_call_details.method
+        if method.startswith("/grpc.health.v1.Health/"):
+            return handler  # the standard health check needs no token (tas.grpc_health)
         metadata = tuple(handler_call_details.invocation_metadata or ())
         behaviour: _Handler = handler.unary_unary
 

@@ -1,4 +1,5 @@
-"""``tas serve`` as a process: OPTIONS, the INVITE policies and graceful stop (BYE on SIGTERM)."""
+"""``tas serve`` as a process: OPTIONS, the INVITE policies and the immediate stop (BYE on
+SIGTERM with ``--drain-timeout 0``; the drain itself is in test_serve_drain.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\
 
 
 async def test_serve_answers_and_sends_bye_on_sigterm(tmp_path: Path) -> None:
-    server = start_tas(tmp_path)
+    server = start_tas(tmp_path, "--drain-timeout", "0")
     try:
         async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
             uri = f"sip:service@127.0.0.1:{server.port}"

@@ -63,3 +63,37 @@ def test_limits_settings_map_onto_overload_limits() -> None:
     limits = stack_options(settings).limits
     assert (limits.rate, limits.max_calls, limits.retry_after) == (7.0, 3, 9)
     assert LimitsSettings().model_dump() == asdict(OverloadLimits())  # one set of defaults
+
+
+def test_draining_refuses_new_invites_and_options_only() -> None:
+    from tas.sip.endpoint import Endpoint, EndpointConfig
+    from tas.sip.parser import parse_message
+    from tas.sip.transaction_base import Peer
+
+    def request(method: str, to_tag: str = "") -> bytes:
+        tag = f";tag={to_tag}" if to_tag else ""
+        return (
+            f"{method} sip:s@127.0.0.1:5060 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-" + method + to_tag + "\r\n"
+            "From: <sip:a@127.0.0.1>;tag=f1\r\n"
+            f"To: <sip:s@127.0.0.1>{tag}\r\n"
+            f"Call-ID: c-{method}\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
+
+    guard = OverloadGuard(OverloadLimits(retry_after=7))
+    endpoint = Endpoint(EndpointConfig(local={"UDP": ("127.0.0.1", 5060)}))
+    peer = Peer("UDP", "127.0.0.1", 5070)
+    invite = parse_message(request("INVITE"))
+    assert guard.admit(invite, peer, True, endpoint, 0.0)  # type: ignore[arg-type]
+    guard.draining = True
+    for method in ("INVITE", "OPTIONS"):
+        message = parse_message(request(method))
+        assert not guard.admit(message, peer, True, endpoint, 0.0)  # type: ignore[arg-type]
+        ((data, to),) = endpoint.take_outbox()
+        assert data.startswith(b"SIP/2.0 503 ") and b"Retry-After: 7\r\n" in data, data
+        assert not guard.admit(message, peer, False, endpoint, 0.0)  # type: ignore[arg-type]
+        assert endpoint.take_outbox() == []  # untrusted: dropped, as under overload
+    for method in ("REGISTER", "MESSAGE"):  # other out-of-dialog requests still pass
+        assert guard.admit(parse_message(request(method)), peer, True, endpoint, 0.0)  # type: ignore[arg-type]
+    assert guard.rejects.totals == {"invite_draining": 1, "options_draining": 1}
