@@ -132,7 +132,7 @@ TRANSITIONS: dict[str, dict[CallState, dict[CallEvent, CallState]]] = {"uas": _U
 def next_state(role: str, state: str, event: CallEvent) -> CallState:
     """The state ``event`` moves a ``role`` call in ``state`` to; LocalProtocolError if the
     table does not allow it."""
-    try:
-        return TRANSITIONS[role][CallState(state)][event]
-    except (KeyError, ValueError):
+    try:  # a StrEnum member hashes and compares as its string: plain strings look up too
+        return TRANSITIONS[role][state][event]  # type: ignore[index]
+    except KeyError:
         raise LocalProtocolError(f"{role} call in state {state}: {event} is not allowed") from None
