@@ -310,3 +310,21 @@ def test_misuse_raises_and_leaves_the_state() -> None:
     with pytest.raises(LocalProtocolError):
         alice.cancel(call_a, net.now)
     assert call_a.state == "confirmed"
+
+
+def test_the_endpoint_owns_the_2xx_timer_not_the_call() -> None:
+    net = pair()
+    alice, bob = net.endpoints[ALICE], net.endpoints[BOB]
+    alice.invite(BOB_URI, net.now, body=SDP)
+    net.pump()
+    call_b = incoming(net)
+    net.drop = lambda data: data.startswith(b"ACK")
+    bob.answer(call_b, SDP, net.now)
+    assert not hasattr(call_b, "on_timer") and not hasattr(call_b, "endpoint")
+    pending = call_b.ok
+    assert pending is not None and pending.deadlines == {"2xx": 0.5}  # T1 (§13.3.1.4)
+    net.advance(2.0)
+    assert call_b.ok is pending and pending.deadlines == {"2xx": 3.5}  # 0.5, 1.5, 3.5
+    net.drop = lambda data: False
+    net.advance(3.5)  # the retransmission's ACK arrives
+    assert call_b.ok is None and pending.deadlines == {} and call_b.state == "confirmed"
