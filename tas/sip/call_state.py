@@ -92,7 +92,6 @@ class CallEvent(StrEnum):
 
 S, E = CallState, CallEvent
 _DIALOG_STATES = (S.INCOMING, S.EARLY, S.ANSWERED, S.CONFIRMED, S.ENDING)
-_LIVE = tuple(s for s in S if s is not S.ENDED)
 
 _UAS: dict[CallState, dict[CallEvent, CallState]] = {
     S.INCOMING: {E.SEND_1XX: S.EARLY, E.SEND_2XX: S.ANSWERED, E.SEND_FAILURE: S.ENDED,
@@ -124,6 +123,7 @@ for _table in (_UAS, _UAC):
             _table[_state].setdefault(E.NO_ACK, S.ENDED)  # a re-INVITE's 2xx unACKed (§14.2)
         if _state is not S.ENDED:
             _table[_state].setdefault(E.TRANSPORT_ERROR, S.ENDED)
+del _table, _state
 
 #: role ("uas" | "uac") -> state -> event -> new state: every legal transition, nothing else.
 TRANSITIONS: dict[str, dict[CallState, dict[CallEvent, CallState]]] = {"uas": _UAS, "uac": _UAC}
