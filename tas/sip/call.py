@@ -2,11 +2,17 @@
 
 A :class:`Call` is one INVITE session seen from this UA, as caller (``role == "uac"``) or
 callee (``"uas"``). The TU never mutates it; it reads ``state``, ``dialog``, ``remote_sdp``
-and keeps its own data in ``data``. States::
+and keeps its own data in ``data``. A call is data: it arms no timer (the endpoint's
+:mod:`tas.sip.retransmit_2xx` owns the 2xx timer) and knows no endpoint. States (the full
+table and every state, ``cancelling`` included, are in :mod:`tas.sip.call_state`)::
 
     uas: incoming -> early -> answered (2xx sent, waiting for ACK) -> confirmed -> ended
+         incoming|early -> ended (rejected by us, or CANCELled)
     uac: calling -> early -> confirmed -> ended
+         calling|early -> cancelling (our CANCEL sent) -> ended (487) | confirmed (2xx crossed)
     either: confirmed -> ending (our BYE sent) -> ended
+
+``state`` changes only through :meth:`Call.transition`, which checks the table.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tas.sip.call_state import CallEvent, CallState, next_state
 from tas.sip.dialog import Dialog
 from tas.sip.message import Request
 from tas.sip.transaction_base import Peer
 
 if TYPE_CHECKING:
-    from tas.sip.endpoint import Endpoint
+    from tas.sip.retransmit_2xx import Pending2xx
     from tas.sip.transaction_client import ClientTransaction
     from tas.sip.transaction_server import ServerTransaction
 
@@ -33,9 +40,8 @@ class Call:
     """One INVITE session and its dialog."""
 
     __slots__ = (
-        "endpoint",
         "role",
-        "state",
+        "_state",
         "call_id",
         "local_tag",
         "invite",
@@ -43,11 +49,7 @@ class Call:
         "dialog",
         "server_txn",
         "client_txn",
-        "deadlines",
-        "ok_wire",
-        "ok_interval",
-        "ok_peer",
-        "ok_deadline",
+        "ok",
         "ack_wire",
         "local_sdp",
         "remote_sdp",
@@ -64,12 +66,9 @@ class Call:
         "data",
     )
 
-    def __init__(
-        self, endpoint: Endpoint, role: str, invite: Request, peer: Peer, local_tag: str
-    ) -> None:
-        self.endpoint = endpoint
+    def __init__(self, role: str, invite: Request, peer: Peer, local_tag: str) -> None:
         self.role = role
-        self.state = "incoming" if role == "uas" else "calling"
+        self._state = CallState.INCOMING if role == "uas" else CallState.CALLING
         self.call_id = invite.call_id
         self.local_tag = local_tag
         self.invite = invite
@@ -77,11 +76,8 @@ class Call:
         self.dialog: Dialog | None = None
         self.server_txn: ServerTransaction | None = None
         self.client_txn: ClientTransaction | None = None
-        self.deadlines: dict[str, float] = {}
-        self.ok_wire: bytes | None = None  # our 2xx, retransmitted until ACK (§13.3.1.4)
-        self.ok_interval = 0.0
-        self.ok_peer: Peer | None = None
-        self.ok_deadline = 0.0
+        #: our 2xx, retransmitted until its ACK (§13.3.1.4); set by the endpoint's retransmitter
+        self.ok: Pending2xx | None = None
         self.ack_wire: bytes | None = None  # our ACK for their 2xx, resent on retransmits
         self.local_sdp = b""
         self.remote_sdp = invite.body if role == "uas" else b""
@@ -103,11 +99,19 @@ class Call:
         self.data: dict[str, Any] = {}
 
     @property
-    def ended(self) -> bool:
-        return self.state == "ended"
+    def state(self) -> CallState:
+        """Where the INVITE dialog usage is (:class:`~tas.sip.call_state.CallState`, a str)."""
+        return self._state
 
-    def on_timer(self, name: str, now: float) -> None:
-        self.endpoint._call_timer(self, name, now)
+    def transition(self, event: CallEvent) -> CallState:
+        """Move along the state table (:data:`tas.sip.call_state.TRANSITIONS`); the one place
+        ``state`` changes. Raises LocalProtocolError for a pair the table does not hold."""
+        self._state = next_state(self.role, self._state, event)
+        return self._state
+
+    @property
+    def ended(self) -> bool:
+        return self._state is CallState.ENDED
 
     def __repr__(self) -> str:
         return f"<Call {self.role} {self.state} {self.call_id}>"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from tas.sip.endpoint_base import EndpointBase
+from tas.sip.endpoint import Endpoint
 from tas.sip.errors import ParseError
 from tas.sip.message import Request
 from tas.sip.routing import stamp_via
@@ -48,7 +48,7 @@ class OverloadGuard:
         return self.lag.overloaded
 
     def admit(
-        self, request: Request, peer: Peer, trusted: bool, endpoint: EndpointBase, now: float
+        self, request: Request, peer: Peer, trusted: bool, endpoint: Endpoint, now: float
     ) -> bool:
         """A request without a To tag: True to hand it to the endpoint. A new INVITE or
         out-of-dialog transaction past a bound (or under lag) is refused: 503 + Retry-After
@@ -92,7 +92,7 @@ class OverloadGuard:
         request: Request,
         peer: Peer,
         answer: bool,
-        endpoint: EndpointBase,
+        endpoint: Endpoint,
         reason: str,
         now: float,
     ) -> None:
@@ -104,7 +104,7 @@ class OverloadGuard:
         else:
             self.dropped(reason, peer.host, now)
 
-    def _refuse(self, request: Request, peer: Peer, endpoint: EndpointBase) -> None:
+    def _refuse(self, request: Request, peer: Peer, endpoint: Endpoint) -> None:
         """503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33), sent
         statelessly (§8.2.7): under overload we keep no transaction for what we refuse."""
         try:
