@@ -60,6 +60,9 @@ __all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer", "tr
 
 log = logging.getLogger("tas.server")
 
+#: seconds each service gets to stop in :meth:`TasServer.stop`
+STOP_STEP_TIMEOUT = 10.0
+
 _AUDIO = re.compile(rb"^m=audio +\d+ +RTP/AVP((?: +\d+)+)\s*$", re.M)
 _TELEPHONE_EVENT = re.compile(rb"^a=rtpmap: *(\d+) +telephone-event/8000", re.M | re.I)
 
@@ -453,8 +456,10 @@ class TasServer:
         for name, work in steps:
             if work is None:
                 continue
-            try:
-                await work
+            try:  # a service that does not stop in time is left behind, logged: stop never hangs
+                await asyncio.wait_for(work, STOP_STEP_TIMEOUT)
+            except TimeoutError:
+                log.error("event=stop_timeout service=%r seconds=%s", name, STOP_STEP_TIMEOUT)
             except Exception:
                 log.exception("event=stop_failed service=%r", name)
 
