@@ -55,7 +55,7 @@ def _to_ogg_opus(source: Path | bytes, out: Path, name: str) -> None:
 
     stored = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     try:
-        with av.open(stored) as wav, av.open(str(out), "w", format="ogg") as ogg:
+        with av.open(stored, "r") as wav, av.open(str(out), "w", format="ogg") as ogg:
             stream = ogg.add_stream("libopus", rate=OPUS_RATE, layout="mono")
             stream.bit_rate = OPUS_BIT_RATE
             for frame in wav.decode(audio=0):

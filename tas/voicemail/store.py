@@ -400,6 +400,7 @@ class VoicemailStore:
                 if (await session.exec(count)).one() >= self.settings.max_messages:
                     raise MailboxFull(pending.mailbox, self.settings.max_messages)
             session.add(row)
+            await session.flush()  # the row before its audio (voicemail_audio's foreign key)
             await self.blobs.put(ref, pending.path, session)
             await session.commit()
         return row
