@@ -159,6 +159,10 @@ async def test_recovery_leaves_other_instances_recordings_alone(
         part.write_bytes(b"RIFF half a recording")
         finished = await a.reserve(BOX, CALLER)  # A finished this, died before its row
         write_durably(finished.path, speech(2.0))
+        committing = await a.reserve(BOX, CALLER)  # A mid-commit: renamed, row not yet in
+        write_durably(committing.path, speech(2.0, seed=5))
+        final = a.root / committing.ref.path
+        committing.path.rename(final)
         stale = await b.reserve(BOX, CALLER)  # B's own leftovers from before its restart
         temp_path(stale.path).write_bytes(b"RIFF")
         report = await b.recover()
@@ -166,8 +170,10 @@ async def test_recovery_leaves_other_instances_recordings_alone(
         assert report.abandoned == (stale.voicemail_id,) and report.adopted == ()
         assert part.exists() and recording.sidecar.exists()
         assert finished.path.exists() and finished.sidecar.exists()
+        assert report.orphans_removed == () and final.exists()  # A's sidecar vouches for it
         mine = await a.recover()
-        assert [m.voicemail_id for m in mine.adopted] == [finished.voicemail_id]
+        adopted = {finished.voicemail_id, committing.voicemail_id}
+        assert {m.voicemail_id for m in mine.adopted} == adopted
         assert mine.temp_removed == (part,)
     finally:
         await a.close()

@@ -60,3 +60,15 @@ def test_instance_ids_are_safe_file_name_parts(monkeypatch: pytest.MonkeyPatch) 
     assert default_instance(2) == "node_7-2"
     monkeypatch.delenv("TAS_INSTANCE_ID")
     assert default_instance() != ""
+
+
+def test_a_process_instance_id_adds_the_server_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from tas.voicemail.store import instance_of
+
+    monkeypatch.setenv("TAS_INSTANCE_ID", "host")
+    with_server: Any = SimpleNamespace(server=SimpleNamespace(instance="3"))
+    without: Any = SimpleNamespace()
+    assert instance_of(with_server) == "host-3" and instance_of(without) == "host"
