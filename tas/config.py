@@ -202,6 +202,9 @@ def is_loopback_address(address: str) -> bool:
 class VoicemailSettings(BaseModel):
     """Mailboxes, abuse limits and the VoicemailMediaService-compatible API."""
 
+    # Where message audio lives (tas.voicemail.blobs): "local" files under data_dir (default,
+    # one instance or a shared folder) or "database" (voicemail_audio: use it for replicas).
+    storage: Literal["local", "database"] = "local"
     max_seconds: float = 120.0
     min_seconds: float = 1.0
     silence_timeout: float = 5.0

@@ -255,12 +255,16 @@ class TasServer:
         from tas.events import EventConsumer
         from tas.store import Database
         from tas.voicemail import VoicemailStore
+        from tas.voicemail.store import instance_of
 
         settings = self.settings
         self.db = Database(settings.database_url, echo=settings.database.echo)
         await self.db.migrate()
         self.voicemail = VoicemailStore(
-            self.db, settings.data_dir / "voicemail", settings.voicemail
+            self.db,
+            settings.data_dir / "voicemail",
+            settings.voicemail,
+            instance=instance_of(settings),
         )
         await self.voicemail.open()
         report = await self.voicemail.recover()

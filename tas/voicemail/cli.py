@@ -11,6 +11,7 @@ import json
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -110,9 +111,10 @@ def export_command(
         fmt = "ogg" if out is not None and out.suffix.lower() in (".ogg", ".opus") else "wav"
 
     async def work(store: VoicemailStore) -> Path:
-        message = await store.get(voicemail_id)
+        message, wav = await store.read_audio(voicemail_id)  # from whichever backend has it
         target = out or Path(f"{message.voicemail_id}.{fmt}")
-        return await asyncio.to_thread(export_audio, message.path, target, fmt)
+        name = f"{message.voicemail_id}.wav"
+        return await asyncio.to_thread(partial(export_audio, wav, target, fmt, name=name))
 
     click.echo(str(_run(ctx, work)))
 

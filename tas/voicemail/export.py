@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -26,26 +27,35 @@ def opus_available() -> bool:
     return True
 
 
-def export_audio(source: Path, out: Path, fmt: ExportFormat = "wav") -> Path:
-    """Write ``source`` (a stored WAV) to ``out`` as WAV or OGG/Opus (mono, 48 kHz, 24 kbit/s)."""
+def export_audio(
+    source: Path | bytes, out: Path, fmt: ExportFormat = "wav", *, name: str = "audio"
+) -> Path:
+    """Write ``source`` (a stored WAV: a file, or its bytes as the blob store returns them) to
+    ``out`` as WAV or OGG/Opus (mono, 48 kHz, 24 kbit/s)."""
+    if isinstance(source, Path):
+        name = source.name
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "wav":
         try:
-            shutil.copyfile(source, out)
+            if isinstance(source, bytes):
+                out.write_bytes(source)
+            else:
+                shutil.copyfile(source, out)
         except OSError as exc:
-            raise StorageError(f"cannot export {source.name}: {exc.strerror}") from exc
+            raise StorageError(f"cannot export {name}: {exc.strerror}") from exc
         return out
     if not opus_available():
         raise InvalidAudio("OGG/Opus export needs PyAV with libopus; use --format wav")
-    _to_ogg_opus(source, out)
+    _to_ogg_opus(source, out, name)
     return out
 
 
-def _to_ogg_opus(source: Path, out: Path) -> None:
+def _to_ogg_opus(source: Path | bytes, out: Path, name: str) -> None:
     import av
 
+    stored = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     try:
-        with av.open(str(source)) as wav, av.open(str(out), "w", format="ogg") as ogg:
+        with av.open(stored, "r") as wav, av.open(str(out), "w", format="ogg") as ogg:
             stream = ogg.add_stream("libopus", rate=OPUS_RATE, layout="mono")
             stream.bit_rate = OPUS_BIT_RATE
             for frame in wav.decode(audio=0):
@@ -54,4 +64,4 @@ def _to_ogg_opus(source: Path, out: Path) -> None:
             ogg.mux(stream.encode(None))
     except av.FFmpegError as exc:
         out.unlink(missing_ok=True)
-        raise InvalidAudio(f"cannot encode {source.name} as OGG/Opus: {exc}") from exc
+        raise InvalidAudio(f"cannot encode {name} as OGG/Opus: {exc}") from exc

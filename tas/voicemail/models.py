@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Mailbox", "Reason", "Voicemail", "VoicemailRow"]
+__all__ = ["Mailbox", "Reason", "Voicemail", "VoicemailAudio", "VoicemailRow"]
 
 
 class Reason(StrEnum):
@@ -50,6 +50,22 @@ class VoicemailRow(SQLModel, table=True):
     call_id: str | None = None
     size: int
     path: str = Field(max_length=255)
+
+
+class VoicemailAudio(SQLModel, table=True):
+    """A message's WAV bytes in the ``database`` blob backend (:mod:`tas.voicemail.blobs_db`);
+    inserted in the transaction of its ``voicemail_message`` row, deleted with it (cascade)."""
+
+    __tablename__ = "voicemail_audio"
+
+    voicemail_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("voicemail_message.voicemail_id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 def utc(value: datetime) -> datetime:

@@ -2,29 +2,36 @@
 
 Commit protocol (a row is the proof that a message exists, so nothing half-written is listed):
 
-1. :meth:`VoicemailStore.reserve` checks the limit and writes a sidecar ``<id>.pending`` (JSON:
-   mailbox, caller, reason, call_id, created) durably. It names the final ``<id>.wav`` path.
+Every temporary name carries this process's instance id (:mod:`tas.voicemail.naming`), so
+replicas sharing a data folder never touch each other's recordings.
+
+1. :meth:`VoicemailStore.reserve` checks the limit and writes a sidecar
+   ``<id>.<instance>.pending`` (JSON: mailbox, caller, reason, call_id, created) durably. It
+   names the staged recording ``<id>.<instance>.rec`` (:attr:`PendingMessage.path`).
 2. The recorder writes a temp file (``.<name>.*.part``) beside it, fsyncs, and renames it into
    place (``media.wav.WavWriter.close``); :func:`~tas.voicemail.wavfile.write_durably` does the
    same for whole buffers.
-3. :meth:`VoicemailStore.commit` probes the WAV, fsyncs file and directory, then inserts the row
-   in one transaction that also enforces the limit; only then is the sidecar removed.
+3. :meth:`VoicemailStore.commit` probes the WAV and fsyncs it, then in one transaction that
+   also enforces the limit hands it to the blob store (:mod:`tas.voicemail.blobs`: renamed to
+   ``<id>.wav`` before the commit, or inserted into ``voicemail_audio`` with the row) and
+   inserts the row; only then are the sidecar and the staged file removed.
 
-Deleting reverses it: the row goes first, then the file. :meth:`VoicemailStore.recover`
-(:mod:`tas.voicemail.recovery`), run at
-startup, repairs whatever a crash left between two steps:
+Deleting reverses it: the row goes first (with its audio row), then the file.
+:meth:`VoicemailStore.recover` (:mod:`tas.voicemail.recovery`), run at startup, repairs what a
+crash of *this instance* left between two steps (other instances' files are left alone):
 
 * ``*.part``: a recording that never finished → deleted.
-* ``<id>.pending`` alone: a reservation whose recording never finished → deleted.
-* ``<id>.wav`` + ``<id>.pending`` without a row: the recording finished, the process died before
-  its row → **adopted** (row inserted from the sidecar; the caller did leave a message). Invalid or
-  too-short audio is deleted instead. Adoption ignores the mailbox limit (checked at reserve).
-* ``<id>.wav`` + row + ``<id>.pending``: died after the commit → sidecar deleted.
+* a sidecar alone: a reservation whose recording never finished → deleted.
+* audio (staged ``.rec`` or, local, ``<id>.wav``) + sidecar without a row: the recording
+  finished, the process died before its row → **adopted** (row inserted from the sidecar; the
+  caller did leave a message). Invalid or too-short audio is deleted instead. Adoption ignores
+  the mailbox limit (checked at reserve).
+* row + sidecar: died after the commit → sidecar (and staged file) deleted.
 * ``<id>.wav`` alone (no row, no sidecar): died between a delete's row and its unlink → deleted.
 * A row whose audio is missing is only reported (``missing_audio``), never dropped: a missing
   mount must not erase a mailbox.
 
-``min_age`` leaves files younger than that many seconds alone, for replicas sharing storage.
+``min_age`` leaves files younger than that many seconds alone.
 """
 
 from __future__ import annotations
@@ -32,14 +39,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +53,7 @@ from sqlmodel import col, select
 
 from tas.config import Settings, VoicemailSettings
 from tas.store.db import Database
+from tas.voicemail.blobs import BlobRef, BlobStore, make_blob_store
 from tas.voicemail.errors import (
     AudioTooLarge,
     InvalidAudio,
@@ -59,7 +65,9 @@ from tas.voicemail.errors import (
 from tas.voicemail.greetings import Greetings
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Mailbox, Reason, Voicemail, VoicemailRow
-from tas.voicemail.wavfile import WavInfo, fsync_dir, probe_wav, write_durably
+from tas.voicemail.naming import clean_instance, default_instance, staged_name
+from tas.voicemail.storeio import _GuardedSession, _io, _seal, _unlink_durably
+from tas.voicemail.wavfile import WavInfo, probe_wav, write_durably
 
 __all__ = [
     "PendingMessage",
@@ -71,15 +79,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_WAV = ".wav"
 _PENDING = ".pending"
-_PART = ".part"
 
 
 @dataclass(frozen=True, slots=True)
 class PendingMessage:
-    """A reserved message: the recorder must rename its finished WAV to ``path``."""
+    """A reserved message: the recorder must rename its finished WAV to ``path`` (staged)."""
 
     voicemail_id: str
     mailbox: str
@@ -93,9 +98,16 @@ class PendingMessage:
     def sidecar(self) -> Path:
         return self.path.with_suffix(_PENDING)
 
+    @property
+    def ref(self) -> BlobRef:
+        """Where its audio goes: ``messages/<mailbox digits>/<id>.wav`` (the row's ``path``)."""
+        folder = self.path.parent.name
+        return BlobRef(self.voicemail_id, f"messages/{folder}/{self.voicemail_id}.wav")
+
 
 class VoicemailStore:
-    """Messages (files under ``root/messages``, rows in SQL) and greetings (``root/greetings``)."""
+    """Messages (audio in a :class:`~tas.voicemail.blobs.BlobStore`, rows in SQL, staging files
+    under ``root/messages``) and greetings (``root/greetings``)."""
 
     def __init__(
         self,
@@ -104,10 +116,14 @@ class VoicemailStore:
         settings: VoicemailSettings | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        blobs: BlobStore | None = None,
+        instance: str | None = None,
     ) -> None:
         self.db = db
         self.root = Path(root)
         self.settings = settings or VoicemailSettings()
+        self.blobs = blobs or make_blob_store(self.settings.storage, self.root, db)
+        self.instance = clean_instance(instance) if instance else default_instance()
         self.messages_dir = self.root / "messages"
         self.greetings = Greetings(self.root / "greetings")
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -117,7 +133,9 @@ class VoicemailStore:
     def from_settings(cls, settings: Settings) -> VoicemailStore:
         """The store of a ``tas`` process: its database, ``<data_dir>/voicemail`` for files."""
         db = Database(settings.database_url, echo=settings.database.echo)
-        return cls(db, settings.data_dir / "voicemail", settings.voicemail)
+        return cls(
+            db, settings.data_dir / "voicemail", settings.voicemail, instance=instance_of(settings)
+        )
 
     async def open(self) -> None:
         """Create the tables if needed (idempotent). Run :meth:`recover` once at server start."""
@@ -153,7 +171,7 @@ class VoicemailStore:
             reason=reason,
             call_id=call_id,
             created=self._now(now),
-            path=self._mailbox_dir(mailbox) / f"{voicemail_id}{_WAV}",
+            path=self._mailbox_dir(mailbox) / staged_name(voicemail_id, self.instance),
         )
         sidecar = {
             "voicemail_id": voicemail_id,
@@ -170,7 +188,8 @@ class VoicemailStore:
         return pending
 
     async def commit(self, pending: PendingMessage) -> Voicemail:
-        """Make a finished recording (already renamed to ``pending.path``) a listed message.
+        """Make a finished recording (already renamed to ``pending.path``) a listed message, its
+        audio handed to the blob store in the row's transaction.
 
         Raises :class:`InvalidAudio` (no or bad file) or :class:`MessageTooShort` after discarding
         it, :class:`MailboxFull` after discarding it, :class:`StorageError` if the database
@@ -187,7 +206,7 @@ class VoicemailStore:
         except OSError as exc:  # fsync failed: keep the files, recover() decides later
             raise StorageError(f"cannot commit voicemail {pending.voicemail_id}: {exc}") from exc
         try:  # committed: a sidecar left behind is only clutter that recover() clears
-            await _io(_unlink_durably, pending.sidecar)
+            await _io(_unlink_durably, pending.sidecar, pending.path)
         except OSError as exc:
             log.warning("voicemail %s: sidecar not removed: %s", pending.voicemail_id, exc)
         return Voicemail.from_row(row, self.root)
@@ -236,10 +255,22 @@ class VoicemailStore:
                 f"voicemail {message.voicemail_id} is {message.size} bytes, over {max_bytes}"
             )
         try:
-            data = await _io(message.path.read_bytes)
-        except OSError as exc:
+            data = await self.blobs.get(self.ref_of(message))
+        except (OSError, SQLAlchemyError) as exc:
             raise StorageError(f"audio of voicemail {message.voicemail_id} is unreadable") from exc
         return message, data
+
+    async def open_audio(self, voicemail_id: str) -> tuple[Voicemail, BinaryIO]:
+        """A message and a readable file of its WAV, from whichever backend holds it."""
+        message = await self.get(voicemail_id)
+        try:
+            return message, await self.blobs.open(self.ref_of(message))
+        except (OSError, SQLAlchemyError) as exc:
+            raise StorageError(f"audio of voicemail {message.voicemail_id} is unreadable") from exc
+
+    def ref_of(self, message: Voicemail) -> BlobRef:
+        """The blob of a message (its row's ``path`` is relative to :attr:`root`)."""
+        return BlobRef(message.voicemail_id, message.path.relative_to(self.root).as_posix())
 
     async def list_messages(self, mailbox: str | None = None) -> list[Voicemail]:
         """Messages of one mailbox (or all), newest first."""
@@ -278,12 +309,14 @@ class VoicemailStore:
         statement = delete(VoicemailRow).where(
             col(VoicemailRow.voicemail_id) == message.voicemail_id
         )
+        ref = self.ref_of(message)
         async with self._session() as session:
+            await self.blobs.delete([ref], session)
             result = await session.exec(statement)
             await session.commit()
         if result.rowcount == 0:
             raise VoicemailNotFound(f"voicemail {message.voicemail_id} not found")
-        await _io(_unlink_durably, message.path)
+        await self.blobs.after_delete([ref])
         return message
 
     async def purge_expired(self, now: datetime | None = None) -> list[Voicemail]:
@@ -293,14 +326,16 @@ class VoicemailStore:
         async with self._session() as session:
             rows = (await session.exec(query)).all()
             expired = [Voicemail.from_row(row, self.root) for row in rows]
+            refs = [self.ref_of(message) for message in expired]
             if expired:
                 ids = [message.voicemail_id for message in expired]
+                await self.blobs.delete(refs, session)
                 await session.exec(
                     delete(VoicemailRow).where(col(VoicemailRow.voicemail_id).in_(ids))
                 )
                 await session.commit()
         if expired:
-            await _io(_unlink_durably, *(message.path for message in expired))
+            await self.blobs.after_delete(refs)
         return expired
 
     async def purge_periodically(
@@ -338,7 +373,10 @@ class VoicemailStore:
     async def _insert(
         self, pending: PendingMessage, info: WavInfo, *, enforce_limit: bool
     ) -> VoicemailRow:
-        """Insert the row; the mailbox row is locked (PostgreSQL) while the limit is checked."""
+        """Insert the row and hand the audio at ``pending.path`` to the blob store in the same
+        transaction; the mailbox row is locked (PostgreSQL) while the limit is checked."""
+        ref = pending.ref
+        size = pending.path.stat().st_size
         row = VoicemailRow(
             voicemail_id=pending.voicemail_id,
             mailbox=pending.mailbox,
@@ -349,8 +387,8 @@ class VoicemailStore:
             played=False,
             reason=pending.reason.value,
             call_id=pending.call_id,
-            size=pending.path.stat().st_size,
-            path=pending.path.relative_to(self.root).as_posix(),
+            size=size,
+            path=ref.path,
         )
         async with self._commit_lock, self._session() as session:
             await session.exec(self._ensure_mailbox(pending.mailbox, pending.created))
@@ -362,6 +400,8 @@ class VoicemailStore:
                 if (await session.exec(count)).one() >= self.settings.max_messages:
                     raise MailboxFull(pending.mailbox, self.settings.max_messages)
             session.add(row)
+            await session.flush()  # the row before its audio (voicemail_audio's foreign key)
+            await self.blobs.put(ref, pending.path, session)
             await session.commit()
         return row
 
@@ -379,50 +419,8 @@ class VoicemailStore:
         return (now or self._clock()).astimezone(UTC)
 
 
-class _GuardedSession:
-    """A database session whose driver errors come out as :class:`StorageError`."""
-
-    def __init__(self, db: Database) -> None:
-        self._context = db.session()
-
-    async def __aenter__(self) -> Any:
-        try:
-            return await self._context.__aenter__()
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"voicemail database unavailable: {exc}") from exc
-
-    async def __aexit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        await self._context.__aexit__(kind, exc, tb)
-        if isinstance(exc, SQLAlchemyError | OSError):
-            raise StorageError(f"voicemail database error: {exc}") from exc
-
-
-async def _io(function: Callable[..., _T], *args: Any) -> _T:
-    """Blocking file work (fsync, reads) off the event loop."""
-    return await asyncio.to_thread(function, *args)
-
-
-def _seal(path: Path) -> WavInfo:
-    """Probe the finished WAV and make it (and its rename) durable before its row exists."""
-    if not path.is_file():
-        raise InvalidAudio(f"no finished recording at {path}")
-    info = probe_wav(path)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fsync_dir(path.parent)
-    return info
-
-
-def _unlink_durably(*paths: Path) -> None:
-    directories = set()
-    for path in paths:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        directories.add(path.parent)
-    for directory in directories:
-        fsync_dir(directory)
+def instance_of(settings: Settings) -> str:
+    """The instance id of a ``tas`` process: ``[server] instance`` when the settings have one
+    (several replicas on one host), on top of the host name (:func:`default_instance`)."""
+    server = getattr(settings, "server", None)
+    return default_instance(getattr(server, "instance", None))

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import tas.voicemail.blobs as blobs_module
 import tas.voicemail.store as store_module
 from tas.voicemail import Reason, VoicemailStore
 from tas.voicemail.wavfile import temp_path, write_durably
@@ -81,15 +82,16 @@ async def test_crash_after_row_before_sidecar_removal_keeps_one_message(
     after = await restart()
     report = await after.recover()
     assert report.sidecars_cleared == (pending.voicemail_id,) and report.adopted == ()
-    assert [m.voicemail_id for m in await after.list_messages()] == [pending.voicemail_id]
-    assert not pending.sidecar.exists() and pending.path.exists()
+    messages = await after.list_messages()
+    assert [m.voicemail_id for m in messages] == [pending.voicemail_id]
+    assert not pending.sidecar.exists() and messages[0].path.exists()
 
 
 async def test_crash_in_delete_between_row_and_file_removes_the_orphan(
     store: VoicemailStore, restart: Any, speech: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     message = await store.deposit(BOX, CALLER, speech(2.0))
-    monkeypatch.setattr(store_module, "_unlink_durably", crash)
+    monkeypatch.setattr(blobs_module, "_unlink_all", crash)
     with pytest.raises(Crash):
         await store.delete(message.voicemail_id)
     monkeypatch.undo()
