@@ -72,12 +72,14 @@ class SipSettings(BaseModel):
 
 
 class InvitePolicy(BaseModel):
-    """What `tas serve` does with an INVITE until the call application takes over."""
+    """What the call application does with a leg for a number we hold no registration for
+    (and no ``tas policy`` for the number or ``*``): tas.calls.direct."""
 
     action: Literal["answer", "reject"] = "answer"
-    reject_status: int = 486
+    reject_status: int = Field(default=486, ge=400, le=699)
     hangup_after: float | None = None  # seconds after answer; None keeps the call
     max_duration: float = 3600.0
+    announcement: str | None = None  # answer: WAV (8 kHz mono) played once; then silence
 
 
 class UntrustedSettings(BaseModel):

@@ -12,9 +12,11 @@ in reverse order, BYE-ing active calls first (a recording in progress is committ
 :func:`serve` drains first on SIGTERM (:mod:`tas.drain`); ``/healthz`` and ``/readyz``
 (:mod:`tas.health`) are served on the metrics port.
 
-Legs for numbers we hold no registration for (plain SIP tests, SIPp) go to :class:`PolicyApp`,
-the ``[invite]`` policy: answer with 200 + a minimal PCMU SDP answer and keep the call until
-BYE or ``max_duration`` (or ``hangup_after`` seconds), or reject with ``reject_status``.
+Every INVITE goes through the call application. Legs from a trusted source for numbers we
+hold no registration for (plain SIP tests, SIPp) are ``direct`` legs (:mod:`tas.calls.direct`):
+the number's ``tas policy``, the ``*`` policy, else ``[invite]`` (answer with a media session
+from :mod:`media.offer_answer` sending RTP, held until BYE or ``max_duration`` /
+``hangup_after``; or reject with ``reject_status``); each gets a call record.
 The trust boundary (:func:`trust_policy`): ``[operator] trusted`` CIDRs and, over mutual TLS,
 ``[operator] trusted_names`` are the operator core; the embedded sandbox core's host is trusted
 automatically. Only their legs are breakout legs; every other INVITE gets the ``[untrusted]``
@@ -27,9 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import re
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
@@ -40,15 +40,6 @@ from media.session import MediaEngine
 from tas.config import Settings
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
-from tas.sip.call import Call
-from tas.sip.events import (
-    CallCancelled,
-    CallEnded,
-    Event,
-    IncomingCall,
-    ReInvite,
-    RequestReceived,
-)
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
@@ -56,116 +47,12 @@ from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import client_context, ensure_self_signed, server_context
 from tas.transport.trust import TrustPolicy
 
-__all__ = ["serve", "PolicyApp", "TasServer", "stack_options", "sdp_answer", "trust_policy"]
+__all__ = ["serve", "TasServer", "stack_options", "trust_policy"]
 
 log = logging.getLogger("tas.server")
 
 #: seconds each service gets to stop in :meth:`TasServer.stop`
 STOP_STEP_TIMEOUT = 10.0
-
-_AUDIO = re.compile(rb"^m=audio +\d+ +RTP/AVP((?: +\d+)+)\s*$", re.M)
-_TELEPHONE_EVENT = re.compile(rb"^a=rtpmap: *(\d+) +telephone-event/8000", re.M | re.I)
-
-
-def sdp_answer(offer: bytes, host: str, port: int, session: int) -> bytes | None:
-    """A minimal RFC 3264 answer taking PCMU (+ telephone-event) from ``offer``; an offer
-    when ``offer`` is empty (delayed offer, §13.2.1); None when PCMU is not offered."""
-    events = b""
-    if offer:
-        media = _AUDIO.search(offer)
-        if media is None or b"0" not in media.group(1).split():
-            return None
-        te = _TELEPHONE_EVENT.search(offer)
-        if te is not None:
-            pt = te.group(1)
-            events = b"a=rtpmap:" + pt + b" telephone-event/8000\r\na=fmtp:" + pt + b" 0-16\r\n"
-            fmt = b"0 " + pt
-        else:
-            fmt = b"0"
-    else:
-        fmt = b"0 101"
-        events = b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
-    h = host.encode()
-    return (
-        b"v=0\r\no=tas %d %d IN IP4 %s\r\ns=tas\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-        b"m=audio %d RTP/AVP %s\r\na=rtpmap:0 PCMU/8000\r\n%sa=ptime:20\r\na=sendrecv\r\n"
-        % (session, session, h, h, port, fmt, events)
-    )
-
-
-class PolicyApp:
-    """The transaction user of ``tas serve`` until the call application lands."""
-
-    def __init__(self, stack: SipStack, settings: Settings) -> None:
-        self.stack = stack
-        self.policy = settings.invite
-        self.media_host = settings.media.host
-        lo, hi = settings.media.port_min, settings.media.port_max
-        self._ports = itertools.cycle(range(lo + lo % 2, hi, 2))
-        self._sessions = itertools.count(1)
-        self.active: dict[Call, asyncio.TimerHandle] = {}
-        self.idle = asyncio.Event()
-        self.idle.set()
-        self.answered = 0
-
-    def on_event(self, event: Event) -> None:
-        ep, now = self.stack.endpoint, self.stack.now()
-        if isinstance(event, IncomingCall):
-            self._incoming(event.call, now)
-        elif isinstance(event, CallEnded | CallCancelled):
-            handle = self.active.pop(event.call, None)
-            if handle is not None:
-                handle.cancel()
-            if not self.active:
-                self.idle.set()
-            log.debug("event=call_end call_id=%s", event.call.call_id)
-        elif isinstance(event, ReInvite):
-            ep.answer_reinvite(event.call, event.call.local_sdp, now)  # keep our media as is
-        elif isinstance(event, RequestReceived):
-            ep.respond(event.transaction, 200, now)
-
-    def _incoming(self, call: Call, now: float) -> None:
-        ep = self.stack.endpoint
-        policy = self.policy
-        if policy.action == "reject":
-            ep.reject(call, policy.reject_status, now)
-            return
-        answer = sdp_answer(
-            call.remote_sdp, self.media_host, next(self._ports), next(self._sessions)
-        )
-        if answer is None:
-            ep.reject(call, 488, now)
-            return
-        ep.answer(call, answer, now)
-        self.answered += 1
-        hold = policy.max_duration
-        if policy.hangup_after is not None:
-            hold = min(hold, policy.hangup_after)
-        self.active[call] = self.stack.loop.call_later(hold, self._hang_up, call)
-        self.idle.clear()
-
-    def _hang_up(self, call: Call) -> None:
-        self.active.pop(call, None)
-        if not self.active:
-            self.idle.set()
-        if not call.ended:
-            self.stack.endpoint.bye(call, self.stack.now())
-            self.stack.flush()
-
-    async def shutdown(self, grace: float = 5.0) -> None:
-        """BYE every active call and wait (up to ``grace`` s) for them to end."""
-        ep = self.stack.endpoint
-        now = self.stack.now()
-        for call in list(ep.calls.values()):
-            if call.state in ("answered", "confirmed"):
-                ep.bye(call, now)
-            elif call.state in ("incoming", "early") and call.role == "uas":
-                ep.reject(call, 503, now)
-        self.stack.flush()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.idle.wait(), grace)
-        for handle in self.active.values():
-            handle.cancel()
 
 
 def stack_options(settings: Settings) -> StackOptions:
@@ -221,7 +108,6 @@ class TasServer:
         self.stack: SipStack
         self.engine: MediaEngine
         self.app: Any = None  # tas.calls.app.CallApp
-        self.fallback: PolicyApp | None = None
         self.db: Any = None  # tas.store.Database
         self.voicemail: Any = None  # tas.voicemail.VoicemailStore
         self.voicemail_api: Any = None
@@ -305,7 +191,6 @@ class TasServer:
         self.directory = Directory(live, options=directory_options)
         self.directory_sync = DirectorySync(self.db, self.directory)
         await self.directory_sync.start()
-        self.fallback = PolicyApp(self.stack, settings)
         self.app = CallApp(
             self.stack,
             self.engine,
@@ -314,7 +199,7 @@ class TasServer:
             records=CallRecordStore(self.db),
             voicemail=self.voicemail,
             on_voicemail=self._new_voicemail,
-            fallback=self.fallback.on_event,
+            direct=settings.invite,
             gate=TrustGate(
                 self.stack.trust_of, settings.untrusted.status, settings.untrusted.reason
             ),
@@ -412,7 +297,7 @@ class TasServer:
         metrics = MetricsServer(self.settings.metrics.listen, self.health)
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(OverloadCollector(self.stack.overload))
-        metrics.register(CallAppCollector(self.app, self.fallback))
+        metrics.register(CallAppCollector(self.app, self.app.direct_stats))
         if self.directory is not None:
             metrics.register(DirectoryCollector(self.directory.stats, self.directory.health))
         metrics.register(MediaCollector(self.engine.pool))
@@ -438,8 +323,6 @@ class TasServer:
         self._stopped = True
         if self.app is not None:
             await self.app.shutdown(grace)
-        if self.fallback is not None:
-            await self.fallback.shutdown(grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -509,5 +392,5 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
             # Still inside drain_signals: further signals (timeout(1) signals the group too)
             # are absorbed while the calls left are ended.
             await server.stop()
-            answered = server.fallback.answered if server.fallback is not None else 0
+            answered = server.app.direct_stats.answered if server.app is not None else 0
             log.info("event=stopped answered=%d", answered)

@@ -2,6 +2,9 @@
 
 * announcement: answer, play the policy's WAV (8 kHz mono) or the generated default chime
   (also when the WAV cannot be read), hang up.
+* hold (the ``[invite]`` answer of a direct leg): answer, play the announcement once if one is
+  set, then keep the call with silence on the wire (one RTP packet per ptime, RFC 3550 §5.1
+  timing from the session's clock) until the caller's BYE or the hold time, then BYE.
 * menu: answer, play the announcement (a key press interrupts it), wait for one digit; the
   digit's action runs: ``voicemail`` records a message on the same answered leg; ``answer``
   plays the announcement again; ``reject`` / ``observe`` / ``forward`` hang up (the leg is
@@ -12,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -23,7 +27,14 @@ from tas.calls.leg import AnsweredLeg
 from tas.calls.policy import Action
 from tas.calls.records import Outcome
 
-__all__ = ["DIGIT_TIMEOUT", "MAX_ROUNDS", "announce", "default_announcement", "run_menu"]
+__all__ = [
+    "DIGIT_TIMEOUT",
+    "MAX_ROUNDS",
+    "announce",
+    "answer_and_hold",
+    "default_announcement",
+    "run_menu",
+]
 
 DIGIT_TIMEOUT = 8.0
 MAX_ROUNDS = 3
@@ -63,6 +74,26 @@ async def announce(leg: AnsweredLeg, announcement: str | None) -> None:
     played = await leg.race(session.play(_source(leg, announcement)))
     if played is None:
         leg.journal.note("announcement-interrupted", "caller hung up")
+    leg.hang_up()
+
+
+async def answer_and_hold(leg: AnsweredLeg, announcement: str | None, seconds: float) -> None:
+    """Answer, play ``announcement`` once (if set), hold with silence up to ``seconds`` after
+    the answer, hang up (unless the caller did)."""
+    leg.journal.update(action=Action.ANSWER.value)
+    session = await leg.answer()
+    if session is None:
+        _abandoned(leg)
+        return
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    leg.journal.update(outcome=Outcome.ANSWERED_BY_TAS.value)
+    if announcement:
+        leg.journal.note("announcement", announcement)
+        if await leg.race(session.play(_source(leg, announcement))) is None:
+            return
+    leg.journal.note("keep", f"up to {seconds:g} s, silence when idle")
+    await leg.race(asyncio.sleep(max(0.0, until - loop.time())))
     leg.hang_up()
 
 

@@ -16,8 +16,12 @@ per-number policies, else the route type's default), and run it:
 
 Only legs from the operator core get here: :class:`~tas.calls.gate.TrustGate` answers every
 other INVITE uniformly, before any lookup. Every leg gets a
-:class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we
-hold no registration for goes to ``fallback`` (``tas serve``'s ``[invite]`` policy), or 404.
+:class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we hold no
+registration for (or with no number at all) is a ``direct`` leg when ``direct`` (``tas serve``'s
+``[invite]`` settings) is given: :func:`~tas.calls.direct.decide_direct` picks its action from
+the number's policy, the ``*`` policy or ``[invite]``, and it runs like any other leg (media
+from :mod:`media.offer_answer`, RTP, hold/resume re-INVITEs per RFC 3264 §8.4). Without
+``direct`` such a leg gets 404.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from collections.abc import Callable
 from typing import Any
 
 from media.session import MediaEngine, MediaSession
-from tas.calls.announce import announce, run_menu
+from tas.calls.announce import announce, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
+from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
 from tas.calls.diversion import session_id_of, voicemail_reason
+from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
@@ -39,10 +45,10 @@ from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
-from tas.calls.routing import LegInfo, e164_of
+from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import leave_voicemail
-from tas.config import VoicemailSettings
+from tas.config import InvitePolicy, VoicemailSettings
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.events import (
@@ -81,7 +87,7 @@ class CallApp:
         voicemail: VoicemailStore | None = None,
         voicemail_settings: VoicemailSettings | None = None,
         on_voicemail: Callable[[Voicemail], None] | None = None,
-        fallback: Callable[[Event], None] | None = None,
+        direct: InvitePolicy | None = None,
         observe_limit: float = OBSERVE_LIMIT,
         gate: TrustGate | None = None,
     ) -> None:
@@ -96,7 +102,8 @@ class CallApp:
             voicemail.settings if voicemail is not None else VoicemailSettings()
         )
         self.on_voicemail = on_voicemail
-        self.fallback = fallback
+        self.direct = direct
+        self.direct_stats = DirectStats()
         self.observe_limit = observe_limit
         self.journals: list[CallJournal] = []  # every leg's journal, newest last
         self._tasks: set[asyncio.Task[None]] = set()
@@ -112,19 +119,15 @@ class CallApp:
                 event.call.data[_OWNER] = "done"
                 self.gate.refuse_call(self.stack.endpoint, event.call, self.stack.now())
                 return
-            if e164_of(_uri_user(event.request.uri)) is None:  # no number: never a breakout leg
-                self._not_ours(event.call, event.request)
-                return
             event.call.data[_OWNER] = []  # events before the decision wait here
             self._spawn(self._incoming(event.call, event.request))
             return
         if isinstance(event, RequestReceived | RequestCompleted):
             if isinstance(event, RequestReceived) and not self.gate.admits(event.transaction.peer):
                 self.gate.refuse_request(self.stack.endpoint, event, self.stack.now())
-            elif self.fallback is not None:
-                self.fallback(event)
-            elif isinstance(event, RequestReceived):
-                self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
+            elif isinstance(event, RequestReceived):  # INFO/MESSAGE/NOTIFY: accepted when direct
+                status = 200 if self.direct is not None else 501
+                self.stack.endpoint.respond(event.transaction, status, self.stack.now())
             return
         owner = event.call.data.get(_OWNER)
         if owner is None and "bridge" in event.call.data:
@@ -137,8 +140,6 @@ class CallApp:
             owner.handle(event, self.stack.now())
         elif isinstance(owner, OutboundCall):
             owner.on_event(event)
-        elif owner == "fallback" and self.fallback is not None:
-            self.fallback(event)
 
     def _attach(self, call: Call, owner: AnsweredLeg | Bridge | str) -> None:
         """Hand the call to its handler and replay what happened while we were deciding."""
@@ -149,29 +150,34 @@ class CallApp:
                 owner.on_event(event)
             elif isinstance(owner, Bridge):
                 owner.handle(event, self.stack.now())
-            elif owner == "fallback" and self.fallback is not None:
-                self.fallback(event)
 
     # -- one incoming leg -----------------------------------------------------------------------
 
     async def _incoming(self, call: Call, request: Request) -> None:
-        caller_user = _user(request.headers.get("P-Asserted-Identity")) or _uri_user(
+        caller_user = user_of(request.headers.get("P-Asserted-Identity")) or uri_user(
             request.from_.uri
         )
-        try:  # from memory: no I/O per INVITE (issue #10)
-            info = self.registrations.find(_uri_user(request.uri), caller_user)
-        except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)
+        number = uri_user(request.uri)
+        info = None
+        if e164_of(number) is not None:  # no number: never a breakout leg, no lookup
+            try:  # from memory: no I/O per INVITE (issue #10)
+                info = self.registrations.find(number, caller_user)
+            except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)
+                self._attach(call, "done")
+                retry = {"Retry-After": str(exc.retry_after)}
+                if call.state == "incoming":
+                    self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
+                self.stack.flush()
+                return
+        if info is None and self.direct is None:
+            log.debug("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
             self._attach(call, "done")
-            retry = {"Retry-After": str(exc.retry_after)}
             if call.state == "incoming":
-                self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
+                self.stack.endpoint.reject(call, 404, self.stack.now())
             self.stack.flush()
             return
-        if info is None:
-            self._not_ours(call, request)
-            return
-        journal = self._journal(
-            CallRecord(
+        if info is not None:
+            record = CallRecord(
                 sip_call_id=call.call_id,
                 session_id=session_id_of(request),
                 direction="in",
@@ -180,24 +186,39 @@ class CallApp:
                 callee=info.callee,
                 subscriber=info.subscriber,
             )
-        )
-        detail = f"{info.route.cli_name} {info.direction.name}"
-        journal.note("invite", detail + (f" prefix={info.prefix}" if info.prefix else ""))
-        decision = self._decide(info)
+            detail = f"{info.route.cli_name} {info.direction.name}"
+            detail += f" prefix={info.prefix}" if info.prefix else ""
+            decision = self._decide(info)
+        else:
+            assert self.direct is not None
+            record = CallRecord(
+                sip_call_id=call.call_id,
+                session_id=session_id_of(request),
+                direction="in",
+                route=DIRECT_ROUTE,
+                caller=e164_of(caller_user) or caller_user,
+                callee=e164_of(number) or number,
+            )
+            detail = f"{DIRECT_ROUTE} (no registration) to {request.uri}"
+            decision = decide_direct(number, self.registrations.policies_for, self.direct)
+        journal = self._journal(record)
+        journal.note("invite", detail)
         journal.update(action=decision.action.value)
         log.info(
-            "event=leg call_id=%s route=%s direction=%s subscriber=%s action=%s",
+            "event=leg call_id=%s route=%s subscriber=%s action=%s",
             call.call_id,
-            info.route.cli_name,
-            info.direction.name,
-            info.subscriber,
+            record.route,
+            record.subscriber,
             decision.action.value,
         )
         if decision.action is Action.FORWARD:
-            self._forward(call, request, info, decision, journal)
+            self._forward(call, request, decision, journal)
             return
         leg = AnsweredLeg(self.stack, self.engine, call, info, journal)
         self._attach(call, leg)
+        if info is None:
+            self.direct_stats.active.add(call.call_id)
+            leg.on_answered = self._direct_answered
         try:
             await self._run(leg, request, decision)
         finally:
@@ -205,7 +226,11 @@ class CallApp:
                 leg.hang_up(500)
             if leg.journal.record.outcome == Outcome.IN_PROGRESS.value:
                 leg.journal.update(outcome=Outcome.ABANDONED.value)
+            self.direct_stats.active.discard(call.call_id)
             await leg.close()
+
+    def _direct_answered(self) -> None:
+        self.direct_stats.answered += 1
 
     def _decide(self, info: LegInfo) -> Decision:
         """The stored policy (held in memory by the registrations source) or the default."""
@@ -224,6 +249,8 @@ class CallApp:
             leg.reject(480)
         elif action is Action.VOICEMAIL:
             await self._voicemail(leg, request)
+        elif decision.hold is not None:
+            await answer_and_hold(leg, decision.announcement, decision.hold)
         elif decision.menu:
             await run_menu(
                 leg, decision.announcement, decision.menu, lambda: self._voicemail(leg, request)
@@ -232,29 +259,24 @@ class CallApp:
             await announce(leg, decision.announcement)
 
     async def _voicemail(self, leg: AnsweredLeg, request: Request) -> Voicemail | None:
-        info = leg.info
-        assert info is not None
-        if self.voicemail is None:
+        record = leg.journal.record
+        if self.voicemail is None or e164_of(record.callee) is None:  # a mailbox is a number
             leg.reject(480, "Voicemail Unavailable")
             return None
+        assert record.callee is not None
         leg.ring()
         return await leave_voicemail(
             leg,
             self.voicemail,
-            mailbox=info.callee,
-            caller=info.caller or "anonymous",
+            mailbox=record.callee,
+            caller=record.caller or "anonymous",
             reason=voicemail_reason(request),
             settings=self.voicemail_settings,
             on_new=self.on_voicemail,
         )
 
     def _forward(
-        self,
-        call: Call,
-        request: Request,
-        info: LegInfo,
-        decision: Decision,
-        journal: CallJournal,
+        self, call: Call, request: Request, decision: Decision, journal: CallJournal
     ) -> None:
         """Leg 3 (or a call to the policy's target) bridged to this leg."""
         if call.state not in ("incoming", "early"):  # CANCEL while we looked things up
@@ -263,43 +285,11 @@ class CallApp:
             journal.update(outcome=Outcome.ABANDONED.value, ended=utcnow())
             self._spawn(journal.close())
             return
-        target = decision.target
-        number = info.callee if target == "core" else e164_of(target)
-        peer = None
-        if number is not None:  # back to the core that sent this leg, on the same connection
-            scheme = "sips" if call.peer.transport == "TLS" else "sip"
-            via = request.top_via
-            uri: SipURI | str = SipURI(
-                host=via.host, port=via.port, user=number, scheme=scheme, params={"user": "phone"}
-            )
-            peer = call.peer
-        else:
-            uri = target
-            try:
-                peer = target_peer(parse_uri(target), "UDP")
-            except SipError as exc:
-                peer = None
-                log.warning("event=bad_forward_target target=%s error=%s", target, exc)
-        headers = {}
-        if session := request.headers.get("Session-ID"):
-            headers["Session-ID"] = session  # RFC 7989 §6: a B2BUA passes it on unchanged
-        for name in ("P-Asserted-Identity", "Privacy"):
-            if value := request.headers.get(name):
-                headers[name] = value
+        plan = plan_forward(call, request, journal.record, decision.target)
+        uri, peer, headers = plan.uri, plan.peer, plan.headers
 
         def out_journal(b: Call) -> CallJournal:
-            return self._journal(
-                CallRecord(
-                    sip_call_id=b.call_id,
-                    session_id=session_id_of(request),
-                    direction="out",
-                    route=info.route.cli_name,
-                    caller=info.caller,
-                    callee=number or target,
-                    subscriber=info.subscriber,
-                    action=Action.FORWARD.value,
-                )
-            )
+            return self._journal(plan.out_record(b.call_id, request, journal.record))
 
         bridge = Bridge(self.stack.endpoint, call, journal, out_journal, self._bridge_done)
         try:
@@ -327,23 +317,6 @@ class CallApp:
         self._spawn(bridge.a_journal.close())
         if bridge.b_journal is not None:
             self._spawn(bridge.b_journal.close())
-
-    def _not_ours(self, call: Call, request: Request) -> None:
-        """No registration of ours: the fallback policy, else 404. Called from ``on_event``
-        (nothing to flush) or from a leg's task (events may have queued meanwhile)."""
-        log.debug("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
-        early, fallback = call.data.get(_OWNER), self.fallback
-        call.data[_OWNER] = "fallback" if fallback is not None else "done"
-        if fallback is None:
-            if call.state == "incoming":
-                self.stack.endpoint.reject(call, 404, self.stack.now())
-        else:
-            if call.state == "incoming":
-                fallback(IncomingCall(call, request))
-            for event in early if isinstance(early, list) else ():
-                fallback(event)
-        if early is not None:  # from a task: send what was done
-            self.stack.flush()
 
     # -- calls we place (INGRESS) -----------------------------------------------------------------
 
@@ -442,7 +415,7 @@ class CallApp:
         calls += [b.b for b in self._bridges if b.b is not None and b.b not in calls]
         for call in calls:
             owner = call.data.get(_OWNER, call.data.get("bridge"))
-            if owner is None or owner == "fallback":
+            if owner is None:
                 continue
             if isinstance(owner, AnsweredLeg):
                 owner.hang_up(503)  # the flow sees the end and finishes (commits a recording)
@@ -461,20 +434,3 @@ class CallApp:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _uri_user(uri: object) -> str | None:
-    return uri.user if isinstance(uri, SipURI) else getattr(uri, "number", None)
-
-
-def _user(header: str | None) -> str | None:
-    """The user part of a ``P-Asserted-Identity`` value (RFC 3325), if it is a sip/tel URI."""
-    if not header:
-        return None
-    text = header.split(",")[0].strip()
-    if "<" in text:
-        text = text[text.index("<") + 1 : text.rindex(">")] if ">" in text else text
-    try:
-        return _uri_user(parse_uri(text.strip()))
-    except Exception:
-        return None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from media.errors import MediaError
+from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
@@ -49,6 +49,7 @@ class AnsweredLeg:
         self.ended = asyncio.Event()
         self.cancelled = False
         self._late_answer = False  # we offered in the 200 (delayed offer): answer in the ACK
+        self.on_answered: Callable[[], None] | None = None  # called once the 200 is sent
 
     # -- events from the stack ------------------------------------------------------------------
 
@@ -81,6 +82,8 @@ class AnsweredLeg:
                 ep.reject_reinvite(self.call, 488, now)
                 return
             ep.answer_reinvite(self.call, answer.encode(), now)
+            if session.negotiated is not None:  # RFC 3264 §8.4: hold is a direction change
+                self.journal.note("reinvite", f"answered {session.negotiated.direction}")
 
     def _mark_ended(self) -> None:
         if not self.ended.is_set():
@@ -101,19 +104,21 @@ class AnsweredLeg:
             self.stack.flush()
             self.journal.note("ringing", "180 sent")
 
-    def reject(self, status: int, reason: str | None = None) -> None:
+    def reject(
+        self, status: int, reason: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         """Final non-2xx, unless the caller already went away."""
         if self.call.state not in ("incoming", "early"):
             return
-        self.stack.endpoint.reject(self.call, status, self.stack.now(), reason)
+        self.stack.endpoint.reject(self.call, status, self.stack.now(), reason, headers=headers)
         self.stack.flush()
         self.journal.note("rejected", f"{status} {reason or ''}".strip())
         self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         self.ended.set()
 
     async def answer(self) -> MediaSession | None:
-        """Open media and send 200 OK; None when the caller left first or the SDP is unusable
-        (then 488 was sent)."""
+        """Open media and send 200 OK; None when the caller left first, the SDP is unusable
+        (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After)."""
         if self.session is not None:
             return self.session
         if self.is_ended:
@@ -125,9 +130,13 @@ class AnsweredLeg:
             else:  # RFC 3264 §5 via RFC 3261 §13.2.1: we offer in the 200, they answer in ACK
                 session, sdp = await MediaSession.create_offer(self.engine)
                 self._late_answer = True
-        except MediaError as exc:
+        except (OfferAnswerError, SdpError) as exc:
             log.info("event=bad_offer call_id=%s reason=%s", self.call.call_id, exc)
             self.reject(488, "Not Acceptable Here")
+            return None
+        except MediaError as exc:  # e.g. every RTP port pair in use: try again shortly
+            log.warning("event=media_unavailable call_id=%s reason=%s", self.call.call_id, exc)
+            self.reject(503, "Media Unavailable", {"Retry-After": "5"})
             return None
         if self.is_ended or self.call.state not in ("incoming", "early"):
             await session.close()
@@ -137,6 +146,8 @@ class AnsweredLeg:
         self.stack.flush()
         self.journal.note("answered", "200 sent")
         self.journal.update(status=200, answered=utcnow())
+        if self.on_answered is not None:
+            self.on_answered()
         return session
 
     def hang_up(self, status: int = 480) -> None:

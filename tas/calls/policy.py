@@ -11,6 +11,9 @@ A policy names a subscriber number, optionally one route type, and an action:
 * ``reject``    answer with ``status`` (4xx-6xx)
 * ``observe``   ring and never answer: we only record that the call happened (FORK)
 
+The number ``*`` is the wildcard policy of legs for numbers we hold no registration for
+(:mod:`tas.calls.direct`); it never applies to a registered leg.
+
 Without a matching policy the route type decides (:data:`DEFAULT_ACTIONS`): FALLBACK ->
 voicemail, LOOP / LOOP_MO / LOOP_MT -> back to the core unchanged, FORK -> observe. Pure.
 """
@@ -79,12 +82,13 @@ class Decision:
     """What to do with one leg, and which policy (if any) said so."""
 
     action: Action
-    leg: LegInfo
+    leg: LegInfo | None  # None: a direct leg (no registration, :mod:`tas.calls.direct`)
     policy: Policy | None
     status: int = 486
     target: str = "core"
     announcement: str | None = None
     menu: Mapping[str, Action] = field(default_factory=dict)
+    hold: float | None = None  # answer: keep the call (silence) this long, then BYE
 
 
 def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
@@ -109,9 +113,12 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
     known = {"number", "action", "route", "status", "target", "announcement", "menu"}
     if unknown := set(raw) - known:
         raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
-    number = e164_of(str(raw.get("number", "")))
+    number = "*" if raw.get("number") == "*" else e164_of(str(raw.get("number", "")))
     if number is None:
-        raise PolicyError(f"number must be E.164 like +4799990000, got {raw.get('number')!r}")
+        raise PolicyError(
+            f"number must be E.164 like +4799990000 (or '*': every leg with no registration), "
+            f"got {raw.get('number')!r}"
+        )
     action = _action(raw.get("action"))
     route: Route | None = None
     if raw.get("route") is not None:

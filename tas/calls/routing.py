@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from registrations.model import Direction, Registration, Route
+from tas.sip.uri import SipURI, parse_uri
 
-__all__ = ["Direction", "LegInfo", "decode_leg", "e164_of"]
+__all__ = ["Direction", "LegInfo", "decode_leg", "e164_of", "uri_user", "user_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,21 @@ def decode_leg(
     # Longest prefix wins; MO wins ties (the contract uses the MO prefix when both are ours).
     candidates.sort(key=lambda c: (c[0], c[1].direction is Direction.MO), reverse=True)
     return candidates[0][1]
+
+
+def uri_user(uri: object) -> str | None:
+    """The user part of a ``sip:``/``sips:`` URI, the number of a ``tel:`` URI, else None."""
+    return uri.user if isinstance(uri, SipURI) else getattr(uri, "number", None)
+
+
+def user_of(header: str | None) -> str | None:
+    """The user part of a ``P-Asserted-Identity`` value (RFC 3325), if it is a sip/tel URI."""
+    if not header:
+        return None
+    text = header.split(",")[0].strip()
+    if "<" in text:
+        text = text[text.index("<") + 1 : text.rindex(">")] if ">" in text else text
+    try:
+        return uri_user(parse_uri(text.strip()))
+    except Exception:
+        return None

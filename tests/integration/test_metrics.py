@@ -85,7 +85,7 @@ async def test_metrics_before_during_and_after_a_call(server: TasServer) -> None
     assert value(before, "tas_media_rtp_ports_capacity") == server.engine.pool.capacity > 0
     assert value(before, "process_resident_memory_bytes") > 0
 
-    # a plain SIP call (no number: the [invite] policy answers it) and one RTP session
+    # a plain SIP call (no number: a direct leg, the [invite] policy answers it) with RTP
     caller = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=()))
     events: asyncio.Queue[Event] = asyncio.Queue()
     caller.on_event = events.put_nowait
@@ -99,7 +99,10 @@ async def test_metrics_before_during_and_after_a_call(server: TasServer) -> None
         assert sum(during["tas_sip_calls"].values()) == 1
         assert value(during, "tas_policy_calls_active") == 1
         assert value(during, "tas_policy_calls_answered") == 1
-        assert value(during, "tas_media_rtp_ports_in_use") == 1
+        # the caller's session (it shares the server's engine) and the leg's own session:
+        # a direct leg now has real media (issue 11)
+        assert value(during, "tas_media_rtp_ports_in_use") == 2
+        assert value(during, "tas_calls_active") == 1
         caller.endpoint.bye(call, caller.now())
         caller.flush()
         while not isinstance(await asyncio.wait_for(events.get(), 10), CallEnded):

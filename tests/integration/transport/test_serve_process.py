@@ -50,9 +50,15 @@ async def test_serve_reject_policy_and_hangup_after(tmp_path: Path) -> None:
             assert failed.value.response.status == 603
             call = await ua.call(f"sip:s@127.0.0.1:{hanging.port}", sdp=SDP)
             assert await asyncio.wait_for(call.wait_ended(), 5) == "BYE"
-            no_pcmu = SDP.replace(b"RTP/AVP 0 101", b"RTP/AVP 8")
+            pcma_only = SDP.replace(b"RTP/AVP 0 101", b"RTP/AVP 8")  # RFC 3264 §6.1: accepted
+            call = await ua.call(f"sip:s@127.0.0.1:{hanging.port}", sdp=pcma_only)
+            assert (
+                b"RTP/AVP 8\r\n" in call.remote_sdp and b"a=rtpmap:8 PCMA/8000" in call.remote_sdp
+            )
+            assert await asyncio.wait_for(call.wait_ended(), 5) == "BYE"
+            no_g711 = SDP.replace(b"RTP/AVP 0 101", b"RTP/AVP 18")  # G.729 only
             with pytest.raises(CallFailedError) as refused:
-                await ua.call(f"sip:s@127.0.0.1:{hanging.port}", sdp=no_pcmu)
+                await ua.call(f"sip:s@127.0.0.1:{hanging.port}", sdp=no_g711)
             assert refused.value.response.status == 488
     finally:
         codes = [await asyncio.to_thread(s.stop) for s in (rejecting, hanging)]

@@ -62,3 +62,15 @@ def test_unrelated_numbers_are_not_ours() -> None:
 )
 def test_e164_of(user: str | None, expected: str | None) -> None:
     assert e164_of(user) == expected
+
+
+def test_user_parts_of_uris_and_p_asserted_identity() -> None:
+    from tas.calls.routing import uri_user, user_of
+    from tas.sip.uri import parse_uri
+
+    assert uri_user(parse_uri("sip:+4799990000@core.example;user=phone")) == "+4799990000"
+    assert uri_user(parse_uri("sip:service@127.0.0.1:5060")) == "service"
+    assert uri_user("not a uri") is None
+    assert user_of('"A" <sip:+4711112222@core.example>, <tel:+4711112222>') == "+4711112222"
+    assert user_of("<tel:+4711112222>") == "+4711112222"
+    assert user_of(None) is None and user_of("<garbage") is None
