@@ -206,7 +206,7 @@ class _CallApp(Protocol):
     def journals(self) -> Sequence[_Journal]: ...
 
 
-class _PolicyApp(Protocol):
+class _DirectLegs(Protocol):
     @property
     def active(self) -> Sized: ...
 
@@ -215,12 +215,13 @@ class _PolicyApp(Protocol):
 
 
 class CallAppCollector(Collector):
-    """Legs of the call application (:class:`tas.calls.app.CallApp`) and of the ``[invite]``
-    policy fallback (:class:`tas.server.PolicyApp`)."""
+    """Legs of the call application (:class:`tas.calls.app.CallApp`); its ``direct`` legs
+    (no registration: the ``[invite]`` policy, :class:`tas.calls.direct.DirectStats`) also
+    under their own names."""
 
-    def __init__(self, app: _CallApp | None, fallback: _PolicyApp | None = None) -> None:
+    def __init__(self, app: _CallApp | None, direct: _DirectLegs | None = None) -> None:
         self.app = app
-        self.fallback = fallback
+        self.direct = direct
 
     def collect(self) -> Iterator[Metric]:
         if self.app is not None:
@@ -238,16 +239,16 @@ class CallAppCollector(Collector):
             for outcome in Outcome:
                 recent.add_metric([outcome.value], outcomes[outcome.value])
             yield recent
-        if self.fallback is not None:
+        if self.direct is not None:
             yield GaugeMetricFamily(
                 "tas_policy_calls_active",
-                "Calls held by the [invite] policy (legs for numbers we hold no registration for).",
-                value=len(self.fallback.active),
+                "Direct legs held now (numbers we hold no registration for: [invite] policy).",
+                value=len(self.direct.active),
             )
             yield CounterMetricFamily(
                 "tas_policy_calls_answered",
-                "Calls the [invite] policy answered.",
-                value=self.fallback.answered,
+                "Direct legs answered since start.",
+                value=self.direct.answered,
             )
 
 
