@@ -28,7 +28,6 @@ keeps serving. SIGINT/SIGTERM stop :func:`serve` gracefully.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from collections.abc import Callable
@@ -322,13 +321,12 @@ class TasServer:
             return
         self._stopped = True
         if self.app is not None:
-            await self.app.shutdown(grace)
+            await self._bounded("call application", self.app.shutdown(grace), grace)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.health.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_STEP_TIMEOUT)
+        await self._bounded("health", self.health.stop())
         steps: list[tuple[str, Any]] = [
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
@@ -341,14 +339,19 @@ class TasServer:
             ("database", self.db.close() if self.db else None),
         ]
         for name, work in steps:
-            if work is None:
-                continue
-            try:  # a service that does not stop in time is left behind, logged: stop never hangs
-                await asyncio.wait_for(work, STOP_STEP_TIMEOUT)
-            except TimeoutError:
-                log.error("event=stop_timeout service=%r seconds=%s", name, STOP_STEP_TIMEOUT)
-            except Exception:
-                log.exception("event=stop_failed service=%r", name)
+            if work is not None:
+                await self._bounded(name, work)
+
+    async def _bounded(self, name: str, work: Any, extra: float = 0.0) -> None:
+        """Await one service's stop; one that does not stop in time is left behind, logged:
+        stopping never hangs."""
+        limit = STOP_STEP_TIMEOUT + extra
+        try:
+            await asyncio.wait_for(work, limit)
+        except TimeoutError:
+            log.error("event=stop_timeout service=%r seconds=%s", name, limit)
+        except Exception:
+            log.exception("event=stop_failed service=%r", name)
 
 
 def _own_certificate(settings: Settings) -> Path:

@@ -67,6 +67,9 @@ __all__ = ["CallApp", "OBSERVE_LIMIT"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds cancelled call flows get to finish in :meth:`CallApp.shutdown`.
+CANCEL_WAIT = 5.0
+
 #: An observed (FORK) leg nobody cancels is released with 480 after this many seconds.
 OBSERVE_LIMIT = 300.0
 
@@ -432,5 +435,7 @@ class CallApp:
             await asyncio.wait_for(self.idle.wait(), grace)
         for task in list(self._tasks):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # a flow that ignores its cancellation is left behind, not waited on
+            _, stuck = await asyncio.wait(list(self._tasks), timeout=CANCEL_WAIT)
+            for task in stuck:
+                log.error("event=call_task_stuck task=%s", task.get_name())
