@@ -55,9 +55,9 @@ class Replica(TasServer):
         return int(float(found.group(1)))
 
 
-def start_replica(tmp_path: Path, name: str) -> Replica:
-    """One ``tas serve`` replica: SIP on UDP+TCP, its own data folder, no sandbox; the proxy
-    on 127.0.0.1 is its trusted source."""
+def launch_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica:
+    """One ``tas serve`` replica, launched (see :func:`wait_ready`): SIP on UDP+TCP, its own
+    data folder, no sandbox; the proxy on 127.0.0.1 is its trusted source."""
     folder = tmp_path / name
     folder.mkdir(parents=True)
     port, metrics = free_port(), free_port()
@@ -66,8 +66,9 @@ def start_replica(tmp_path: Path, name: str) -> Replica:
         "[sandbox]\nenabled = false\n"
         "[events]\nenabled = false\n"
         f'[metrics]\nlisten = "127.0.0.1:{metrics}"\n'
-        f'[voicemail]\napi = "127.0.0.1:{free_port()}"\n'
         '[operator]\ntrusted = ["127.0.0.1"]\n'
+        f"{extra_config}"
+        f'[voicemail]\napi = "127.0.0.1:{free_port()}"\n'
     )
     log = folder / "tas.log"
     cmd = [
@@ -79,15 +80,23 @@ def start_replica(tmp_path: Path, name: str) -> Replica:
     env["TAS_DATA_DIR"] = str(folder / "data")
     with log.open("wb") as sink:
         process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 30
+    return Replica(process, port, log, metrics)
+
+
+def wait_ready(replica: Replica, seconds: float = 30) -> Replica:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if b"event=ready" in log.read_bytes():
-            return Replica(process, port, log, metrics)
-        if process.poll() is not None:
+        if b"event=ready" in replica.log.read_bytes():
+            return replica
+        if replica.process.poll() is not None:
             break
         time.sleep(0.05)
-    process.kill()
-    raise AssertionError(f"replica {name} did not start:\n{log.read_text()}")
+    replica.process.kill()
+    raise AssertionError(f"replica did not start:\n{replica.log.read_text()}")
+
+
+def start_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica:
+    return wait_ready(launch_replica(tmp_path, name, extra_config))
 
 
 @dataclass
