@@ -3,7 +3,7 @@
 ``phone_calls_tas``: the phone dials the TAS's own listener (UDP, TCP or TLS) for a LOOP
 number whose policy answers with an announcement and a DTMF menu ``1 = voicemail``; the phone
 hears the announcement (a falling sweep), presses 1 (RFC 4733), hears greeting and beep, plays
-a rising sweep into the recording and hangs up when its file ends (BYE from the phone).
+a rising sweep into the recording and hangs up (BYE from the phone).
 
 ``tas_calls_phone``: ``tas call`` (the harness, a separate process) calls the phone, which
 answers automatically; both sides play a sweep and record; the harness sends DTMF 5 after its
@@ -30,9 +30,15 @@ from tests.integration.calls.calls_helpers import (
 )
 from tests.interop.phones.matrix import Row
 from tests.interop.phones.phone import Phone
-from tests.interop.phones.signals import best_correlation, make_signal, pcm16_of, signal_part
+from tests.interop.phones.signals import (
+    best_correlation,
+    make_signal,
+    pcm16_of,
+    signal_part,
+    slip_tolerant,
+)
 
-__all__ = ["PhoneFactory", "phone_calls_tas", "tas_calls_phone"]
+__all__ = ["THRESHOLD", "PhoneFactory", "check", "phone_calls_tas", "tas_calls_phone"]
 
 PhoneFactory = Callable[[Path], Phone]  # the phone's source WAV -> a phone (not started)
 
@@ -42,11 +48,16 @@ LEAD = 4.2  # s of silence before the phone's sweep: menu, digit, greeting, beep
 SWEEP = 2.5
 
 
+def scores(heard: bytes, sent: bytes) -> tuple[float, float]:
+    """(one-lag correlation, slip-tolerant correlation) of ``sent`` inside ``heard``."""
+    return best_correlation(heard, sent), slip_tolerant(heard, sent)
+
+
 async def phone_calls_tas(make_phone: PhoneFactory, transport: str, tmp: Path) -> Row:
     """The phone calls ``tas serve`` (in process, embedded sandbox: 127.0.0.1 is trusted)."""
     row = Row(make_phone(tmp).name, transport, "phone->tas")
     announcement = make_signal(tmp / "announcement.wav", ANNOUNCEMENT, down=True)
-    sent = make_signal(tmp / "phone.wav", SWEEP, lead=LEAD, tail=0.3)
+    sent = make_signal(tmp / "phone.wav", SWEEP, lead=LEAD, tail=3.0)
     async for server in running_server(tmp / "data"):
         await register(server, SUBSCRIBER, Route.LOOP)
         short_greetings(server, SUBSCRIBER)
@@ -62,7 +73,9 @@ async def phone_calls_tas(make_phone: PhoneFactory, transport: str, tmp: Path) -
             await phone.wait_established(20)
             await asyncio.sleep(DTMF_AT)
             await phone.send_dtmf("1")
-            await phone.wait_closed(LEAD + SWEEP + 10)  # the phone hangs up at its file's end
+            await asyncio.sleep(LEAD + SWEEP + 0.6 - DTMF_AT)
+            await phone.hangup()
+            await phone.wait_closed(10)
             row.hangup = "phone"
         finally:
             await phone.stop()
@@ -72,10 +85,10 @@ async def phone_calls_tas(make_phone: PhoneFactory, transport: str, tmp: Path) -
         messages = await server.voicemail.list_messages(SUBSCRIBER)
         if messages:
             recorded = read_wav(messages[0].path).pcm16()
-            row.tas_heard = best_correlation(recorded, signal_part(sent, LEAD, SWEEP))
+            row.tas_heard = scores(recorded, signal_part(sent, LEAD, SWEEP))
         heard = phone.heard()
         if heard is not None:
-            row.phone_heard = best_correlation(pcm16_of(heard), pcm16_of(announcement))
+            row.phone_heard = scores(pcm16_of(heard), pcm16_of(announcement))
         row.note = ",".join(k for k in leg.kinds if k in ("bye", "recording-discarded"))
     return row
 
@@ -108,9 +121,25 @@ async def tas_calls_phone(make_phone: PhoneFactory, transport: str, tmp: Path) -
     finally:
         await phone.stop()
     row.dtmf = phone.dtmf_received()
-    row.tas_heard = best_correlation(pcm16_of(record), signal_part(sent, 0.3, SWEEP))
+    row.tas_heard = scores(pcm16_of(record), signal_part(sent, 0.3, SWEEP))
     heard = phone.heard()
     if heard is not None:
-        row.phone_heard = best_correlation(pcm16_of(heard), pcm16_of(ours))
+        row.phone_heard = scores(pcm16_of(heard), pcm16_of(ours))
     row.note = "" if result.get("passed") else "expectations failed"
     return row
+
+
+THRESHOLD = 0.95
+
+
+def check(row: Row, digit: str, *, phone_one_lag: bool = True) -> None:
+    """The call's assertions: the digit was seen, and both recordings correlate >= 0.95 with
+    what the other side sent (slip-tolerant always; one-lag too unless ``phone_one_lag`` is
+    False for a phone whose playout slips, see :mod:`tests.interop.phones.linphone`)."""
+    assert row.dtmf == digit, row
+    if row.direction == "phone->tas":
+        assert "bye" in row.note, row  # the phone's BYE reached the TAS
+    assert row.tas_heard is not None and min(row.tas_heard) >= THRESHOLD, row
+    assert row.phone_heard is not None and row.phone_heard[1] >= THRESHOLD, row
+    if phone_one_lag:
+        assert row.phone_heard[0] >= THRESHOLD, row

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from media.wav import read_wav
-
-__all__ = ["best_correlation", "make_signal", "pcm16_of", "signal_part"]
+__all__ = [
+    "best_correlation",
+    "best_lag",
+    "make_signal",
+    "pcm16_of",
+    "signal_part",
+    "slip_tolerant",
+]
 
 RATE = 8000
 
@@ -37,13 +43,27 @@ def signal_part(path: Path, lead: float, seconds: float) -> bytes:
 
 
 def pcm16_of(path: Path) -> bytes:
-    """The 8 kHz mono PCM16 samples of a WAV (first channel; resampled when needed)."""
-    from tas.harness.audio import audio_source
+    """The 8 kHz mono PCM16 samples of a WAV (channels averaged, resampled when needed).
 
-    audio = read_wav(path)
-    if audio.rate == RATE and audio.channels == 1:
-        return audio.pcm16()
-    return audio_source(str(path))
+    A data chunk shorter than its header says is read as far as it goes: linphone writes
+    the size before the last frames reach the file."""
+    data = path.read_bytes()
+    fmt = data.find(b"fmt ")
+    chunk = data.find(b"data", fmt)
+    if data[:4] != b"RIFF" or fmt < 0 or chunk < 0:
+        raise ValueError(f"{path}: not a WAV file")
+    tag, channels, rate = struct.unpack_from("<HHI", data, fmt + 8)
+    (bits,) = struct.unpack_from("<H", data, fmt + 22)
+    if tag not in (1, 0xFFFE) or bits != 16:
+        raise ValueError(f"{path}: not 16-bit PCM (format {tag}, {bits} bits)")
+    (size,) = struct.unpack_from("<I", data, chunk + 4)
+    body = data[chunk + 8 : chunk + 8 + size]
+    samples = np.frombuffer(body[: len(body) - len(body) % (2 * channels)], "<i2")
+    mono = samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    if rate != RATE and len(mono):
+        count = max(1, round(len(mono) * RATE / rate))
+        mono = np.interp(np.arange(count) * rate / RATE, np.arange(len(mono)), mono)
+    return np.clip(np.round(mono), -32768, 32767).astype("<i2").tobytes()
 
 
 def best_correlation(heard: bytes, sent: bytes) -> float:
@@ -68,3 +88,44 @@ def best_correlation(heard: bytes, sent: bytes) -> float:
     if not denom:
         return 0.0
     return float(np.dot(seg_a, seg_b)) / denom * min(1.0, m / len(b))
+
+
+def best_lag(heard: bytes, sent: bytes) -> int:
+    """The shift (samples) of ``sent`` inside ``heard`` with the largest cross-correlation."""
+    a = np.frombuffer(heard, "<i2").astype(np.float64)
+    b = np.frombuffer(sent, "<i2").astype(np.float64)
+    size = 1 << (len(a) + len(b) - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
+    lag = int(np.argmax(corr))
+    return lag if lag < size // 2 else lag - size
+
+
+def slip_tolerant(heard: bytes, sent: bytes, window: float = 0.1, search: float = 0.04) -> float:
+    """Energy-weighted mean correlation of ``sent``'s ``window``-second pieces, each found in
+    ``heard`` within ``search`` s of the overall lag. A receiver whose jitter buffer drops or
+    repeats a few ms of playout (linphone) keeps a high figure; missing, repeated or garbled
+    frames in every few windows (a pacing fault) still pull it well below 0.95. A piece that
+    is not in ``heard`` at all counts as 0."""
+    a = np.frombuffer(heard, "<i2").astype(np.float64)
+    b = np.frombuffer(sent, "<i2").astype(np.float64)
+    if not len(a) or not len(b):
+        return 0.0
+    base = best_lag(heard, sent)
+    step, reach = round(window * RATE), round(search * RATE)
+    total = weight = 0.0
+    for start in range(0, len(b) - step + 1, step):
+        piece = b[start : start + step]
+        energy = float(np.dot(piece, piece))
+        if energy <= 0:
+            continue
+        best = 0.0
+        for shift in range(base + start - reach, base + start + reach + 1):
+            if shift < 0 or shift + step > len(a):
+                continue
+            seg = a[shift : shift + step]
+            denom = float(np.sqrt(np.dot(seg, seg) * energy))
+            if denom:
+                best = max(best, float(np.dot(seg, piece)) / denom)
+        total += best * energy
+        weight += energy
+    return total / weight if weight else 0.0
