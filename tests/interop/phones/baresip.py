@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BARESIP", "Baresip"]
+__all__ = ["BARESIP", "Baresip", "stop_process"]
 
 BARESIP = shutil.which("baresip")
 MODULES = Path("/usr/lib/baresip/modules")
@@ -46,6 +46,24 @@ module_app\t\tctrl_tcp.so
 ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}
 snd_path\t\t{dump}
 """
+
+
+async def stop_process(process: asyncio.subprocess.Process, grace: float) -> None:
+    """Wait ``grace`` s for ``process`` (a coreutils ``timeout`` wrapper) to exit, then SIGTERM
+    it (``timeout`` passes the signal on to the phone), then SIGKILL: killing the wrapper
+    alone would leave the phone running."""
+    for signal in ("none", "terminate", "kill"):
+        if signal == "terminate":
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+        elif signal == "kill":
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+            return
+        except TimeoutError:
+            continue
 
 
 def netstring(payload: dict[str, Any]) -> bytes:
@@ -171,12 +189,7 @@ class Baresip:
                 await self.command("quit")
             self._writer.close()
         if self.process is not None and self.process.returncode is None:
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
-                await self.process.wait()
+            await stop_process(self.process, 5)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

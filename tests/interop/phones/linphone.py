@@ -24,6 +24,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.interop.phones.baresip import stop_process
+
 __all__ = ["LINPHONEC", "Linphone"]
 
 LINPHONEC = shutil.which("linphonec")
@@ -190,12 +192,7 @@ class Linphone:
         if process is not None and process.returncode is None:
             with contextlib.suppress(OSError):
                 await self.send("quit")
-            try:
-                await asyncio.wait_for(process.wait(), 8)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+            await stop_process(process, 8)
         if self._master >= 0:
             with contextlib.suppress(ValueError, OSError):
                 asyncio.get_running_loop().remove_reader(self._master)

@@ -20,6 +20,7 @@ from tests.interop.phones.scenarios import PhoneFactory, check, phone_calls_tas,
 pytestmark = [
     pytest.mark.interop,
     pytest.mark.slow,
+    pytest.mark.timeout(120),
     pytest.mark.skipif(
         BARESIP is None, reason="baresip is not installed (apt-get install baresip)"
     ),

@@ -15,6 +15,7 @@ from tests.interop.phones.scenarios import PhoneFactory, check, phone_calls_tas,
 pytestmark = [
     pytest.mark.interop,
     pytest.mark.slow,
+    pytest.mark.timeout(120),
     pytest.mark.skipif(
         LINPHONEC is None, reason="linphonec is not installed (apt-get install linphone-cli)"
     ),
