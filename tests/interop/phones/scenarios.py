@@ -46,6 +46,7 @@ ANNOUNCEMENT = 1.5  # s of falling sweep the TAS answers with
 DTMF_AT = 2.2  # s after answer the phone presses 1
 LEAD = 4.2  # s of silence before the phone's sweep: menu, digit, greeting, beep come first
 SWEEP = 2.5
+STARTUP = 0.15  # s of the announcement not scored (see phone_calls_tas)
 
 
 def scores(heard: bytes, sent: bytes) -> tuple[float, float]:
@@ -88,7 +89,10 @@ async def phone_calls_tas(make_phone: PhoneFactory, transport: str, tmp: Path) -
             row.tas_heard = scores(recorded, signal_part(sent, LEAD, SWEEP))
         heard = phone.heard()
         if heard is not None:
-            row.phone_heard = scores(pcm16_of(heard), pcm16_of(announcement))
+            # The TAS starts the announcement with its 200 OK, before the ACK: a UAC whose
+            # stream starts on the 200 (linphonec) misses the first tens of ms; not scored.
+            skip = 2 * round(STARTUP * 8000)
+            row.phone_heard = scores(pcm16_of(heard), pcm16_of(announcement)[skip:])
         row.note = ",".join(k for k in leg.kinds if k in ("bye", "recording-discarded"))
     return row
 

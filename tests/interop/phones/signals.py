@@ -105,7 +105,8 @@ def slip_tolerant(heard: bytes, sent: bytes, window: float = 0.1, search: float 
     ``heard`` within ``search`` s of the overall lag. A receiver whose jitter buffer drops or
     repeats a few ms of playout (linphone) keeps a high figure; missing, repeated or garbled
     frames in every few windows (a pacing fault) still pull it well below 0.95. A piece that
-    is not in ``heard`` at all counts as 0."""
+    is not in ``heard`` counts as 0, one partly in it (a recorder that starts late) by the
+    share it holds."""
     a = np.frombuffer(heard, "<i2").astype(np.float64)
     b = np.frombuffer(sent, "<i2").astype(np.float64)
     if not len(a) or not len(b):
@@ -120,12 +121,13 @@ def slip_tolerant(heard: bytes, sent: bytes, window: float = 0.1, search: float 
             continue
         best = 0.0
         for shift in range(base + start - reach, base + start + reach + 1):
-            if shift < 0 or shift + step > len(a):
+            lo, hi = max(0, -shift), min(step, len(a) - shift)  # the part inside ``heard``
+            if hi - lo < step // 2:
                 continue
-            seg = a[shift : shift + step]
-            denom = float(np.sqrt(np.dot(seg, seg) * energy))
+            seg, part = a[shift + lo : shift + hi], piece[lo:hi]
+            denom = float(np.sqrt(np.dot(seg, seg) * np.dot(part, part)))
             if denom:
-                best = max(best, float(np.dot(seg, piece)) / denom)
+                best = max(best, float(np.dot(seg, part)) / denom * (hi - lo) / step)
         total += best * energy
         weight += energy
     return total / weight if weight else 0.0
