@@ -156,6 +156,8 @@ class Linphone:
     # -- the Phone interface used by the scenarios ------------------------------------------
 
     def target_uri(self, number: str, host: str, port: int, transport: str) -> str:
+        """linphonec's ``call`` rewrites ``sips:`` to ``sip:``; with ``transport=tls`` the call
+        still goes over TLS (a bare ``sips:`` URI goes over UDP), as ``sip:…;transport=tls``."""
         if transport == "tls":
             return f"sips:{number}@{host}:{port};transport=tls"
         return f"sip:{number}@{host}:{port};transport={transport}"

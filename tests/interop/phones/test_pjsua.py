@@ -39,6 +39,9 @@ async def test_pjsua_calls_the_tas(transport: str, tmp_path: Path) -> None:
     row = await phone_calls_tas(factory(tmp_path), transport, tmp_path)
     ROWS.append(row)
     check(row, "1", phone_one_lag=False)
+    if transport == "tls":  # RFC 3261 §12.1.1: a SIPS Request-URI gets a SIPS Contact
+        log = (tmp_path / "pjsua" / "pjsua.log").read_text(errors="replace")
+        assert "INVITE sips:" in log and "Contact: <sips:tas@" in log, log[-3000:]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
