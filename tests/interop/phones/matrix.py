@@ -11,7 +11,7 @@ __all__ = ["ROWS", "Row", "render"]
 class Row:
     """What one call showed. ``tas_heard``: correlation of what the TAS recorded with what the
     phone sent; ``phone_heard``: of what the phone decoded with what the TAS sent. Each is a
-    pair: one lag for the whole signal, and slip-tolerant (0.1 s pieces, each within 40 ms of
+    pair: one lag for the whole signal, and slip-tolerant (0.05 s pieces, each within 40 ms of
     that lag; see :func:`~tests.interop.phones.signals.slip_tolerant`)."""
 
     phone: str
