@@ -91,7 +91,8 @@ def test_resets_before_connection_made_leak_nothing(
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.5)
             await settle(stack)
-            assert abs(fd_count() - baseline) <= 2
+            # a leak grows the count; other tests' sockets closing meanwhile may shrink it
+            assert fd_count() - baseline <= 2
             reader, writer = await asyncio.open_connection(*addr)  # still serving
             writer.write(OPTIONS)
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
