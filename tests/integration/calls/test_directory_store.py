@@ -307,4 +307,6 @@ async def test_no_registration_or_policy_sql_per_invite(tmp_path: Path) -> None:
     print(
         f"\n100 INVITEs in {took:.2f} s; {len(statements)} statements, all call records: {others}"
     )
-    assert all("call_record" in s or "call_milestone" in s for s in statements)
+    # beside the call records only the readiness probe's periodic ``SELECT 1`` (tas.health)
+    probes = [s for s in statements if s.strip().upper() == "SELECT 1"]
+    assert all("call_record" in s or "call_milestone" in s for s in statements if s not in probes)
