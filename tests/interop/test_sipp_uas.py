@@ -69,7 +69,9 @@ async def test_our_uac_against_sipp_uas(sipp: str, tmp_path: Path, transport: st
             for start in range(0, CALLS, 20):
                 results = await asyncio.gather(*(one() for _ in range(min(20, CALLS - start))))
                 assert results == ["BYE"] * len(results)
-        code = await asyncio.wait_for(process.wait(), 30)
+            # SIPp ends each call after a timewait: closing our TCP connection before it exits
+            # would fail its last calls ("connection closed"), so wait for it first
+            code = await asyncio.wait_for(process.wait(), 30)
     finally:
         if process.returncode is None:
             process.kill()
