@@ -51,9 +51,14 @@ class CallConfirmed:
 
 @dataclass(frozen=True, slots=True)
 class CallCancelled:
-    """The caller CANCELled before we answered; 487 was sent (§9.2)."""
+    """The caller CANCELled before we answered; 487 was sent (§9.2).
+
+    ``cancel`` is the CANCEL itself: its ``Reason`` header (RFC 3326) says why, e.g.
+    ``SIP;cause=200`` when a forked call was answered elsewhere.
+    """
 
     call: Call
+    cancel: Request | None = None
 
 
 @dataclass(frozen=True, slots=True)

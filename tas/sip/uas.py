@@ -117,4 +117,4 @@ class UasRole:
         if invite.state == "Proceeding" and call.state in _PENDING:
             invite.respond(core.uas_response(call, 487), now)
             core.end(call, CallEvent.RECV_CANCEL, "cancelled", by_remote=True, emit=False)
-            core.events.append(CallCancelled(call))
+            core.events.append(CallCancelled(call, request))
