@@ -9,12 +9,10 @@ dicts. ``bytes(message)`` serialises with a correct Content-Length.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from typing import Any
 
 from tas.sip.errors import ParseError
-from tas.sip.grammar import split_list
+from tas.sip.header_fields import Headers
 from tas.sip.headers import (
     MAGIC_COOKIE,
     Address,
@@ -26,8 +24,11 @@ from tas.sip.headers import (
     parse_uint,
     parse_via,
 )
+from tas.sip.names import KNOWN_METHODS, REASONS, SIP_VERSION, canonical_name, name_key
 from tas.sip.uri import URI
 
+#: ``Headers``, ``KNOWN_METHODS``, ``REASONS``, ``canonical_name`` and ``name_key`` live in
+#: :mod:`tas.sip.header_fields` and :mod:`tas.sip.names`; they stay importable from here.
 __all__ = [
     "Headers",
     "Message",
@@ -35,215 +36,10 @@ __all__ = [
     "Response",
     "REASONS",
     "KNOWN_METHODS",
+    "SIP_VERSION",
     "canonical_name",
+    "name_key",
 ]
-
-SIP_VERSION = "SIP/2.0"
-
-#: Methods of RFC 3261 and its registered extensions (RFC 3262, 3265, 3311, 3428, 3515, 3903,
-#: 6086); anything else is an extension method we do not know (501, §8.2.1).
-KNOWN_METHODS = frozenset(
-    {
-        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
-        "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
-    }
-)  # fmt: skip
-
-#: Compact forms (§7.3.3, plus registered ones from later RFCs).
-COMPACT = {
-    "i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
-    "c": "Content-Type", "f": "From", "s": "Subject", "k": "Supported", "t": "To", "v": "Via",
-    "o": "Event", "r": "Refer-To", "b": "Referred-By", "u": "Allow-Events",
-    "x": "Session-Expires", "y": "Identity", "a": "Accept-Contact", "j": "Reject-Contact",
-    "d": "Request-Disposition", "n": "Identity-Info",
-}  # fmt: skip
-
-_KNOWN = [
-    "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
-    "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact",
-    "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
-    "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "From", "History-Info",
-    "In-Reply-To", "Max-Forwards", "Min-Expires", "MIME-Version", "Organization",
-    "P-Asserted-Identity", "P-Called-Party-ID", "Priority", "Proxy-Authenticate",
-    "Proxy-Authorization", "Proxy-Require", "Reason", "Record-Route", "Refer-To", "Referred-By",
-    "Reply-To", "Require", "Retry-After", "Route", "RSeq", "RAck", "Server", "Session-Expires",
-    "Session-ID", "Subject", "Subscription-State", "Supported", "Timestamp", "To",
-    "Unsupported", "User-Agent", "Via", "Warning", "WWW-Authenticate",
-]  # fmt: skip
-_CANONICAL = {name.lower(): name for name in _KNOWN}
-_CANONICAL.update({short: long for short, long in COMPACT.items()})
-
-#: Headers whose value is a comma-separated list that may be split across lines (§7.3.1).
-LIST_HEADERS = frozenset(
-    name.lower()
-    for name in (
-        "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
-        "Call-Info", "Contact", "Content-Encoding", "Content-Language", "Error-Info",
-        "History-Info", "In-Reply-To", "P-Asserted-Identity", "Proxy-Require", "Reason",
-        "Record-Route", "Require", "Route", "Supported", "Unsupported", "Via", "Warning",
-        "Path", "Service-Route",
-    )
-)  # fmt: skip
-
-REASONS = {
-    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
-    183: "Session Progress", 199: "Early Dialog Terminated", 200: "OK", 202: "Accepted",
-    204: "No Notification", 300: "Multiple Choices", 301: "Moved Permanently",
-    302: "Moved Temporarily", 305: "Use Proxy", 380: "Alternative Service", 400: "Bad Request",
-    401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required",
-    408: "Request Timeout", 410: "Gone", 413: "Request Entity Too Large",
-    414: "Request-URI Too Long", 415: "Unsupported Media Type", 416: "Unsupported URI Scheme",
-    420: "Bad Extension", 421: "Extension Required", 423: "Interval Too Brief",
-    480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
-    482: "Loop Detected", 483: "Too Many Hops", 484: "Address Incomplete", 485: "Ambiguous",
-    486: "Busy Here", 487: "Request Terminated", 488: "Not Acceptable Here",
-    491: "Request Pending", 493: "Undecipherable", 500: "Server Internal Error",
-    501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
-    504: "Server Time-out", 505: "Version Not Supported", 513: "Message Too Large",
-    600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
-    606: "Not Acceptable",
-}  # fmt: skip
-
-
-#: Versions are unique across all Headers, so a cache keyed on one never matches another.
-_VERSIONS = itertools.count()
-#: raw name -> (lower-case key, canonical spelling); filled as names are seen, bounded.
-_NAME_CACHE: dict[str, tuple[str, str]] = {}
-_NAME_CACHE_MAX = 2048
-
-
-def canonical_name(name: str) -> str:
-    """Canonical spelling of a header name; compact forms expand (§7.3.3)."""
-    return _CANONICAL.get(name.lower(), name)
-
-
-def name_key(name: str) -> tuple[str, str]:
-    """``(key, canonical)`` for a header name: the case-folded lookup key and its spelling."""
-    hit = _NAME_CACHE.get(name)
-    if hit is not None:
-        return hit
-    canonical = _CANONICAL.get(name.lower(), name)
-    hit = (canonical.lower(), canonical)
-    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
-        _NAME_CACHE[name] = hit
-    return hit
-
-
-class Headers:
-    """Ordered, case-insensitive multi-map of header fields (§7.3).
-
-    Each field is kept as one entry (a line, possibly with a comma-separated list). ``version``
-    changes on every mutation so typed views can cache safely; lookups go through an index by
-    name that is rebuilt lazily after a mutation.
-    """
-
-    __slots__ = ("_fields", "version", "_index", "_indexed")
-
-    def __init__(self, fields: list[tuple[str, str]] | None = None) -> None:
-        self._fields: list[tuple[str, str, str]] = []
-        self.version = next(_VERSIONS)
-        self._index: dict[str, list[str]] = {}
-        self._indexed = -1
-        for name, value in fields or ():
-            self.add(name, value)
-
-    @classmethod
-    def from_fields(
-        cls, fields: list[tuple[str, str, str]], index: dict[str, list[str]] | None = None
-    ) -> Headers:
-        """Adopt ``(key, canonical name, value)`` triples built by the parser (no copying),
-        with their by-key index when the caller built it too."""
-        new = cls.__new__(cls)
-        new._fields = fields
-        new.version = next(_VERSIONS)
-        new._index = index or {}
-        new._indexed = new.version if index is not None else -1
-        return new
-
-    def _lookup(self) -> dict[str, list[str]]:
-        if self._indexed != self.version:
-            index: dict[str, list[str]] = {}
-            for key, _, value in self._fields:
-                bucket = index.get(key)
-                if bucket is None:
-                    index[key] = [value]
-                else:
-                    bucket.append(value)
-            self._index = index
-            self._indexed = self.version
-        return self._index
-
-    def add(self, name: str, value: str) -> None:
-        key, name = name_key(name)
-        self._fields.append((key, name, value))
-        self.version = next(_VERSIONS)
-
-    def prepend(self, name: str, value: str) -> None:
-        """Insert before every other field (Via on a new hop, §8.1.1.7)."""
-        key, name = name_key(name)
-        self._fields.insert(0, (key, name, value))
-        self.version = next(_VERSIONS)
-
-    def set(self, name: str, value: str) -> None:
-        """Replace every field of this name by one, in the place of the first."""
-        key, name = name_key(name)
-        out: list[tuple[str, str, str]] = []
-        placed = False
-        for field in self._fields:
-            if field[0] == key:
-                if not placed:
-                    out.append((key, name, value))
-                    placed = True
-            else:
-                out.append(field)
-        if not placed:
-            out.append((key, name, value))
-        self._fields = out
-        self.version = next(_VERSIONS)
-
-    def remove(self, name: str) -> None:
-        key = name_key(name)[0]
-        self._fields = [f for f in self._fields if f[0] != key]
-        self.version = next(_VERSIONS)
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """The first field of this name, as received."""
-        bucket = self._lookup().get(name_key(name)[0])
-        return bucket[0] if bucket else default
-
-    def fields(self, name: str) -> list[str]:
-        """Every field of this name, one entry per line as received."""
-        return list(self._lookup().get(name_key(name)[0], ()))
-
-    def values(self, name: str) -> list[str]:
-        """Every value of this name; list headers are split on commas (§7.3.1)."""
-        key = name_key(name)[0]
-        raw = self._lookup().get(key, [])
-        if key not in LIST_HEADERS:
-            return list(raw)
-        out: list[str] = []
-        for value in raw:
-            out.extend(split_list(value))
-        return out
-
-    def count(self, name: str) -> int:
-        return len(self._lookup().get(name_key(name)[0], ()))
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name_key(name)[0] in self._lookup()
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return ((f[1], f[2]) for f in self._fields)
-
-    def __len__(self) -> int:
-        return len(self._fields)
-
-    def copy(self) -> Headers:
-        return Headers.from_fields(list(self._fields))
-
-    def __repr__(self) -> str:
-        return f"Headers({[(f[1], f[2]) for f in self._fields]!r})"
 
 
 class Message:
