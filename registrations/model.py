@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+#: An E.164 number as the operator carries it (``wgtwo.common.v1.E164``, wgtwo-api.md §6):
+#: always ``+``, a country code (never starting with 0), then the subscriber number; 7 to 15
+#: digits in all (ITU-T E.164 caps a number at 15 digits; the shortest plans, e.g. Niue's
+#: ``+683 xxxx``, have 7). The one rule for every number we validate, store or route.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+E164_MAX_DIGITS = 15
+#: An MO/MT prefix: the digits the core puts right after the ``+`` (wgtwo-api.md §3).
+PREFIX = re.compile(r"[0-9]{1,15}")
+PREFIX_MAX_DIGITS = 15
+
+
+def is_e164(number: object) -> bool:
+    """True for ``+4799990000``; False for anything else (spaces, no ``+``, 16 digits …)."""
+    return isinstance(number, str) and E164.fullmatch(number) is not None
 
 
 class Route(enum.IntEnum):

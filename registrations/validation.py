@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from registrations.model import ROUTE_NAMES, Registration, Route
+from registrations.model import PREFIX, ROUTE_NAMES, Registration, Route, is_e164
 
 __all__ = [
     "NOT_SIPS",
@@ -26,9 +26,7 @@ __all__ = [
 #: The answer to a ``sip:`` (or any non-``sips:``) URI, locally and from the sandbox.
 NOT_SIPS = "sip_uri must be a sips: URI (SIP over TLS), like sips:host or sips:host:port"
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_DIGITS = re.compile(r"[0-9]{1,15}")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -41,10 +39,10 @@ class InvalidRegistration(ValueError):
 
 
 def validate_e164(number: str) -> str:
-    """``+``, country code, subscriber number: 7 to 15 digits in all (ITU-T E.164)."""
+    """``number`` when it is E.164 (:data:`registrations.model.E164`), else InvalidRegistration."""
     if not number:
         raise InvalidRegistration("phone_number is required", field="phone_number")
-    if not _E164.fullmatch(number):
+    if not is_e164(number):
         raise InvalidRegistration(
             f"phone_number {number!r} is not E.164 ('+', country code, number; 7-15 digits)",
             field="phone_number",
@@ -103,7 +101,7 @@ def _valid_host(host: str) -> bool:
 
 def validate_prefix(prefix: str, *, field: str) -> str:
     """An optional Request-URI prefix: empty, or 1-15 decimal digits."""
-    if prefix and not _DIGITS.fullmatch(prefix):
+    if prefix and not PREFIX.fullmatch(prefix):
         raise InvalidRegistration(f"{field} {prefix!r} must be digits only", field=field)
     return prefix
 

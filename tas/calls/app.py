@@ -45,7 +45,7 @@ from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
-from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
+from tas.calls.routing import LegInfo, dialled_of, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import leave_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
@@ -162,7 +162,7 @@ class CallApp:
         )
         number = uri_user(request.uri)
         info = None
-        if e164_of(number) is not None:  # no number: never a breakout leg, no lookup
+        if dialled_of(number) is not None:  # no number: never a breakout leg, no lookup
             try:  # from memory: no I/O per INVITE (issue #10)
                 info = self.registrations.find(number, caller_user)
             except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)

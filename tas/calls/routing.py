@@ -20,10 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from registrations.model import Direction, Registration, Route
+from registrations.model import (
+    E164_MAX_DIGITS,
+    PREFIX_MAX_DIGITS,
+    Direction,
+    Registration,
+    Route,
+    is_e164,
+)
 from tas.sip.uri import SipURI, parse_uri
 
-__all__ = ["Direction", "LegInfo", "decode_leg", "e164_of", "uri_user", "user_of"]
+__all__ = ["Direction", "LegInfo", "decode_leg", "dialled_of", "e164_of", "uri_user", "user_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +53,28 @@ class LegInfo:
         return self.registration.route
 
 
-def e164_of(user: str | None) -> str | None:
-    """``+4712345678`` from a URI user part such as ``+47 1234-5678``; None if not a number."""
+def _plus_digits(user: str | None) -> str | None:
+    """``+4712345678`` from ``+47 1234-5678`` (visual separators dropped); None without ``+``."""
     if not user:
         return None
     digits = "".join(ch for ch in user if ch not in " -.()")
-    if digits.startswith("+") and digits[1:].isdigit() and 1 < len(digits) <= 20:
-        return digits
-    return None
+    return digits if digits.startswith("+") and digits[1:].isdigit() else None
+
+
+def e164_of(user: str | None) -> str | None:
+    """The E.164 number (:func:`registrations.model.is_e164`) a URI user part such as
+    ``+47 1234-5678`` spells; None if it spells none."""
+    digits = _plus_digits(user)
+    return digits if digits is not None and is_e164(digits) else None
+
+
+def dialled_of(user: str | None) -> str | None:
+    """A Request-URI number as the core sends it: an E.164 number, possibly with an MO/MT
+    prefix right after the ``+`` (``+0047112334455``), so not always E.164 itself."""
+    digits = _plus_digits(user)
+    if digits is None or len(digits) > 1 + E164_MAX_DIGITS + PREFIX_MAX_DIGITS:
+        return None
+    return digits
 
 
 def decode_leg(
@@ -66,7 +87,7 @@ def decode_leg(
     Prefixes are matched longest first so ``1`` and ``11`` can coexist. Returns None when the
     leg does not belong to any of our registrations.
     """
-    target = e164_of(request_user)
+    target = dialled_of(request_user)
     caller = e164_of(caller_user)
     if target is None:
         return None

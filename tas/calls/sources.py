@@ -21,7 +21,7 @@ from typing import Protocol
 
 from registrations.model import Registration
 from tas.calls.policy import Policy
-from tas.calls.routing import LegInfo, decode_leg, e164_of
+from tas.calls.routing import LegInfo, decode_leg, dialled_of
 
 __all__ = [
     "CombinedRegistrations",
@@ -65,7 +65,7 @@ class NumberSource(Protocol):
 def candidate_numbers(request_user: str | None, caller_user: str | None) -> list[str]:
     """The numbers whose registrations can explain a leg: the caller's (MO) and every
     ``+`` + suffix of the Request-URI number (MT behind a prefix, or unprefixed)."""
-    target, caller = e164_of(request_user), e164_of(caller_user)
+    target, caller = dialled_of(request_user), dialled_of(caller_user)
     if target is None:
         return []
     body = target[1:]

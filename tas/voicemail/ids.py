@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
+from registrations.model import is_e164
 from tas.voicemail.errors import InvalidNumber, InvalidVoicemailId
 
 __all__ = ["check_number", "check_voicemail_id"]
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-
 
 def check_number(number: str) -> str:
-    """An E.164 number (``+``, country code, subscriber number; 7-15 digits) or InvalidNumber."""
-    if not isinstance(number, str) or not _E164.fullmatch(number):
+    """``number`` when it is E.164 (:data:`registrations.model.E164`), else InvalidNumber."""
+    if not is_e164(number):
         raise InvalidNumber(f"{number!r} is not an E.164 number (+, country code, 7-15 digits)")
     return number
 
