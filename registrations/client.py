@@ -31,6 +31,7 @@ from registrations.model import Registration
 from registrations.oauth import ClientCredentials, NoAuth, TokenSource
 from registrations.wgtwo.common.v1 import phonenumber_pb2
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2, sipbreakout_pb2_grpc
+from tas.hostport import HostPort
 
 if TYPE_CHECKING:
     from tas.config import Settings
@@ -74,8 +75,11 @@ class Target:
             return cls(settings.sandbox.grpc, tls=False, authenticated=False)
         if op.target in REGIONS:
             return cls(REGIONS[op.target], tls=True, authenticated=True, root_certificates=roots)
-        host, sep, port = op.target.rpartition(":")
-        if not sep or not host or not port.isdigit():
+        try:
+            hostport = HostPort.parse(op.target)
+        except ValueError:
+            hostport = HostPort("")
+        if not hostport.host or hostport.port is None:
             raise ValueError(
                 f"operator target {op.target!r} is not sandbox, {', '.join(REGIONS)} or host:port"
             )

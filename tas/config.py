@@ -7,7 +7,6 @@ SQLite and local files. ``tas serve --config tas.toml`` or ``TAS_CONFIG=tas.toml
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 from contextvars import ContextVar
@@ -36,6 +35,7 @@ from tas.config_check import (
     unknown_keys,
     validation_problems,
 )
+from tas.hostport import HostPort
 
 #: Set while :func:`load_settings` builds a Settings whose keys it has checked itself.
 _CHECKED: ContextVar[bool] = ContextVar("tas_config_checked", default=False)
@@ -192,11 +192,8 @@ class ApiToken(BaseModel):
 
 def is_loopback_address(address: str) -> bool:
     """True when ``host:port`` binds only loopback (127.0.0.0/8, ::1, ``localhost``)."""
-    host = address.rpartition(":")[0].strip("[]") if ":" in address else address
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return HostPort.parse(address).is_loopback
     except ValueError:
         return False  # 0.0.0.0, ::, a hostname: may be reachable from elsewhere
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 
 from tas.config import Settings
+from tas.hostport import HostPort
 
 __all__ = ["apply_instance", "default_instance_id", "offset_hostport", "offset_port"]
 
@@ -37,10 +38,10 @@ def offset_port(port: int, offset: int) -> int:
 
 def offset_hostport(address: str, offset: int) -> str:
     """``host:port`` (``[v6]:port``) with its port shifted by ``offset``."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
+    hostport = HostPort.parse(address)
+    if hostport.port is None:
         raise ValueError(f"expected host:port, got {address!r}")
-    return f"{host}:{offset_port(int(port), offset)}"
+    return str(hostport.with_port(offset_port(hostport.port, offset)))
 
 
 def apply_instance(settings: Settings, index: int | None = None) -> int:

@@ -36,6 +36,7 @@ from tas.calls.directory import DirectoryStats, Health
 from tas.calls.records import Outcome
 from tas.health import Health as ServerHealth
 from tas.health import make_app, start_http
+from tas.hostport import HostPort
 
 __all__ = [
     "CallAppCollector",
@@ -50,11 +51,13 @@ __all__ = [
 
 def split_listen(listen: str) -> tuple[str, int]:
     """``host:port`` (``[v6]:port``) of ``[metrics] listen``; ValueError saying why not."""
-    host, sep, port = listen.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
+    try:
+        hostport = HostPort.parse(listen)
+    except ValueError:
+        hostport = HostPort("")
+    if not hostport.host or hostport.port is None:
         raise ValueError(f"metrics listen address must be host:port, got {listen!r}")
-    return host, int(port)
+    return hostport.address()
 
 
 class MetricsServer:

@@ -32,10 +32,10 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from media.session import MediaEngine
+from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
@@ -43,7 +43,7 @@ from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
 from tas.transport.stack import SipStack, StackOptions
-from tas.transport.tls import client_context, ensure_self_signed, server_context
+from tas.transport.tls import client_context, server_context
 from tas.transport.trust import TrustPolicy
 
 __all__ = ["serve", "TasServer", "stack_options", "trust_policy"]
@@ -58,10 +58,7 @@ def stack_options(settings: Settings) -> StackOptions:
     sip = settings.sip
     server_ssl = None
     if sip.tls:
-        cert, key = sip.tls_cert, sip.tls_key
-        if cert is None or key is None:
-            host = sip.tls[0].rpartition(":")[0].strip("[]") or "127.0.0.1"
-            cert, key = ensure_self_signed(settings.data_dir / "tls", host)
+        cert, key = own_certificate(settings)
         server_ssl = server_context(cert, key)
         if settings.operator.trusted_names:  # mutual TLS: ask for the core's client certificate
             server_ssl.verify_mode = ssl.CERT_OPTIONAL  # our own UAs may come without one
@@ -164,7 +161,7 @@ class TasServer:
             await self._start_sandbox_plane()
         options = stack_options(settings)
         if self.plane is not None and settings.sip.tls:  # the sandbox core presents our cert
-            options = replace(options, client_ssl=client_context(_own_certificate(settings)))
+            options = replace(options, client_ssl=client_context(own_certificate(settings)[0]))
         self.stack = await SipStack.open(options)
         trust = options.trust
         if not (trust.operator or trust.sandbox or trust.operator_names):
@@ -352,15 +349,6 @@ class TasServer:
             log.error("event=stop_timeout service=%r seconds=%s", name, limit)
         except Exception:
             log.exception("event=stop_failed service=%r", name)
-
-
-def _own_certificate(settings: Settings) -> Path:
-    """The certificate our TLS listener presents (configured, or generated under data_dir)."""
-    sip = settings.sip
-    if sip.tls_cert is not None:
-        return sip.tls_cert
-    host = sip.tls[0].rpartition(":")[0].strip("[]") or "127.0.0.1"
-    return ensure_self_signed(settings.data_dir / "tls", host)[0]
 
 
 async def serve(settings: Settings, *, started: Callable[[SipStack], None] | None = None) -> None:

@@ -26,6 +26,7 @@ from tas.harness.options import (
     parse_port_range,
 )
 from tas.harness.target import Target, is_loopback, number_of, resolve_target, sip_from
+from tas.hostport import HostPort
 
 __all__ = ["call"]
 
@@ -195,10 +196,12 @@ async def _main(args: _Args) -> int:
     settings = settings_for_cli(args.config_file)  # a bad config: `tas: …` lines, exit 2
     core = (settings.sandbox.sip_host, settings.sandbox.sip_port)
     if args.core:
-        host, _, port = args.core.rpartition(":")
-        if not host or not port.isdigit():
+        try:
+            core = HostPort.parse(args.core).address()
+        except ValueError:
             return _bad(f"--core must be HOST:PORT, not {args.core!r}")
-        core = (host.strip("[]"), int(port))
+        if not core[0]:
+            return _bad(f"--core must be HOST:PORT, not {args.core!r}")
     try:
         target = resolve_target(args.target, core, args.transport)
         rtp_range = parse_port_range(args.rtp_ports)

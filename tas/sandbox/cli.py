@@ -7,7 +7,6 @@ Exit codes: 0 stopped by Ctrl-C / SIGTERM, 2 bad input, 3 cannot listen.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from pathlib import Path
 from typing import NoReturn
@@ -16,6 +15,7 @@ import click
 
 from tas.config import SandboxSettings
 from tas.config_cli import settings_for_cli
+from tas.hostport import HostPort
 from tas.sandbox.grpc_server import ControlPlane
 from tas.transport.loop import stop_signals
 
@@ -94,16 +94,11 @@ async def _serve(settings: SandboxSettings, data_dir: Path) -> None:
 
 
 def _is_loopback(address: str) -> bool:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        return False
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        hostport = HostPort.parse(address)
     except ValueError:
         return False
+    return hostport.port is not None and hostport.is_loopback
 
 
 def _fail(message: str, code: int) -> NoReturn:

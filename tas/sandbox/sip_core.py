@@ -42,6 +42,7 @@ from pathlib import Path
 from media.session import MediaEngine
 from registrations.model import Registration
 from tas.calls.routing import e164_of
+from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
 from tas.sandbox.legs import Bridge, TimerHandle, dispatch
@@ -64,7 +65,7 @@ from tas.sip.message import Request
 from tas.sip.timers import TimerConfig
 from tas.sip.uri import SipURI, parse_uri
 from tas.transport.stack import SipStack, StackOptions
-from tas.transport.tls import client_context, ensure_self_signed, server_context
+from tas.transport.tls import client_context, server_context
 
 __all__ = ["CoreCall", "SandboxCore"]
 
@@ -229,11 +230,7 @@ class SandboxCore:
     def _certificate(self) -> tuple[Path, Path]:
         """The TLS certificate of ``tas serve`` (configured, or the one generated under
         ``data_dir/tls``): the sandbox presents it and trusts it for the TAS by default."""
-        sip = self.settings.sip
-        if sip.tls_cert is not None and sip.tls_key is not None:
-            return sip.tls_cert, sip.tls_key
-        host = sip.tls[0].rpartition(":")[0].strip("[]") if sip.tls else ""
-        return ensure_self_signed(self.settings.data_dir / "tls", host or "127.0.0.1")
+        return own_certificate(self.settings)
 
     def _tas_context(self, cert: Path) -> ssl.SSLContext:
         sb = self.sandbox

@@ -37,6 +37,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from tas.hostport import HostPort
 from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
@@ -65,14 +66,8 @@ log = logging.getLogger("tas.transport")
 
 
 def parse_hostport(text: str, default_port: int) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port`` or ``host`` -> (host, port)."""
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else default_port
-    host, colon, port = text.rpartition(":")
-    if not colon:
-        return text, default_port
-    return host, int(port)
+    """``host:port``, ``[v6]:port`` or ``host`` -> (host, port) (:class:`tas.hostport.HostPort`)."""
+    return HostPort.parse(text, default_port).address()
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
 from tas.config import Settings, is_loopback_address
 from tas.grpc_health import GrpcHealth, add_health
+from tas.hostport import HostPort
 from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
 from tas.voicemail.auth import BearerTokenInterceptor, may_access
 from tas.voicemail.errors import (
@@ -211,7 +212,7 @@ async def start_voicemail_api(
     health = add_health(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))
     certificates = None
     if vm.api_tls:
-        host = target.rpartition(":")[0].strip("[]") or "127.0.0.1"
+        host = HostPort.parse(target).host or "127.0.0.1"
         credentials, certificates = api_credentials(settings, host)
         port = server.add_secure_port(target, credentials)
     else:

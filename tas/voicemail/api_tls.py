@@ -12,7 +12,7 @@ tried again at the next handshake.
 With ``api_tls_client_ca`` set, clients must present a certificate chaining to it
 (``require_client_authentication``; TLS 1.3 RFC 8446 §4.3.2 / TLS 1.2 RFC 5246 §7.4.4).
 With ``api_tls`` and no cert/key, the project's one self-signed certificate
-(:func:`tas.transport.tls.ensure_self_signed`, under ``<data_dir>/tls``) is used.
+(:func:`tas.certificates.self_signed_certificate`, under ``<data_dir>/tls``) is used.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tas.certificates import self_signed_certificate
 from tas.config import Settings
-from tas.transport.tls import ensure_self_signed
 
 __all__ = ["CertificateFiles", "ReloadingCertificates", "api_credentials"]
 
@@ -114,7 +114,7 @@ def certificate_files(settings: Settings, host: str) -> CertificateFiles:
     if vm.api_tls_cert is not None and vm.api_tls_key is not None:
         cert, key = vm.api_tls_cert, vm.api_tls_key
     else:
-        cert, key = ensure_self_signed(settings.data_dir / "tls", host)
+        cert, key = self_signed_certificate(settings, host)
     return CertificateFiles(cert, key, vm.api_tls_client_ca)
 
 
