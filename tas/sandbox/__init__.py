@@ -10,10 +10,10 @@ from tas.sandbox.breakout import (
     BreakoutRejected,
     BreakoutTable,
 )
-from tas.sandbox.event_bus import (
+from tas.sandbox.event_bus import EventBus
+from tas.sandbox.subscriptions import (
     AckOutcome,
     Delivery,
-    EventBus,
     StoredEvent,
     SubscriptionClosed,
     SubscriptionError,

@@ -22,37 +22,17 @@ from tas.sandbox.subscriptions import (
     Delivery,
     StartAtOldest,
     StartAtSequence,
-    StartAtTimeDelta,
     StartAtTimestamp,
     StartNew,
-    StartPosition,
     StartWithLastReceived,
     StoredEvent,
     SubscriptionClosed,
-    SubscriptionError,
     SubscriptionKind,
     SubscriptionSpec,
     UnknownInbox,
 )
 
-__all__ = [
-    "AckOutcome",
-    "Delivery",
-    "EventBus",
-    "StartAtOldest",
-    "StartAtSequence",
-    "StartAtTimeDelta",
-    "StartAtTimestamp",
-    "StartNew",
-    "StartPosition",
-    "StartWithLastReceived",
-    "StoredEvent",
-    "SubscriptionClosed",
-    "SubscriptionError",
-    "SubscriptionKind",
-    "SubscriptionSpec",
-    "UnknownInbox",
-]
+__all__ = ["EventBus"]
 
 P = TypeVar("P")
 

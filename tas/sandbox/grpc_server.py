@@ -30,9 +30,9 @@ from tas.grpc_health import GrpcHealth, add_health
 from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
 from tas.sandbox.breakout_file import BreakoutFile
 from tas.sandbox.breakout_grpc import SipBreakoutServicer, abort_rpc
-from tas.sandbox.event_bus import (
+from tas.sandbox.event_bus import EventBus
+from tas.sandbox.subscriptions import (
     Delivery,
-    EventBus,
     StartAtOldest,
     StartAtSequence,
     StartAtTimeDelta,

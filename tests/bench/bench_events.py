@@ -16,7 +16,8 @@ import grpc
 from google.protobuf import empty_pb2
 
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
-from tas.sandbox.event_bus import EventBus, SubscriptionSpec
+from tas.sandbox.event_bus import EventBus
+from tas.sandbox.subscriptions import SubscriptionSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKLOG = 20_000

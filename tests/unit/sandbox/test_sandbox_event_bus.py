@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tas.sandbox.event_bus import (
+from tas.sandbox.event_bus import EventBus
+from tas.sandbox.subscriptions import (
     AckOutcome,
     Delivery,
-    EventBus,
     StartAtOldest,
     StartAtSequence,
     StartAtTimeDelta,

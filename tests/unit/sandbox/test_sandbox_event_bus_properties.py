@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tas.sandbox.event_bus import (
+from tas.sandbox.event_bus import EventBus
+from tas.sandbox.subscriptions import (
     AckOutcome,
-    EventBus,
     StartAtOldest,
     SubscriptionClosed,
     SubscriptionSpec,

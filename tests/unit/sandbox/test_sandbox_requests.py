@@ -6,7 +6,8 @@ import pytest
 from google.protobuf import duration_pb2, empty_pb2, timestamp_pb2
 
 from registrations.wgtwo.events.v0 import events_pb2
-from tas.sandbox.event_bus import (
+from tas.sandbox.grpc_server import spec_from_request
+from tas.sandbox.subscriptions import (
     StartAtOldest,
     StartAtSequence,
     StartAtTimeDelta,
@@ -16,7 +17,6 @@ from tas.sandbox.event_bus import (
     SubscriptionError,
     SubscriptionKind,
 )
-from tas.sandbox.grpc_server import spec_from_request
 
 # wgtwo-api.md §4.1 wire vector: types [VOICE, VOICEMAIL], client c, queue q, durable d,
 # max_in_flight 10, manual ack 30 s.
