@@ -23,7 +23,9 @@ __all__ = [
     "FORMAT_PCM",
     "FORMAT_ULAW",
     "WavAudio",
+    "WavHeader",
     "WavWriter",
+    "parse_wav_header",
     "read_wav",
     "write_wav",
 ]
@@ -57,33 +59,61 @@ class WavAudio:
         return self.data
 
 
-def read_wav(source: str | os.PathLike[str] | bytes) -> WavAudio:
-    """Read a WAV file (path or bytes); :class:`WavError` says what is wrong with it."""
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+@dataclass(frozen=True, slots=True)
+class WavHeader:
+    """What the chunk headers of a WAV file say: format tag, sample rate, channels, bits per
+    sample, and where the data chunk starts and how many octets it holds."""
+
+    format: int
+    rate: int
+    channels: int
+    bits: int
+    data_offset: int
+    data_size: int
+
+    @property
+    def duration(self) -> float:
+        return self.data_size / (self.rate * self.channels * self.bits // 8)
+
+
+def parse_wav_header(head: bytes, total: int | None = None) -> WavHeader:
+    """Walk the RIFF chunks of ``head`` (a file's first octets; ``total`` is the file's size,
+    default ``len(head)``) up to the data chunk, reading no samples. :class:`WavError` says
+    what is wrong: not RIFF/WAVE, no or a short ``fmt `` chunk, an unsupported format, a
+    truncated or missing data chunk."""
+    total = len(head) if total is None else total
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise WavError("not a RIFF/WAVE file")
     pos = 12
     fmt: tuple[int, int, int, int] | None = None
-    while pos + 8 <= len(data):
-        chunk_id = data[pos : pos + 4]
-        size = struct.unpack_from("<I", data, pos + 4)[0]
-        body = data[pos + 8 : pos + 8 + size]
+    while pos + 8 <= len(head):
+        chunk_id, size = struct.unpack_from("<4sI", head, pos)
+        body = pos + 8
         if chunk_id == b"fmt ":
-            if len(body) < 16:
-                raise WavError(f"fmt chunk of {len(body)} octets, need 16")
-            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
+            got = min(size, len(head) - body)
+            if got < 16:
+                raise WavError(f"fmt chunk of {got} octets, need 16")
+            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", head, body)
             fmt = (tag, channels, rate, bits)
         elif chunk_id == b"data":
             if fmt is None:
                 raise WavError("data chunk before fmt chunk")
             tag, channels, rate, bits = fmt
-            if tag not in _BITS or bits != _BITS[tag]:
+            if tag not in _BITS or bits != _BITS[tag] or channels < 1 or rate < 1:
                 raise WavError(f"unsupported WAV format tag {tag} with {bits} bits per sample")
-            if len(body) < size:
-                raise WavError(f"truncated data chunk: {len(body)} of {size} octets")
-            return WavAudio(tag, rate, channels, bytes(body))
-        pos += 8 + size + (size & 1)
-    raise WavError("no data chunk" if fmt else "no fmt chunk")
+            if body + size > total:
+                raise WavError(f"truncated data chunk: {total - body} of {size} octets")
+            return WavHeader(tag, rate, channels, bits, body, size)
+        pos = body + size + (size & 1)
+    raise WavError("no data chunk" if fmt else "no fmt chunk and no data chunk")
+
+
+def read_wav(source: str | os.PathLike[str] | bytes) -> WavAudio:
+    """Read a WAV file (path or bytes); :class:`WavError` says what is wrong with it."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    header = parse_wav_header(data)
+    end = header.data_offset + header.data_size
+    return WavAudio(header.format, header.rate, header.channels, data[header.data_offset : end])
 
 
 def _header(fmt: int, rate: int, data_size: int) -> bytes:

@@ -1,8 +1,8 @@
 """Just enough RIFF/WAVE for the store: probe a header, write a file durably.
 
 The store only needs the format and the length of what the recorder wrote (PCM16 or G.711
-A-law/µ-law WAV, format tags 1/6/7), so this reads the ``fmt `` and ``data`` chunk headers and never
-the samples. Durable write = temp file, fsync, ``os.replace``, fsync of the directory (POSIX
+A-law/µ-law WAV, format tags 1/6/7), so this reads the ``fmt `` and ``data`` chunk headers
+(:func:`media.wav.parse_wav_header`, the one RIFF walker) and never the samples. Durable write = temp file, fsync, ``os.replace``, fsync of the directory (POSIX
 rename atomicity; the directory fsync makes the rename itself survive a power cut).
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from media.errors import WavError
+from media.wav import parse_wav_header
 from tas.voicemail.errors import InvalidAudio
 
 __all__ = ["WavInfo", "fsync_dir", "pcm16_wav", "probe_wav", "temp_path", "write_durably"]
@@ -52,29 +53,11 @@ def probe_wav(source: Path | bytes) -> WavInfo:
                 head, total = file.read(_HEADER_PROBE), os.fstat(file.fileno()).st_size
         except OSError as exc:
             raise InvalidAudio(f"cannot read {source}: {exc.strerror}") from exc
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        raise InvalidAudio("not a RIFF/WAVE file")
-    fmt: tuple[int, int, int, int] | None = None
-    offset = 12
-    while offset + 8 <= len(head):
-        chunk_id, size = struct.unpack_from("<4sI", head, offset)
-        body = offset + 8
-        if chunk_id == b"fmt " and size >= 16 and body + 16 <= len(head):
-            tag, channels, rate, _byte_rate, _align, bits = struct.unpack_from(
-                "<HHIIHH", head, body
-            )
-            fmt = (tag, channels, rate, bits)
-        elif chunk_id == b"data":
-            if fmt is None:
-                raise InvalidAudio("WAV data chunk before its fmt chunk")
-            tag, channels, rate, bits = fmt
-            if tag not in _FORMATS or channels < 1 or rate < 1 or bits not in (8, 16):
-                raise InvalidAudio(f"unsupported WAV format (tag {tag}, {bits} bit)")
-            if body + size > total:
-                raise InvalidAudio("WAV data chunk is truncated")
-            return WavInfo(tag, rate, channels, bits, size)
-        offset = body + size + (size & 1)
-    raise InvalidAudio("WAV file has no data chunk")
+    try:
+        header = parse_wav_header(head, total)
+    except WavError as exc:
+        raise InvalidAudio(str(exc)) from None
+    return WavInfo(header.format, header.rate, header.channels, header.bits, header.data_size)
 
 
 def pcm16_wav(pcm: bytes, rate: int = 8000) -> bytes:
