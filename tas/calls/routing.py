@@ -28,7 +28,9 @@ from registrations.model import (
     Route,
     is_e164,
 )
-from tas.sip.uri import SipURI, parse_uri
+from tas.sip.errors import SipError
+from tas.sip.headers import parse_address_list
+from tas.sip.uri import SipURI
 
 __all__ = ["Direction", "LegInfo", "decode_leg", "dialled_of", "e164_of", "uri_user", "user_of"]
 
@@ -122,13 +124,12 @@ def uri_user(uri: object) -> str | None:
 
 
 def user_of(header: str | None) -> str | None:
-    """The user part of a ``P-Asserted-Identity`` value (RFC 3325), if it is a sip/tel URI."""
+    """The user part of the first ``P-Asserted-Identity`` address (RFC 3325 §9.1), if it is a
+    sip/tel URI; None when the header is absent or does not parse."""
     if not header:
         return None
-    text = header.split(",")[0].strip()
-    if "<" in text:
-        text = text[text.index("<") + 1 : text.rindex(">")] if ">" in text else text
     try:
-        return uri_user(parse_uri(text.strip()))
-    except Exception:
+        addresses = parse_address_list(header)
+    except SipError:
         return None
+    return uri_user(addresses[0].uri) if addresses else None

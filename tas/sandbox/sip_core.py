@@ -41,7 +41,7 @@ from pathlib import Path
 
 from media.session import MediaEngine
 from registrations.model import Registration
-from tas.calls.routing import e164_of
+from tas.calls.routing import e164_of, user_of
 from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
@@ -59,7 +59,7 @@ from tas.sandbox.routes import (
 from tas.sandbox.subscribers import Handsets
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
-from tas.sip.errors import LocalProtocolError, SipError
+from tas.sip.errors import LocalProtocolError
 from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.message import Request
 from tas.sip.timers import TimerConfig
@@ -412,13 +412,8 @@ def _user(uri: object) -> str | None:
 
 def _caller(request: Request) -> str | None:
     """The caller's E.164 number: P-Asserted-Identity (RFC 3325) when it parses, else From."""
-    pai = request.headers.get("P-Asserted-Identity")
-    if pai:
-        with contextlib.suppress(SipError):
-            number = e164_of(_user(parse_uri(pai.split(",")[0].strip().strip("<>"))))
-            if number is not None:
-                return number
-    return e164_of(_user(request.from_.uri))
+    asserted = e164_of(user_of(request.headers.get("P-Asserted-Identity")))
+    return asserted or e164_of(_user(request.from_.uri))
 
 
 def _tas_uri(registration: Registration, number: str) -> SipURI:
