@@ -1,4 +1,5 @@
-"""Call-progress tones (ITU-T E.180 cadences) and tone detection (Goertzel), 16-bit PCM."""
+"""Signal generators (call-progress tones after ITU-T E.180 cadences, a beep, a voice-like test
+signal) and tone detection (Goertzel), 16-bit PCM."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ __all__ = [
     "dominant_frequency",
     "goertzel_power",
     "ringback",
+    "speech_like",
     "tone",
     "tone_ratio",
 ]
@@ -58,6 +60,21 @@ def busy(duration: float = 3.0, style: str = "eu", rate: int = 8000) -> bytes:
     if style == "us":
         return _cadence([480.0, 620.0], 0.5, 0.5, duration, rate)
     return _cadence([425.0], 0.5, 0.5, duration, rate)
+
+
+def speech_like(seconds: float, rate: int = 8000, seed: int = 7) -> bytes:
+    """A voice-like test signal (PCM16): a gliding 110-220 Hz buzz with formant-ish harmonics,
+    syllable-rate amplitude modulation and a little noise. Generated, reproducible."""
+    n = round(seconds * rate)
+    t = np.arange(n) / rate
+    rng = np.random.default_rng(seed)
+    pitch = 150 + 40 * np.sin(2 * math.pi * 0.7 * t)
+    phase = 2 * math.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 9))
+    envelope = 0.55 + 0.45 * np.sin(2 * math.pi * 3.5 * t) ** 2
+    signal_ = voice * envelope + 0.05 * rng.standard_normal(n)
+    signal_ *= 0.3 * 32767 / np.max(np.abs(signal_))
+    return np.round(signal_).astype("<i2").tobytes()
 
 
 def goertzel_power(pcm: bytes, frequency: float, rate: int = 8000) -> float:

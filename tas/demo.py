@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import random
 import secrets
 import time
@@ -25,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-import numpy as np
 
 from media.session import MediaEngine, MediaSession
+from media.tones import speech_like
 from media.wav import read_wav
 from registrations.model import Registration, Route
 from tas.config import Settings
@@ -47,26 +46,10 @@ __all__ = [
     "place_call",
     "register",
     "run_demo",
-    "speech_like",
 ]
 
 SUBSCRIBER = "+4799990001"
 CALLER = "+4799990002"
-
-
-def speech_like(seconds: float, rate: int = 8000, seed: int = 7) -> bytes:
-    """A voice-like test signal (PCM16): a gliding 110-220 Hz buzz with formant-ish harmonics,
-    syllable-rate amplitude modulation and a little noise. Generated, reproducible."""
-    n = round(seconds * rate)
-    t = np.arange(n) / rate
-    rng = np.random.default_rng(seed)
-    pitch = 150 + 40 * np.sin(2 * math.pi * 0.7 * t)
-    phase = 2 * math.pi * np.cumsum(pitch) / rate
-    voice = sum(np.sin(k * phase) / k for k in range(1, 9))
-    envelope = 0.55 + 0.45 * np.sin(2 * math.pi * 3.5 * t) ** 2
-    signal_ = voice * envelope + 0.05 * rng.standard_normal(n)
-    signal_ *= 0.3 * 32767 / np.max(np.abs(signal_))
-    return np.round(signal_).astype("<i2").tobytes()
 
 
 def ephemeral(settings: Settings) -> Settings:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from media.errors import MediaError
-from media.tones import tone
+from media.tones import speech_like, tone
 from media.wav import read_wav
 
 __all__ = ["RATE", "audio_source"]
@@ -21,8 +21,6 @@ def audio_source(spec: str) -> bytes:
     """PCM16 8 kHz mono for ``--play``; ValueError with the reason otherwise."""
     text = spec.strip()
     if text == "speech":
-        from tas.demo import speech_like
-
         return speech_like(LOOP)
     if text == "silence":
         return bytes(2 * round(LOOP * RATE))

@@ -9,10 +9,11 @@ import json
 import subprocess
 import sys
 
+from media.tones import speech_like
 from media.wav import read_wav
 from registrations.model import Route
 from tas.calls.records import Outcome
-from tas.demo import place_call, speech_like
+from tas.demo import place_call
 from tas.server import TasServer
 from tests.integration.calls.calls_helpers import (
     BEEP_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from media import tones
-from tas.demo import speech_like
+from media.tones import speech_like
 from tas.harness.listen import ToneDetector, is_beep
 from tas.voicemail.greetings import beep
 
