@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -40,6 +39,7 @@ from registrations.syncfile import SyncFileError, load_sync_file
 from registrations.validation import InvalidRegistration, validate_e164, validate_registration
 from tas.config import Settings
 from tas.config_cli import settings_for_cli
+from tas.logs import configure_logging
 from tas.store import Database
 
 __all__ = ["register"]
@@ -229,7 +229,7 @@ def run(opts: Options, once: bool) -> None:
     """Keep registrations alive: re-upsert each before its time_to_live runs out."""
 
     async def body() -> int:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        configure_logging("INFO")
         async with _session(opts) as (refresher, now):
             if once:
                 outcomes = await refresher.reconcile_all(now=now, reason="run --once")

@@ -350,7 +350,7 @@ def _hp(address: tuple[str, int]) -> str:
 @click.option("--log-level", default="WARNING", show_default=True)
 def demo(config_file: Path | None, once: bool, log_level: str) -> None:
     """Run the voicemail fallback story on the embedded default, then keep serving."""
-    from tas.server_cli import configure_logging
+    from tas.logs import configure_logging
     from tas.transport.loop import run
 
     settings = ephemeral(settings_for_cli(config_file))

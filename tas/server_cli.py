@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-__all__ = ["serve", "configure_logging"]
+from tas.logs import LogFormat, configure_logging
 
-
-class KeyValueFormatter(logging.Formatter):
-    """``ts=… level=… logger=… <message>``; messages are already ``key=value`` pairs."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        line = f"ts={ts}.{int(record.msecs):03d}Z level={record.levelname.lower()} "
-        line += f"logger={record.name} {record.getMessage()}"
-        if record.exc_info:
-            line += " exc=" + json.dumps(self.formatException(record.exc_info))
-        return line
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; ``key=value`` pairs of the message become fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "ts": record.created,
-            "level": record.levelname.lower(),
-            "logger": record.name,
-        }
-        message = record.getMessage()
-        for part in message.split(" "):
-            key, eq, value = part.partition("=")
-            if eq and key.isidentifier():
-                out[key] = value
-        out["msg"] = message
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out)
-
-
-def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+__all__ = ["serve"]
 
 
 def _listen(values: tuple[str, ...]) -> list[str] | None:
@@ -84,7 +41,7 @@ def _listen(values: tuple[str, ...]) -> list[str] | None:
 def serve(
     config_file: Path | None,
     log_level: str | None,
-    log_format: str,
+    log_format: LogFormat,
     udp: tuple[str, ...],
     tcp: tuple[str, ...],
     tls: tuple[str, ...],

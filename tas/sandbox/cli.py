@@ -7,7 +7,6 @@ Exit codes: 0 stopped by Ctrl-C / SIGTERM, 2 bad input, 3 cannot listen.
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,6 +15,7 @@ import click
 from tas.config import SandboxSettings
 from tas.config_cli import settings_for_cli
 from tas.hostport import HostPort
+from tas.logs import configure_logging
 from tas.sandbox.grpc_server import ControlPlane
 from tas.transport.loop import stop_signals
 
@@ -70,7 +70,7 @@ def sandbox(
     sandbox_settings = settings.sandbox.model_copy(update=updates)
     if not _is_loopback(sandbox_settings.grpc):
         _fail(f"{sandbox_settings.grpc} is not a loopback HOST:PORT address", EXIT_BAD_INPUT)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(settings.log_level)
     try:
         asyncio.run(_serve(sandbox_settings, settings.data_dir))
     except OSError as exc:
