@@ -40,6 +40,7 @@ from registrations.schedule import (
     with_desired,
 )
 from registrations.store import RegistrationStore
+from tas.logs import log_event
 
 if TYPE_CHECKING:
     from tas.config import Settings
@@ -127,13 +128,14 @@ class Refresher:
         operator's state is re-asserted without trusting our cached "registered"."""
         outcomes = await self.reconcile(now=now, force=True)
         failed = [o for o in outcomes if o.error is not None]
-        log.info(
-            "event=registrations_reconciled reason=%s upserted=%d deleted=%d lapsed=%d failed=%d",
-            reason,
-            sum(o.action in ("upsert", "refresh") and o.error is None for o in outcomes),
-            sum(o.action == "delete" and o.error is None for o in outcomes),
-            sum(o.action == "lapsed" for o in outcomes),
-            len(failed),
+        log_event(
+            log,
+            "registrations_reconciled",
+            reason=reason,
+            upserted=sum(o.action in ("upsert", "refresh") and o.error is None for o in outcomes),
+            deleted=sum(o.action == "delete" and o.error is None for o in outcomes),
+            lapsed=sum(o.action == "lapsed" for o in outcomes),
+            failed=len(failed),
         )
         return outcomes
 

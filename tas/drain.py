@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+from tas.logs import log_event
+
 __all__ = ["Drain", "Phase", "drain", "drain_signals"]
 
 log = logging.getLogger("tas.drain")
@@ -119,7 +121,9 @@ async def drain(
     start = state.started if state.started is not None else loop.time()
     if on_start is not None:
         await on_start()
-    log.info("event=drain_start active_calls=%d drain_timeout=%.1f", active_calls(), state.timeout)
+    log_event(
+        log, "drain_start", active_calls=active_calls(), drain_timeout=round(state.timeout, 1)
+    )
     last_count, last_report = -1, loop.time()
     while state.poll(loop.time(), active_calls()) is Phase.DRAINING:
         woken.clear()
@@ -127,12 +131,13 @@ async def drain(
             await asyncio.wait_for(woken.wait(), poll)
         now, count = loop.time(), active_calls()
         if count != last_count and now - last_report >= report:
-            log.info("event=drain_progress calls_remaining=%d elapsed=%.1f", count, now - start)
+            log_event(log, "drain_progress", calls_remaining=count, elapsed=round(now - start, 1))
             last_count, last_report = count, now
-    log.info(
-        "event=drain_end outcome=%s calls_remaining=%d elapsed=%.1f",
-        state.phase.value,
-        active_calls(),
-        loop.time() - start,
+    log_event(
+        log,
+        "drain_end",
+        outcome=state.phase.value,
+        calls_remaining=active_calls(),
+        elapsed=round(loop.time() - start, 1),
     )
     return state.phase

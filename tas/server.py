@@ -39,6 +39,7 @@ from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
+from tas.logs import log_event
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
@@ -150,11 +151,12 @@ class TasServer:
         )
         await self.voicemail.open()
         report = await self.voicemail.recover()
-        log.info(
-            "event=voicemail_recovered temp_removed=%d abandoned=%d adopted=%d",
-            len(report.temp_removed),
-            len(report.abandoned),
-            len(report.adopted),
+        log_event(
+            log,
+            "voicemail_recovered",
+            temp_removed=len(report.temp_removed),
+            abandoned=len(report.abandoned),
+            adopted=len(report.adopted),
         )
         embedded = settings.sandbox.enabled and settings.operator.target == "sandbox"
         if embedded:
@@ -378,10 +380,10 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
             started(stack)
         try:
             await drain(state, woken, server.active_calls, on_start=server.begin_drain)
-            log.info("event=stopping active_calls=%d", len(stack.endpoint.calls))
+            log_event(log, "stopping", active_calls=len(stack.endpoint.calls))
         finally:
             # Still inside drain_signals: further signals (timeout(1) signals the group too)
             # are absorbed while the calls left are ended.
             await server.stop()
             answered = server.app.direct_stats.answered if server.app is not None else 0
-            log.info("event=stopped answered=%d", answered)
+            log_event(log, "stopped", answered=answered)

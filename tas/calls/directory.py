@@ -33,6 +33,7 @@ from tas.calls.policy import Policy
 from tas.calls.policy_store import PoliciesWritten
 from tas.calls.routing import LegInfo
 from tas.calls.sources import CombinedRegistrations, DirectoryUnavailable, NumberSource, find_leg
+from tas.logs import log_event
 from tas.store.changes import Change
 
 __all__ = ["Directory", "DirectoryOptions", "DirectoryStats", "Health"]
@@ -126,10 +127,13 @@ class Directory:
             self.stats.refused += 1
             self._outage_refused += 1
             if self._outage_refused == 1:
-                log.warning(
-                    "event=legs_refused status=503 retry_after=%d reason=%s",
-                    self.options.retry_after,
-                    self._why(),
+                log_event(
+                    log,
+                    "legs_refused",
+                    level=logging.WARNING,
+                    status=503,
+                    retry_after=self.options.retry_after,
+                    reason=self._why(),
                 )
             raise DirectoryUnavailable(self.options.retry_after, self._why())
         return find_leg(self._source, request_user, caller_user)
@@ -183,17 +187,20 @@ class Directory:
         """The store answered: the directory is current as of ``now``; ends an outage."""
         now = self.clock() if now is None else now
         if self.failing_since is not None:
-            log.warning(
-                "event=directory_recovered outage_s=%.1f failures=%d refused=%d",
-                now - self.failing_since,
-                self._outage_failures,
-                self._outage_refused,
+            log_event(
+                log,
+                "directory_recovered",
+                level=logging.WARNING,
+                outage_s=round(now - self.failing_since, 1),
+                failures=self._outage_failures,
+                refused=self._outage_refused,
             )
         elif self.confirmed_at is None:
-            log.info(
-                "event=directory_loaded registrations=%d policies=%d",
-                self.stats.registrations,
-                self.stats.policies,
+            log_event(
+                log,
+                "directory_loaded",
+                registrations=self.stats.registrations,
+                policies=self.stats.policies,
             )
         self.confirmed_at = now
         self.failing_since = None

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.events import RequestReceived
@@ -59,11 +60,10 @@ class TrustGate:
     def _count(self, peer: Peer) -> None:
         self.refused += 1
         if self.refused % _LOG_EVERY == 1:  # rate-limited: one line per 1000 refusals
-            log.info(
-                "event=untrusted_refused peer=%s:%s:%s refused_total=%d status=%d",
-                peer.transport,
-                peer.host,
-                peer.port,
-                self.refused,
-                self.status,
+            log_event(
+                log,
+                "untrusted_refused",
+                peer=f"{peer.transport}:{peer.host}:{peer.port}",
+                refused_total=self.refused,
+                status=self.status,
             )

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from tas.calls.records import CallRecord, CallRecordStore, utcnow
+from tas.logs import log_event
 
 __all__ = ["CallJournal"]
 
@@ -38,7 +39,9 @@ class _Outage:
 
     def succeeded(self) -> None:
         if self.failures:
-            log.warning("event=call_records_recovered failed_writes=%d", self.failures)
+            log_event(
+                log, "call_records_recovered", level=logging.WARNING, failed_writes=self.failures
+            )
             self.failures = 0
 
 

@@ -16,6 +16,7 @@ from media.session import MediaSession
 from tas.calls.announce import default_announcement
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
+from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress
@@ -85,7 +86,7 @@ class OutboundCall:
             ended.cancel()
             play.cancel()
         except MediaError as exc:
-            log.info("event=outbound_media_failed call_id=%s error=%s", call.call_id, exc)
+            log_event(log, "outbound_media_failed", call_id=call.call_id, error=exc)
         if call.state == "confirmed":
             ep.bye(call, self.stack.now())
             self.stack.flush()
