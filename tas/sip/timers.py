@@ -6,8 +6,8 @@ only absorb retransmissions (D, I, J, K) are zero over reliable transports.
 
 :class:`TimerHeap` is the one deadline queue of the sans-IO core: owners (transactions, calls)
 arm named timers on it; the adapter asks :meth:`TimerHeap.next_deadline` and arms a single
-``loop.call_at``; :meth:`TimerHeap.pop_due` yields what fired. Cancelling is lazy (an entry
-whose deadline no longer matches its owner's ``deadlines`` is skipped).
+``loop.call_at``; :meth:`TimerHeap.fire_due` calls each due owner's ``on_timer``. Cancelling
+is lazy (an entry whose deadline no longer matches its owner's ``deadlines`` is skipped).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """An asyncio face for the UA core: awaitable calls on a running :class:`SipStack`.
 
-For application code (the call application, the test-call harness, the sandbox core)::
+For code that places and takes calls on a stack of its own (the integration and interop tests)::
 
     async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
         # outgoing: returns once answered (ACK sent), raises CallFailedError otherwise
