@@ -8,7 +8,7 @@ from media.errors import PacketError, SdpError, WavError
 from media.rtcp import parse_compound, serialize_compound
 from media.rtp import RtpExtension, RtpPacket
 from media.sdp import SessionDescription
-from media.wav import read_wav
+from media.wav import FORMAT_ALAW, FORMAT_PCM, FORMAT_ULAW, read_wav
 
 FAST = settings(max_examples=500, deadline=None)
 
@@ -85,15 +85,23 @@ def test_sdp_parse_total(data: str | bytes) -> None:
 @given(st.binary(max_size=8))
 def test_telephone_event_total(data: bytes) -> None:
     try:
-        TelephoneEvent.parse(data)
+        event = TelephoneEvent.parse(data)
     except PacketError:
-        pass
+        return
+    # RFC 4733 §2.3: 4 octets; the fields fit their widths and serialise back to those octets
+    # but the reserved R bit, which a receiver ignores and a sender sends as 0.
+    assert 0 <= event.event <= 255 and 0 <= event.volume <= 63 and 0 <= event.duration <= 0xFFFF
+    assert bytes(event) == bytes([data[0], data[1] & 0xBF]) + data[2:4]
 
 
 @FAST
 @given(st.binary(max_size=120))
 def test_wav_read_total(data: bytes) -> None:
     try:
-        read_wav(b"RIFF\0\0\0\0WAVE" + data)
+        audio = read_wav(b"RIFF\0\0\0\0WAVE" + data)
     except WavError:
-        pass
+        return
+    # What reads is a supported format whose samples came from the input, no more.
+    assert audio.format in (FORMAT_PCM, FORMAT_ALAW, FORMAT_ULAW)
+    assert audio.rate >= 1 and audio.channels >= 1 and len(audio.data) <= len(data)
+    assert audio.data in data
