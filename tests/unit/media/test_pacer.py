@@ -1,12 +1,12 @@
+"""The Pacer: one 20 ms timer for every output, on a virtual loop."""
+
 import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from media.errors import MediaError
 from media.pacer import Pacer
-from media.ports import PortPool
 
 
 class VirtualLoop:
@@ -122,16 +122,3 @@ def test_an_output_added_while_running_starts_on_the_next_tick() -> None:
     loop.advance(1000.09)
     assert b[0] == start == a[-1] - len(b) + 1 and b == list(range(start, start + len(b)))
     pacer.close()
-
-
-def test_port_pool_even_round_robin_and_exhaustion() -> None:
-    pool = PortPool(20001, 20008)
-    assert pool.capacity == 3
-    got = [pool.acquire() for _ in range(3)]
-    assert got == [20002, 20004, 20006]
-    with pytest.raises(MediaError, match="all 3 RTP ports in use"):
-        pool.acquire()
-    pool.release(20004)
-    assert pool.acquire() == 20004 and pool.in_use == 3
-    with pytest.raises(ValueError):
-        PortPool(20001, 20002)
