@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from tas.logs import log_event
 from tas.sip.endpoint import Endpoint
 from tas.sip.errors import ParseError
 from tas.sip.message import Request
@@ -119,24 +120,28 @@ class OverloadGuard:
         """Count a message dropped without an answer; log at most once per interval."""
         count = self.drops.note(reason, now)
         if count is not None:
-            log.warning(
-                "event=overload_drop reason=%s count=%d last_source=%s lag=%.3f",
-                reason,
-                count,
-                host,
-                self.lag.lag,
+            log_event(
+                log,
+                "overload_drop",
+                level=logging.WARNING,
+                reason=reason,
+                count=count,
+                last_source=host,
+                lag=round(self.lag.lag, 3),
             )
 
     def rejected(self, reason: str, host: str, now: float) -> None:
         """Count a 503 + Retry-After sent; log at most once per interval."""
         count = self.rejects.note(reason, now)
         if count is not None:
-            log.warning(
-                "event=overload_503 reason=%s count=%d last_source=%s lag=%.3f",
-                reason,
-                count,
-                host,
-                self.lag.lag,
+            log_event(
+                log,
+                "overload_503",
+                level=logging.WARNING,
+                reason=reason,
+                count=count,
+                last_source=host,
+                lag=round(self.lag.lag, 3),
             )
 
     def error(self, reason: str, now: float) -> bool:
@@ -146,7 +151,9 @@ class OverloadGuard:
     def flush_log(self, now: float) -> None:
         for kind, table in (("drop", self.drops), ("503", self.rejects), ("error", self.errors)):
             for reason, count in table.due(now):
-                log.warning("event=overload_%s reason=%s count=%d", kind, reason, count)
+                log_event(
+                    log, f"overload_{kind}", level=logging.WARNING, reason=reason, count=count
+                )
 
 
 class LagMonitor:
@@ -170,11 +177,12 @@ class LagMonitor:
         guard = self.guard
         was = guard.lag.overloaded
         if guard.lag.observe(max(0.0, now - self._expected), now) != was:
-            log.warning(
-                "event=overload_%s lag=%.3f threshold=%.3f",
-                "start" if not was else "end",
-                guard.lag.lag,
-                guard.lag.threshold,
+            log_event(
+                log,
+                "overload_start" if not was else "overload_end",
+                level=logging.WARNING,
+                lag=round(guard.lag.lag, 3),
+                threshold=round(guard.lag.threshold, 3),
             )
         guard.flush_log(now)
         self._expected = now + self.interval

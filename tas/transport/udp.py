@@ -12,6 +12,8 @@ import logging
 import socket
 from typing import TYPE_CHECKING, cast
 
+from tas.hostport import HostPort
+from tas.logs import log_event
 from tas.sip.transaction_base import Peer
 
 if TYPE_CHECKING:
@@ -82,9 +84,11 @@ async def open_udp(stack: SipStack, host: str, port: int) -> DatagramEndpoint:
     loop = asyncio.get_running_loop()
     sock = _socket(host, port)
     _, protocol = await loop.create_datagram_endpoint(lambda: DatagramEndpoint(stack), sock=sock)
-    log.debug(
-        "event=udp_bound local=%s:%s rcvbuf=%s",
-        *protocol.local,
-        sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+    log_event(
+        log,
+        "udp_bound",
+        level=logging.DEBUG,
+        local=str(HostPort(*protocol.local)),
+        rcvbuf=sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
     )
     return protocol

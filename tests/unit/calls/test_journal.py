@@ -1,4 +1,5 @@
-"""CallJournal writes in order without blocking the call, survives a failing database, and logs an outage once."""
+"""CallJournal writes in order without blocking the call, survives a failing database and logs
+an outage once."""
 
 from __future__ import annotations
 
