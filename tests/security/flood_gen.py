@@ -18,6 +18,8 @@ import socket
 import time
 from collections import Counter
 
+from tas.hostport import HostPort
+
 
 def _invite(source: str, port: int, n: int, vias: int = 1) -> bytes:
     extra = "".join(
@@ -121,9 +123,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sources", type=int, default=1)
     args = parser.parse_args()
-    host, _, port = args.target.rpartition(":")
     report = flood(
-        (host, int(port)),
+        HostPort.parse(args.target).address(),
         args.source,
         args.kind,
         args.rate,
