@@ -3,7 +3,7 @@
 import pytest
 
 from registrations.model import Registration, Route
-from tas.calls.routing import Direction, decode_leg, e164_of
+from tas.calls.routing import Direction, decode_leg, dialled_of, e164_of
 
 ALICE = "+4799990000"
 BOB = "+4712345678"
@@ -74,3 +74,23 @@ def test_user_parts_of_uris_and_p_asserted_identity() -> None:
     assert user_of('"A" <sip:+4711112222@core.example>, <tel:+4711112222>') == "+4711112222"
     assert user_of("<tel:+4711112222>") == "+4711112222"
     assert user_of(None) is None and user_of("<garbage") is None
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("+0047112334455", "+0047112334455"),  # a prefixed number is dialled, not E.164
+        ("+47 1234-5678", "+4712345678"),
+        ("+" + "1" * 30, "+" + "1" * 30),  # 15 prefix digits + 15 number digits
+        ("+" + "1" * 31, None),
+        ("4712345678", None),
+        ("+", None),
+        (None, None),
+    ],
+)
+def test_dialled_of(user: str | None, expected: str | None) -> None:
+    assert dialled_of(user) == expected
+
+
+def test_prefixed_numbers_are_not_e164() -> None:
+    assert e164_of("+0047112334455") is None and e164_of("+47112334455") == "+47112334455"

@@ -5,7 +5,15 @@ import pytest
 from media.codecs import PCMA, PCMU
 from media.errors import WavError
 from media.tones import beep
-from media.wav import FORMAT_ALAW, FORMAT_PCM, FORMAT_ULAW, WavWriter, read_wav, write_wav
+from media.wav import (
+    FORMAT_ALAW,
+    FORMAT_PCM,
+    FORMAT_ULAW,
+    WavWriter,
+    parse_wav_header,
+    read_wav,
+    write_wav,
+)
 
 
 @pytest.mark.parametrize("fmt", [FORMAT_PCM, FORMAT_ALAW, FORMAT_ULAW])
@@ -115,3 +123,20 @@ def test_a_failed_disk_write_discards_the_file(tmp_path: Path) -> None:
         assert real is not None
         real.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_header_is_read_from_the_first_octets_only(tmp_path: Path) -> None:
+    data = write_wav(tmp_path / "a.wav", bytes(16000)).read_bytes()
+    header = parse_wav_header(data[:64], len(data))  # no samples needed
+    assert (header.format, header.rate, header.channels, header.bits) == (FORMAT_PCM, 8000, 1, 16)
+    assert header.data_offset + header.data_size == len(data) and header.duration == 1.0
+    with pytest.raises(WavError, match="truncated data chunk"):
+        parse_wav_header(data[:64], len(data) - 1)
+
+
+def test_empty_channels_or_rate_are_refused() -> None:
+    fmt = (
+        b"fmt " + (16).to_bytes(4, "little") + bytes([1, 0, 0, 0]) + bytes(8) + bytes([2, 0, 16, 0])
+    )
+    with pytest.raises(WavError, match="unsupported WAV format tag 1"):
+        parse_wav_header(b"RIFF\0\0\0\0WAVE" + fmt + b"data\0\0\0\0")
