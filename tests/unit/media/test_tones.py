@@ -1,7 +1,8 @@
+"""Signal generators and tone detection (media.tones)."""
+
 import numpy as np
 import pytest
 
-from media.silence import SilenceDetector, rms
 from media.tones import beep, busy, dominant_frequency, goertzel_power, ringback, tone, tone_ratio
 
 
@@ -36,14 +37,3 @@ def test_tone_ratio_of_silence_is_zero() -> None:
     assert tone_ratio(bytes(320), 1000) == 0.0
     with pytest.raises(ValueError):
         dominant_frequency(b"\0\0")
-
-
-def test_silence_detector() -> None:
-    det = SilenceDetector(threshold_dbfs=-40)
-    assert det.feed(bytes(320))
-    assert det.silent_for == pytest.approx(0.02)
-    assert not det.feed(beep(duration=0.02)) and det.heard_voice
-    assert det.silent_for == 0.0
-    det.feed_gap(800)
-    assert det.silent_for == pytest.approx(0.1)
-    assert rms(tone([1000.0], 0.1, level=0.5)) == pytest.approx(32767 * 0.5 / 2**0.5, rel=0.01)
