@@ -36,7 +36,7 @@ from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
-from tas.calls.diversion import session_id_of, voicemail_reason
+from tas.calls.diversion import session_id_of, why_diverted
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
 from tas.calls.journal import CallJournal
@@ -44,6 +44,7 @@ from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
+from tas.calls.privacy import shown_caller
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
 from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
@@ -185,7 +186,7 @@ class CallApp:
                 session_id=session_id_of(request),
                 direction="in",
                 route=info.route.cli_name,
-                caller=info.caller or e164_of(caller_user),
+                caller=shown_caller(info.caller or e164_of(caller_user), request),
                 callee=info.callee,
                 subscriber=info.subscriber,
             )
@@ -199,7 +200,7 @@ class CallApp:
                 session_id=session_id_of(request),
                 direction="in",
                 route=DIRECT_ROUTE,
-                caller=e164_of(caller_user) or caller_user,
+                caller=shown_caller(e164_of(caller_user) or caller_user, request),
                 callee=e164_of(number) or number,
             )
             detail = f"{DIRECT_ROUTE} (no registration) to {request.uri}"
@@ -240,8 +241,9 @@ class CallApp:
         return decide(info, self.registrations.policies_for(info.subscriber))
 
     async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
-        if leg.is_ended:  # CANCEL while we looked things up
-            leg.journal.update(outcome=Outcome.ABANDONED.value)
+        if leg.is_ended:  # CANCEL while we looked things up (or answered elsewhere)
+            if leg.journal.record.outcome == Outcome.IN_PROGRESS.value:
+                leg.journal.update(outcome=Outcome.ABANDONED.value)
             return
         action = decision.action
         if action is Action.REJECT:
@@ -262,18 +264,23 @@ class CallApp:
             await announce(leg, decision.announcement)
 
     async def _voicemail(self, leg: AnsweredLeg, request: Request) -> Voicemail | None:
-        record = leg.journal.record
-        if self.voicemail is None or e164_of(record.callee) is None:  # a mailbox is a number
+        record, diverted = leg.journal.record, why_diverted(request)
+        # a registered leg's mailbox is its subscriber's; a direct leg (a voicemail service
+        # URI) names it in the diversion headers (RFC 4458 target, History-Info, Diversion)
+        mailbox = record.callee if leg.info is not None else diverted.diverted_from
+        mailbox = mailbox or record.callee
+        if self.voicemail is None or e164_of(mailbox) is None:  # a mailbox is a number
             leg.reject(480, "Voicemail Unavailable")
             return None
-        assert record.callee is not None
+        assert mailbox is not None
+        leg.journal.note("diverted", f"{diverted.reason.value} from {diverted.source.value}")
         leg.ring()
         return await leave_voicemail(
             leg,
             self.voicemail,
-            mailbox=record.callee,
+            mailbox=mailbox,
             caller=record.caller or "anonymous",
-            reason=voicemail_reason(request),
+            reason=diverted.reason,
             settings=self.voicemail_settings,
             on_new=self.on_voicemail,
         )

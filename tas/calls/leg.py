@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
+from tas.calls.end_reason import describe, failure_reason, reasons_of
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.calls.routing import LegInfo
@@ -57,11 +58,16 @@ class AnsweredLeg:
         ep, now = self.stack.endpoint, self.stack.now()
         if isinstance(event, CallCancelled):
             self.cancelled = True
-            self.journal.note("cancel", "caller cancelled before answer")
+            reasons = reasons_of(event.cancel)
+            if any(r.answered_elsewhere for r in reasons):  # RFC 3326 §2: a losing fork
+                self.journal.note("cancel", "answered elsewhere" + describe(reasons))
+                self.journal.update(outcome=Outcome.ANSWERED_ELSEWHERE.value)
+            else:
+                self.journal.note("cancel", "caller cancelled before answer" + describe(reasons))
             self._mark_ended()
         elif isinstance(event, CallEnded):
             if event.by_remote:
-                self.journal.note("bye", "caller hung up")
+                self.journal.note("bye", "caller hung up" + describe(reasons_of(event.request)))
             elif event.reason != "BYE":  # not our own BYE (hang_up noted that): no ACK, error
                 self.journal.note("ended", event.reason)
             self._mark_ended()
@@ -151,7 +157,8 @@ class AnsweredLeg:
         return session
 
     def hang_up(self, status: int = 480) -> None:
-        """BYE (after answer) or ``status`` (before), if the call is still up."""
+        """BYE (after answer) or ``status`` (before), if the call is still up. A BYE instead
+        of a 5xx carries a Q.850 ``Reason`` (RFC 3326, :func:`failure_reason`)."""
         call, ep = self.call, self.stack.endpoint
         if call.ended or call.state == "ending":
             return
@@ -159,7 +166,7 @@ class AnsweredLeg:
             if call.state in ("incoming", "early"):
                 self.reject(status)
                 return
-            ep.bye(call, self.stack.now())
+            ep.bye(call, self.stack.now(), reason=failure_reason(status))
         except LocalProtocolError:
             return
         self.stack.flush()

@@ -126,6 +126,8 @@ def outcome_of(records: Sequence[CallRecord], events: Iterable[CoreEvent]) -> Ou
     if "CALL_ANSWERED" in types:
         ours = any(r.answered is not None for r in records if r.direction == "in")
         return Outcome.ANSWERED_BY_TAS if ours else Outcome.ANSWERED_BY_HANDSET
+    if Outcome.ANSWERED_ELSEWHERE.value in recorded:  # our FORK leg lost (RFC 3326 cause=200)
+        return Outcome.ANSWERED_BY_HANDSET
     if "CALL_ENDED" in types or Outcome.ABANDONED.value in recorded:
         return Outcome.ABANDONED
     return Outcome.IN_PROGRESS
