@@ -273,7 +273,12 @@ class CallApp:
             leg.reject(480, "Voicemail Unavailable")
             return None
         assert mailbox is not None
-        leg.journal.note("diverted", f"{diverted.reason.value} from {diverted.source.value}")
+        log.info(
+            "event=diverted call_id=%s reason=%s source=%s",
+            leg.call.call_id,
+            diverted.reason.value,
+            diverted.source.value,
+        )
         leg.ring()
         return await leave_voicemail(
             leg,
