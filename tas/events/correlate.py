@@ -245,7 +245,9 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
     else:
         assert first is not None
         ident = f"core:{first.call_id}" if first.call_id else f"vm:{first.voicemail_id}"
-        caller, callee, route = first.from_number, first.to_number, None
+        hidden = voice is not None and voice.caller_id_hidden  # callerIdHidden: no number
+        caller = "hidden" if hidden else first.from_number
+        callee, route = first.to_number, None
     return Timeline(
         id=ident,
         started=entries[0][0],
