@@ -33,10 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 from media.session import MediaEngine, MediaSession
-from tas.calls.announce import announce, answer_and_hold, run_menu
+from tas.calls.announce import announce, announce_early, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
-from tas.calls.diversion import session_id_of, why_diverted
+from tas.calls.diversion import session_id_of
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
 from tas.calls.journal import CallJournal
@@ -48,7 +48,7 @@ from tas.calls.privacy import shown_caller
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
 from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
-from tas.calls.voicemail_flow import leave_voicemail
+from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
 from tas.sip.call import Call
 from tas.sip.errors import SipError
@@ -253,41 +253,26 @@ class CallApp:
             await leg.race(asyncio.sleep(self.observe_limit))
             leg.reject(480)
         elif action is Action.VOICEMAIL:
-            await self._voicemail(leg, request)
+            await self._voicemail(leg, request, early_media=decision.early_media)
         elif decision.hold is not None:
             await answer_and_hold(leg, decision.announcement, decision.hold)
         elif decision.menu:
             await run_menu(
                 leg, decision.announcement, decision.menu, lambda: self._voicemail(leg, request)
             )
+        elif decision.early_media:  # 183 + announcement, never answered (RFC 3960 §3)
+            await announce_early(leg, decision.announcement, decision.status)
         else:
             await announce(leg, decision.announcement)
 
-    async def _voicemail(self, leg: AnsweredLeg, request: Request) -> Voicemail | None:
-        record, diverted = leg.journal.record, why_diverted(request)
-        # a registered leg's mailbox is its subscriber's; a direct leg (a voicemail service
-        # URI) names it in the diversion headers (RFC 4458 target, History-Info, Diversion)
-        mailbox = record.callee if leg.info is not None else diverted.diverted_from
-        mailbox = mailbox or record.callee
-        if self.voicemail is None or e164_of(mailbox) is None:  # a mailbox is a number
+    async def _voicemail(
+        self, leg: AnsweredLeg, request: Request, *, early_media: bool = False
+    ) -> Voicemail | None:
+        if self.voicemail is None:
             leg.reject(480, "Voicemail Unavailable")
             return None
-        assert mailbox is not None
-        log.info(
-            "event=diverted call_id=%s reason=%s source=%s",
-            leg.call.call_id,
-            diverted.reason.value,
-            diverted.source.value,
-        )
-        leg.ring()
-        return await leave_voicemail(
-            leg,
-            self.voicemail,
-            mailbox=mailbox,
-            caller=record.caller or "anonymous",
-            reason=diverted.reason,
-            settings=self.voicemail_settings,
-            on_new=self.on_voicemail,
+        return await divert_to_voicemail(
+            leg, self.voicemail, request, self.voicemail_settings, early_media, self.on_voicemail
         )
 
     def _forward(

@@ -156,6 +156,27 @@ class AnsweredLeg:
             self.on_answered()
         return session
 
+    async def early_media(self) -> MediaSession | None:
+        """Media for a 183 Session Progress carrying our SDP answer, without answering (RFC
+        3261 §13.3.1.1; early media as in RFC 3960 §3: nothing is charged); None when the
+        offer is missing (no early media without one) or unusable, or the caller left. The
+        leg then ends with a final non-2xx (:meth:`reject`)."""
+        offer = self.call.remote_sdp
+        if not offer or self.is_ended or self.call.state not in ("incoming", "early"):
+            return None
+        try:
+            session, sdp = await MediaSession.create(self.engine, offer)
+        except MediaError:
+            return None
+        if self.is_ended or self.call.state not in ("incoming", "early"):
+            await session.close()
+            return None
+        self.session = session  # released by close() like an answered session
+        self.stack.endpoint.ring(self.call, self.stack.now(), status=183, body=sdp.encode())
+        self.stack.flush()
+        self.journal.note("early-media", "183 sent")
+        return session
+
     def hang_up(self, status: int = 480) -> None:
         """BYE (after answer) or ``status`` (before), if the call is still up. A BYE instead
         of a 5xx carries a Q.850 ``Reason`` (RFC 3326, :func:`failure_reason`)."""
