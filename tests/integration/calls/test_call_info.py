@@ -149,6 +149,10 @@ async def test_hidden_caller_leaves_no_number_anywhere(server: TasServer) -> Non
     for args in (["list", "--json"], ["show", message.voicemail_id], ["list"]):
         out = await asyncio.to_thread(_cli, server, ["voicemail", *args])
         assert message.voicemail_id[:8] in out and CALLER not in out
+    exported = server.settings.data_dir / "export.wav"
+    args = ["voicemail", "export", message.voicemail_id, "--out", str(exported)]
+    assert str(exported) in await asyncio.to_thread(_cli, server, args)
+    assert exported.stat().st_size > 1000 and CALLER.encode() not in exported.read_bytes()
 
 
 def _cli(server: TasServer, args: list[str]) -> str:
