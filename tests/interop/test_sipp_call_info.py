@@ -5,7 +5,9 @@ each row over UDP and TCP.
   ``answered-elsewhere``, not ``abandoned``;
 * a FALLBACK leg carrying only ``History-Info`` (RFC 7044, cause per RFC 4458), or only RFC 4458
   ``target``/``cause`` on the Request-URI, gets the right voicemail reason and greeting;
-* a caller with ``P-Asserted-Identity`` + ``Privacy: id`` (RFC 3325/3323) is stored hidden.
+* a caller with ``P-Asserted-Identity`` + ``Privacy: id`` (RFC 3325/3323) is stored hidden;
+* the Reason of the caller's BYE is kept in the leg's milestones, and our own BYE when the
+  TAS stops mid-call says ``Reason: Q.850;cause=41``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
 async def _sipp(
     sipp: str, server: TasServer, tmp_path: Path, transport: str, scenario: str, **keys: str
 ) -> None:
+    await _finish(server, _start(sipp, server, tmp_path, transport, scenario, **keys))
+
+
+def _start(
+    sipp: str, server: TasServer, tmp_path: Path, transport: str, scenario: str, **keys: str
+) -> asyncio.Future[tuple[int, dict[str, str], str]]:
     host, port = server.stack.local["UDP" if transport == "u1" else "TCP"]
     args = [
         f"{host}:{port}", "-sf", str(SCENARIOS / scenario), "-t", transport, "-m", "1",
@@ -56,7 +64,13 @@ async def _sipp(
     ]  # fmt: skip
     for name, value in keys.items():
         args += ["-key", name, value]
-    code, stats, errors = await asyncio.to_thread(run_sipp, sipp, tmp_path, args, seconds=40)
+    return asyncio.ensure_future(asyncio.to_thread(run_sipp, sipp, tmp_path, args, seconds=40))
+
+
+async def _finish(
+    server: TasServer, running: asyncio.Future[tuple[int, dict[str, str], str]]
+) -> None:
+    code, stats, errors = await running
     assert code == 0, f"sipp exit {code}: {errors[-3000:]}"
     assert int(stats["SuccessfulCall(C)"]) == 1 and int(stats["FailedCall(C)"]) == 0
     await settled(server, 10.0)
@@ -118,6 +132,10 @@ async def test_fallback_leg_reason_without_diversion(
     assert _greetings(server) == [reason.value]
     (message,) = await server.voicemail.list_messages(SUBSCRIBER)
     assert (message.reason, message.caller) == (reason, CALLER)
+    (leg,) = server.app.journals
+    assert ("bye", 'caller hung up (Reason: Q.850;cause=16;text="Normal call clearing")') in (
+        leg.notes
+    )
 
 
 @NEEDS_PCAP
@@ -138,3 +156,18 @@ async def test_caller_with_privacy_id_is_stored_hidden(
     assert message.caller == "anonymous" and message.caller_number == ""
     stored = await server.app.records.get(leg.record.id)
     assert stored is not None and stored.caller == "anonymous"
+
+
+@TRANSPORTS
+async def test_our_bye_on_a_stop_says_why(
+    sipp: str, server: TasServer, tmp_path: Path, transport: str
+) -> None:
+    running = _start(sipp, server, tmp_path, transport, "uac_wait_bye_reason.xml")
+    deadline = asyncio.get_running_loop().time() + 15
+    while not any("answered" in j.kinds for j in server.app.journals):
+        assert asyncio.get_running_loop().time() < deadline and not running.done()
+        await asyncio.sleep(0.05)
+    await server.app.shutdown(grace=5.0)  # what tas serve does when it stops: 503 -> BYE
+    await _finish(server, running)  # SIPp checked Reason: Q.850;cause=41 (check_it)
+    (leg,) = server.app.journals
+    assert leg.record.route == "direct" and "bye" in leg.kinds
