@@ -78,9 +78,7 @@ from tas.transport.tls import client_context, ensure_self_signed, server_context
 __all__ = ["CoreCall", "SandboxCore"]
 
 log = logging.getLogger(__name__)
-
-#: The From of a hidden caller's leg (RFC 3323 §4.1.1.3).
-_ANONYMOUS_FROM = "sip:anonymous@anonymous.invalid"
+_ANONYMOUS_FROM = "sip:anonymous@anonymous.invalid"  # a hidden caller's From, RFC 3323 §4.1.1.3
 
 
 class CoreCall:
@@ -98,6 +96,10 @@ class CoreCall:
         self.answered_at: float | None = None
         self.status: int | None = None  # final failure status; None when answered or open
         self.ended = False
+
+    def from_uri(self, inbound: Call) -> str:
+        """The From of the legs we place: the caller's; anonymous when hidden (RFC 3323)."""
+        return _ANONYMOUS_FROM if self.hidden else str(inbound.invite.from_.uri)
 
     # -- BridgeOwner --------------------------------------------------------------------------
 
@@ -336,7 +338,7 @@ class SandboxCore:
         leg = self.stack.endpoint.invite(
             self.handsets.uri_for(number),
             self.stack.now(),
-            from_uri=str(inbound.invite.from_.uri),
+            from_uri=core_call.from_uri(inbound),
             body=inbound.remote_sdp,
             headers={"Session-ID": format_session_id(core_call.call_id)},
         )
@@ -360,10 +362,8 @@ class SandboxCore:
         if plan.caller is not None:  # within the trust domain, hidden or not (RFC 3325 §9.1)
             headers["P-Asserted-Identity"] = f"<sip:{plan.caller}@{host}>"
         inbound = bridge.inbound
-        from_uri = str(inbound.invite.from_.uri)
-        if core_call.hidden:
+        if core_call.hidden:  # RFC 3325 §9.3: the TAS is in the trust domain, the From not
             headers["Privacy"] = "id"
-            from_uri = _ANONYMOUS_FROM
         uri = reg.sip_uri
         try:
             uri = str(_tas_uri(reg, plan.tas_number))
@@ -373,7 +373,7 @@ class SandboxCore:
             leg = self.stack.endpoint.invite(
                 uri,
                 self.stack.now(),
-                from_uri=from_uri,
+                from_uri=core_call.from_uri(inbound),
                 body=inbound.remote_sdp,
                 headers=headers,
             )

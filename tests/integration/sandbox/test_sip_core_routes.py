@@ -306,3 +306,19 @@ async def test_asserted_identity_routes_and_privacy_hides_it(box: Sandbox) -> No
     await box.ended()
     events = box.voice_events(box.only_call_id())
     assert {(e.from_number.e164, e.caller_id_hidden) for e in events} == {(ALICE, True)}
+
+
+async def test_caller_flagged_hidden_reaches_the_handset_anonymous(box: Sandbox) -> None:
+    """``[sandbox] hidden_callers``: CLIR as a subscriber setting; the handset sees no number
+    and the core's events say callerIdHidden (RFC 3323 §4.1.1.3)."""
+    box.core.sandbox.hidden_callers = [ALICE]
+    call = box.caller.call(BOB)  # a plain DIRECT call from Alice, who hides her number
+    assert isinstance(await box.caller.outcome(call), CallAnswered)
+    handset_stack = box.core.handsets.stack
+    assert handset_stack is not None
+    (leg,) = handset_stack.endpoint.calls.values()
+    assert str(leg.invite.from_.uri) == "sip:anonymous@anonymous.invalid"
+    box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
+    await box.ended()
+    events = box.voice_events(box.only_call_id())
+    assert events and all(e.caller_id_hidden for e in events)
