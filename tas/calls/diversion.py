@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import unquote as pct_unquote
 
 from tas.calls.routing import e164_of, uri_user
 from tas.sip.errors import ParseError
@@ -120,8 +119,9 @@ def _cause_of(text: str | None) -> Reason | None:
 
 
 def _number_in(uri_text: str) -> str | None:
-    """The E.164 number of a ``target`` value: a (percent-escaped) URI or a bare number."""
-    text = pct_unquote(uri_text)
+    """The E.164 number of a ``target`` value (already unescaped by the URI parser): a URI
+    or a bare number."""
+    text = uri_text
     if ":" not in text:
         return e164_of(text)
     try:

@@ -246,7 +246,7 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
         assert first is not None
         ident = f"core:{first.call_id}" if first.call_id else f"vm:{first.voicemail_id}"
         hidden = voice is not None and voice.caller_id_hidden  # callerIdHidden: no number
-        caller = "hidden" if hidden else first.from_number
+        caller = "anonymous" if hidden else first.from_number  # as tas.calls.privacy stores it
         callee, route = first.to_number, None
     return Timeline(
         id=ident,

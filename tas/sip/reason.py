@@ -70,9 +70,13 @@ def q850(cause: int, text: str) -> ReasonValue:
 
 
 def parse_reason(value: str) -> list[ReasonValue]:
-    """Every reason-value of one ``Reason`` header value (§2); ParseError when malformed."""
+    """Every reason-value of one ``Reason`` header value (§2, at least one); ParseError when
+    malformed or empty."""
+    items = split_list(value)
+    if not items:
+        raise ParseError("empty Reason header")
     values = []
-    for item in split_list(value):
+    for item in items:
         semi = find_unquoted(item, ";")
         protocol = (item if semi < 0 else item[:semi]).strip(" \t")
         if not is_token(protocol):
