@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tas.sip.errors import ParseError
 from tas.sip.history_info import parse_history_info, parse_index
@@ -49,3 +51,13 @@ def test_index_depth_is_bounded() -> None:
     assert parse_index("1.2.3") == (1, 2, 3)
     with pytest.raises(ParseError):
         parse_index(".".join(["1"] * 33))
+
+
+@given(st.text(max_size=300))
+def test_any_text_gives_entries_or_a_parse_error(text: str) -> None:
+    try:
+        entries = parse_history_info(text)
+    except ParseError:
+        return
+    for entry in entries:  # the derived views never raise
+        _ = (entry.cause, entry.reasons, entry.parent, entry.index)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tas.sip.errors import ParseError
 from tas.sip.reason import ANSWERED_ELSEWHERE, ReasonValue, parse_reason, q850
@@ -38,3 +40,24 @@ def test_extensions_kept_and_text_with_separators() -> None:
 def test_malformed(bad: str) -> None:
     with pytest.raises(ParseError):
         parse_reason(bad)
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_reasons_or_a_parse_error(text: str) -> None:
+    try:
+        values = parse_reason(text)
+    except ParseError:
+        return
+    assert values
+    for value in values:  # what we accepted we accept again, unchanged, from its rendering
+        assert parse_reason(str(value)) == [value]
+
+
+@given(
+    st.sampled_from(["SIP", "Q.850", "preemption"]),
+    st.none() | st.integers(0, 10**9 - 1),
+    st.none() | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+)
+def test_round_trip(protocol: str, cause: int | None, text: str | None) -> None:
+    value = ReasonValue(protocol.upper(), cause, text)
+    assert parse_reason(str(value)) == [value]
