@@ -77,12 +77,19 @@ async def divert_to_voicemail(
     (:func:`~tas.calls.diversion.why_diverted`), ring, then :func:`leave_voicemail`. A
     registered leg's mailbox is its subscriber's; a leg with no registration (a voicemail
     service URI) takes the diverted-from number. ``early_media`` (the policy's): refusal
-    prompts in 183, never answered, whatever ``refusal_prompt`` says. 480 without a mailbox."""
+    prompts in 183, never answered, whatever ``refusal_prompt`` says. Without a mailbox: 480
+    (after the "cannot take your message" prompt in 183 when ``early_media``)."""
     record, diverted = leg.journal.record, why_diverted(request)
     mailbox = record.callee if leg.info is not None else diverted.diverted_from
     mailbox = mailbox or record.callee
+    if early_media:
+        settings = settings.model_copy(update={"refusal_prompt": "early-media"})
     if mailbox is None or e164_of(mailbox) is None:  # a mailbox is a number
-        leg.reject(480, "Voicemail Unavailable")
+        if early_media:
+            caller = record.caller or "anonymous"
+            await _refuse(leg, str(mailbox), caller, Refusal.NO_MAILBOX, "no number", settings)
+        else:
+            leg.reject(480, "Voicemail Unavailable")
         return None
     log.info(
         "event=diverted call_id=%s reason=%s source=%s",
@@ -91,8 +98,6 @@ async def divert_to_voicemail(
         diverted.source.value,
     )
     leg.ring()
-    if early_media:
-        settings = settings.model_copy(update={"refusal_prompt": "early-media"})
     return await leave_voicemail(
         leg,
         store,
@@ -205,6 +210,7 @@ async def _refuse(
 _REFUSAL_STATUS = {
     Refusal.MAILBOX_FULL: (480, "Mailbox Full"),
     Refusal.CALLER_LIMIT: (480, "Temporarily Unavailable"),
+    Refusal.NO_MAILBOX: (480, "Voicemail Unavailable"),
 }
 
 
