@@ -120,29 +120,24 @@ class OverloadGuard:
         """Count a message dropped without an answer; log at most once per interval."""
         count = self.drops.note(reason, now)
         if count is not None:
-            log_event(
-                log,
-                "overload_drop",
-                level=logging.WARNING,
-                reason=reason,
-                count=count,
-                last_source=host,
-                lag=round(self.lag.lag, 3),
-            )
+            self._warn("overload_drop", reason, count, host)
 
     def rejected(self, reason: str, host: str, now: float) -> None:
         """Count a 503 + Retry-After sent; log at most once per interval."""
         count = self.rejects.note(reason, now)
         if count is not None:
-            log_event(
-                log,
-                "overload_503",
-                level=logging.WARNING,
-                reason=reason,
-                count=count,
-                last_source=host,
-                lag=round(self.lag.lag, 3),
-            )
+            self._warn("overload_503", reason, count, host)
+
+    def _warn(self, event: str, reason: str, count: int, host: str) -> None:
+        log_event(
+            log,
+            event,
+            level=logging.WARNING,
+            reason=reason,
+            count=count,
+            last_source=host,
+            lag=round(self.lag.lag, 3),
+        )
 
     def error(self, reason: str, now: float) -> bool:
         """Count a receive error; True when this one may be logged (with its traceback)."""
