@@ -19,24 +19,44 @@ from typing import Any, Literal
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-__all__ = ["LogFormat", "configure_logging", "formatter", "log_event"]
+__all__ = ["LogFormat", "configure_logging", "formatter", "kv_text", "log_event"]
 
 LogFormat = Literal["kv", "json"]
 
 _FIELDS = "fields"  # the LogRecord attribute that carries an event's fields
 _HEAD = ("ts", "level", "logger")
-_kv = structlog.processors.KeyValueRenderer(key_order=["event"], repr_native_str=False)
 
 
 def log_event(
-    logger: logging.Logger, event: str, /, *, level: int = logging.INFO, **fields: Any
+    logger: logging.Logger,
+    event: str,
+    /,
+    *,
+    level: int = logging.INFO,
+    exc_info: bool = False,
+    **fields: Any,
 ) -> None:
-    """Log ``event`` with ``fields`` as data; the message is their ``event=… key=…`` text."""
+    """Log ``event`` with ``fields`` as data; the message is their ``event=… key=…`` text
+    (:func:`kv_text`). ``exc_info`` adds the exception being handled."""
     if not logger.isEnabledFor(level):
         return
     data = {"event": event, **fields}
-    message = " ".join(f"{key}={value}" for key, value in data.items())
-    logger.log(level, "%s", message, extra={_FIELDS: data}, stacklevel=2)
+    logger.log(level, "%s", kv_text(data), exc_info=exc_info, extra={_FIELDS: data}, stacklevel=2)
+
+
+def kv_text(fields: Mapping[str, Any]) -> str:
+    """``key=value …``; a text value that is empty or holds a space, ``=`` or a quote is
+    written quoted (``repr``) so the line splits back into the same pairs."""
+    return " ".join(f"{key}={_value_text(value)}" for key, value in fields.items())
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, BaseException):
+        value = f"{type(value).__name__}: {value}"
+    text = str(value)
+    if isinstance(value, str) and (not text or any(c in text for c in " \t=\"'")):
+        return repr(text)
+    return text
 
 
 def _from_record(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -54,7 +74,7 @@ def _from_record(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
 def _render_kv(logger: WrappedLogger, name: str, event_dict: EventDict) -> str:
     head = " ".join(f"{key}={event_dict.pop(key)}" for key in _HEAD)
     exc = event_dict.pop("exception", None)
-    body = event_dict.pop("msg") if "msg" in event_dict else _kv(logger, name, event_dict)
+    body = event_dict.pop("msg") if "msg" in event_dict else kv_text(event_dict)
     line = f"{head} {body}"
     return line + " exc=" + json.dumps(exc) if exc else line
 

@@ -39,6 +39,7 @@ from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
+from tas.hostport import HostPort
 from tas.logs import log_event
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
@@ -167,10 +168,12 @@ class TasServer:
         self.stack = await SipStack.open(options)
         trust = options.trust
         if not (trust.operator or trust.sandbox or trust.operator_names):
-            log.warning(
-                "event=no_trusted_source detail='no [operator] trusted / trusted_names and no "
-                "embedded sandbox: every INVITE gets the [untrusted] answer %d'",
-                settings.untrusted.status,
+            log_event(
+                log,
+                "no_trusted_source",
+                level=logging.WARNING,
+                detail="no [operator] trusted / trusted_names and no embedded sandbox: every "
+                f"INVITE gets the [untrusted] answer {settings.untrusted.status}",
             )
         self.engine = MediaEngine.from_settings(settings.media)
         try:
@@ -348,9 +351,9 @@ class TasServer:
         try:
             await asyncio.wait_for(work, limit)
         except TimeoutError:
-            log.error("event=stop_timeout service=%r seconds=%s", name, limit)
+            log_event(log, "stop_timeout", level=logging.ERROR, service=name, seconds=limit)
         except Exception:
-            log.exception("event=stop_failed service=%r", name)
+            log_event(log, "stop_failed", level=logging.ERROR, exc_info=True, service=name)
 
 
 async def serve(settings: Settings, *, started: Callable[[SipStack], None] | None = None) -> None:
@@ -365,17 +368,14 @@ async def serve(settings: Settings, *, started: Callable[[SipStack], None] | Non
     stack = server.stack
     state = Drain(settings.server.drain_timeout)
     with drain_signals(state, asyncio.get_running_loop()) as woken:
-        listening = " ".join(f"{name.lower()}={h}:{p}" for name, (h, p) in stack.local.items())
-        sandbox = f" sandbox={server.plane.address}" if server.plane is not None else ""
-        metrics = f" metrics={server.metrics.address}" if server.metrics is not None else ""
-        log.info(
-            "event=ready instance=%s %s policy=%s%s%s",
-            settings.instance_id,
-            listening,
-            settings.invite.action,
-            sandbox,
-            metrics,
-        )
+        ready: dict[str, Any] = {"instance": settings.instance_id}
+        ready.update((name.lower(), str(HostPort(*at))) for name, at in stack.local.items())
+        ready["policy"] = settings.invite.action
+        if server.plane is not None:
+            ready["sandbox"] = server.plane.address
+        if server.metrics is not None:
+            ready["metrics"] = server.metrics.address
+        log_event(log, "ready", **ready)
         if started is not None:
             started(stack)
         try:

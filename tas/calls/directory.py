@@ -216,11 +216,13 @@ class Directory:
             self._outage_failures = 0
             self.stats.outages += 1
             serving = "nothing" if self.confirmed_at is None else "last known (stale)"
-            log.error(
-                "event=directory_store_unavailable serving=%r max_stale_s=%g error=%r",
-                serving,
-                self.options.max_stale,
-                error,
+            log_event(
+                log,
+                "directory_store_unavailable",
+                level=logging.ERROR,
+                serving=serving,
+                max_stale_s=self.options.max_stale,
+                error=error,
             )
         self._outage_failures += 1
         if self.health(now) is Health.UNAVAILABLE:
@@ -230,10 +232,13 @@ class Directory:
         """Log once that the last known state got too old to serve."""
         if self.confirmed_at is not None and not self._expired_logged:
             self._expired_logged = True
-            log.error(
-                "event=directory_expired age_s=%.1f max_stale_s=%g: legs now get 503",
-                now - self.confirmed_at,
-                self.options.max_stale,
+            log_event(
+                log,
+                "directory_expired",
+                level=logging.ERROR,
+                age_s=round(now - self.confirmed_at, 1),
+                max_stale_s=self.options.max_stale,
+                effect="legs now get 503",
             )
 
     def _why(self) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from registrations.store import RegistrationStore, routable
 from tas.calls.directory import Directory
 from tas.calls.policy_store import PolicyStore
+from tas.logs import log_event
 from tas.store import Database
 from tas.store.changes import NOTIFY_CHANNEL, Change, Topic, read_versions
 
@@ -134,7 +135,13 @@ class DirectorySync:
                 raise
             except Exception as exc:
                 if not warned:
-                    log.warning("event=directory_listen_failed error=%r (polling only)", exc)
+                    log_event(
+                        log,
+                        "directory_listen_failed",
+                        level=logging.WARNING,
+                        error=exc,
+                        effect="polling only",
+                    )
                     warned = True
             await asyncio.sleep(interval)
 
@@ -149,7 +156,7 @@ class DirectorySync:
 
             driver.add_termination_listener(lambda *_args: lost.set())
             await driver.add_listener(NOTIFY_CHANNEL, notified)
-            log.debug("event=directory_listening channel=%s", NOTIFY_CHANNEL)
+            log_event(log, "directory_listening", level=logging.DEBUG, channel=NOTIFY_CHANNEL)
             self._wake.set()  # catch anything written before LISTEN took effect
             try:
                 await lost.wait()

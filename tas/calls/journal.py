@@ -33,8 +33,13 @@ class _Outage:
     def failed(self, what: str, call_id: str, error: BaseException) -> None:
         self.failures += 1
         if self.failures == 1:
-            log.error(
-                "event=%s call_id=%s error=%r (further failures counted)", what, call_id, error
+            log_event(
+                log,
+                what,
+                level=logging.ERROR,
+                call_id=call_id,
+                error=error,
+                effect="further failures counted",
             )
 
     def succeeded(self) -> None:

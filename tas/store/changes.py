@@ -22,6 +22,8 @@ from sqlalchemy import text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tas.logs import log_event
+
 __all__ = [
     "NOTIFY_CHANNEL",
     "Change",
@@ -113,4 +115,10 @@ class ChangeFeed:
             try:
                 subscriber(change)
             except Exception:
-                log.exception("event=change_subscriber_failed topic=%s", change.topic.value)
+                log_event(
+                    log,
+                    "change_subscriber_failed",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    topic=change.topic.value,
+                )

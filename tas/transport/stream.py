@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from tas.hostport import HostPort
+from tas.logs import log_event
 from tas.sip.errors import FramingError, ParseError
 from tas.sip.framing import PONG, KeepAlive, StreamFramer
 from tas.sip.transaction_base import Peer
@@ -58,7 +60,9 @@ def ensure_fd_limit(need: int) -> int:
         except (ValueError, OSError):
             pass
         if soft < need:
-            log.warning("event=fd_limit soft=%d wanted=%d: raise it (ulimit -n)", soft, need)
+            log_event(
+                log, "fd_limit", level=logging.WARNING, soft=soft, wanted=need, hint="ulimit -n"
+            )
     return int(soft)
 
 
@@ -98,16 +102,16 @@ class ConnectionGuard:
         if n is not None:
             self._log(reason, n, fields)
 
-    def _log(self, reason: str, count: int, fields: dict[str, object]) -> None:
-        extra = "".join(f" {k}={v}" for k, v in fields.items())
-        log.log(
-            logging.INFO if reason in ROUTINE else logging.WARNING,
-            "event=connection_closed reason=%s count=%d interval=%gs open=%d%s",
-            reason,
-            count,
-            self.throttle.interval,
-            len(self.table),
-            extra,
+    def _log(self, reason: str, count: int, fields: dict[str, Any]) -> None:
+        log_event(
+            log,
+            "connection_closed",
+            level=logging.INFO if reason in ROUTINE else logging.WARNING,
+            reason=reason,
+            count=count,
+            interval_s=self.throttle.interval,
+            open=len(self.table),
+            **fields,
         )
 
     def admit(self, conn: StreamConnection, host: str, exempt: bool) -> Flow | None:
@@ -197,7 +201,13 @@ class StreamConnection(asyncio.Protocol):
         self.flow = flow
         self.stack.register_connection(self, host, port)
         self.peer = Peer(self.name, host, port, self.conn_id)
-        log.debug("event=connection_open transport=%s peer=%s:%s", self.name, host, port)
+        log_event(
+            log,
+            "connection_open",
+            level=logging.DEBUG,
+            transport=self.name,
+            peer=str(HostPort(host, port)),
+        )
 
     def _exempt(self) -> bool:
         try:
@@ -219,8 +229,11 @@ class StreamConnection(asyncio.Protocol):
                 self.write(PONG)
             elif isinstance(item, FramingError):
                 peer = self.peer
-                log.info(
-                    "event=framing_error peer=%s:%s reason=%r", peer.host, peer.port, item.reason
+                log_event(
+                    log,
+                    "framing_error",
+                    peer=str(HostPort(peer.host, peer.port)),
+                    reason=item.reason,
                 )
                 stack.receive_error(item, self.peer)
                 self.close()
@@ -256,4 +269,6 @@ class StreamConnection(asyncio.Protocol):
         self.flow = None
         self.stack.guard.forget(self.conn_id)
         self.stack.forget_connection(self)
-        log.debug("event=connection_closed transport=%s conn=%s", self.name, self.conn_id)
+        log_event(
+            log, "connection_closed", level=logging.DEBUG, transport=self.name, conn=self.conn_id
+        )

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tas.logs import configure_logging, formatter, log_event
+from tas.logs import configure_logging, formatter, kv_text, log_event
 
 
 def capture(caplog: pytest.LogCaptureFixture, message: str | None = None) -> logging.LogRecord:
@@ -23,10 +23,10 @@ def capture(caplog: pytest.LogCaptureFixture, message: str | None = None) -> log
 
 def test_key_value_and_json_formats(caplog: pytest.LogCaptureFixture) -> None:
     record = capture(caplog)
-    assert record.getMessage() == "event=ready udp=127.0.0.1:5060 calls=2 note=a b"
+    assert record.getMessage() == "event=ready udp=127.0.0.1:5060 calls=2 note='a b'"
     line = formatter("kv").format(record)
     assert line.startswith("ts=") and "level=info logger=tas.server event=ready" in line
-    assert line.endswith("event=ready udp=127.0.0.1:5060 calls=2 note=a b")
+    assert line.endswith("event=ready udp=127.0.0.1:5060 calls=2 note='a b'")  # quoted: splits back
     data = json.loads(formatter("json").format(record))
     assert data["event"] == "ready" and data["udp"] == "127.0.0.1:5060"
     assert data["calls"] == 2 and data["note"] == "a b"  # typed, and spaces kept
@@ -74,3 +74,27 @@ def test_disabled_levels_cost_nothing(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, "tas.server"):
         log_event(logging.getLogger("tas.server"), "noise", level=logging.DEBUG)
     assert caplog.records == []
+
+
+def test_exception_of_an_event(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("tas.server")
+    with caplog.at_level(logging.INFO, "tas.server"):
+        try:
+            raise OSError("gone")
+        except OSError:
+            log_event(logger, "stop_failed", level=logging.ERROR, exc_info=True, service="api")
+    data = json.loads(formatter("json").format(caplog.records[-1]))
+    assert data["event"] == "stop_failed" and data["service"] == "api"
+    assert "OSError: gone" in data["exception"] and data["level"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        ({"a": "x", "b": 2, "c": 0.5}, "a=x b=2 c=0.5"),
+        ({"a": "", "b": "two words", "c": "k=v"}, "a='' b='two words' c='k=v'"),
+        ({"a": None, "b": True}, "a=None b=True"),
+    ],
+)
+def test_kv_text_quotes_what_would_not_split_back(fields: dict[str, object], text: str) -> None:
+    assert kv_text(fields) == text
