@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from media.call_media import CallMedia
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
 from tas.calls.journal import CallJournal
@@ -116,7 +117,7 @@ class AnsweredLeg:
         self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         self.ended.set()
 
-    async def answer(self) -> MediaSession | None:
+    async def answer(self) -> CallMedia | None:
         """Open media and send 200 OK; None when the caller left first, the SDP is unusable
         (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After)."""
         if self.session is not None:

@@ -35,6 +35,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from media.call_media import CallMedia
 from media.dtmf import DtmfDigit
 from media.errors import MediaError
 from media.recorder import RecordingResult
@@ -167,7 +168,7 @@ _REFUSAL_STATUS = {
 }
 
 
-async def _early_media(leg: AnsweredLeg) -> MediaSession | None:
+async def _early_media(leg: AnsweredLeg) -> CallMedia | None:
     """Media for a 183 Session Progress carrying our SDP answer; None when the offer is missing
     (no early media without one) or unusable, or the caller left."""
     offer = leg.call.remote_sdp

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from media.call_media import CallMedia
 from media.errors import OfferAnswerError, SdpError
-from media.legs import apply_media_answer, reoffer, update_media
 from media.rtp import RtpPacket
 from media.session import MediaEngine, MediaSession
 from media.tones import dominant_frequency, tone
@@ -77,9 +77,11 @@ async def test_hold_and_resume(engine: MediaEngine) -> None:
     before = uas.stats.packets_sent
     assert not await uas.play(tone([400.0], 0.2))  # on hold: nothing is sent
     assert uas.stats.packets_sent == before
-    resume = await reoffer(uac, "sendrecv")  # the leg-agnostic awaitable forms
-    answer = await update_media(uas, resume)
-    await apply_media_answer(uac, answer)
+    caller: CallMedia = uac  # the leg-agnostic awaitable forms
+    callee: CallMedia = uas
+    resume = await caller.reoffer("sendrecv")
+    answer = await callee.answer_reoffer(resume)
+    await caller.accept_answer(answer)
     assert "a=sendrecv" in answer and "o=tas " in answer
     held = uac.stats.packets_received
     assert await uas.play(tone([400.0], 0.1))
