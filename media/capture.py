@@ -2,6 +2,9 @@
 queue for :meth:`CallCapture.read_digits` and the ``on_dtmf`` callback) and the one recording
 at a time (:class:`~media.recording.Recording`). The leg feeds it audio and digits as they
 arrive; how they arrive (RTP packets, decoded WebRTC frames) stays with the leg.
+
+:class:`CapturingLeg` is the part of :class:`~media.call_media.CallMedia` this serves
+(``on_dtmf``, ``read_digits``, ``record``), written once for both kinds of leg.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Executor
 
@@ -18,8 +22,9 @@ from media.errors import MediaError
 from media.recorder import RecordingResult
 from media.recording import Recording
 from media.rtp import RtpPacket
+from media.wav import FORMAT_PCM
 
-__all__ = ["CallCapture"]
+__all__ = ["CallCapture", "CapturingLeg"]
 
 _log = logging.getLogger(__name__)
 
@@ -116,3 +121,56 @@ class CallCapture:
     def _finished(self, recording: Recording) -> None:
         if self.recording is recording:
             self.recording = None
+
+
+class CapturingLeg(ABC):
+    """Digits and recording of a leg that keeps a :class:`CallCapture` in ``_capture``;
+    the leg says which codec a recording starts on, or why it cannot start."""
+
+    _capture: CallCapture
+
+    @abstractmethod
+    def _recording_codec(self) -> Codec:
+        """The codec of what the peer sends now; :class:`MediaError` when we cannot record."""
+
+    @property
+    def on_dtmf(self) -> Callable[[DtmfDigit], None] | None:
+        """Called with each digit the peer sends (also queued for :meth:`read_digits`)."""
+        return self._capture.on_dtmf
+
+    @on_dtmf.setter
+    def on_dtmf(self, handler: Callable[[DtmfDigit], None] | None) -> None:
+        self._capture.on_dtmf = handler
+
+    async def read_digits(
+        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
+    ) -> str:
+        """Collect digits until ``max_digits``, a terminator (not included) or ``inter_digit``
+        seconds without a new digit."""
+        return await self._capture.read_digits(max_digits, inter_digit, terminators)
+
+    def record(
+        self,
+        path: str | os.PathLike[str],
+        max_duration: float | None = None,
+        min_duration: float = 0.0,
+        silence_timeout: float | None = None,
+        wav_format: int = FORMAT_PCM,
+        silence_threshold_dbfs: float = -45.0,
+    ) -> Recording:
+        """Start recording what the peer sends into a WAV file (written atomically on finish).
+
+        ``wav_format`` is 1 (PCM16) or the call codec's G.711 format (6 A-law, 7 µ-law).
+        Ends at ``max_duration`` seconds of audio, after ``silence_timeout`` seconds of
+        silence (or no packets), on :meth:`Recording.stop` or close; a recording
+        shorter than ``min_duration`` is discarded.
+        """
+        return self._capture.record(
+            path,
+            self._recording_codec(),
+            wav_format=wav_format,
+            max_duration=max_duration,
+            min_duration=min_duration,
+            silence_timeout=silence_timeout,
+            silence_threshold_dbfs=silence_threshold_dbfs,
+        )

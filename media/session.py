@@ -33,9 +33,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from media.capture import CallCapture
-from media.codecs import get_codec
-from media.dtmf import DtmfDigit
+from media.capture import CallCapture, CapturingLeg
+from media.codecs import Codec, get_codec
 from media.endpoint import RtpEndpoint
 from media.engine import MediaEngine, offered_family
 from media.errors import MediaError, OfferAnswerError
@@ -49,7 +48,6 @@ from media.offer_answer import (
 from media.outbound import OutboundStream
 from media.player import Player
 from media.recorder import RecordingResult
-from media.recording import Recording
 from media.rtcp import (
     RtcpBye,
     RtcpPacket,
@@ -61,7 +59,7 @@ from media.rtcp import (
 )
 from media.sdp import Origin, SessionDescription
 from media.stream import RtpReceiver, RtpSender, RtpStats
-from media.wav import FORMAT_PCM, WavAudio, read_wav
+from media.wav import WavAudio, read_wav
 
 __all__ = ["MediaEngine", "MediaSession"]
 
@@ -69,7 +67,7 @@ _log = logging.getLogger(__name__)
 RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
 
 
-class MediaSession:
+class MediaSession(CapturingLeg):
     """Media of one call: RTP endpoint, player, recorder, DTMF, statistics (a
     :class:`~media.call_media.CallMedia`)."""
 
@@ -285,22 +283,6 @@ class MediaSession:
         for digit in digits:
             capture.digit(digit)
 
-    @property
-    def on_dtmf(self) -> Callable[[DtmfDigit], None] | None:
-        """Called with each digit the peer sends (also queued for :meth:`read_digits`)."""
-        return self._capture.on_dtmf
-
-    @on_dtmf.setter
-    def on_dtmf(self, handler: Callable[[DtmfDigit], None] | None) -> None:
-        self._capture.on_dtmf = handler
-
-    async def read_digits(
-        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
-    ) -> str:
-        """Collect digits until ``max_digits``, a terminator (not included) or ``inter_digit``
-        seconds without a new digit."""
-        return await self._capture.read_digits(max_digits, inter_digit, terminators)
-
     def _on_rtcp(self, data: bytes, now: float) -> None:
         self._rtcp.receive(data, now)
 
@@ -316,33 +298,11 @@ class MediaSession:
 
     # --- recording ----------------------------------------------------------------------
 
-    def record(
-        self,
-        path: str | os.PathLike[str],
-        max_duration: float | None = None,
-        min_duration: float = 0.0,
-        silence_timeout: float | None = None,
-        wav_format: int = FORMAT_PCM,
-        silence_threshold_dbfs: float = -45.0,
-    ) -> Recording:
-        """Start recording what the peer sends into a WAV file (written atomically on finish).
-
-        ``wav_format`` is 1 (PCM16) or the call codec's G.711 format (6 A-law, 7 µ-law).
-        Ends at ``max_duration`` seconds of audio, after ``silence_timeout`` seconds of
-        silence (or no packets), on :meth:`Recording.stop` or :meth:`close`; a recording
-        shorter than ``min_duration`` is discarded.
-        """
+    def _recording_codec(self) -> Codec:
+        """``record`` (:class:`~media.capture.CapturingLeg`) starts on the call's codec."""
         if self.negotiated is None or self.closed:
             raise MediaError("cannot record: media not negotiated or session closed")
-        return self._capture.record(
-            path,
-            get_codec(self.negotiated.codec),
-            wav_format=wav_format,
-            max_duration=max_duration,
-            min_duration=min_duration,
-            silence_timeout=silence_timeout,
-            silence_threshold_dbfs=silence_threshold_dbfs,
-        )
+        return get_codec(self.negotiated.codec)
 
     # --- statistics, RTCP, close --------------------------------------------------------
 

@@ -22,15 +22,13 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-from media.capture import CallCapture
-from media.codecs import PCMU
-from media.dtmf import DtmfDigit
+from media.capture import CallCapture, CapturingLeg
+from media.codecs import PCMU, Codec
 from media.errors import MediaError
 from media.recorder import RecordingResult
-from media.recording import Recording
 from media.sdp import SessionDescription
 from media.stream import RtpStats
-from media.wav import FORMAT_PCM, WavAudio, read_wav
+from media.wav import WavAudio, read_wav
 
 __all__ = ["WebRtcSession", "is_webrtc_offer"]
 
@@ -100,7 +98,7 @@ class _PromptTrack(MediaStreamTrack):
         return frame
 
 
-class WebRtcSession:
+class WebRtcSession(CapturingLeg):
     """Media of one WebRTC-style call (a :class:`~media.call_media.CallMedia`)."""
 
     def __init__(self, pc: RTCPeerConnection) -> None:
@@ -224,42 +222,12 @@ class WebRtcSession:
     def stop_playback(self) -> None:
         self._track.clear()
 
-    @property
-    def on_dtmf(self) -> Callable[[DtmfDigit], None] | None:
-        """Never called: no digits arrive on this leg."""
-        return self._capture.on_dtmf
-
-    @on_dtmf.setter
-    def on_dtmf(self, handler: Callable[[DtmfDigit], None] | None) -> None:
-        self._capture.on_dtmf = handler
-
-    async def read_digits(
-        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
-    ) -> str:
-        """Same contract as :meth:`MediaSession.read_digits` (no digits arrive on this leg)."""
-        return await self._capture.read_digits(max_digits, inter_digit, terminators)
-
-    def record(
-        self,
-        path: str | os.PathLike[str],
-        max_duration: float | None = None,
-        min_duration: float = 0.0,
-        silence_timeout: float | None = None,
-        wav_format: int = FORMAT_PCM,
-        silence_threshold_dbfs: float = -45.0,
-    ) -> Recording:
-        """Record what the peer sends (see :meth:`MediaSession.record`); PCM or µ-law WAV."""
+    def _recording_codec(self) -> Codec:
+        """Recordings are PCM or µ-law WAV of the decoded 8 kHz audio (no digits arrive on
+        this leg for ``read_digits``/``on_dtmf``)."""
         if self.closed:
             raise MediaError("session closed")
-        return self._capture.record(
-            path,
-            PCMU,
-            wav_format=wav_format,
-            max_duration=max_duration,
-            min_duration=min_duration,
-            silence_timeout=silence_timeout,
-            silence_threshold_dbfs=silence_threshold_dbfs,
-        )
+        return PCMU
 
     @property
     def stats(self) -> RtpStats:
