@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from media.call_media import CallMedia
 from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, announce_early, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
@@ -369,7 +370,7 @@ class CallApp:
     async def _outbound(
         self,
         outbound: OutboundCall,
-        session: MediaSession,
+        session: CallMedia,
         announcement: bytes | str | None,
         ring_timeout: float,
         done: asyncio.Future[None],

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from media.call_media import CallMedia
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
 from tas.calls.end_reason import describe, failure_reason, reasons_of
@@ -122,7 +123,7 @@ class AnsweredLeg:
         self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         self.ended.set()
 
-    async def answer(self) -> MediaSession | None:
+    async def answer(self) -> CallMedia | None:
         """Open media and send 200 OK; None when the caller left first, the SDP is unusable
         (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After)."""
         if self.session is not None:
@@ -156,7 +157,7 @@ class AnsweredLeg:
             self.on_answered()
         return session
 
-    async def early_media(self) -> MediaSession | None:
+    async def early_media(self) -> CallMedia | None:
         """Media for a 183 Session Progress carrying our SDP answer, without answering (RFC
         3261 §13.3.1.1; early media as in RFC 3960 §3: nothing is charged); None when the
         offer is missing (no early media without one) or unusable, or the caller left. The

@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import logging
 
+from media.call_media import CallMedia
 from media.errors import MediaError
-from media.session import MediaSession
 from tas.calls.announce import default_announcement
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
@@ -56,7 +56,7 @@ class OutboundCall:
             self._ended.set()
 
     async def run(
-        self, session: MediaSession, announcement: bytes | str | None, ring_timeout: float
+        self, session: CallMedia, announcement: bytes | str | None, ring_timeout: float
     ) -> None:
         """Wait for the answer, play, hang up; records the outcome."""
         call, journal, ep = self.call, self.journal, self.stack.endpoint
@@ -76,7 +76,7 @@ class OutboundCall:
         journal.note("answered")
         journal.update(outcome=Outcome.ANSWERED_BY_HANDSET.value, status=200, answered=utcnow())
         try:
-            session.apply_answer(body)
+            await session.accept_answer(body)
             journal.note("announcement", "default" if announcement is None else "custom")
             source = default_announcement() if announcement is None else announcement
             play = asyncio.ensure_future(session.play(source))
