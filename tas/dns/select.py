@@ -13,7 +13,8 @@ and the cache, and the unit tests feed it answers directly.
 - §4.2 port and address: an explicit port skips SRV (A/AAAA of the host); otherwise the SRV
   records of the chosen transport, ordered by priority and weighted-random within one priority
   (RFC 2782 "Usage rules", the random source injectable); no SRV records: A/AAAA of the host at
-  the transport's default port. A numeric host needs no query at all.
+  the transport's default port. A numeric host needs no query at all, nor do the special names
+  of RFC 6761: ``localhost`` (§6.3: the loopback address) and ``*.invalid`` (§6.4: none).
 - §4.3 failover walks the returned list in order (:mod:`tas.calls.failover`).
 """
 
@@ -38,6 +39,7 @@ __all__ = [
     "is_numeric",
     "order_srv",
     "selection",
+    "special_addresses",
 ]
 
 RecordType = Literal["NAPTR", "SRV", "A", "AAAA"]
@@ -107,6 +109,17 @@ def is_numeric(host: str) -> bool:
     return True
 
 
+def special_addresses(host: str, ipv6: bool = False) -> tuple[str, ...] | None:
+    """RFC 6761 names never asked of DNS: ``localhost`` and ``*.localhost`` are the loopback
+    address (§6.3), ``invalid`` and ``*.invalid`` have none (§6.4); None for any other name."""
+    labels = _fqdn(host).split(".")
+    if labels[-1] == "localhost":
+        return ("127.0.0.1", "::1") if ipv6 else ("127.0.0.1",)
+    if labels[-1] == "invalid":
+        return ()
+    return None
+
+
 def _fqdn(name: str) -> str:
     return name.rstrip(".").lower()
 
@@ -165,6 +178,8 @@ def selection(
         fallback = usable[0]
     if is_numeric(host):  # §4.1, §4.2: no DNS at all
         return [Target(fallback, host, uri.port or _DEFAULT_PORT[fallback])]
+    if (special := special_addresses(host, ipv6)) is not None:  # RFC 6761
+        return [Target(fallback, a, uri.port or _DEFAULT_PORT[fallback]) for a in special]
     if uri.port is not None:  # §4.2: a port skips NAPTR and SRV
         return [Target(fallback, a, uri.port) for a in (yield from _addresses(host, ipv6))]
     services: list[tuple[str, str]] = []  # (transport, SRV name)

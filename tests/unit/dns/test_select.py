@@ -219,3 +219,12 @@ def test_naptr_with_other_flags_or_services_is_ignored() -> None:
     targets, asked = drive("sip:bob@example.com", answers)
     assert Query("_sip._sctp.example.com", "SRV") not in asked
     assert targets == [Target("UDP", "192.0.2.9", 5060)]
+
+
+def test_rfc6761_special_names_are_not_asked() -> None:
+    targets, asked = drive("sip:bob@localhost:5080", {})
+    assert (targets, asked) == ([Target("UDP", "127.0.0.1", 5080)], [])
+    targets, asked = drive("sips:bob@pbx.localhost", {}, ipv6=True)
+    assert targets == [Target("TLS", "127.0.0.1", 5061), Target("TLS", "::1", 5061)]
+    assert asked == []
+    assert drive("sip:bob@no-such-host.invalid", {}) == ([], [])
