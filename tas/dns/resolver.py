@@ -131,7 +131,7 @@ class SipResolver:
             log.info("event=dns_failed name=%s type=%s error=%s", query.name, query.rdtype, exc)
             return ()
         records = _records(answer, query.rdtype)
-        ttl = answer.rrset.ttl if answer.rrset is not None else 0
+        ttl = answer.chaining_result.minimum_ttl  # the least TTL along a CNAME chain
         self.cache.put(query, records, ttl, self.clock())
         return records
 

@@ -217,6 +217,8 @@ def _naptr_services(answer: Answer, secure: bool, usable: Sequence[str]) -> list
         transport = _NAPTR_SERVICES.get(record.service.upper())
         if transport is None or record.flags.lower() != "s" or transport not in usable:
             continue
+        if not _fqdn(record.replacement):  # "." : no replacement, nothing to look up
+            continue
         if secure and transport != "TLS":
             continue
         services.append((transport, _fqdn(record.replacement)))

@@ -4,6 +4,7 @@ NAPTR, SRV and A records; the cache's TTLs on an injected clock, counted at the 
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -108,5 +109,10 @@ async def test_numeric_targets_send_no_dns_at_all() -> None:
         with pytest.raises(BlockingIOError):
             fake.recv(512)
         assert resolver.queries_sent == 0
+        started = time.monotonic()
         assert await resolver.targets(uri("sip:bob@plain.test")) == []  # times out: no answer
+        elapsed = time.monotonic() - started
         assert fake.recv(512)  # the name's query did arrive
+        # NAPTR, three SRV, A: each given up after its own 0.3 s; timeouts are not cached
+        assert resolver.queries_sent == 5 and 1.4 < elapsed < 3.0
+        assert len(resolver.cache) == 0

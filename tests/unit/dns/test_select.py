@@ -228,3 +228,12 @@ def test_rfc6761_special_names_are_not_asked() -> None:
     assert targets == [Target("TLS", "127.0.0.1", 5061), Target("TLS", "::1", 5061)]
     assert asked == []
     assert drive("sip:bob@no-such-host.invalid", {}) == ([], [])
+
+
+def test_naptr_without_replacement_is_skipped() -> None:
+    answers: dict[Query, Answer] = {
+        Query("example.com", "NAPTR"): (Naptr(10, 10, "s", "SIP+D2T", "."),),
+        **ADDRESSES,
+    }
+    targets, asked = drive("sip:bob@example.com", answers)
+    assert all(q.name for q in asked) and targets == [Target("UDP", "192.0.2.9", 5060)]
