@@ -5,10 +5,13 @@ A numeric host never reaches this module's network code: :meth:`SipResolver.targ
 from the selection core alone, so numeric forward targets work with no name server at all.
 Each query has its own time limit (``[dns] timeout``); a timeout or a server failure counts as
 "no records" for that step and is not cached (RFC 2308 §7 allows a short cache; we keep none).
+Concurrent identical questions share one query, so the state held is bounded by the cache size
+plus the questions in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -23,7 +26,7 @@ import dns.resolver
 
 from tas.dns.address import nameserver_address
 from tas.dns.cache import AnswerCache
-from tas.dns.select import Answer, Naptr, Query, Rng, Srv, Target, is_numeric, selection
+from tas.dns.select import Answer, Naptr, Query, Rng, Srv, Target, selection
 from tas.sip.uri import SipURI
 
 __all__ = ["SipResolver"]
@@ -85,6 +88,7 @@ class SipResolver:
         self.cache = AnswerCache(cache_size)
         self.queries_sent = 0
         self._resolver: dns.asyncresolver.Resolver | None = None
+        self._pending: dict[Query, asyncio.Future[Answer]] = {}  # questions on their way
 
     def _dns(self) -> dns.asyncresolver.Resolver:
         if self._resolver is None:
@@ -108,12 +112,19 @@ class SipResolver:
         return targets
 
     async def lookup(self, query: Query) -> Answer:
-        """One question, from the cache or the name servers; empty for no data."""
-        if query.rdtype in ("A", "AAAA") and is_numeric(query.name):
-            return (query.name,)
+        """One question, from the cache or the name servers; empty for no data. Callers asking
+        the same question while it is on its way share its answer (one query on the wire)."""
         cached = self.cache.get(query, self.clock())
         if cached is not None:
             return cached
+        pending = self._pending.get(query)
+        if pending is None:
+            pending = asyncio.ensure_future(self._ask(query))
+            self._pending[query] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(query, None))
+        return await asyncio.shield(pending)  # one caller cancelled: the others still get it
+
+    async def _ask(self, query: Query) -> Answer:
         self.queries_sent += 1
         try:
             answer = await self._dns().resolve(
@@ -127,7 +138,7 @@ class SipResolver:
         except dns.resolver.NoAnswer as exc:
             self._put_negative(query, exc.response())  # type: ignore[no-untyped-call]
             return ()
-        except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
+        except dns.exception.DNSException as exc:  # timeout, no server answered, bad name
             log.info("event=dns_failed name=%s type=%s error=%s", query.name, query.rdtype, exc)
             return ()
         records = _records(answer, query.rdtype)

@@ -3,6 +3,7 @@ NAPTR, SRV and A records; the cache's TTLs on an injected clock, counted at the 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from pathlib import Path
@@ -76,6 +77,17 @@ async def test_ttl_is_honoured_then_expires(tmp_path: Path) -> None:
         clock.now += 2.0  # past it: asked again
         assert await resolver.targets(uri("sip:+4790000001@voice.test")) == first
         assert len(server.queries()) == 2 * asked
+
+
+async def test_concurrent_lookups_share_one_query(tmp_path: Path) -> None:
+    with dnsmasq(tmp_path, RECORDS) as server:
+        resolver = SipResolver([server.nameserver])
+        results = await asyncio.gather(
+            *(resolver.targets(uri("sip:+4790000001@voice.test")) for _ in range(20))
+        )
+        assert all(r == results[0] for r in results) and len(results[0]) == 3
+        assert sorted(server.queries()) == sorted(set(server.queries()))  # each asked once
+        assert resolver.queries_sent == len(server.queries()) == 5
 
 
 async def test_negative_answers_are_cached(tmp_path: Path) -> None:
