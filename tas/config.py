@@ -145,6 +145,12 @@ class SandboxSettings(BaseModel):
     verify_tas: bool = True  # False: do not verify the TAS's TLS certificate (logged)
     subscribers: dict[str, str] = Field(default_factory=dict)  # number -> handset behaviour
     default_behaviour: str = "answer"  # answer[:s] echo[:s] busy reject unavailable no-answer
+    hidden_callers: list[str] = Field(default_factory=list)  # CLIR: PAI + Privacy: id to the TAS
+    # why a FALLBACK leg reached the TAS: RFC 5806 Diversion, RFC 7044 History-Info
+    fallback_headers: tuple[Literal["diversion", "history-info"], ...] = (
+        "diversion",
+        "history-info",
+    )
     answer_delay: float = 1.0  # seconds an "answer" handset rings first
     registration_ttl: float = 3600.0  # SipBreakout lifetime from the last upsert
     event_history: float = 1800.0  # EventsService v0 keeps 30 min of events

@@ -319,7 +319,7 @@ class TasServer:
         """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own)."""
         if self.plane is not None:
             self.plane.publish_voicemail_event(
-                message.voicemail_id, message.caller, message.mailbox
+                message.voicemail_id, message.caller_number, message.mailbox
             )
 
     async def stop(self, grace: float = 5.0) -> None:

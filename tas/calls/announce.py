@@ -2,6 +2,9 @@
 
 * announcement: answer, play the policy's WAV (8 kHz mono) or the generated default chime
   (also when the WAV cannot be read), hang up.
+* early announcement (a policy with ``early_media``): the same audio in 183 Session Progress
+  with our SDP (RFC 3261 §13.3.1.1, RFC 3960 §3), never answered so nothing is charged, then
+  the policy's final ``status``; without a usable offer the status at once.
 * hold (the ``[invite]`` answer of a direct leg): answer, play the announcement once if one is
   set, then keep the call with silence on the wire (one RTP packet per ptime, RFC 3550 §5.1
   timing from the session's clock) until the caller's BYE or the hold time, then BYE.
@@ -31,6 +34,7 @@ __all__ = [
     "DIGIT_TIMEOUT",
     "MAX_ROUNDS",
     "announce",
+    "announce_early",
     "answer_and_hold",
     "default_announcement",
     "run_menu",
@@ -75,6 +79,20 @@ async def announce(leg: AnsweredLeg, announcement: str | None) -> None:
     if played is None:
         leg.journal.note("announcement-interrupted", "caller hung up")
     leg.hang_up()
+
+
+async def announce_early(leg: AnsweredLeg, announcement: str | None, status: int) -> None:
+    """183 with SDP, play, then ``status`` (the caller is never answered)."""
+    leg.journal.update(action=Action.ANSWER.value)
+    session = await leg.early_media()
+    if session is not None:
+        leg.journal.note("announcement", announcement or "default")
+        if await leg.race(session.play(_source(leg, announcement))) is None:
+            leg.journal.note("announcement-interrupted", "caller hung up")
+    if leg.is_ended:
+        _abandoned(leg)
+        return
+    leg.reject(status)
 
 
 async def answer_and_hold(leg: AnsweredLeg, announcement: str | None, seconds: float) -> None:

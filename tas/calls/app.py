@@ -33,10 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 from media.session import MediaEngine, MediaSession
-from tas.calls.announce import announce, answer_and_hold, run_menu
+from tas.calls.announce import announce, announce_early, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
-from tas.calls.diversion import session_id_of, voicemail_reason
+from tas.calls.diversion import session_id_of
 from tas.calls.failover import Failover, forward_peers
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
@@ -45,10 +45,11 @@ from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision, decide
 from tas.calls.policy_store import PolicyStore
+from tas.calls.privacy import shown_caller
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
 from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
-from tas.calls.voicemail_flow import leave_voicemail
+from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
 from tas.dns.resolver import SipResolver
 from tas.sip.call import Call
@@ -189,7 +190,7 @@ class CallApp:
                 session_id=session_id_of(request),
                 direction="in",
                 route=info.route.cli_name,
-                caller=info.caller or e164_of(caller_user),
+                caller=shown_caller(info.caller or e164_of(caller_user), request),
                 callee=info.callee,
                 subscriber=info.subscriber,
             )
@@ -203,7 +204,7 @@ class CallApp:
                 session_id=session_id_of(request),
                 direction="in",
                 route=DIRECT_ROUTE,
-                caller=e164_of(caller_user) or caller_user,
+                caller=shown_caller(e164_of(caller_user) or caller_user, request),
                 callee=e164_of(number) or number,
             )
             detail = f"{DIRECT_ROUTE} (no registration) to {request.uri}"
@@ -244,8 +245,9 @@ class CallApp:
         return decide(info, self.registrations.policies_for(info.subscriber))
 
     async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
-        if leg.is_ended:  # CANCEL while we looked things up
-            leg.journal.update(outcome=Outcome.ABANDONED.value)
+        if leg.is_ended:  # CANCEL while we looked things up (or answered elsewhere)
+            if leg.journal.record.outcome == Outcome.IN_PROGRESS.value:
+                leg.journal.update(outcome=Outcome.ABANDONED.value)
             return
         action = decision.action
         if action is Action.REJECT:
@@ -255,31 +257,26 @@ class CallApp:
             await leg.race(asyncio.sleep(self.observe_limit))
             leg.reject(480)
         elif action is Action.VOICEMAIL:
-            await self._voicemail(leg, request)
+            await self._voicemail(leg, request, early_media=decision.early_media)
         elif decision.hold is not None:
             await answer_and_hold(leg, decision.announcement, decision.hold)
         elif decision.menu:
             await run_menu(
                 leg, decision.announcement, decision.menu, lambda: self._voicemail(leg, request)
             )
+        elif decision.early_media:  # 183 + announcement, never answered (RFC 3960 §3)
+            await announce_early(leg, decision.announcement, decision.status)
         else:
             await announce(leg, decision.announcement)
 
-    async def _voicemail(self, leg: AnsweredLeg, request: Request) -> Voicemail | None:
-        record = leg.journal.record
-        if self.voicemail is None or e164_of(record.callee) is None:  # a mailbox is a number
+    async def _voicemail(
+        self, leg: AnsweredLeg, request: Request, *, early_media: bool = False
+    ) -> Voicemail | None:
+        if self.voicemail is None:
             leg.reject(480, "Voicemail Unavailable")
             return None
-        assert record.callee is not None
-        leg.ring()
-        return await leave_voicemail(
-            leg,
-            self.voicemail,
-            mailbox=record.callee,
-            caller=record.caller or "anonymous",
-            reason=voicemail_reason(request),
-            settings=self.voicemail_settings,
-            on_new=self.on_voicemail,
+        return await divert_to_voicemail(
+            leg, self.voicemail, request, self.voicemail_settings, early_media, self.on_voicemail
         )
 
     async def _forward(

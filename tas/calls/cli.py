@@ -48,6 +48,7 @@ def _as_dict(policy: Policy) -> dict[str, Any]:
         "target": policy.target,
         "announcement": policy.announcement,
         "menu": {d: a.value for d, a in policy.menu.items()},
+        "early_media": policy.early_media,
     }
 
 
@@ -90,6 +91,11 @@ def list_(config: Path | None, as_json: bool) -> None:
 @click.option("--target", default="core", show_default=True, help="For forward.")
 @click.option("--announcement", default=None, help="WAV to play, for answer.")
 @click.option("--menu", default=None, help="For answer: DTMF menu like '1=voicemail,2=forward'.")
+@click.option(
+    "--early-media",
+    is_flag=True,
+    help="answer: play in 183 Session Progress, then --status; voicemail: refusals in 183.",
+)
 @config_option
 def set_(
     number: str,
@@ -99,10 +105,12 @@ def set_(
     target: str,
     announcement: str | None,
     menu: str | None,
+    early_media: bool,
     config: Path | None,
 ) -> None:
     """Create or replace the policy for NUMBER (and ROUTE)."""
     raw: dict[str, Any] = {"number": number, "action": action, "status": status}
+    raw["early_media"] = early_media
     raw["target"] = target
     if route:
         raw["route"] = route

@@ -63,7 +63,14 @@ def decide_direct(
         best = _unrouted(policies_for(WILDCARD))
     if best is not None:
         return Decision(
-            best.action, None, best, best.status, best.target, best.announcement, best.menu
+            best.action,
+            None,
+            best,
+            best.status,
+            best.target,
+            best.announcement,
+            best.menu,
+            early_media=best.early_media,
         )
     if invite.action == "reject":
         return Decision(Action.REJECT, None, None, status=invite.reject_status)

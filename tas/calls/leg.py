@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
+from tas.calls.end_reason import describe, failure_reason, reasons_of
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.calls.routing import LegInfo
@@ -57,11 +58,16 @@ class AnsweredLeg:
         ep, now = self.stack.endpoint, self.stack.now()
         if isinstance(event, CallCancelled):
             self.cancelled = True
-            self.journal.note("cancel", "caller cancelled before answer")
+            reasons = reasons_of(event.cancel)
+            if any(r.answered_elsewhere for r in reasons):  # RFC 3326 §2: a losing fork
+                self.journal.note("cancel", "answered elsewhere" + describe(reasons))
+                self.journal.update(outcome=Outcome.ANSWERED_ELSEWHERE.value)
+            else:
+                self.journal.note("cancel", "caller cancelled before answer" + describe(reasons))
             self._mark_ended()
         elif isinstance(event, CallEnded):
             if event.by_remote:
-                self.journal.note("bye", "caller hung up")
+                self.journal.note("bye", "caller hung up" + describe(reasons_of(event.request)))
             elif event.reason != "BYE":  # not our own BYE (hang_up noted that): no ACK, error
                 self.journal.note("ended", event.reason)
             self._mark_ended()
@@ -150,8 +156,30 @@ class AnsweredLeg:
             self.on_answered()
         return session
 
+    async def early_media(self) -> MediaSession | None:
+        """Media for a 183 Session Progress carrying our SDP answer, without answering (RFC
+        3261 §13.3.1.1; early media as in RFC 3960 §3: nothing is charged); None when the
+        offer is missing (no early media without one) or unusable, or the caller left. The
+        leg then ends with a final non-2xx (:meth:`reject`)."""
+        offer = self.call.remote_sdp
+        if not offer or self.is_ended or self.call.state not in ("incoming", "early"):
+            return None
+        try:
+            session, sdp = await MediaSession.create(self.engine, offer)
+        except MediaError:
+            return None
+        if self.is_ended or self.call.state not in ("incoming", "early"):
+            await session.close()
+            return None
+        self.session = session  # released by close() like an answered session
+        self.stack.endpoint.ring(self.call, self.stack.now(), status=183, body=sdp.encode())
+        self.stack.flush()
+        self.journal.note("early-media", "183 sent")
+        return session
+
     def hang_up(self, status: int = 480) -> None:
-        """BYE (after answer) or ``status`` (before), if the call is still up."""
+        """BYE (after answer) or ``status`` (before), if the call is still up. A BYE instead
+        of a 5xx carries a Q.850 ``Reason`` (RFC 3326, :func:`failure_reason`)."""
         call, ep = self.call, self.stack.endpoint
         if call.ended or call.state == "ending":
             return
@@ -159,7 +187,7 @@ class AnsweredLeg:
             if call.state in ("incoming", "early"):
                 self.reject(status)
                 return
-            ep.bye(call, self.stack.now())
+            ep.bye(call, self.stack.now(), reason=failure_reason(status))
         except LocalProtocolError:
             return
         self.stack.flush()

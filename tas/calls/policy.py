@@ -3,11 +3,14 @@
 A policy names a subscriber number, optionally one route type, and an action:
 
 * ``answer``    answer and play an announcement (``announcement`` WAV, or the default), or run a
-                DTMF ``menu`` mapping digits to further actions ("1" -> "voicemail" …)
+                DTMF ``menu`` mapping digits to further actions ("1" -> "voicemail" …);
+                with ``early_media`` the announcement is played in 183 Session Progress
+                without answering, then ``status`` ends the leg
 * ``forward``   send the call on: ``target = "core"`` returns it to the operator core as leg 3
                 with the leg-2 Session-ID (LOOP); any other target is a number or SIP URI that
                 we call as a B2BUA, bridging media
-* ``voicemail`` greeting, beep, record
+* ``voicemail`` greeting, beep, record; with ``early_media`` a refusal ("mailbox full" …) is
+                played in 183 Session Progress, whatever ``[voicemail] refusal_prompt`` says
 * ``reject``    answer with ``status`` (4xx-6xx)
 * ``observe``   ring and never answer: we only record that the call happened (FORK)
 
@@ -75,6 +78,7 @@ class Policy:
     target: str = "core"  # forward
     announcement: str | None = None  # answer: WAV path; None plays the default
     menu: Mapping[str, Action] = field(default_factory=dict)  # answer: DTMF digit -> action
+    early_media: bool = False  # answer / voicemail refusals: play in 183, do not answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class Decision:
     announcement: str | None = None
     menu: Mapping[str, Action] = field(default_factory=dict)
     hold: float | None = None  # answer: keep the call (silence) this long, then BYE
+    early_media: bool = False
 
 
 def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
@@ -105,12 +110,21 @@ def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
             best = policy
     if best is None:
         return Decision(DEFAULT_ACTIONS[route], leg, None)
-    return Decision(best.action, leg, best, best.status, best.target, best.announcement, best.menu)
+    return Decision(
+        best.action,
+        leg,
+        best,
+        best.status,
+        best.target,
+        best.announcement,
+        best.menu,
+        early_media=best.early_media,
+    )
 
 
 def parse_policy(raw: Mapping[str, Any]) -> Policy:
     """Validate one policy from TOML/CLI input; errors name the offending field."""
-    known = {"number", "action", "route", "status", "target", "announcement", "menu"}
+    known = {"number", "action", "route", "status", "target", "announcement", "menu", "early_media"}
     if unknown := set(raw) - known:
         raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
     number = "*" if raw.get("number") == "*" else e164_of(str(raw.get("number", "")))
@@ -141,6 +155,13 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
             raise PolicyError(f"menu key must be one DTMF digit 0-9 * #, got {digit!r}")
         menu[str(digit)] = _action(value)
     announcement = raw.get("announcement")
+    early_media = raw.get("early_media", False)
+    if not isinstance(early_media, bool):
+        raise PolicyError(f"early_media must be true or false, got {early_media!r}")
+    if early_media and action not in (Action.ANSWER, Action.VOICEMAIL):
+        raise PolicyError("early_media applies to answer and voicemail only")
+    if early_media and menu:
+        raise PolicyError("early_media cannot run a menu (DTMF needs an answered call)")
     return Policy(
         number=number,
         action=action,
@@ -149,6 +170,7 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         target=target,
         announcement=str(announcement) if announcement is not None else None,
         menu=menu,
+        early_media=early_media,
     )
 
 

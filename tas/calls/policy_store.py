@@ -40,6 +40,7 @@ class CallPolicyRow(SQLModel, table=True):
     target: str = "core"
     announcement: str | None = None
     menu: str = "{}"  # JSON object digit -> action
+    early_media: bool = False  # migration 0004
 
 
 def _to_row(policy: Policy) -> CallPolicyRow:
@@ -51,6 +52,7 @@ def _to_row(policy: Policy) -> CallPolicyRow:
         target=policy.target,
         announcement=policy.announcement,
         menu=json.dumps({digit: action.value for digit, action in policy.menu.items()}),
+        early_media=policy.early_media,
     )
 
 
@@ -61,6 +63,7 @@ def _from_row(row: CallPolicyRow) -> Policy:
         "status": row.status,
         "target": row.target,
         "menu": json.loads(row.menu),
+        "early_media": bool(row.early_media),
     }
     if row.route is not None:
         raw["route"] = row.route

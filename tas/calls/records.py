@@ -28,6 +28,7 @@ class Outcome(enum.Enum):
     VOICEMAIL_LEFT = "voicemail-left"
     REJECTED = "rejected"
     ABANDONED = "abandoned"  # caller hung up / cancelled before anyone answered
+    ANSWERED_ELSEWHERE = "answered-elsewhere"  # CANCEL with Reason SIP;cause=200 (RFC 3326)
     FAILED = "failed"
 
 

@@ -38,10 +38,12 @@ from collections.abc import Callable
 from media.dtmf import DtmfDigit
 from media.errors import MediaError
 from media.recorder import RecordingResult
-from media.session import MediaSession
+from tas.calls.diversion import why_diverted
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome
+from tas.calls.routing import e164_of
 from tas.config import VoicemailSettings
+from tas.sip.message import Request
 from tas.voicemail import (
     InvalidAudio,
     MailboxFull,
@@ -55,12 +57,56 @@ from tas.voicemail import (
 )
 from tas.voicemail.limits import PROMPTS, Refusal, decide, measure, refusals
 
-__all__ = ["leave_voicemail"]
+__all__ = ["divert_to_voicemail", "leave_voicemail"]
 
 log = logging.getLogger(__name__)
 
 #: After answering, wait this long for media to settle before the greeting starts.
 _SETTLE = 0.1
+
+
+async def divert_to_voicemail(
+    leg: AnsweredLeg,
+    store: VoicemailStore,
+    request: Request,
+    settings: VoicemailSettings,
+    early_media: bool = False,
+    on_new: Callable[[Voicemail], None] | None = None,
+) -> Voicemail | None:
+    """The voicemail action on a leg: reason and mailbox from the INVITE
+    (:func:`~tas.calls.diversion.why_diverted`), ring, then :func:`leave_voicemail`. A
+    registered leg's mailbox is its subscriber's; a leg with no registration (a voicemail
+    service URI) takes the diverted-from number. ``early_media`` (the policy's): refusal
+    prompts in 183, never answered, whatever ``refusal_prompt`` says. Without a mailbox: 480
+    (after the "cannot take your message" prompt in 183 when ``early_media``)."""
+    record, diverted = leg.journal.record, why_diverted(request)
+    mailbox = record.callee if leg.info is not None else diverted.diverted_from
+    mailbox = mailbox or record.callee
+    if early_media:
+        settings = settings.model_copy(update={"refusal_prompt": "early-media"})
+    if mailbox is None or e164_of(mailbox) is None:  # a mailbox is a number
+        if early_media:
+            caller = record.caller or "anonymous"
+            await _refuse(leg, str(mailbox), caller, Refusal.NO_MAILBOX, "no number", settings)
+        else:
+            leg.reject(480, "Voicemail Unavailable")
+        return None
+    log.info(
+        "event=diverted call_id=%s reason=%s source=%s",
+        leg.call.call_id,
+        diverted.reason.value,
+        diverted.source.value,
+    )
+    leg.ring()
+    return await leave_voicemail(
+        leg,
+        store,
+        mailbox=mailbox,
+        caller=record.caller or "anonymous",
+        reason=diverted.reason,
+        settings=settings,
+        on_new=on_new,
+    )
 
 
 async def leave_voicemail(
@@ -146,7 +192,7 @@ async def _refuse(
     if settings.refusal_prompt == "answer":
         session = await leg.answer()
     elif settings.refusal_prompt == "early-media":
-        session = await _early_media(leg)
+        session = await leg.early_media()
     if session is not None:
         await leg.race(asyncio.sleep(_SETTLE))
         prompt = PROMPTS[refusal]
@@ -164,27 +210,8 @@ async def _refuse(
 _REFUSAL_STATUS = {
     Refusal.MAILBOX_FULL: (480, "Mailbox Full"),
     Refusal.CALLER_LIMIT: (480, "Temporarily Unavailable"),
+    Refusal.NO_MAILBOX: (480, "Voicemail Unavailable"),
 }
-
-
-async def _early_media(leg: AnsweredLeg) -> MediaSession | None:
-    """Media for a 183 Session Progress carrying our SDP answer; None when the offer is missing
-    (no early media without one) or unusable, or the caller left."""
-    offer = leg.call.remote_sdp
-    if not offer or leg.is_ended or leg.call.state not in ("incoming", "early"):
-        return None
-    try:
-        session, sdp = await MediaSession.create(leg.engine, offer)
-    except MediaError:
-        return None
-    if leg.is_ended or leg.call.state not in ("incoming", "early"):
-        await session.close()
-        return None
-    leg.session = session  # released by leg.close() like an answered session
-    leg.stack.endpoint.ring(leg.call, leg.stack.now(), status=183, body=sdp.encode())
-    leg.stack.flush()
-    leg.journal.note("early-media", "183 sent")
-    return session
 
 
 async def _record(

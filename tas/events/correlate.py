@@ -126,6 +126,8 @@ def outcome_of(records: Sequence[CallRecord], events: Iterable[CoreEvent]) -> Ou
     if "CALL_ANSWERED" in types:
         ours = any(r.answered is not None for r in records if r.direction == "in")
         return Outcome.ANSWERED_BY_TAS if ours else Outcome.ANSWERED_BY_HANDSET
+    if Outcome.ANSWERED_ELSEWHERE.value in recorded:  # our FORK leg lost (RFC 3326 cause=200)
+        return Outcome.ANSWERED_BY_HANDSET
     if "CALL_ENDED" in types or Outcome.ABANDONED.value in recorded:
         return Outcome.ABANDONED
     return Outcome.IN_PROGRESS
@@ -243,7 +245,9 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
     else:
         assert first is not None
         ident = f"core:{first.call_id}" if first.call_id else f"vm:{first.voicemail_id}"
-        caller, callee, route = first.from_number, first.to_number, None
+        hidden = voice is not None and voice.caller_id_hidden  # callerIdHidden: no number
+        caller = "anonymous" if hidden else first.from_number  # as tas.calls.privacy stores it
+        callee, route = first.to_number, None
     return Timeline(
         id=ident,
         started=entries[0][0],

@@ -39,6 +39,7 @@ from tas.sip.events import (
     ReInviteResult,
 )
 from tas.sip.message import Request, Response
+from tas.sip.reason import ANSWERED_ELSEWHERE
 
 __all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle", "dispatch"]
 
@@ -135,8 +136,8 @@ class Bridge:
         self._stop_timer()
         self.ep.answer(self.inbound, response.body, now)
         for other in self.outs:
-            if other is not leg:
-                self.hang_up(other, now)
+            if other is not leg:  # RFC 3326 §2: the losing branches learn why
+                self.hang_up(other, now, reason=str(ANSWERED_ELSEWHERE))
         self.owner.answered(self)
 
     def failed(self, leg: Call, status: int) -> None:
@@ -243,10 +244,10 @@ class Bridge:
         if on_divert is not None and self.inbound.state in _UAS_OPEN:
             on_divert(reason)
 
-    def hang_up(self, leg: Call, now: float) -> None:
-        """CANCEL a pending leg, BYE an answered one."""
+    def hang_up(self, leg: Call, now: float, reason: str | None = None) -> None:
+        """CANCEL a pending leg (with ``reason``, RFC 3326), BYE an answered one."""
         if leg.state in _PENDING:
-            self._safe(self.ep.cancel, leg, now)
+            self._safe(self.ep.cancel, leg, now, reason)
         elif leg.state == "confirmed":
             self._safe(self.ep.bye, leg, now)
 

@@ -15,8 +15,9 @@ The TAS's Request-URI number carries the prefix right after the ``+``
 (:func:`insert_prefix`, ``+47112334455`` with ``00`` -> ``+0047112334455``). When several
 registrations of one number apply, the most recently upserted one is used.
 
-Also here: RFC 7989 Session-ID values, the Diversion reason (RFC 5806) of a fallback, and the
-status relayed to the caller when every leg failed (RFC 3261 §16.7 step 6, simplified).
+Also here: RFC 7989 Session-ID values, the Diversion (RFC 5806) and History-Info (RFC 7044,
+RFC 4458 cause) headers of a fallback, and the status relayed to the caller when every leg
+failed (RFC 3261 §16.7 step 6, simplified).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "Refusal",
     "Strategy",
     "best_failure",
+    "diversion_headers",
     "fallback_reason",
     "format_session_id",
     "insert_prefix",
@@ -159,6 +161,29 @@ def fallback_reason(status: int | None) -> str | None:
     if status in (486, 600):
         return "user-busy"
     return None
+
+
+#: RFC 4458 §3.5 cause of each RFC 5806 reason the core diverts with.
+_CAUSES = {"user-busy": 486, "no-answer": 408}
+
+
+def diversion_headers(
+    reason: str, callee: str, host: str, tas_uri: str, kinds: Iterable[str]
+) -> dict[str, str]:
+    """Why a FALLBACK leg goes to the TAS at ``tas_uri``: ``Diversion`` (RFC 5806 §4) and/or
+    ``History-Info`` (RFC 7044 §4: the handset's entry, then the TAS's with the RFC 4458
+    ``cause`` and ``mp`` naming the entry it was diverted from), as ``kinds`` asks
+    (``"diversion"``, ``"history-info"``)."""
+    headers: dict[str, str] = {}
+    kinds = set(kinds)
+    if "diversion" in kinds:
+        headers["Diversion"] = f"<sip:{callee}@{host}>;reason={reason};counter=1"
+    if "history-info" in kinds:
+        cause = _CAUSES.get(reason, 480)
+        headers["History-Info"] = (
+            f"<sip:{callee}@{host}>;index=1, <{tas_uri};cause={cause}>;index=1.1;mp=1"
+        )
+    return headers
 
 
 def best_failure(statuses: Iterable[int]) -> int:

@@ -10,8 +10,8 @@ caller's leg to its outgoing legs (:class:`~tas.sandbox.legs.Bridge`)::
               Session-ID) and the core continues to the handset (leg 4); or the TAS answers or
               rejects leg 2 itself
     FORK      handset and TAS at once; the first 2xx wins, the other gets CANCEL (or BYE)
-    FALLBACK  handset; the TAS (MT prefix, Diversion) when it is busy or unanswered after
-              ``no_answer_timeout`` s; CALL_FWD_VOICEMAIL then
+    FALLBACK  handset; the TAS (MT prefix, Diversion and History-Info) when it is busy or
+              unanswered after ``no_answer_timeout`` s; CALL_FWD_VOICEMAIL then
     INGRESS   a call the TAS places (over TLS, no known Session-ID) to a number registered
               with INGRESS goes to the handset; other numbers get 403
 
@@ -19,7 +19,14 @@ Every INVITE to the TAS goes over TLS to the registered ``sips:`` host:port and 
 
     Session-ID: <call_id>;remote=00000000000000000000000000000000   (RFC 7989)
     P-Asserted-Identity: <sip:+CALLER@sip_host>                     (caller is a number)
+    Privacy: id            (hidden caller, RFC 3325 §9.3; From is then anonymous, RFC 3323)
     Diversion: <sip:+CALLEE@sip_host>;reason=user-busy|no-answer;counter=1   (FALLBACK)
+    History-Info: <sip:+CALLEE@sip_host>;index=1,
+                  <sips:+<prefix>CALLEE@tas;cause=486|408>;index=1.1;mp=1   (FALLBACK)
+
+which FALLBACK headers is ``[sandbox] fallback_headers`` (both by default). A caller is hidden
+when its INVITE asks (``Privacy: id``/``header``/``user``, an anonymous From) or its number is
+in ``[sandbox] hidden_callers``; its VOICE_EVENTs then carry ``callerIdHidden``.
 
 ``call_id`` (32 hex digits) is also the ``call_id`` of every VOICE_EVENT of the call, so the TAS
 can correlate. A leg 3 is any INVITE to the core whose Session-ID (local or remote UUID) names
@@ -49,6 +56,7 @@ from tas.sandbox.routes import (
     Plan,
     Refusal,
     Strategy,
+    diversion_headers,
     format_session_id,
     parse_session_id,
     route_call,
@@ -61,6 +69,7 @@ from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError, SipError
 from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.message import Request
+from tas.sip.privacy import caller_hidden
 from tas.sip.timers import TimerConfig
 from tas.sip.uri import SipURI, parse_uri
 from tas.transport.stack import SipStack, StackOptions
@@ -69,6 +78,7 @@ from tas.transport.tls import client_context, ensure_self_signed, server_context
 __all__ = ["CoreCall", "SandboxCore"]
 
 log = logging.getLogger(__name__)
+_ANONYMOUS_FROM = "sip:anonymous@anonymous.invalid"  # a hidden caller's From, RFC 3323 §4.1.1.3
 
 
 class CoreCall:
@@ -78,7 +88,7 @@ class CoreCall:
         self.core = core
         self.call_id = call_id
         self.plan = plan
-        self.hidden = _caller_hidden(inbound.invite)
+        self.hidden = caller_hidden(inbound.invite) or plan.caller in core.sandbox.hidden_callers
         self.primary = Bridge(core.host, inbound, self)
         self.bridges: list[Bridge] = [self.primary]
         self.trace: list[str] = [f"{plan.strategy.value} {plan.caller} -> {plan.callee}"]
@@ -86,6 +96,10 @@ class CoreCall:
         self.answered_at: float | None = None
         self.status: int | None = None  # final failure status; None when answered or open
         self.ended = False
+
+    def from_uri(self, inbound: Call) -> str:
+        """The From of the legs we place: the caller's; anonymous when hidden (RFC 3323)."""
+        return _ANONYMOUS_FROM if self.hidden else str(inbound.invite.from_.uri)
 
     # -- BridgeOwner --------------------------------------------------------------------------
 
@@ -324,7 +338,7 @@ class SandboxCore:
         leg = self.stack.endpoint.invite(
             self.handsets.uri_for(number),
             self.stack.now(),
-            from_uri=str(inbound.invite.from_.uri),
+            from_uri=core_call.from_uri(inbound),
             body=inbound.remote_sdp,
             headers={"Session-ID": format_session_id(core_call.call_id)},
         )
@@ -345,18 +359,21 @@ class SandboxCore:
         reg = plan.registration
         assert reg is not None, "only plans with a registration go to the TAS"
         headers = {"Session-ID": format_session_id(core_call.call_id)}
-        if plan.caller is not None and not core_call.hidden:
+        if plan.caller is not None:  # within the trust domain, hidden or not (RFC 3325 §9.1)
             headers["P-Asserted-Identity"] = f"<sip:{plan.caller}@{host}>"
-        if diversion is not None:
-            headers["Diversion"] = f"<sip:{plan.callee}@{host}>;reason={diversion};counter=1"
         inbound = bridge.inbound
+        if core_call.hidden:  # RFC 3325 §9.3: the TAS is in the trust domain, the From not
+            headers["Privacy"] = "id"
         uri = reg.sip_uri
         try:
             uri = str(_tas_uri(reg, plan.tas_number))
+            if diversion is not None:
+                kinds = self.sandbox.fallback_headers
+                headers.update(diversion_headers(diversion, plan.callee, host, uri, kinds))
             leg = self.stack.endpoint.invite(
                 uri,
                 self.stack.now(),
-                from_uri=str(inbound.invite.from_.uri),
+                from_uri=core_call.from_uri(inbound),
                 body=inbound.remote_sdp,
                 headers=headers,
             )
@@ -430,10 +447,3 @@ def _tas_uri(registration: Registration, number: str) -> SipURI:
     if not isinstance(target, SipURI):
         raise LocalProtocolError(f"registered URI is no SIP URI: {registration.sip_uri}")
     return SipURI(target.host, user=number, port=target.port, scheme="sips")
-
-
-def _caller_hidden(invite: Request) -> bool:
-    """RFC 3323 privacy: ``Privacy: id``/``user`` or an anonymous From."""
-    privacy = (invite.headers.get("Privacy") or "").lower()
-    user = _user(invite.from_.uri) or ""
-    return "id" in privacy.split(";") or "user" in privacy.split(";") or user == "anonymous"

@@ -62,6 +62,7 @@ class Call:
         "reinvite_in",
         "reinvite_out",
         "end_reason",
+        "reason_out",
         "trusted",
         "data",
     )
@@ -91,6 +92,7 @@ class Call:
         self.reinvite_in: ServerTransaction | None = None
         self.reinvite_out: ClientTransaction | None = None
         self.end_reason = ""
+        self.reason_out: str | None = None  # Reason (RFC 3326) of our CANCEL / BYE
         #: False for a call from an untrusted source (``Endpoint.trusted_peer``): no 2xx
         #: retransmission, no BYE when the ACK never comes, in-dialog requests only to the
         #: request's source (no reflection towards a Contact naming a third party)

@@ -193,16 +193,20 @@ class Endpoint:
             uri, now, peer, from_uri, body, content_type, headers, credentials, answer_offer
         )
 
-    def cancel(self, call: Call, now: float) -> None:
-        """CANCEL our pending INVITE (§9.1); sent once a provisional arrived."""
+    def cancel(self, call: Call, now: float, reason: str | None = None) -> None:
+        """CANCEL our pending INVITE (§9.1); sent once a provisional arrived. ``reason``
+        is its ``Reason`` header (RFC 3326), e.g. ``SIP;cause=200`` for a losing fork."""
+        call.reason_out = reason
         self._uac.cancel(call, now)
 
     # -- both sides ---------------------------------------------------------------------------
 
-    def bye(self, call: Call, now: float) -> None:
+    def bye(self, call: Call, now: float, reason: str | None = None) -> None:
         """End a call with BYE (§15.1); CallEnded follows when it completes. A caller still
         ringing out CANCELs instead; a callee waiting for the ACK of its 2xx sends the BYE
-        once the ACK arrives (or the 2xx times out), §15."""
+        once the ACK arrives (or the 2xx times out), §15. ``reason``: the BYE's (or that
+        CANCEL's) ``Reason`` header (RFC 3326), e.g. ``Q.850;cause=41``."""
+        call.reason_out = reason
         self._dialogs.bye(call, now)
 
     def reinvite(

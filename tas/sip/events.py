@@ -87,11 +87,13 @@ class CallFailed:
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
-    """The call is over: BYE either way, no ACK for our 2xx, or a transport failure."""
+    """The call is over: BYE either way, no ACK for our 2xx, or a transport failure.
+    ``request`` is the peer's BYE when it ended the call: its ``Reason`` (RFC 3326) says why."""
 
     call: Call
     reason: str
     by_remote: bool
+    request: Request | None = None
 
 
 @dataclass(frozen=True, slots=True)

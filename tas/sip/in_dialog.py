@@ -91,7 +91,7 @@ class InDialog:
             invite = call.server_txn
             if invite is not None and invite.state == "Proceeding":
                 invite.respond(core.uas_response(call, 487), now)
-            core.end(call, CallEvent.RECV_BYE, "BYE", by_remote=True)
+            core.end(call, CallEvent.RECV_BYE, "BYE", by_remote=True, request=request)
         elif method == "INVITE":
             if call.reinvite_out is not None:
                 raise RemoteProtocolError("re-INVITE glare", 491)  # §14.2

@@ -229,7 +229,8 @@ class UACore:
         """BYE in a confirmed dialog (§15.1.1): the call is ``ending`` until it completes."""
         self.retransmitter.stop(call)
         call.transition(CallEvent.SEND_BYE)
-        self.send_in_dialog(call, "BYE", b"", None, now)
+        reason = {"Reason": call.reason_out} if call.reason_out else None  # RFC 3326 §2
+        self.send_in_dialog(call, "BYE", b"", None, now, reason)
 
     # -- the end of a call ----------------------------------------------------------------------
 
@@ -245,7 +246,14 @@ class UACore:
         self.end(call, CallEvent.NO_ACK, "no ACK", by_remote=False)
 
     def end(
-        self, call: Call, event: CallEvent, reason: str, *, by_remote: bool, emit: bool = True
+        self,
+        call: Call,
+        event: CallEvent,
+        reason: str,
+        *,
+        by_remote: bool,
+        emit: bool = True,
+        request: Request | None = None,
     ) -> None:
         """``event`` ends ``call`` (once: an ended call stays as it is); CallEnded unless
         ``emit`` is False (a rejected or cancelled call reports otherwise)."""
@@ -258,7 +266,7 @@ class UACore:
             self.calls.pop(call.dialog.id, None)
         self.release(call)
         if emit:
-            self.events.append(CallEnded(call, reason, by_remote))
+            self.events.append(CallEnded(call, reason, by_remote, request))
 
     def release(self, call: Call) -> None:
         """Forget an ended call: drop it from the tables and break the call <-> transaction

@@ -168,6 +168,8 @@ class UacRole:
         headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
         for route in invite.headers.fields("Route"):
             headers.add("Route", route)
+        if call.reason_out:  # RFC 3326 §2
+            headers.add("Reason", call.reason_out)
         self.core.layer.send_request(Request("CANCEL", invite.uri, headers), call.peer, now)
         call.transition(CallEvent.SEND_CANCEL)
 

@@ -64,7 +64,8 @@ def metadata_of(message: Voicemail) -> voicemail_pb2.VoicemailMetadata:
         to=phonenumber_pb2.PhoneNumber(e164=message.mailbox),
         played=message.played,
     )
-    getattr(metadata, "from").e164 = message.caller  # `from` is a Python keyword
+    # `from` is a Python keyword; a hidden caller (RFC 3323) has no number to give
+    getattr(metadata, "from").e164 = message.caller_number
     duration = duration_pb2.Duration()
     duration.FromTimedelta(timedelta(seconds=message.duration))
     metadata.duration.CopyFrom(duration)

@@ -1,7 +1,8 @@
 """Greetings per mailbox and reason, as 8 kHz mono 16-bit WAV files, and the shipped default.
 
 Layout: ``<root>/<digits>/<reason>.wav``. The greeting played for a reason is the mailbox's own
-for that reason, else its own ``default``, else :data:`DEFAULT_GREETING`.
+for that reason, else (for ``no-answer``) its own ``unavailable``, else its own ``default``,
+else :data:`DEFAULT_GREETING`.
 
 ``assets/default_greeting.wav`` is generated, not downloaded (espeak-ng 1.51, SoX 14.4)::
 
@@ -28,6 +29,8 @@ DEFAULT_GREETING = Path(__file__).parent / "assets" / "default_greeting.wav"
 GREETING_RATE = 8000
 BEEP_HZ = 1000.0
 BEEP_SECONDS = 0.4
+#: Greetings tried after a reason's own: "no answer" is a kind of "not available".
+_FALLBACK = {Reason.NO_ANSWER: (Reason.UNAVAILABLE,)}
 
 
 def beep() -> bytes:
@@ -44,8 +47,9 @@ class Greetings:
     def greeting_for(self, number: str, reason: Reason | str = Reason.DEFAULT) -> Path:
         """The WAV to play before the beep for a call to ``number`` that came for ``reason``."""
         directory = self._dir(number)
-        for candidate in (Reason(reason).value, Reason.DEFAULT.value):
-            path = directory / f"{candidate}.wav"
+        reason = Reason(reason)
+        for candidate in (reason, *_FALLBACK.get(reason, ()), Reason.DEFAULT):
+            path = directory / f"{candidate.value}.wav"
             if path.is_file():
                 return path
         return DEFAULT_GREETING

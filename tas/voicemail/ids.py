@@ -7,14 +7,19 @@ import uuid
 
 from tas.voicemail.errors import InvalidNumber, InvalidVoicemailId
 
-__all__ = ["check_number", "check_voicemail_id"]
+__all__ = ["check_number", "check_voicemail_id", "is_e164"]
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
+def is_e164(number: str) -> bool:
+    """``+``, country code, subscriber number; 7-15 digits."""
+    return _E164.fullmatch(number) is not None
+
+
 def check_number(number: str) -> str:
     """An E.164 number (``+``, country code, subscriber number; 7-15 digits) or InvalidNumber."""
-    if not isinstance(number, str) or not _E164.fullmatch(number):
+    if not isinstance(number, str) or not is_e164(number):
         raise InvalidNumber(f"{number!r} is not an E.164 number (+, country code, 7-15 digits)")
     return number
 

@@ -50,12 +50,14 @@ _ASSETS = Path(__file__).parent / "assets"
 class Refusal(StrEnum):
     MAILBOX_FULL = "mailbox-full"
     CALLER_LIMIT = "caller-limit"
+    NO_MAILBOX = "no-mailbox"  # the leg names no number to take a message for
 
 
 #: What the caller hears when refused (generated, see assets/README.md).
 PROMPTS = {
     Refusal.MAILBOX_FULL: _ASSETS / "mailbox_full.wav",
     Refusal.CALLER_LIMIT: _ASSETS / "message_refused.wav",
+    Refusal.NO_MAILBOX: _ASSETS / "message_refused.wav",
 }
 #: Refusals since the process started, by kind (for metrics and tests).
 refusals: Counter[Refusal] = Counter()

@@ -14,14 +14,19 @@ from pathlib import Path
 from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
+from tas.voicemail.ids import is_e164
+
 __all__ = ["Mailbox", "Reason", "Voicemail", "VoicemailAudio", "VoicemailRow"]
 
 
 class Reason(StrEnum):
-    """Why the call reached voicemail; also selects the greeting."""
+    """Why the call reached voicemail (RFC 4458 §3.5 causes, RFC 5806 §4 reasons, see
+    :mod:`tas.calls.diversion`); also selects the greeting."""
 
     BUSY = "busy"
+    NO_ANSWER = "no-answer"
     UNAVAILABLE = "unavailable"
+    UNCONDITIONAL = "unconditional"
     DEFAULT = "default"
 
 
@@ -88,6 +93,12 @@ class Voicemail:
     call_id: str | None
     size: int
     path: Path
+
+    @property
+    def caller_number(self) -> str:
+        """The caller's E.164 number for a ``from`` field; "" for a hidden caller (RFC 3323,
+        stored as ``anonymous``) or one without a number."""
+        return self.caller if is_e164(self.caller) else ""
 
     @classmethod
     def from_row(cls, row: VoicemailRow, root: Path) -> Voicemail:

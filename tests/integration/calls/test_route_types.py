@@ -95,14 +95,15 @@ async def test_fork_is_observed_and_cancelled_when_the_handset_answers(server: T
     (leg,) = server.app.journals
     assert leg.record.action == "observe"
     assert leg.kinds == ["invite", "ringing", "cancel"]
-    assert leg.record.outcome == Outcome.ABANDONED.value
+    # the core's CANCEL says Reason: SIP;cause=200 (RFC 3326): not a caller who gave up
+    assert leg.record.outcome == Outcome.ANSWERED_ELSEWHERE.value
     assert _answered_handsets(server, SUBSCRIBER)
     events = voice_events(server)
     assert events[0] == "CALL_INITIATED" and "CALL_ANSWERED" in events
     assert events[-1] == "CALL_ENDED"
 
 
-async def test_fallback_no_answer_gets_the_unavailable_greeting(server: TasServer) -> None:
+async def test_fallback_no_answer_gets_the_no_answer_reason(server: TasServer) -> None:
     assert server.core is not None
     await register(server, SUBSCRIBER, Route.FALLBACK)
     short_greetings(server, SUBSCRIBER)
@@ -120,7 +121,7 @@ async def test_fallback_no_answer_gets_the_unavailable_greeting(server: TasServe
     (leg,) = server.app.journals
     assert leg.record.outcome == Outcome.VOICEMAIL_LEFT.value
     (message,) = await server.voicemail.list_messages(SUBSCRIBER)
-    assert message.reason.value == "unavailable"
+    assert message.reason.value == "no-answer"  # greeting: no-answer, else unavailable
     events = voice_events(server)
     assert events.index("CALL_RINGING") < events.index("CALL_FWD_VOICEMAIL")
     assert events[-1] == "NEW_VOICEMAIL"

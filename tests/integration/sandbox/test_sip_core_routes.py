@@ -146,7 +146,9 @@ async def test_fork_handset_wins_and_the_tas_gets_cancel(box: Sandbox) -> None:
     assert isinstance(await box.caller.outcome(call), CallAnswered)
     tas_leg = box.tas.invites[0]
     assert tas_leg.invite.uri.user == "+224799990000"  # type: ignore[union-attr]
-    await box.tas.wait_for(CallCancelled, tas_leg)
+    cancelled = await box.tas.wait_for(CallCancelled, tas_leg)
+    assert cancelled.cancel is not None  # RFC 3326: the losing branch learns why
+    assert cancelled.cancel.headers.get("Reason") == 'SIP;cause=200;text="Call completed elsewhere"'
     box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
     await box.ended()
     call_id = session_uuid(tas_leg.invite.headers.get("Session-ID"))
@@ -174,6 +176,9 @@ async def test_fallback_after_busy(box: Sandbox) -> None:
     tas_leg = box.tas.invites[0].invite
     assert tas_leg.uri.user == "+224799990000"  # type: ignore[union-attr]
     assert tas_leg.headers.get("Diversion") == f"<sip:{BOB}@127.0.0.1>;reason=user-busy;counter=1"
+    assert tas_leg.headers.get("History-Info") == (  # RFC 7044 + RFC 4458 cause, next to it
+        f"<sip:{BOB}@127.0.0.1>;index=1, <{tas_leg.uri};cause=486>;index=1.1;mp=1"
+    )
     call_id = session_uuid(tas_leg.headers.get("Session-ID"))
     assert [h.outcome for h in box.core.handsets.history] == ["busy"]
     box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
@@ -195,6 +200,7 @@ async def test_fallback_after_no_answer_timeout(box: Sandbox) -> None:
     assert box.core.handsets.history[0].outcome == "cancelled"
     tas_leg = box.tas.invites[0].invite
     assert "reason=no-answer" in (tas_leg.headers.get("Diversion") or "")
+    assert ";cause=408>;index=1.1;mp=1" in (tas_leg.headers.get("History-Info") or "")
     box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
     await box.ended()
     assert box.event_names(box.only_call_id()) == [
@@ -292,8 +298,27 @@ async def test_asserted_identity_routes_and_privacy_hides_it(box: Sandbox) -> No
     assert isinstance(await box.caller.outcome(call), CallAnswered)  # the TAS answers leg 2
     leg2 = box.tas.invites[0].invite
     assert leg2.uri.user == "+114799990000"  # type: ignore[union-attr]  # MO by the asserted caller
-    assert leg2.headers.get("P-Asserted-Identity") is None  # not passed on: privacy asked for
+    # within the trust domain: the asserted number, marked private (RFC 3325 §9.1, §9.3)
+    assert leg2.headers.get("P-Asserted-Identity") == f"<sip:{ALICE}@127.0.0.1>"
+    assert leg2.headers.get("Privacy") == "id"
+    assert str(leg2.from_.uri) == "sip:anonymous@anonymous.invalid"  # RFC 3323 §4.1.1.3
     box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
     await box.ended()
     events = box.voice_events(box.only_call_id())
     assert {(e.from_number.e164, e.caller_id_hidden) for e in events} == {(ALICE, True)}
+
+
+async def test_caller_flagged_hidden_reaches_the_handset_anonymous(box: Sandbox) -> None:
+    """``[sandbox] hidden_callers``: CLIR as a subscriber setting; the handset sees no number
+    and the core's events say callerIdHidden (RFC 3323 §4.1.1.3)."""
+    box.core.sandbox.hidden_callers = [ALICE]
+    call = box.caller.call(BOB)  # a plain DIRECT call from Alice, who hides her number
+    assert isinstance(await box.caller.outcome(call), CallAnswered)
+    handset_stack = box.core.handsets.stack
+    assert handset_stack is not None
+    (leg,) = handset_stack.endpoint.calls.values()
+    assert str(leg.invite.from_.uri) == "sip:anonymous@anonymous.invalid"
+    box.caller.act(lambda now: box.caller.stack.endpoint.bye(call, now))
+    await box.ended()
+    events = box.voice_events(box.only_call_id())
+    assert events and all(e.caller_id_hidden for e in events)

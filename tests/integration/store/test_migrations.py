@@ -37,6 +37,7 @@ async def _previous_release(url: str) -> None:
     old = [t for name, t in metadata.tables.items() if name not in new]
     async with engine.begin() as conn:
         await conn.run_sync(lambda c: metadata.create_all(c, tables=old))
+        await conn.execute(sa.text("ALTER TABLE call_policy DROP COLUMN early_media"))  # 0004
         await conn.execute(
             sa.text(
                 "INSERT INTO call_policy (number, route, action, status, target, menu) "

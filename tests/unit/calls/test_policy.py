@@ -94,3 +94,18 @@ def test_load_policy_file_names_the_broken_entry(tmp_path: Path) -> None:
         load_policy_file(path)
     with pytest.raises(PolicyError, match="no such file"):
         load_policy_file(tmp_path / "missing.toml")
+
+
+def test_early_media_is_parsed_and_bounded() -> None:
+    from tas.calls.policy import PolicyError, parse_policy
+
+    answer = parse_policy({"number": "+4799990001", "action": "answer", "early_media": True})
+    assert answer.early_media
+    assert not parse_policy({"number": "+4799990001", "action": "answer"}).early_media
+    for bad in (
+        {"action": "reject", "early_media": True},
+        {"action": "answer", "early_media": "yes"},
+        {"action": "answer", "early_media": True, "menu": {"1": "voicemail"}},
+    ):
+        with pytest.raises(PolicyError):
+            parse_policy({"number": "+4799990001", **bad})

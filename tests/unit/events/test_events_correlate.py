@@ -354,3 +354,22 @@ def test_identifiers_win_over_numbers_whatever_the_order() -> None:
     timelines = {t.id: t for t in correlate([leg], {}, stranger + own)}
     assert timelines["100"].call_id == "mine" and timelines["100"].matched_by == "session-id"
     assert timelines["core:other"].seen_by == "core"
+
+
+def test_fork_leg_answered_elsewhere() -> None:
+    """RFC 3326 cause=200 on our FORK leg's CANCEL: the handset took the call."""
+    leg = record(1, 0.2, session_id="s-ae", route="fork", outcome="answered-elsewhere")
+    assert outcome_of([leg], []) is Outcome.ANSWERED_BY_HANDSET
+    (timeline,) = correlate([leg], {}, [voice("s-ae", "CALL_ANSWERED", 4)])
+    assert timeline.outcome is Outcome.ANSWERED_BY_HANDSET
+    assert timeline.legs[0].outcome == "answered-elsewhere"
+
+
+def test_core_only_call_with_a_hidden_caller_shows_no_number() -> None:
+    events = [
+        voice("s-h", "CALL_INITIATED", 0, hidden=True),
+        voice("s-h", "CALL_ENDED", 3, hidden=True),
+    ]
+    (timeline,) = correlate([], {}, events)
+    assert timeline.caller == "anonymous"  # as our records store a hidden caller
+    assert ALICE not in str(timeline.as_dict())

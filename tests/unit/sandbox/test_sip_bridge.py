@@ -221,7 +221,9 @@ def test_fork_first_answer_wins_the_other_gets_cancel(
     world.run_until(1.0)
     assert len(world.of(A, CallAnswered)) == 1
     assert len(world.sent_by_core(b"CANCEL", cancelled)) == 1
-    assert len(world.of(cancelled, CallCancelled)) == 1
+    (lost,) = world.of(cancelled, CallCancelled)
+    assert lost.cancel is not None  # RFC 3326: the losing branch learns it was answered elsewhere
+    assert lost.cancel.headers.get("Reason") == 'SIP;cause=200;text="Call completed elsewhere"'
 
 
 def test_caller_cancel_reaches_every_pending_leg() -> None:
@@ -239,6 +241,7 @@ def test_caller_cancel_reaches_every_pending_leg() -> None:
     failed = world.of(A, CallFailed)
     assert [f.response.status for f in failed] == [487]
     assert len(world.of(H, CallCancelled)) == len(world.of(T, CallCancelled)) == 1
+    assert all(e.cancel and "Reason" not in e.cancel.headers for e in world.of(H, CallCancelled))
     assert world.owner.reports[-1] == "finished 487"
     assert set(world.owner.reports) == {"ringing", "finished 487"}
 

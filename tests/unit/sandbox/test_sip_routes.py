@@ -14,6 +14,7 @@ from tas.sandbox.routes import (
     Refusal,
     Strategy,
     best_failure,
+    diversion_headers,
     fallback_reason,
     format_session_id,
     insert_prefix,
@@ -168,3 +169,27 @@ def test_malformed_session_ids_are_ignored(value: str | None) -> None:
 def test_parse_session_id_never_raises(value: str) -> None:
     parsed = parse_session_id(value)
     assert parsed is None or all(len(u) == 32 for u in parsed)
+
+
+def test_diversion_headers_history_info_next_to_diversion() -> None:
+    from tas.calls.diversion import DiversionSource, why_diverted
+    from tas.sip.history_info import parse_history_info
+    from tests.unit.calls.test_diversion import invite
+
+    tas = "sips:+224799990000@127.0.0.1:5061"
+    both = diversion_headers("user-busy", "+4799990000", "core", tas, ["diversion", "history-info"])
+    assert both["Diversion"] == "<sip:+4799990000@core>;reason=user-busy;counter=1"
+    entries = parse_history_info(both["History-Info"])
+    assert [(e.index, e.parent, e.cause) for e in entries] == [
+        ((1,), None, None),
+        ((1, 1), (1,), 486),
+    ]
+    only = diversion_headers("no-answer", "+4799990000", "core", tas, ["history-info"])
+    assert set(only) == {"History-Info"}
+    # the TAS reads it back: reason and the diverted-from number
+    found = why_diverted(invite(tas, f"History-Info: {only['History-Info']}"))
+    assert (found.source, found.reason.value, found.diverted_from) == (
+        DiversionSource.HISTORY_INFO,
+        "no-answer",
+        "+4799990000",
+    )

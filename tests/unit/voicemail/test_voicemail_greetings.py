@@ -60,3 +60,15 @@ def test_beep_is_400ms_of_1khz() -> None:
     assert len(pcm) == 3200
     spectrum = np.abs(np.fft.rfft(pcm))
     assert np.fft.rfftfreq(len(pcm), 1 / 8000)[spectrum.argmax()] == pytest.approx(1000, abs=5)
+
+
+def test_no_answer_falls_back_to_unavailable_then_default(tmp_path: Path) -> None:
+    greetings = Greetings(tmp_path)
+    own_default = greetings.set_greeting(BOX, Reason.DEFAULT, pcm16_wav(bytes(1600)))
+    assert greetings.greeting_for(BOX, Reason.NO_ANSWER) == own_default
+    assert greetings.greeting_for(BOX, Reason.UNCONDITIONAL) == own_default
+    unavailable = greetings.set_greeting(BOX, Reason.UNAVAILABLE, pcm16_wav(bytes(1600)))
+    assert greetings.greeting_for(BOX, Reason.NO_ANSWER) == unavailable
+    assert greetings.greeting_for(BOX, Reason.UNCONDITIONAL) == own_default
+    no_answer = greetings.set_greeting(BOX, "no-answer", pcm16_wav(bytes(1600)))
+    assert greetings.greeting_for(BOX, "no-answer") == no_answer
