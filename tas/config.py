@@ -36,6 +36,7 @@ from tas.config_check import (
     unknown_keys,
     validation_problems,
 )
+from tas.dns.address import nameserver_address
 
 #: Set while :func:`load_settings` builds a Settings whose keys it has checked itself.
 _CHECKED: ContextVar[bool] = ContextVar("tas_config_checked", default=False)
@@ -276,6 +277,26 @@ class MetricsSettings(BaseModel):
     listen: str = "127.0.0.1:9100"  # host:port; port 0 picks a free one
 
 
+class DnsSettings(BaseModel):
+    """RFC 3263 location of ``sip:``/``sips:`` forward targets given by host name
+    (:mod:`tas.dns.resolver`); numeric targets never use DNS."""
+
+    nameservers: list[str] = Field(default_factory=list)  # "host:port"; [] -> /etc/resolv.conf
+    timeout: float = Field(default=2.0, gt=0.0)  # seconds per query
+    cache_size: int = Field(default=1024, ge=0)  # answers held (LRU); 0: no cache
+    negative_ttl: float = Field(default=30.0, ge=0.0)  # cap for "no such name/data" (RFC 2308)
+    ipv6: bool = False  # AAAA lookups after A
+
+    @model_validator(mode="after")
+    def _check_nameservers(self) -> DnsSettings:
+        for text in self.nameservers:
+            try:
+                nameserver_address(text)
+            except ValueError as exc:
+                raise ValueError(f"[dns] nameservers: {exc}") from None
+        return self
+
+
 class ServerSettings(BaseModel):
     """The ``tas serve`` process itself: which replica it is and how it stops.
 
@@ -318,6 +339,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    dns: DnsSettings = Field(default_factory=DnsSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -37,6 +37,7 @@ from typing import Any
 
 from media.session import MediaEngine
 from tas.config import Settings
+from tas.dns.resolver import SipResolver
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
 from tas.sip.timers import TimerConfig
@@ -201,6 +202,13 @@ class TasServer:
             direct=settings.invite,
             gate=TrustGate(
                 self.stack.trust_of, settings.untrusted.status, settings.untrusted.reason
+            ),
+            resolver=SipResolver(
+                settings.dns.nameservers,
+                timeout=settings.dns.timeout,
+                cache_size=settings.dns.cache_size,
+                negative_ttl=settings.dns.negative_ttl,
+                ipv6=settings.dns.ipv6,
             ),
         )
         self.stack.on_event = self.app.on_event

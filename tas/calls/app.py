@@ -38,6 +38,7 @@ from tas.calls.announce import announce, announce_early, answer_and_hold, run_me
 from tas.calls.b2bua import Bridge
 from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
 from tas.calls.diversion import session_id_of
+from tas.calls.failover import Failover, forward_peers
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
 from tas.calls.journal import CallJournal
@@ -51,6 +52,7 @@ from tas.calls.routing import LegInfo, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
+from tas.dns.resolver import SipResolver
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.events import (
@@ -95,8 +97,10 @@ class CallApp:
         direct: InvitePolicy | None = None,
         observe_limit: float = OBSERVE_LIMIT,
         gate: TrustGate | None = None,
+        resolver: SipResolver | None = None,
     ) -> None:
         self.stack = stack
+        self.resolver = resolver or SipResolver()  # RFC 3263; no DNS traffic for numeric hops
         self.gate = gate or TrustGate(stack.trust_of)  # default: the stack's trust policy
         self.engine = engine
         self.registrations = registrations
@@ -217,7 +221,7 @@ class CallApp:
             decision.action.value,
         )
         if decision.action is Action.FORWARD:
-            self._forward(call, request, decision, journal)
+            await self._forward(call, request, decision, journal)
             return
         leg = AnsweredLeg(self.stack, self.engine, call, info, journal)
         self._attach(call, leg)
@@ -276,27 +280,30 @@ class CallApp:
             leg, self.voicemail, request, self.voicemail_settings, early_media, self.on_voicemail
         )
 
-    def _forward(
+    async def _forward(
         self, call: Call, request: Request, decision: Decision, journal: CallJournal
     ) -> None:
         """Leg 3 (or a call to the policy's target) bridged to this leg."""
+        plan = plan_forward(call, request, journal.record, decision.target)
+        peers = await forward_peers(plan, self.resolver)  # RFC 3263 §4 (tas.calls.failover)
         if call.state not in ("incoming", "early"):  # CANCEL while we looked things up
             self._attach(call, "done")
             journal.note("cancel", "caller cancelled before the forward")
             journal.update(outcome=Outcome.ABANDONED.value, ended=utcnow())
             self._spawn(journal.close())
             return
-        plan = plan_forward(call, request, journal.record, decision.target)
-        uri, peer, headers = plan.uri, plan.peer, plan.headers
+        uri, headers = plan.uri, plan.headers
 
         def out_journal(b: Call) -> CallJournal:
             return self._journal(plan.out_record(b.call_id, request, journal.record))
 
         bridge = Bridge(self.stack.endpoint, call, journal, out_journal, self._bridge_done)
+        failover = Failover(
+            bridge, plan, peers, from_uri=str(request.from_.uri), headers=headers,
+            retire=lambda done: self._spawn(done.close()),
+        )  # fmt: skip
         try:
-            bridge.start(
-                uri, peer, self.stack.now(), from_uri=str(request.from_.uri), headers=headers
-            )
+            failover.start(self.stack.now())
         except (SipError, ValueError) as exc:  # an unroutable target
             log.warning(
                 "event=forward_failed call_id=%s target=%s error=%s", call.call_id, uri, exc

@@ -74,6 +74,8 @@ class Bridge:
         self.on_done = on_done
         self.done = False
         self._reinvite_from: Call | None = None  # the leg whose re-INVITE we relayed
+        #: RFC 3263 §4.3 failover (tas.calls.failover): True when it placed ``b`` anew.
+        self.retry: Callable[[Bridge, CallFailed, float], bool] | None = None
 
     def start(
         self,
@@ -146,6 +148,8 @@ class Bridge:
             else:  # the caller gave up while the answer was on its way
                 ep.bye(self.b, now)
         elif isinstance(event, CallFailed):
+            if self.retry is not None and self.retry(self, event, now):
+                return
             status = event.response.status
             b_journal.note("failed", str(status))
             outcome = Outcome.ABANDONED if a.ended else Outcome.REJECTED

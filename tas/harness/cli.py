@@ -6,7 +6,6 @@ line each on stderr; load: some calls failed), 2 bad input, 3 the target was unr
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 import click
 
 from tas.harness.expectations import EXPECTATIONS, Expectation, check_all, parse_expectation
+from tas.harness.locate import next_hop
 from tas.harness.options import (
     DtmfAt,
     parse_dtmf_schedule,
@@ -207,22 +207,14 @@ async def _main(args: _Args) -> int:
     if (args.user is None) != (args.password is None):
         return _bad("--user and --password go together")
     try:
-        address = await _resolve(target.peer.host)
+        peer = await next_hop(target, settings.dns, args.transport)  # RFC 3263
     except OSError as exc:
         click.echo(f"Error: cannot resolve {target.peer.host}: {exc}", err=True)
         return EXIT_UNREACHABLE
-    peer = type(target.peer)(target.peer.transport, address, target.peer.port)
     target = Target(target.uri, peer, target.number)
     if args.load:
         return await _load(args, target, settings, rtp_range)
     return await _single(args, target, settings, rtp_range)
-
-
-async def _resolve(host: str) -> str:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    families = sorted(infos, key=lambda info: info[0] != socket.AF_INET)
-    return str(families[0][4][0])
 
 
 def _window(rtp_range: tuple[int, int], size: int = 64) -> tuple[int, int]:

@@ -146,3 +146,14 @@ def test_settings_built_directly_refuse_unknown_section_keys() -> None:
     with pytest.raises(ValidationError, match=r"sip\.udpp: unknown setting; did you mean udp\?"):
         Settings(sip={"udpp": ["0.0.0.0:5060"]})
     assert Settings(sip={"udp": []}).sip.udp == []
+
+
+def test_dns_section(tmp_path: Path) -> None:
+    path = write(tmp_path, '[dns]\nnameservers = ["127.0.0.1:26053", "::1"]\ntimeout = 0.5\n')
+    settings = load_settings(path)
+    assert settings.dns.nameservers == ["127.0.0.1:26053", "::1"] and settings.dns.timeout == 0.5
+    assert load_settings(None).dns.nameservers == []  # default: the system's resolv.conf
+    (line,) = problems(write(tmp_path, '[dns]\nnameservers = ["dns.example.com"]\n'))
+    assert line.startswith("dns: ") and "'dns.example.com' is not an IP address[:port]" in line
+    (line,) = problems(write(tmp_path, "[dns]\nnameserver = []\n"))
+    assert line.startswith("dns.nameserver: unknown setting; did you mean nameservers?")
