@@ -60,7 +60,7 @@ def spoken_digits(number: str) -> tuple[Prompt, ...]:
 
 
 def count_sentence(new: int, saved: int) -> tuple[Prompt, ...]:
-    """"You have N new and M saved messages" (``no`` for zero; ``message`` for one in all)."""
+    """ "You have N new and M saved messages" (``no`` for zero; ``message`` for one in all)."""
 
     def amount(n: int) -> tuple[Prompt, ...]:
         return (Prompt.NO,) if n == 0 else number_words(n)
@@ -95,7 +95,7 @@ def spoken_time(when: datetime, now: datetime, tz: tzinfo) -> tuple[Prompt, ...]
 
 
 def envelope(caller_number: str, when: datetime, now: datetime, tz: tzinfo) -> tuple[Prompt, ...]:
-    """"Message from <digits | a hidden number>, received <when>"; ``caller_number`` is ""
+    """ "Message from <digits | a hidden number>, received <when>"; ``caller_number`` is ""
     for a hidden or number-less caller (:attr:`tas.voicemail.models.Voicemail.caller_number`)."""
     source = spoken_digits(caller_number) if caller_number else (Prompt.HIDDEN_NUMBER,)
     return (Prompt.MESSAGE_FROM, *source, Prompt.RECEIVED, *spoken_time(when, now, tz))

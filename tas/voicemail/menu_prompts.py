@@ -145,11 +145,27 @@ TEXTS: dict[Prompt, str] = {
     Prompt.OCLOCK: "o'clock",
     Prompt.AM: "A M.",
     Prompt.PM: "P M.",
-    **{Prompt(day): day.capitalize() for day in (
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")},
-    **{Prompt(month): month.capitalize() for month in (
-        "january", "february", "march", "april", "may", "june", "july", "august",
-        "september", "october", "november", "december")},
+    **{
+        Prompt(day): day.capitalize()
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    },
+    **{
+        Prompt(month): month.capitalize()
+        for month in (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        )
+    },
     Prompt.ENTER_PIN: "Please enter your PIN, then press hash.",
     Prompt.WRONG_PIN: "That PIN is not correct.",
     Prompt.LOCKED: "This mailbox is locked. Please try again later. Goodbye.",
