@@ -233,6 +233,11 @@ class VoicemailSettings(BaseModel):
     api_auth_burst: int = 10  # failed authentications a peer may make at once…
     api_auth_rate: float = 0.2  # …then this many per second
     api_auth_log_interval: float = 60.0  # one summary line of failures per interval
+    # The phone menu (tas.voicemail.menu): <name>.wav here replaces that shipped prompt piece;
+    # pin_attempts wrong PINs in a row lock a mailbox for pin_lock_seconds.
+    prompts_dir: Path | None = None
+    pin_attempts: int = Field(default=3, ge=1)
+    pin_lock_seconds: float = Field(default=900.0, ge=0.0)
 
     @model_validator(mode="after")
     def _api_exposure(self) -> VoicemailSettings:

@@ -142,7 +142,7 @@ class MailboxMenu:
         if self.deadline is not None and now >= self.deadline:
             self.deadline = None
             actions += self._timeout()
-        if self.state is S.ENDED:
+        if self._over():
             return actions
         match event:
             case DtmfDigit(digit=digit):
@@ -352,6 +352,9 @@ class MailboxMenu:
         return [self._play(*_MENU[self.state])]
 
     # ---- helpers ------------------------------------------------------------------------
+
+    def _over(self) -> bool:
+        return self.state is S.ENDED
 
     def _go(self, trigger: Trigger) -> None:
         self.state = next_state(self.state, trigger)
