@@ -68,7 +68,7 @@ def _check_number(number: str) -> None:
 
 
 def _run(ctx: click.Context, work: Callable[[PinStore], Awaitable[_T]]) -> _T:
-    config: Path | None = ctx.find_root().obj
+    config: Path | None = ctx.obj  # the voicemail group's --config
     settings = settings_for_cli(config)
 
     async def main() -> _T:

@@ -67,13 +67,13 @@ class PinStore:
     async def unlock(self, mailbox: str) -> bool:
         """Clear a lock and the failures now; False when the mailbox has no PIN."""
         async with self.db.session() as session:
-            result = await session.execute(
+            result = await session.exec(
                 update(MailboxPin)
                 .where(col(MailboxPin.mailbox) == check_number(mailbox))
                 .values(failed=0, locked_until=None)
             )
             await session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def verify(self, mailbox: str, pin: str, now: datetime | None = None) -> PinCheck:
         """Check ``pin`` for ``mailbox``, counting a failure and locking at the limit."""
@@ -91,7 +91,7 @@ class PinStore:
             return PinCheck.OK
         async with self.db.session() as session:
             failed = (
-                await session.execute(
+                await session.exec(
                     update(MailboxPin)
                     .where(col(MailboxPin.mailbox) == mailbox)
                     .values(failed=col(MailboxPin.failed) + 1)
@@ -120,7 +120,7 @@ class PinStore:
 
     async def _write(self, mailbox: str, *, failed: int, locked_until: datetime | None) -> None:
         async with self.db.session() as session:
-            await session.execute(
+            await session.exec(
                 update(MailboxPin)
                 .where(col(MailboxPin.mailbox) == mailbox)
                 .values(failed=failed, locked_until=locked_until)
