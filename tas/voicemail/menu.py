@@ -136,14 +136,12 @@ class MailboxMenu:
     def handle(self, event: Input, now: float) -> list[Action]:
         """Feed one input; returns the actions to execute, in order."""
         self._now = now
-        if self.state is S.ENDED:
-            return []
+        if self.state is S.ENDED:  # a late recording is still the call app's file to delete
+            return [DiscardRecording(event.path)] if isinstance(event, RecordingFinished) else []
         actions: list[Action] = []
         if self.deadline is not None and now >= self.deadline:
             self.deadline = None
             actions += self._timeout()
-        if self._over():
-            return actions
         match event:
             case DtmfDigit(digit=digit):
                 actions += self._digit(digit)
@@ -206,7 +204,7 @@ class MailboxMenu:
                 self._go(T.LISTEN)
                 return self._enter_messages(False)
             if trigger is T.QUIT:
-                return self._end(Prompt.GOODBYE)
+                return self._end(T.QUIT)
             self._go(trigger)
             return [self._play(Prompt.OPTIONS_MENU)]
         if self.state is S.OPTIONS:
@@ -346,15 +344,11 @@ class MailboxMenu:
         self._replays += 1
         if self._replays > self.timers.replays:
             self._typed = ""
-            return [Log(LogKind.NO_INPUT, self.mailbox), *self._discard(),
-                    *self._end(Prompt.GOODBYE)]  # fmt: skip
+            return [Log(LogKind.NO_INPUT, self.mailbox), *self._discard(), *self._end(T.GIVE_UP)]
         self._go(T.REPLAY)
         return [self._play(*_MENU[self.state])]
 
     # ---- helpers ------------------------------------------------------------------------
-
-    def _over(self) -> bool:
-        return self.state is S.ENDED
 
     def _go(self, trigger: Trigger) -> None:
         self.state = next_state(self.state, trigger)
@@ -365,9 +359,10 @@ class MailboxMenu:
         self.deadline = None  # timers run from the end of the prompt
         return Play(self._play_id, items)
 
-    def _end(self, *items: Item) -> list[Action]:
-        self._go(T.GIVE_UP if self.state is not S.MAIN else T.QUIT)
-        return [self._play(*items)]
+    def _end(self, trigger: Trigger) -> list[Action]:
+        """Say goodbye; :class:`Hangup` follows when it has played."""
+        self._go(trigger)
+        return [self._play(Prompt.GOODBYE)]
 
     def _discard(self) -> list[Action]:
         recording, self._recording = self._recording, None
