@@ -2,7 +2,7 @@
 
 A PIN is 4-8 decimal digits (:func:`check_pin`, the one rule for the phone menu and the CLI).
 It is stored as ``scrypt$<log2 N>$<r>$<p>$<salt b64>$<key b64>`` (:func:`hash_pin`): a random
-16-byte salt and scrypt with N=2^14, r=8, p=1 (16 MiB, tens of milliseconds), so a stolen
+16-byte salt and scrypt with N=2^14, r=8, p=1 (16 MiB and some 50-200 ms of CPU), so a stolen
 table costs an attacker that much per guess of each mailbox. :func:`pin_matches` recomputes
 the key with the stored parameters and compares in constant time (:func:`hmac.compare_digest`).
 """
