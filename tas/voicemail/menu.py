@@ -20,7 +20,7 @@ which locks the mailbox; the menu ends the call when it says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
@@ -106,8 +106,7 @@ class MailboxMenu:
         self.state = S.START
         #: When to call :meth:`handle` with :class:`Tick` (None: nothing is timed).
         self.deadline: float | None = None
-        # new before saved, oldest first in each (Python's sort is stable)
-        self._messages = sorted(messages, key=lambda m: (m.saved, m.created))
+        self._messages = list(messages)
         self._queue: list[MenuMessage] = []  # still to play in this pass
         self._current: MenuMessage | None = None
         self._play_id = 0
@@ -245,6 +244,8 @@ class MailboxMenu:
         actions: list[Action] = []
         said: tuple[Item, ...] = ()
         if trigger is T.SAVE:
+            index = self._messages.index(current)
+            self._messages[index] = replace(current, saved=True)
             actions += [MarkSaved(current.voicemail_id), Log(LogKind.SAVED, self.mailbox)]
             said = (Prompt.SAVED_OK,)
         elif trigger is T.DELETE:
@@ -378,7 +379,8 @@ class MailboxMenu:
         if with_count:
             new = sum(1 for m in self._messages if not m.saved)
             count = count_sentence(new, len(self._messages) - new)
-        self._queue = list(self._messages)
+        # new before saved, oldest first in each
+        self._queue = sorted(self._messages, key=lambda m: (m.saved, m.created))
         return self._next_message(count)
 
     def _next_message(self, before: tuple[Item, ...]) -> list[Action]:

@@ -331,3 +331,19 @@ def test_every_state_change_is_in_the_table() -> None:
 def test_bad_dtmf_key_is_refused() -> None:
     with pytest.raises(ValueError, match="not a DTMF key"):
         DtmfDigit("A")
+
+
+def test_listening_again_plays_saved_messages_after_new_ones() -> None:
+    older_new = MenuMessage("d" * 32, "+4790000000", datetime(2026, 12, 1, tzinfo=UTC),
+                            Path("/vm/d.wav"), saved=False)  # fmt: skip
+    s = Session(MailboxMenu(BOX, [NEW, OLD, older_new], trusted=True))
+    out = s.start()
+    assert plays(out)[0][:7] == (P.YOU_HAVE, P.N2, P.NEW, P.AND, P.N1, P.SAVED, P.MESSAGE)
+    assert older_new.path in plays(out)[0]  # the oldest new message first
+    assert NEW.path in plays(s.keys("2"))[0]  # d saved: the next new one
+    assert OLD.path in plays(s.keys("9"))[0]  # then the saved one
+    s.keys("9")
+    assert s.menu.state is MenuState.MAIN
+    # again: the one still new first, then the saved ones oldest first (d was saved in this call)
+    order = [plays(s.keys("1"))[0][-2], plays(s.keys("9"))[0][-2], plays(s.keys("9"))[0][-2]]
+    assert order == [NEW.path, older_new.path, OLD.path]
