@@ -13,6 +13,7 @@ import socket
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -234,6 +235,13 @@ class VoicemailSettings(BaseModel):
     api_auth_burst: int = 10  # failed authentications a peer may make at once…
     api_auth_rate: float = 0.2  # …then this many per second
     api_auth_log_interval: float = 60.0  # one summary line of failures per interval
+    # The phone menu (tas.voicemail.menu): <name>.wav here replaces that shipped prompt piece;
+    # pin_attempts wrong PINs in a row lock a mailbox for pin_lock_seconds; message times are
+    # read out in timezone (an IANA name).
+    prompts_dir: Path | None = None
+    pin_attempts: int = Field(default=3, ge=1)
+    pin_lock_seconds: float = Field(default=900.0, ge=0.0)
+    timezone: str = "UTC"
 
     @model_validator(mode="after")
     def _api_exposure(self) -> VoicemailSettings:
@@ -244,6 +252,10 @@ class VoicemailSettings(BaseModel):
             )
         if (self.api_tls_cert is None) != (self.api_tls_key is None):
             raise ValueError("set both api_tls_cert and api_tls_key, or neither")
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"timezone = {self.timezone!r} is not an IANA time zone") from None
         return self
 
 

@@ -1,4 +1,5 @@
-"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting, hash-token.
+"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting, hash-token,
+pin (:mod:`tas.voicemail.pin_cli`).
 
 Exit codes: 0 ok, 1 no such voicemail, 2 bad input (id, number, option, config file),
 3 storage failure (database or files). Errors are one line on stderr.
@@ -30,6 +31,7 @@ from tas.voicemail.errors import (
 from tas.voicemail.export import ExportFormat, export_audio
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Voicemail
+from tas.voicemail.pin_cli import pin
 from tas.voicemail.store import VoicemailStore
 from tas.voicemail.tokens import digest_of
 
@@ -219,3 +221,6 @@ def _console() -> Console:
     console = Console()
     # Piped or captured output: no terminal width to fit, so never cut ids and numbers.
     return console if console.is_terminal else Console(width=200)
+
+
+voicemail.add_command(pin)
