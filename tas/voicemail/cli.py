@@ -1,4 +1,5 @@
-"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting, hash-token.
+"""``tas voicemail``: list, show, export, mark-played, delete, purge, greeting, reset-greeting,
+hash-token.
 
 Exit codes: 0 ok, 1 no such voicemail, 2 bad input (id, number, option, config file),
 3 storage failure (database or files). Errors are one line on stderr.
@@ -28,10 +29,13 @@ from tas.voicemail.errors import (
     VoicemailNotFound,
 )
 from tas.voicemail.export import ExportFormat, export_audio
+from tas.voicemail.greeting_audio import prepare_greeting
+from tas.voicemail.greetings import DEFAULT_GREETING, GreetingKind
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Voicemail
 from tas.voicemail.store import VoicemailStore
 from tas.voicemail.tokens import digest_of
+from tas.voicemail.wavfile import probe_wav
 
 __all__ = ["voicemail"]
 
@@ -156,6 +160,85 @@ def reset_greeting_command(ctx: click.Context, number: str) -> None:
 
     removed = _run(ctx, work)
     click.echo(f"reset greeting of {number} ({removed} custom greeting(s) removed)")
+
+
+_KIND = click.Choice([kind.value for kind in GreetingKind])
+
+
+@voicemail.group("greeting")
+def greeting_group() -> None:
+    """Set, show and delete a mailbox's own greetings (one per reason, and its name)."""
+
+
+@greeting_group.command("set")
+@click.argument("number")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--reason", "kind", type=_KIND, default="default", show_default=True)
+@click.pass_context
+def greeting_set_command(ctx: click.Context, number: str, file: Path, kind: str) -> None:
+    """Use FILE (WAV, MP3, OGG, FLAC, M4A, ...) as NUMBER's greeting for --reason.
+
+    It is converted to 8 kHz mono 16-bit WAV and must be 1-60 s long and not silent.
+    """
+
+    async def work(store: VoicemailStore) -> Path:
+        data = await asyncio.to_thread(file.read_bytes)
+        wav = await asyncio.to_thread(prepare_greeting, data, str(file))
+        return await asyncio.to_thread(
+            store.greetings.set_greeting, check_number(number), kind, wav
+        )
+
+    path = _run(ctx, work)
+    seconds = probe_wav(path.read_bytes()).duration
+    click.echo(f"greeting {kind} of {number} set from {file} ({seconds:.1f} s)")
+
+
+@greeting_group.command("show")
+@click.argument("number")
+@click.pass_context
+def greeting_show_command(ctx: click.Context, number: str) -> None:
+    """Which greeting a caller hears for each reason, and which are the mailbox's own."""
+
+    async def work(store: VoicemailStore) -> list[tuple[str, str, str]]:
+        box = check_number(number)
+        own = await asyncio.to_thread(store.greetings.custom_greetings, box)
+        rows = []
+        for kind in GreetingKind:
+            if kind is GreetingKind.NAME:
+                played = own.get(kind)
+            else:
+                played = store.greetings.greeting_for(box, kind.value)
+            seconds = probe_wav(played.read_bytes()).duration if played else 0.0
+            if kind in own:
+                source = "own"
+            elif played is None:
+                source = "-"
+            else:
+                source = "shipped default" if played == DEFAULT_GREETING else f"own {played.stem}"
+            rows.append((kind.value, source, f"{seconds:.1f}" if played else "-"))
+        return rows
+
+    table = Table(title=f"Greetings of {number}", title_justify="left")
+    for column in ("reason", "greeting", "seconds"):
+        table.add_column(column)
+    for row in _run(ctx, work):
+        table.add_row(*row)
+    _console().print(table)
+
+
+@greeting_group.command("delete")
+@click.argument("number")
+@click.option("--reason", "kind", type=_KIND, default="default", show_default=True)
+@click.pass_context
+def greeting_delete_command(ctx: click.Context, number: str, kind: str) -> None:
+    """Drop NUMBER's own greeting for --reason (it falls back to the next one)."""
+
+    async def work(store: VoicemailStore) -> bool:
+        return await asyncio.to_thread(store.greetings.delete_greeting, check_number(number), kind)
+
+    if not _run(ctx, work):
+        _fail(f"{number} has no own {kind} greeting", EXIT_NOT_FOUND)
+    click.echo(f"deleted greeting {kind} of {number}")
 
 
 @voicemail.command("hash-token")
