@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -156,9 +157,17 @@ class NotifyWorker:
             log.warning("event=notify_milestone_failed error=%r", exc)
 
 
+def owner_of(settings: Settings) -> str:
+    """This process's name on the leases it takes: instance id and process id."""
+    from tas.voicemail.store import instance_of
+
+    return f"{instance_of(settings)}:{os.getpid()}"
+
+
 def notifiers_from_settings(settings: Settings) -> dict[Channel, Notifier]:
-    """The plug-ins ``[voicemail.notify]`` needs (per-mailbox channels may name any of them:
-    all three are made; SMS goes to the operator of ``[operator]``)."""
+    """Every plug-in (per-mailbox settings may turn on any channel); SMS goes to the operator
+    of ``[operator]`` and is left out, logged, when that has no credentials (its entries then
+    fail as "no sms notifier configured")."""
     from registrations.sms import SmsClient
     from tas.voicemail.notify_email import EmailNotifier
     from tas.voicemail.notify_sms import SmsNotifier
@@ -166,8 +175,12 @@ def notifiers_from_settings(settings: Settings) -> dict[Channel, Notifier]:
 
     notify = settings.voicemail.notify
     secret = notify.webhook_secret.get_secret_value()
-    return {
-        Channel.SMS: SmsNotifier(SmsClient.from_settings(settings), notify.sms_sender),
+    notifiers: dict[Channel, Notifier] = {
         Channel.EMAIL: EmailNotifier(notify),
         Channel.WEBHOOK: WebhookNotifier(secret, timeout=notify.timeout),
     }
+    try:
+        notifiers[Channel.SMS] = SmsNotifier(SmsClient.from_settings(settings), notify.sms_sender)
+    except (ValueError, OSError) as exc:
+        log.warning("event=notify_sms_unavailable error=%r", exc)
+    return notifiers
