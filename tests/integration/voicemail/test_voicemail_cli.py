@@ -244,3 +244,35 @@ def test_greeting_set_refuses_bad_audio(
     assert result.exit_code == 2, result.output
     assert f"error: {source}: " in result.output and text in result.output
     assert Greetings(tmp_path / "data" / "voicemail" / "greetings").custom_greetings(BOX) == {}
+
+
+def test_notify_set_show_clear(config: Path) -> None:
+    config.write_text(
+        config.read_text()
+        + '[voicemail.notify]\nchannels = ["sms"]\nwebhook_url = "http://127.0.0.1:9/hook"\n'
+    )
+    shown = tas(config, "notify", "show", BOX)
+    assert shown.exit_code == 0 and shown.output == f"sms      {BOX}\n"
+    result = tas(
+        config, "notify", "set", BOX, "--channels", "email,webhook", "--email", "me@example.test"
+    )
+    assert result.exit_code == 0, result.output
+    shown = tas(config, "notify", "show", BOX)
+    assert shown.output == "email    me@example.test\nwebhook  http://127.0.0.1:9/hook\n"
+    assert tas(config, "notify", "set", BOX, "--channels", "").exit_code == 0
+    assert tas(config, "notify", "show", BOX).output == "no notifications\n"
+    assert tas(config, "notify", "clear", BOX).exit_code == 0
+    assert tas(config, "notify", "show", BOX).output == f"sms      {BOX}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (("--channels", "sms,fax"), "unknown channel(s) fax"),
+        (("--email", "not-an-address"), "is not an e-mail address"),
+        (("--webhook", "ftp://example.test/x"), "is not an http(s) URL"),
+    ],
+)
+def test_notify_set_refuses_bad_input(config: Path, args: tuple[str, ...], text: str) -> None:
+    result = tas(config, "notify", "set", BOX, *args)
+    assert result.exit_code == 2 and text in result.output
