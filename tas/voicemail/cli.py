@@ -161,7 +161,7 @@ def reset_greeting_command(ctx: click.Context, number: str) -> None:
     """Drop a mailbox's own greetings; callers hear the default again."""
 
     async def work(store: VoicemailStore) -> int:
-        return await asyncio.to_thread(store.greetings.reset_greeting, check_number(number))
+        return await store.greeting_catalog.reset_greeting(number)
 
     removed = _run(ctx, work)
     click.echo(f"reset greeting of {number} ({removed} custom greeting(s) removed)")
@@ -189,9 +189,7 @@ def greeting_set_command(ctx: click.Context, number: str, file: Path, kind: str)
     async def work(store: VoicemailStore) -> Path:
         data = await asyncio.to_thread(file.read_bytes)
         wav = await asyncio.to_thread(prepare_greeting, data, str(file))
-        return await asyncio.to_thread(
-            store.greetings.set_greeting, check_number(number), kind, wav
-        )
+        return await store.greeting_catalog.set_greeting(number, kind, wav)
 
     path = _run(ctx, work)
     seconds = probe_wav(path.read_bytes()).duration
@@ -206,7 +204,7 @@ def greeting_show_command(ctx: click.Context, number: str) -> None:
 
     async def work(store: VoicemailStore) -> list[tuple[str, str, str]]:
         box = check_number(number)
-        own = await asyncio.to_thread(store.greetings.custom_greetings, box)
+        own = await store.greeting_catalog.custom_greetings(box)  # brings the cache in line
         rows = []
         for kind in GreetingKind:
             if kind is GreetingKind.NAME:
@@ -239,7 +237,7 @@ def greeting_delete_command(ctx: click.Context, number: str, kind: str) -> None:
     """Drop NUMBER's own greeting for --reason (it falls back to the next one)."""
 
     async def work(store: VoicemailStore) -> bool:
-        return await asyncio.to_thread(store.greetings.delete_greeting, check_number(number), kind)
+        return await store.greeting_catalog.delete_greeting(number, kind)
 
     if not _run(ctx, work):
         _fail(f"{number} has no own {kind} greeting", EXIT_NOT_FOUND)

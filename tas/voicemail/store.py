@@ -62,6 +62,7 @@ from tas.voicemail.errors import (
     StorageError,
     VoicemailNotFound,
 )
+from tas.voicemail.greeting_catalog import GreetingCatalog
 from tas.voicemail.greetings import Greetings
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Mailbox, Reason, Voicemail, VoicemailRow
@@ -126,7 +127,9 @@ class VoicemailStore:
         self.blobs = blobs or make_blob_store(self.settings.storage, self.root, db)
         self.instance = clean_instance(instance) if instance else default_instance()
         self.messages_dir = self.root / "messages"
-        self.greetings = Greetings(self.root / "greetings")
+        self.greetings = Greetings(self.root / "greetings")  # the files the player reads
+        shared = self.settings.storage == "database"
+        self.greeting_catalog = GreetingCatalog(self.greetings, db, shared=shared)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._commit_lock = asyncio.Lock()
 

@@ -276,3 +276,31 @@ def test_notify_set_show_clear(config: Path) -> None:
 def test_notify_set_refuses_bad_input(config: Path, args: tuple[str, ...], text: str) -> None:
     result = tas(config, "notify", "set", BOX, *args)
     assert result.exit_code == 2 and text in result.output
+
+
+def test_greeting_set_on_one_replica_is_shown_by_another_with_database_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TAS_CONFIG", raising=False)
+    monkeypatch.delenv("TAS_DATABASE__URL", raising=False)
+    shared_db = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    configs = []
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'data_dir = "{tmp_path / name}"\n[database]\nurl = "{shared_db}"\n'
+            '[voicemail]\nstorage = "database"\n'
+        )
+        configs.append(path)
+    source = tmp_path / "busy.flac"
+    source.write_bytes(_encoded("flac", "flac", 16000, 1.5))
+    assert tas(configs[0], "greeting", "set", BOX, "--reason", "busy", str(source)).exit_code == 0
+    shown = tas(configs[1], "greeting", "show", BOX)
+    assert shown.exit_code == 0, shown.output
+    busy_line = next(line for line in shown.output.splitlines() if "│ busy" in line)
+    assert "own" in busy_line and "1.5" in busy_line
+    assert Greetings(tmp_path / "two" / "voicemail" / "greetings").custom_greetings(BOX)
+    assert tas(configs[1], "greeting", "delete", BOX, "--reason", "busy").exit_code == 0
+    shown = tas(configs[0], "greeting", "show", BOX)
+    busy_line = next(line for line in shown.output.splitlines() if "│ busy" in line)
+    assert "shipped default" in busy_line
