@@ -209,6 +209,30 @@ def is_loopback_address(address: str) -> bool:
         return False  # 0.0.0.0, ::, a hostname: may be reachable from elsewhere
 
 
+class NotifySettings(BaseModel):
+    """``[voicemail.notify]``: new-message notifications (tas.voicemail.notify_*), for every
+    mailbox unless ``tas voicemail notify set`` overrides them for one."""
+
+    channels: list[Literal["sms", "email", "webhook"]] = Field(default_factory=list)
+    sms_sender: str = "Voicemail"  # from_address of the SMS (pre-approved by the operator)
+    email_to: str = ""  # recipient when a mailbox has none of its own
+    email_from: str = "voicemail@localhost"
+    email_attachment: Literal["wav", "ogg"] = "wav"
+    smtp: str = "127.0.0.1:25"  # host:port
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    webhook_url: str = ""
+    # HMAC-SHA256 key of the webhook's X-TAS-Signature header; "" = unsigned
+    webhook_secret: SecretStr = SecretStr("")
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_initial: float = Field(default=5.0, gt=0)  # seconds; doubles per attempt
+    backoff_max: float = Field(default=900.0, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)  # a claimed row is another worker's after
+    poll_interval: float = Field(default=2.0, gt=0)
+    timeout: float = Field(default=20.0, gt=0)  # per delivery
+
+
 class VoicemailSettings(BaseModel):
     """Mailboxes, abuse limits and the VoicemailMediaService-compatible API."""
 
@@ -242,6 +266,8 @@ class VoicemailSettings(BaseModel):
     pin_attempts: int = Field(default=3, ge=1)
     pin_lock_seconds: float = Field(default=900.0, ge=0.0)
     timezone: str = "UTC"
+
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="after")
     def _api_exposure(self) -> VoicemailSettings:

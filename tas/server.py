@@ -120,6 +120,7 @@ class TasServer:
         self.metrics: Any = None  # tas.metrics.MetricsServer
         self.health = Health()  # /healthz, /readyz (tas.health)
         self._tasks: list[asyncio.Task[None]] = []
+        self.notify: Any = None  # tas.voicemail.notify_worker.NotifyWorker once started
         self._stopped = False
 
     @property
@@ -225,6 +226,7 @@ class TasServer:
             else:
                 self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
+        self._start_notify(settings)
         self._start_health()
         if settings.metrics.enabled:
             await self._optional("metrics", self._start_metrics())
@@ -315,8 +317,23 @@ class TasServer:
         await metrics.start()
         self.metrics = metrics
 
+    def _start_notify(self, settings: Settings) -> None:
+        """The new-message notification worker (tas.voicemail.notify_worker), its own task."""
+        from tas.voicemail.notify_worker import NotifyWorker, notifiers_from_settings, owner_of
+
+        self.notify = NotifyWorker(
+            self.voicemail,
+            notifiers_from_settings(settings),
+            settings.voicemail.notify,
+            owner=owner_of(settings),
+        )
+        self._tasks.append(asyncio.create_task(self.notify.run()))
+
     def _new_voicemail(self, message: Any) -> None:
-        """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own)."""
+        """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own);
+        the notification worker looks at the outbox now."""
+        if self.notify is not None:
+            self.notify.wake()
         if self.plane is not None:
             self.plane.publish_voicemail_event(
                 message.voicemail_id, message.caller_number, message.mailbox
@@ -338,6 +355,7 @@ class TasServer:
         steps: list[tuple[str, Any]] = [
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
+            ("notifications", self.notify.aclose() if self.notify else None),
             ("refresher", self.refresher.stop() if self.refresher else None),
             ("call directory", self.directory_sync.stop() if self.directory_sync else None),
             ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),

@@ -25,6 +25,7 @@ from registrations.model import Route
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
+from registrations.wgtwo.sms.v1 import sms_pb2_grpc
 from tas.config import SandboxSettings
 from tas.grpc_health import GrpcHealth, add_health
 from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
@@ -45,6 +46,7 @@ from tas.sandbox.event_bus import (
     SubscriptionSpec,
     UnknownInbox,
 )
+from tas.sandbox.sms import SmsOutbox, SmsServicer
 
 __all__ = ["ControlPlane", "spec_from_request"]
 
@@ -145,6 +147,7 @@ class ControlPlane:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.health: GrpcHealth | None = None  # grpc.health.v1 (tas.grpc_health)
+        self.sms = SmsOutbox(clock)  # what wgtwo.sms.v1.SmsService was asked to send
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -159,6 +162,8 @@ class ControlPlane:
         add_events = events_pb2_grpc.add_EventsServiceServicer_to_server
         add_breakout(SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]
         add_events(_EventsServicer(self), server)  # type: ignore[no-untyped-call]
+        add_sms = sms_pb2_grpc.add_SmsServiceServicer_to_server
+        add_sms(SmsServicer(self.sms, self._authorize), server)  # type: ignore[no-untyped-call]
         self.health = add_health(
             server, ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
         )

@@ -11,7 +11,6 @@ plaintext on loopback; plaintext elsewhere only with ``voicemail.allow_plaintext
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import NoReturn, TypeAlias, TypeVar
 import grpc
 import grpc.aio
 from google.protobuf import duration_pb2, timestamp_pb2
+from sqlalchemy.exc import SQLAlchemyError
 
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
@@ -130,9 +130,11 @@ class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
 async def _reset(store: VoicemailStore, number: str) -> int:
     check_number(number)
     try:
-        return await asyncio.to_thread(store.greetings.reset_greeting, number)
+        return await store.greeting_catalog.reset_greeting(number)
     except OSError as exc:
         raise StorageError(f"cannot reset the greeting: {exc.strerror}") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError("cannot reset the greeting: database error") from exc
 
 
 async def _answer(context: _Context, work: Awaitable[_T]) -> _T:

@@ -1,8 +1,8 @@
 """Mailbox PINs for the phone menu (``voicemail_pin``): the scrypt hash, failed attempts in a
 row and until when the mailbox is locked (tas.voicemail.pin_store, issue 15 item 1).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
