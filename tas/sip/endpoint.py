@@ -368,9 +368,8 @@ class Endpoint:
         call = owner
         if txn is call.client_txn and call.state in _INVITE_PENDING:
             self._uac.failed(call, str(status), synthesized(txn.request, status))
-        elif txn is call.reinvite_out or txn is call.update_out:
-            update = txn is call.update_out
-            self._dialogs.reinvite_failed(call, synthesized(txn.request, status), update)
+        elif isinstance(txn, ClientTransaction) and txn in (call.reinvite_out, call.update_out):
+            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status))
         elif txn.request.method == "BYE":
             reason = "BYE" if status == 408 else "transport error"
             self._core.end(call, CallEvent.BYE_DONE, reason, by_remote=False)

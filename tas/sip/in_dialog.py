@@ -229,10 +229,13 @@ class InDialog:
         if not update or txn.request.body:
             self.core.events.append(ReInviteResult(call, response))
 
-    def reinvite_failed(self, call: Call, response: Response, update: bool = False) -> None:
-        """Our re-INVITE or UPDATE timed out or could not be sent: a synthesized final."""
+    def reinvite_failed(self, call: Call, txn: ClientTransaction, response: Response) -> None:
+        """Our re-INVITE or UPDATE timed out or could not be sent: a synthesized final (a
+        refresh UPDATE without SDP is the session timer's own: its expiry acts, RFC 4028 §10)."""
+        update = txn is call.update_out
         if update:
             call.update_out = None
         else:
             call.reinvite_out = None
-        self.core.events.append(ReInviteResult(call, response))
+        if not update or txn.request.body:
+            self.core.events.append(ReInviteResult(call, response))
