@@ -58,13 +58,14 @@ class UasRole:
 
     def ring(self, call: Call, now: float, status: int, body: bytes) -> None:
         """A 1xx; reliably (RFC 3262 §3) when the caller requires 100rel, or supports it and
-        ``body`` is early media."""
+        ``body`` is early media (never towards an untrusted source: no retransmissions)."""
         if call.state not in _PENDING or call.server_txn is None:
             raise LocalProtocolError(f"cannot ring a call in state {call.state}")
         core = self.core
         response = core.uas_response(call, status, body)
         enabled = core.config.reliable_provisionals and "100rel" in core.config.supported
-        if status > 100 and wants_reliable(call.invite, bool(body), enabled):
+        # no retransmitted 1xx towards a source we must not reflect towards (issue #10)
+        if status > 100 and call.trusted and wants_reliable(call.invite, bool(body), enabled):
             if call.prack is None:
                 txn, layer = call.server_txn, core.layer
                 call.prack = ReliableProvisionals(

@@ -204,3 +204,14 @@ def test_invite_requiring_100rel_is_not_refused() -> None:
     bob.receive(bytes(request(body=SDP, extra="Require: 100rel\r\n")), Peer("UDP", *ALICE), 0.0)
     assert any(isinstance(e, IncomingCall) for e in bob.take_events())
     assert not [d for d, _ in bob.take_outbox() if d.startswith(b"SIP/2.0 420")]
+
+
+def test_no_reliable_1xx_towards_an_untrusted_source() -> None:
+    bob = Net().add(BOB)
+    bob.trusted_peer = lambda peer: False
+    bob.receive(bytes(request(body=SDP, extra="Require: 100rel\r\n")), Peer("UDP", *ALICE), 0.0)
+    call_b = next(e for e in bob.take_events() if isinstance(e, IncomingCall)).call
+    bob.ring(call_b, 0.0, 183, SDP)
+    bob.take_outbox()
+    bob.handle_timer(0.6)
+    assert not bob.take_outbox()  # sent once, never retransmitted (no reflection)
