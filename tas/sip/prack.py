@@ -121,7 +121,7 @@ class ReliableProvisionals:
     def stop(self) -> None:
         """No more retransmissions (PRACKed, answered or ended)."""
         self.unacked = None
-        self.deadlines.clear()
+        self._heap.discard(self)
 
     def on_timer(self, name: str, now: float) -> None:
         if self.unacked is None:

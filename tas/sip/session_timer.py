@@ -172,7 +172,7 @@ class SessionTimer:
             self._heap.arm(self, "expire", now + interval - min(32, interval / 3))
 
     def stop(self) -> None:
-        self.deadlines.clear()  # lazy cancellation on the heap
+        self._heap.discard(self)
 
     def on_timer(self, name: str, now: float) -> None:
         if name == "refresh":
