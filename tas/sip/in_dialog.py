@@ -7,8 +7,8 @@ what arrives in a dialog: BYE (200, and 487 to an INVITE still pending, §15.1.2
 (491 on glare with ours, 500 + Retry-After while one is pending, §14.2), INFO / OPTIONS /
 MESSAGE / NOTIFY (200 and a DialogRequest), PRACK (RFC 3262, :mod:`tas.sip.uas`), UPDATE
 (RFC 3311 §5.2: refreshes answered here, session changes surfaced as ReInvite, 491 on glare),
-501 for anything else. Every 2xx to a refresh restarts the dialog's session timer (RFC 4028). The dialog checks the
-CSeq order first (500 for an out-of-order request, §12.2.2).
+501 for anything else. Every 2xx to a refresh restarts the dialog's session timer (RFC 4028
+§10). The dialog checks the CSeq order first (500 for an out-of-order request, §12.2.2).
 """
 
 from __future__ import annotations
