@@ -82,6 +82,8 @@ class UACore:
         self._prefix = secrets.token_hex(4)
         self._ids = count(1)
         self._allow = ", ".join(config.allow)
+        self._accept = ", ".join(config.accept)
+        self._supported = ", ".join(config.supported)
         self._contacts: dict[str, str] = {}
         #: the adapter's trust boundary: False for a source we must not reflect towards
         #: (None: everyone is trusted, as in the RFC)
@@ -143,9 +145,9 @@ class UACore:
     def capabilities(self, headers: Headers) -> None:
         """Allow, Accept and Supported: exactly what we implement (§11.2, §20.5, §20.37)."""
         headers.add("Allow", self._allow)
-        headers.add("Accept", ", ".join(self.config.accept))
-        if self.config.supported:
-            headers.add("Supported", ", ".join(self.config.supported))
+        headers.add("Accept", self._accept)
+        if self._supported:
+            headers.add("Supported", self._supported)
 
     # -- requests we send ----------------------------------------------------------------------
 
@@ -196,8 +198,8 @@ class UACore:
         secure = isinstance(target, SipURI) and target.secure
         headers.add("Contact", self.contact(peer.transport, secure))
         if method == "INVITE":  # RFC 3262 §4, RFC 4028 §7.1
-            if self.config.supported:
-                headers.add("Supported", ", ".join(self.config.supported))
+            if self._supported:
+                headers.add("Supported", self._supported)
             if "timer" in self.config.supported:
                 request_headers(headers, self.config.session_timer)
         headers.add("User-Agent", self.config.user_agent)
