@@ -65,6 +65,12 @@ class SipSettings(BaseModel):
     t2: float = 4.0
     t4: float = 5.0
     user_agent: str = "tas-companion"
+    # RFC 4028 session timers: the interval asked for / given (0: none asked), the smallest
+    # accepted (422 below it); RFC 3262: 1xx with early media sent reliably to callers
+    # supporting 100rel (always when they require it)
+    session_expires: int = Field(default=1800, ge=0)
+    min_se: int = Field(default=90, ge=1)
+    reliable_provisionals: bool = True
     # TCP/TLS hygiene (tas.transport.connections); 0 disables a timeout or a limit
     idle_timeout: float = 300.0  # s without a message or RFC 5626 keep-alive (inbound)
     header_timeout: float = 10.0  # s from a message's first byte until it is complete

@@ -40,6 +40,7 @@ from tas.config import Settings
 from tas.dns.resolver import SipResolver
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
@@ -78,6 +79,8 @@ def stack_options(settings: Settings) -> StackOptions:
         public_host=sip.public_host,
         user_agent=sip.user_agent,
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
+        session_timer=session_timer_config(settings),
+        reliable_provisionals=sip.reliable_provisionals,
         trust=trust_policy(settings),
         enforce_trust=True,
         connections=ConnectionLimits(
@@ -89,6 +92,12 @@ def stack_options(settings: Settings) -> StackOptions:
         ),
         limits=OverloadLimits(**settings.limits.model_dump()),
     )
+
+
+def session_timer_config(settings: Settings) -> SessionTimerConfig:
+    """``[sip] session_expires`` / ``min_se`` (RFC 4028) for every endpoint we run."""
+    sip = settings.sip
+    return SessionTimerConfig(session_expires=sip.session_expires, min_se=sip.min_se)
 
 
 def trust_policy(settings: Settings) -> TrustPolicy:

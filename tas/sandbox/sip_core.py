@@ -70,6 +70,7 @@ from tas.sip.errors import LocalProtocolError, SipError
 from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.message import Request
 from tas.sip.privacy import caller_hidden
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.sip.uri import SipURI, parse_uri
 from tas.transport.stack import SipStack, StackOptions
@@ -200,6 +201,10 @@ class SandboxCore:
             user="core",
             user_agent="tas-sandbox-core",
             timers=self.timers,
+            session_timer=SessionTimerConfig(  # RFC 4028, as the operator's core asks
+                session_expires=self.settings.sip.session_expires,
+                min_se=self.settings.sip.min_se,
+            ),
         )
         await self.handsets.start()
         try:

@@ -26,7 +26,9 @@ from tas.sip.message import Request
 from tas.sip.transaction_base import Peer
 
 if TYPE_CHECKING:
+    from tas.sip.prack import ReliableProvisionals
     from tas.sip.retransmit_2xx import Pending2xx
+    from tas.sip.session_timer import SessionTimer
     from tas.sip.transaction_client import ClientTransaction
     from tas.sip.transaction_server import ServerTransaction
 
@@ -64,6 +66,11 @@ class Call:
         "end_reason",
         "reason_out",
         "trusted",
+        "prack",
+        "rseq_in",
+        "session_timer",
+        "update_out",
+        "peer_allow",
         "data",
     )
 
@@ -97,6 +104,12 @@ class Call:
         #: retransmission, no BYE when the ACK never comes, in-dialog requests only to the
         #: request's source (no reflection towards a Contact naming a third party)
         self.trusted = True
+        self.prack: ReliableProvisionals | None = None  # UAS: our reliable 1xx (RFC 3262)
+        self.rseq_in = 0  # UAC: the last RSeq we PRACKed (RFC 3262 §4)
+        self.session_timer: SessionTimer | None = None  # RFC 4028, once a 2xx settled one
+        self.update_out: ClientTransaction | None = None  # our UPDATE (RFC 3311 §5.1)
+        #: the methods the peer's INVITE (UAS) or 2xx (UAC) allowed: UPDATE refreshes or not
+        self.peer_allow: tuple[str, ...] = tuple(invite.headers.values("Allow"))
         #: free for the transaction user (media session, call record …).
         self.data: dict[str, Any] = {}
 

@@ -43,6 +43,7 @@ from tas.sip.events import Event
 from tas.sip.framing import Refused
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.connections import ConnectionLimits
@@ -89,6 +90,9 @@ class StackOptions:
     user_agent: str = "tas-companion"
     timers: TimerConfig = field(default_factory=TimerConfig)
     allow: tuple[str, ...] | None = None
+    #: session timers (RFC 4028) we ask for and accept, and 100rel for early media (RFC 3262)
+    session_timer: SessionTimerConfig = field(default_factory=SessionTimerConfig)
+    reliable_provisionals: bool = True
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
     #: apply the trust boundary: no reflection towards untrusted sources (see module doc)
@@ -138,7 +142,12 @@ class SipStack:
             name: (options.public_host or host, port) for name, (host, port) in stack.local.items()
         }
         config = EndpointConfig(
-            local=local, user=options.user, user_agent=options.user_agent, timers=options.timers
+            local=local,
+            user=options.user,
+            user_agent=options.user_agent,
+            timers=options.timers,
+            session_timer=options.session_timer,
+            reliable_provisionals=options.reliable_provisionals,
         )
         if options.allow is not None:
             config = replace(config, allow=options.allow)
