@@ -48,6 +48,23 @@ __all__ = ["register"]
 _clock: Callable[[], float] = time.time
 
 
+class RouteChoice(click.ParamType):
+    """``--route``: a route type by any operator spelling (``loop-mo``, ``loop_mo``, ``LOOP_MO``)."""
+
+    name = "route"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(ROUTE_NAMES) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Route:
+        if isinstance(value, Route):
+            return value
+        try:
+            return Route.from_cli_name(str(value))
+        except KeyError:
+            self.fail(f"{value!r} is not a route type: one of {', '.join(ROUTE_NAMES)}", param, ctx)
+
+
 @dataclass
 class Options:
     config: Path | None
@@ -82,14 +99,14 @@ def register(
 
 @register.command()
 @click.argument("number")
-@click.option("--route", required=True, type=click.Choice(ROUTE_NAMES, case_sensitive=False))
+@click.option("--route", required=True, type=RouteChoice())
 @click.option("--uri", required=True, help="sips:host or sips:host:port of this TAS.")
 @click.option("--mo-prefix", default="", help="Digits the core puts after '+' for MO calls.")
 @click.option("--mt-prefix", default="", help="Digits the core puts after '+' for MT calls.")
 @json_option
 @click.pass_obj
 def upsert(
-    opts: Options, number: str, route: str, uri: str, mo_prefix: str, mt_prefix: str, as_json: bool
+    opts: Options, number: str, route: Route, uri: str, mo_prefix: str, mt_prefix: str, as_json: bool
 ) -> None:
     """Register NUMBER (E.164) to this TAS, or update its registration."""
 
@@ -109,7 +126,7 @@ def upsert(
 @click.option("--uri", help="sips: URI registered elsewhere (when the store does not know it).")
 @click.option(
     "--route",
-    type=click.Choice(ROUTE_NAMES, case_sensitive=False),
+    type=RouteChoice(),
     default="loop",
     help="Route type of a registration made elsewhere (with --uri).",
 )
@@ -117,7 +134,7 @@ def upsert(
 @json_option
 @click.pass_obj
 def delete(
-    opts: Options, number: str, uri: str | None, route: str, local: bool, as_json: bool
+    opts: Options, number: str, uri: str | None, route: Route, local: bool, as_json: bool
 ) -> None:
     """Remove the registration of NUMBER (--local: one the operator no longer has)."""
 
