@@ -48,7 +48,7 @@ __all__ = ["register"]
 _clock: Callable[[], float] = time.time
 
 
-class RouteChoice(click.ParamType):
+class RouteChoice(click.ParamType[Route, Any]):
     """``--route``: a route type by any operator spelling (``loop-mo``, ``loop_mo``, ``LOOP_MO``)."""
 
     name = "route"
@@ -56,7 +56,9 @@ class RouteChoice(click.ParamType):
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
         return "[" + "|".join(ROUTE_NAMES) + "]"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Route:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Route:
         if isinstance(value, Route):
             return value
         try:
@@ -70,11 +72,14 @@ class Options:
     config: Path | None
     target: str | None
     database: str | None
+    sandbox_token: str | None = None
 
     def settings(self) -> Settings:
         settings = settings_for_cli(self.config)
         if self.target:
             settings.operator.target = self.target
+        if self.sandbox_token:
+            settings.sandbox.tokens = [self.sandbox_token]
         if self.database:
             settings.database.url = self.database
         return settings
@@ -89,12 +94,22 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 )
 @click.option("--target", help="sandbox (default), shamrock, oak, sakura or host:port.")
 @click.option("--database", help="SQLAlchemy URL of the registration store.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Bearer token of a sandbox started with `tas sandbox --token` "
+    "(default: the first of [sandbox] tokens).",
+)
 @click.pass_context
 def register(
-    ctx: click.Context, config: Path | None, target: str | None, database: str | None
+    ctx: click.Context,
+    config: Path | None,
+    target: str | None,
+    database: str | None,
+    token: str | None,
 ) -> None:
     """Make, list, refresh and remove SIP breakout registrations."""
-    ctx.obj = Options(config, target, database)
+    ctx.obj = Options(config, target, database, token)
 
 
 @register.command()
@@ -106,7 +121,13 @@ def register(
 @json_option
 @click.pass_obj
 def upsert(
-    opts: Options, number: str, route: Route, uri: str, mo_prefix: str, mt_prefix: str, as_json: bool
+    opts: Options,
+    number: str,
+    route: Route,
+    uri: str,
+    mo_prefix: str,
+    mt_prefix: str,
+    as_json: bool,
 ) -> None:
     """Register NUMBER (E.164) to this TAS, or update its registration."""
 
