@@ -360,6 +360,10 @@ async def _single(args: _Args, target: Target, settings: Any, rtp_range: tuple[i
     return EXIT_FAILED if failures else 0
 
 
+#: Seconds between the periodic screens of a load run.
+SCREEN_EVERY = 5.0
+
+
 async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int, int]) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -402,7 +406,13 @@ async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int
     )
     task_id = progress.add_task("load", total=plan.planned_calls, answered=0, failed=0, active=0)
 
+    screens = [0.0]  # elapsed time of the last periodic screen
+
     def update(p: LoadProgress) -> None:
+        if p.elapsed - screens[0] >= SCREEN_EVERY:  # SIPp-like periodic screen
+            screens[0] = p.elapsed
+            progress.console.print(f"--- {p.elapsed:.0f} s: {p.finished} calls done, "
+                                   f"{p.active} active\n{p.wire.screen()}")  # fmt: skip
         progress.update(
             task_id,
             completed=p.finished,
