@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -94,12 +95,13 @@ def list_(config: Path | None, as_json: bool, since: str, limit: int) -> None:
     if as_json:
         click.echo(json.dumps([t.as_dict() for t in timelines], indent=2))
         return
-    table = Table()
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0)  # one space between columns
     # Ids, times and numbers are never cut or wrapped; the other columns give way.
-    for name in ("id", "started (UTC)", "caller", "callee"):
+    for name in ("id", "started (UTC)", "caller", "callee", "route"):
         table.add_column(name, no_wrap=True, overflow="fold")
-    for name in ("route", "outcome", "seen by", "lines"):
-        table.add_column(name, overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    for name in ("seen by", "lines"):
+        table.add_column(name, no_wrap=True, overflow="fold")
     for t in timelines:
         style = _OUTCOME_STYLE.get(t.outcome.value, "")
         table.add_row(
