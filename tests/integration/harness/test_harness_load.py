@@ -69,6 +69,19 @@ async def test_a_run_by_duration_stops_generating_in_time(server: TasServer) -> 
     assert report["attempted"] == 20 and report["failed"] == 0
 
 
+async def test_load_prints_sipp_like_screens_and_report(server: TasServer) -> None:
+    result = await tas_call(tas_uri(server), "--rate", "20", "--duration", "1.5s",
+                            "--talk", "0", "--no-media", "--screen-every", "0.5s")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    screens = [line for line in result.output.splitlines() if line.startswith("--- ")]
+    assert len(screens) >= 2, result.output
+    assert "calls done" in screens[0]
+    header = "message     sent  retrans  received  unexpected"
+    assert result.output.count(header) == len(screens) + 1  # each screen and the report
+    assert "retransmissions" in result.output and "response time" in result.output
+    assert "0 ms <= n < 10 ms" in result.output or "10 ms <= n < 20 ms" in result.output
+
+
 async def test_load_against_nothing_is_unreachable() -> None:
     from tests.interop.conftest import free_port
 
