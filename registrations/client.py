@@ -28,7 +28,7 @@ from registrations.errors import (
     OperatorUnreachable,
 )
 from registrations.model import Registration
-from registrations.oauth import ClientCredentials, NoAuth, TokenSource
+from registrations.oauth import ClientCredentials, NoAuth, TokenSource, sandbox_auth
 from registrations.wgtwo.common.v1 import phonenumber_pb2
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2, sipbreakout_pb2_grpc
 
@@ -142,7 +142,7 @@ class OperatorClient:
         """Target, credentials, deadline and retries from ``[operator]``."""
         op = settings.operator
         target = Target.from_settings(settings)
-        tokens: TokenSource = NoAuth()
+        tokens: TokenSource = sandbox_auth(settings.sandbox.tokens)
         if target.authenticated:
             if not op.client_id or not op.client_secret:
                 raise ValueError(

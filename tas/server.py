@@ -64,12 +64,11 @@ def stack_options(settings: Settings) -> StackOptions:
         if cert is None or key is None:
             host = sip.tls[0].rpartition(":")[0].strip("[]") or "127.0.0.1"
             cert, key = ensure_self_signed(settings.data_dir / "tls", host)
-        server_ssl = server_context(cert, key)
-        if settings.operator.trusted_names:  # mutual TLS: ask for the core's client certificate
+        mutual = bool(settings.operator.trusted_names)
+        server_ssl = server_context(cert, key, sip.tls_client_ca if mutual else None)
+        if mutual:  # mutual TLS: ask for the core's client certificate
             server_ssl.verify_mode = ssl.CERT_OPTIONAL  # our own UAs may come without one
-            if sip.tls_client_ca is not None:
-                server_ssl.load_verify_locations(cafile=str(sip.tls_client_ca))
-            else:
+            if sip.tls_client_ca is None:
                 server_ssl.load_default_certs(ssl.Purpose.CLIENT_AUTH)
     return StackOptions(
         udp=tuple(sip.udp),
@@ -264,7 +263,8 @@ class TasServer:
         try:
             await work
         except (OSError, RuntimeError, ValueError, ImportError) as exc:
-            log.error("event=service_unavailable service=%r error=%r", name, exc)
+            # str, not repr: an OSError's repr drops the file name it carries
+            log.error("event=service_unavailable service=%r error=%r", name, str(exc) or repr(exc))
 
     async def _start_sandbox_plane(self) -> None:
         from tas.sandbox.grpc_server import ControlPlane

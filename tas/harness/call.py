@@ -28,6 +28,7 @@ from tas.harness.listen import Tone, ToneDetector, is_beep
 from tas.harness.options import DtmfAt
 from tas.harness.result import CallResult, DigitHeard, HoldResult, RtpSummary
 from tas.harness.stack import HANDLER, HarnessStack
+from tas.harness.target import connect_failure
 from tas.sip.call import Call, Credentials
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import (
@@ -172,8 +173,8 @@ async def place_call(
                 hint = " (TLS refused? --ca FILE, or --insecure for test peers)"
                 tls = spec.peer.transport == "TLS" and response.status == 503
                 result.error = result.error or f"no response from {_where(spec.peer)}" + (
-                    hint if tls else ""
-                )
+                    connect_failure(stack, spec.peer) or ""
+                ) + (hint if tls else "")
     finally:
         if session is not None:
             recording = await session.close()

@@ -125,6 +125,13 @@ _EXPECT_HELP = "Expectation (repeat): " + "; ".join(f"{k}: {v}" for k, v in EXPE
 )
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Load: per-call CSV.")
 @click.option("--allow-remote", is_flag=True, help="Load: allow a non-loopback target.")
+@click.option(
+    "--screen-every",
+    callback=_duration,
+    default="5s",
+    show_default=True,
+    help="Load: SIPp-like counters screen this often (0: only the final report).",
+)
 def call(**kwargs: Any) -> None:
     """Place a SIP test call to TARGET (a number via the sandbox core, or a sip:/sips: URI).
 
@@ -178,6 +185,7 @@ class _Args:
     talk: float
     csv_file: Path | None
     allow_remote: bool
+    screen_every: float
 
     @property
     def load(self) -> bool:
@@ -354,9 +362,9 @@ async def _single(args: _Args, target: Target, settings: Any, rtp_range: tuple[i
 
 async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int, int]) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tas.harness.load import LoadPlan, LoadProgress, run_load
+    from tas.harness.load import LoadPlan, run_load
+    from tas.harness.load_screen import LoadScreen
     from tas.harness.report import render_load
 
     if args.expects or args.dtmf or args.hold or args.record or args.cancel_after:
@@ -382,31 +390,10 @@ async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int
         return prepared
     stack, engine, spec = prepared
     console = Console(stderr=args.as_json)
-    progress = Progress(
-        TextColumn("[bold]calls"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("answered [green]{task.fields[answered]}[/] failed [red]{task.fields[failed]}"),
-        TextColumn("active {task.fields[active]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=args.as_json,
-    )
-    task_id = progress.add_task("load", total=plan.planned_calls, answered=0, failed=0, active=0)
-
-    def update(p: LoadProgress) -> None:
-        progress.update(
-            task_id,
-            completed=p.finished,
-            total=p.planned,
-            answered=p.answered,
-            failed=p.failed,
-            active=p.active,
-        )
-
+    screen = LoadScreen(console, plan.planned_calls, args.screen_every, transient=args.as_json)
     try:
-        with progress:
-            summary = await run_load(stack, engine, spec, plan, on_progress=update)
+        with screen:
+            summary = await run_load(stack, engine, spec, plan, on_progress=screen.update)
     finally:
         await stack.close()
     if args.csv_file is not None:

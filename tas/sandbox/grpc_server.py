@@ -28,6 +28,7 @@ from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
 from registrations.wgtwo.sms.v1 import sms_pb2_grpc
 from tas.config import SandboxSettings
 from tas.grpc_health import GrpcHealth, add_health
+from tas.grpc_reflect import add_reflection
 from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
 from tas.sandbox.breakout_file import BreakoutFile
 from tas.sandbox.breakout_grpc import SipBreakoutServicer, abort_rpc
@@ -164,9 +165,9 @@ class ControlPlane:
         add_events(_EventsServicer(self), server)  # type: ignore[no-untyped-call]
         add_sms = sms_pb2_grpc.add_SmsServiceServicer_to_server
         add_sms(SmsServicer(self.sms, self._authorize), server)  # type: ignore[no-untyped-call]
-        self.health = add_health(
-            server, ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
-        )
+        services = ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
+        self.health = add_health(server, services)
+        add_reflection(server, services)  # grpcurl/grpcui without a protoset (tas.grpc_reflect)
         try:
             port = server.add_insecure_port(address)
         except RuntimeError as exc:

@@ -118,6 +118,8 @@ class SipStack:
         self._conns: dict[int, StreamConnection] = {}
         self._by_addr: dict[tuple[str, str, int], int] = {}
         self._connecting: dict[tuple[str, str, int], list[tuple[bytes, Peer]]] = {}
+        # (transport, host, port) of the last failed connect and why (the harness names it)
+        self.last_connect_error: tuple[tuple[str, str, int], OSError] | None = None
         self._next_conn = 1
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -392,6 +394,7 @@ class SipStack:
             )
         except OSError as exc:
             log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
+            self.last_connect_error = (key, exc)
             for _, peer in self._connecting.pop(key, []):
                 self.endpoint.transport_error(peer, self.loop.time())
             self.flush()

@@ -26,6 +26,7 @@ from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
 from tas.config import Settings, is_loopback_address
 from tas.grpc_health import GrpcHealth, add_health
+from tas.grpc_reflect import add_reflection
 from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
 from tas.voicemail.auth import BearerTokenInterceptor, may_access
 from tas.voicemail.errors import (
@@ -212,6 +213,7 @@ async def start_voicemail_api(
     add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
     add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
     health = add_health(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))
+    add_reflection(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))  # no token needed
     certificates = None
     if vm.api_tls:
         host = target.rpartition(":")[0].strip("[]") or "127.0.0.1"

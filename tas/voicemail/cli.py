@@ -29,7 +29,7 @@ from tas.voicemail.errors import (
     VoicemailError,
     VoicemailNotFound,
 )
-from tas.voicemail.export import ExportFormat, export_audio
+from tas.voicemail.export import EXPORT_FORMATS, ExportFormat, export_audio, export_format
 from tas.voicemail.greeting_audio import prepare_greeting
 from tas.voicemail.greetings import DEFAULT_GREETING, GreetingKind
 from tas.voicemail.ids import check_number
@@ -109,16 +109,18 @@ def show_command(ctx: click.Context, voicemail_id: str, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["wav", "ogg"]),
-    help="wav (as stored) or ogg (Opus); default from --out's suffix, else wav.",
+    type=click.Choice(EXPORT_FORMATS),
+    help="wav (as stored), ogg (Opus) or mp3; default from --out's extension, else wav.",
 )
 @click.pass_context
 def export_command(
     ctx: click.Context, voicemail_id: str, out: Path | None, fmt: ExportFormat | None
 ) -> None:
     """Write a message's audio to a file."""
-    if fmt is None:
-        fmt = "ogg" if out is not None and out.suffix.lower() in (".ogg", ".opus") else "wav"
+    try:
+        fmt = export_format(out, fmt)
+    except InvalidAudio as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
 
     async def work(store: VoicemailStore) -> Path:
         message, wav = await store.read_audio(voicemail_id)  # from whichever backend has it

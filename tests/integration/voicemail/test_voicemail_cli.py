@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from tas.cli import cli
 from tas.config import load_settings
 from tas.voicemail import Greetings, Reason, Voicemail, VoicemailStore
-from tas.voicemail.export import opus_available
+from tas.voicemail.export import encoder_available, opus_available
 from tas.voicemail.wavfile import pcm16_wav
 
 BOX = "+4712345678"
@@ -109,6 +109,24 @@ def test_export_ogg_opus(config: Path, tmp_path: Path) -> None:
     assert samples / 48000 == pytest.approx(2.0, abs=0.05)
 
 
+@pytest.mark.skipif(not encoder_available("mp3"), reason="PyAV without libmp3lame")
+def test_export_mp3(config: Path, tmp_path: Path) -> None:
+    import av
+
+    [message] = seed(config, datetime.now(UTC))
+    out = tmp_path / "m.mp3"
+    result = tas(config, "export", message.voicemail_id, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:4] != b"RIFF"  # not a WAV under an .mp3 name
+    with av.open(str(out)) as container:
+        assert container.format.name == "mp3"
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name in ("mp3", "mp3float")
+        rate = audio.codec_context.sample_rate
+        samples = sum(frame.samples for frame in container.decode(audio=0))
+    assert samples / rate == pytest.approx(2.0, abs=0.15)  # encoder delay and padding
+
+
 def test_reset_greeting(config: Path, tmp_path: Path) -> None:
     greetings = Greetings(tmp_path / "data" / "voicemail" / "greetings")
     greetings.set_greeting(BOX, Reason.BUSY, pcm16_wav(bytes(1600)))
@@ -126,7 +144,9 @@ def test_reset_greeting(config: Path, tmp_path: Path) -> None:
         (("export", MISSING), 1, "not found"),
         (("show", "12"), 2, "error: '12' is not a voicemail id (a UUID)"),
         (("list", "--mailbox", "12345"), 2, "is not an E.164 number"),
-        (("export", MISSING, "--format", "mp3"), 2, "Invalid value"),
+        (("export", MISSING, "--format", "flac"), 2, "Invalid value"),
+        (("export", MISSING, "--out", "m.wav", "--format", "mp3"), 2, "does not match m.wav"),
+        (("export", MISSING, "--out", "m.aac"), 2, "cannot tell the format of m.aac"),
         (("reset-greeting", "abc"), 2, "is not an E.164 number"),
     ],
 )
