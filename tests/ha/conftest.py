@@ -166,3 +166,19 @@ def start_kamailio(binary: str, tmp_path: Path, replicas: list[int]) -> Kamailio
         time.sleep(0.2)
     kam.stop()
     raise AssertionError(f"kamailio never saw the replicas active:\n{log.read_text()[-4000:]}")
+
+
+def sipp_uac_rr(
+    binary: str, folder: Path, proxy: Kamailio, *, calls: int, rate: int, hold_ms: int
+) -> list[str]:
+    """SIPp running the route-aware ``uac_rr.xml`` through ``proxy``: ``calls`` calls at
+    ``rate`` per second, each held ``hold_ms``; statistics to ``folder/stats.csv``, errors to
+    ``folder/errors.log``; bounded by ``timeout`` (120 s) and SIPp's own 100 s."""
+    return [
+        "timeout", "-s", "KILL", "120", binary, f"127.0.0.1:{proxy.port}", "-sf",
+        str(SCENARIOS / "uac_rr.xml"), "-s", "+4790000000", "-i", "127.0.0.1", "-p", "0",
+        "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-l", "200",
+        "-nostdin", "-trace_stat", "-stf", str(folder / "stats.csv"), "-fd", "1",
+        "-trace_err", "-error_file", str(folder / "errors.log"),
+        "-recv_timeout", "8000", "-timeout", "100s",
+    ]  # fmt: skip
