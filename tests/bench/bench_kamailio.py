@@ -1,11 +1,13 @@
 """Calls/s through the shipped Kamailio config to one and to two ``tas serve`` replicas, next
 to SIPp straight at one replica, all in one run (issue #14): the scaling ratio is the figure.
 
-For each setup SIPp runs the route-aware ``tests/ha/scenarios/uac_rr.xml`` (answer -> ACK ->
-BYE through the proxy) at rising rates for ``BENCH_KAM_SECONDS`` (4) each; a rate is clean when
-every call succeeded. Printed: the highest clean rate per setup, where the CPU went (replicas',
-Kamailio's and SIPp's CPU seconds per 1,000 calls) and what stopped the next rate.
-``BENCH_QUICK=1``: 2 s per rate, steps of 200. Benchmarks print, they assert nothing.
+For each setup (straight at one replica over UDP, and over TCP: the proxy's transport towards
+the replicas; through Kamailio to one and to two replicas) SIPp runs the route-aware
+``tests/ha/scenarios/uac_rr.xml`` (answer -> ACK -> BYE through the proxy) at rising rates for
+``BENCH_KAM_SECONDS`` (4) each; a rate is clean when every call succeeded. Printed: the highest
+clean rate per setup, where the CPU went (replicas', Kamailio's and SIPp's CPU seconds per
+1,000 calls) and what stopped the next rate. ``BENCH_QUICK=1``: 2 s per rate, steps of 200.
+Benchmarks print, they assert nothing.
 On 2 cores SIPp, Kamailio and the replicas share the machine, so expect well below 2x.
 """
 
@@ -65,9 +67,12 @@ def _sipp_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(target: str, rate: int, folder: Path, parts: dict[str, list[int]]) -> Result:
-    """One SIPp run of ``SECONDS`` at ``rate`` towards ``target``; ``parts`` names the server
-    processes whose CPU is measured (replicas, proxy)."""
+def _run(
+    target: str, rate: int, folder: Path, parts: dict[str, list[int]], transport: str
+) -> Result:
+    """One SIPp run of ``SECONDS`` at ``rate`` towards ``target`` over ``transport`` (SIPp's
+    ``-t``: ``u1`` UDP, ``t1`` one TCP connection); ``parts`` names the server processes whose
+    CPU is measured (replicas, proxy)."""
     assert SIPP is not None
     calls = int(rate * SECONDS)
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,7 +82,7 @@ def _run(target: str, rate: int, folder: Path, parts: dict[str, list[int]]) -> R
         ["timeout", "-s", "KILL", str(int(SECONDS) + 40), SIPP, target, "-sf",
          str(SCENARIOS / "uac_rr.xml"), "-s", "+4790000000", "-i", "127.0.0.1", "-p", "0",
          "-m", str(calls), "-r", str(rate), "-d", "0", "-l", str(max(200, rate)),
-         "-nostdin", "-trace_stat", "-stf", str(folder / "s.csv"), "-fd", "1",
+         "-t", transport, "-nostdin", "-trace_stat", "-stf", str(folder / "s.csv"), "-fd", "1",
          "-trace_err", "-error_file", str(folder / "errors.log"),
          "-recv_timeout", "5000", "-timeout", f"{int(SECONDS) + 30}s"],
         cwd=folder, capture_output=True, check=False,
@@ -92,12 +97,14 @@ def _run(target: str, rate: int, folder: Path, parts: dict[str, list[int]]) -> R
     return Result(int(row["SuccessfulCall(C)"]), int(row["FailedCall(C)"]), cpu, first_error)
 
 
-def _setup(target: str, parts: dict[str, list[int]], tmp: Path, name: str) -> int:
+def _setup(
+    target: str, parts: dict[str, list[int]], tmp: Path, name: str, transport: str = "u1"
+) -> int:
     """Rising rates until one is not clean; prints the highest clean one and its CPU split."""
     best: tuple[int, Result] | None = None
     stopped = ""
     for rate in RATES:
-        result = _run(target, rate, tmp / f"{name}-{rate}", parts)
+        result = _run(target, rate, tmp / f"{name}-{rate}".replace(" ", "_"), parts, transport)
         if result.failed or result.ok < rate * SECONDS:
             stopped = f"at {rate}/s: {result.ok} ok, {result.failed} failed"
             break
@@ -131,9 +138,10 @@ def main() -> None:
         found: dict[str, int] = {}
         try:
             a = replicas[0]
-            found["direct"] = _setup(
-                f"127.0.0.1:{a.port}", {"replicas": [a.process.pid]}, tmp, "direct to 1 replica"
-            )
+            direct = {"replicas": [a.process.pid]}
+            found["direct"] = _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct to 1 replica")
+            # the proxy reaches the replicas over TCP: the replica's own cost of TCP
+            _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct, TCP", transport="t1")
             for n in (1, 2):
                 kam = start_kamailio(KAMAILIO, tmp / f"k{n}", [r.port for r in replicas[:n]])
                 kams.append(kam)
