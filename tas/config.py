@@ -239,12 +239,28 @@ class NotifySettings(BaseModel):
     timeout: float = Field(default=20.0, gt=0)  # per delivery
 
 
+class S3Settings(BaseModel):
+    """``[voicemail.s3]``: the bucket of ``storage = "s3"`` (any S3-compatible server; needs
+    the ``s3`` extra, aiobotocore). Credentials: these keys, else the AWS default chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str
+    endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 (MinIO, Ceph); None: AWS
+    region: str = "us-east-1"
+    prefix: str = "voicemail/"  # object keys: <prefix>messages/<mailbox>/<id>.wav
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+
+
 class VoicemailSettings(BaseModel):
     """Mailboxes, abuse limits and the VoicemailMediaService-compatible API."""
 
     # Where message audio lives (tas.voicemail.blobs): "local" files under data_dir (default,
-    # one instance or a shared folder) or "database" (voicemail_audio: use it for replicas).
-    storage: Literal["local", "database"] = "local"
+    # one instance or a shared folder), "database" (voicemail_audio: use it for replicas) or
+    # "s3" (objects in the [voicemail.s3] bucket: replicas too).
+    storage: Literal["local", "database", "s3"] = "local"
+    s3: S3Settings | None = None
     max_seconds: float = 120.0
     min_seconds: float = 1.0
     silence_timeout: float = 5.0
@@ -288,6 +304,9 @@ class VoicemailSettings(BaseModel):
             ZoneInfo(self.timezone)
         except (ValueError, ZoneInfoNotFoundError):
             raise ValueError(f"timezone = {self.timezone!r} is not an IANA time zone") from None
+
+        if self.storage == "s3" and self.s3 is None:
+            raise ValueError('storage = "s3" needs a [voicemail.s3] table with its bucket')
         return self
 
 

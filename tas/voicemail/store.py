@@ -124,7 +124,7 @@ class VoicemailStore:
         self.db = db
         self.root = Path(root)
         self.settings = settings or VoicemailSettings()
-        self.blobs = blobs or make_blob_store(self.settings.storage, self.root, db)
+        self.blobs = blobs or make_blob_store(self.settings, self.root, db)
         self.instance = clean_instance(instance) if instance else default_instance()
         self.messages_dir = self.root / "messages"
         self.greetings = Greetings(self.root / "greetings")  # the files the player reads
