@@ -2,7 +2,8 @@
 leg ``a`` (the core's leg 2) bridged to one outgoing leg ``b`` (leg 3 back to the core, or a
 call to another number/URI).
 
-Synchronous, driven by endpoint events inside ``SipStack.on_event``. SDP is relayed unchanged
+Synchronous: the bridge is the listener (:mod:`tas.sip.listener`) of both legs, so the stack
+hands it their events. SDP is relayed unchanged
 both ways, so media flows end to end; provisional responses, the answer, the final failure,
 CANCEL, BYE, re-INVITE and INFO are relayed; the bridge is over when both legs have ended.
 ``Session-ID`` (RFC 7989 §6) is copied so the core matches leg 3 to the waiting call.
@@ -21,33 +22,20 @@ from tas.sip.errors import LocalProtocolError
 from tas.sip.events import (
     CallAnswered,
     CallCancelled,
-    CallConfirmed,
     CallEnded,
     CallFailed,
     CallProgress,
     DialogRequest,
-    IncomingCall,
+    Event,
     ReInvite,
     ReInviteResult,
+    RequestCompleted,
+    RequestReceived,
 )
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import URI
 
-__all__ = ["Bridge", "CallEvent"]
-
-#: The endpoint events that concern one call (everything but out-of-dialog requests).
-CallEvent = (
-    IncomingCall
-    | CallConfirmed
-    | CallCancelled
-    | CallProgress
-    | CallAnswered
-    | CallFailed
-    | CallEnded
-    | ReInvite
-    | ReInviteResult
-    | DialogRequest
-)
+__all__ = ["Bridge"]
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +48,14 @@ class Bridge:
     def __init__(
         self,
         endpoint: Endpoint,
+        clock: Callable[[], float],
         a: Call,
         a_journal: CallJournal,
         b_journal: Callable[[Call], CallJournal],
         on_done: Callable[[Bridge], None],
     ) -> None:
         self.endpoint = endpoint
+        self.clock = clock
         self.a = a
         self.b: Call | None = None
         self.a_journal = a_journal
@@ -88,7 +78,7 @@ class Bridge:
         b = self.endpoint.invite(
             target, now, peer=peer, from_uri=from_uri, body=self.a.remote_sdp, headers=headers
         )
-        b.data["bridge"] = self
+        b.listener = self
         self.b = b
         self.b_journal = self._b_journal_factory(b)
         self.b_journal.note("invite", f"to {target}")
@@ -97,7 +87,13 @@ class Bridge:
 
     # -- events -------------------------------------------------------------------------------
 
-    def handle(self, event: CallEvent, now: float) -> None:
+    def on_event(self, event: Event) -> None:
+        """Both legs' listener: :meth:`handle` at the clock's time."""
+        self.handle(event, self.clock())
+
+    def handle(self, event: Event, now: float) -> None:
+        if isinstance(event, RequestReceived | RequestCompleted):
+            return  # not a call's event
         call = event.call
         if call is self.a:
             self._from_a(event, now)
@@ -105,7 +101,7 @@ class Bridge:
             self._from_b(event, now)
         self._check_done()
 
-    def _from_a(self, event: CallEvent, now: float) -> None:
+    def _from_a(self, event: Event, now: float) -> None:
         ep, b, journal = self.endpoint, self.b, self.a_journal
         if isinstance(event, CallCancelled):
             journal.note("cancel", "caller cancelled")
@@ -124,7 +120,7 @@ class Bridge:
         elif isinstance(event, DialogRequest):
             self._relay_request(b, event, now)
 
-    def _from_b(self, event: CallEvent, now: float) -> None:
+    def _from_b(self, event: Event, now: float) -> None:
         ep, a = self.endpoint, self.a
         b_journal = self.b_journal
         assert self.b is not None and b_journal is not None

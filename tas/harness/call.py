@@ -27,7 +27,7 @@ from tas.harness.ladder import Ladder
 from tas.harness.listen import Tone, ToneDetector, is_beep
 from tas.harness.options import DtmfAt
 from tas.harness.result import CallResult, DigitHeard, HoldResult, RtpSummary
-from tas.harness.stack import HANDLER, HarnessStack
+from tas.harness.stack import HarnessStack
 from tas.sip.call import Call, Credentials
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import (
@@ -83,7 +83,7 @@ def static_offer(host: str) -> bytes:
 
 @dataclass(slots=True)
 class _Signals:
-    """Futures the call's SIP events resolve."""
+    """Futures the call's SIP events resolve: the call's listener (tas.sip.listener)."""
 
     final: asyncio.Future[Response]
     ended: asyncio.Event
@@ -93,7 +93,7 @@ class _Signals:
     end_reason: str = ""
     on_reinvite: Callable[[Call], None] | None = None
 
-    def handle(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if isinstance(event, CallProgress):
             if self.ringing_at is None and event.response.status >= 180:
                 self.ringing_at = time.perf_counter()
@@ -151,7 +151,7 @@ async def place_call(
             await session.close()
         result.error = str(exc)
         return result
-    call.data[HANDLER] = signals.handle
+    call.listener = signals
     result.call_id = call.call_id
     if ladder is not None:
         ladder.call_id = call.call_id
@@ -188,7 +188,7 @@ async def place_call(
                     stats.loss_fraction,
                     stats.jitter,
                 )
-        call.data.pop(HANDLER, None)
+        call.listener = None
     result.ended_by = signals.ended_by
     result.end_reason = signals.end_reason
     if ladder is not None:

@@ -14,8 +14,8 @@ RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
   ends the other side; re-INVITEs are relayed across the pair (§14).
 
 Sans-IO apart from its :class:`BridgeHost` (endpoint, clock, one-shot timers, flush), so unit
-tests drive it on in-memory endpoints and a virtual clock. :func:`dispatch` hands a SIP event
-to the bridge of its call.
+tests drive it on in-memory endpoints and a virtual clock. The bridge is the listener
+(:mod:`tas.sip.listener`) of every leg it holds, so the stack hands it their events.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from tas.sip.events import (
 )
 from tas.sip.message import Request, Response
 
-__all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle", "dispatch"]
+__all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle"]
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +99,18 @@ class Bridge:
         self.on_divert = on_divert
         self.no_answer: TimerHandle | None = None
         self._reinvites: dict[Call, Call] = {}  # leg we re-INVITEd -> leg whose re-INVITE waits
-        inbound.data["bridge"] = self
+        self._advisory: set[Call] = set()  # legs whose failure only counts when nothing else came
+        self._timed_out: Call | None = None  # the leg we CANCELled when no-answer fired
+        inbound.listener = self
 
     # -- legs ---------------------------------------------------------------------------------
 
     def add(self, leg: Call, *, advisory: bool = False) -> None:
         """An outgoing leg placed for this bridge; an ``advisory`` leg's failure does not
         decide the caller's final status while another leg gives one."""
-        leg.data["bridge"] = self
-        leg.data["advisory"] = advisory
+        leg.listener = self
+        if advisory:
+            self._advisory.add(leg)
         self.outs.append(leg)
 
     def partner(self, call: Call) -> Call | None:
@@ -115,6 +118,25 @@ class Bridge:
         if call is self.inbound:
             return self.winner
         return self.inbound if call is self.winner else None
+
+    # -- the legs' listener ---------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """An event of the inbound leg or of an outgoing leg (tas.sip.listener)."""
+        if isinstance(event, CallProgress):
+            self.progress(event.call, event.response)
+        elif isinstance(event, CallAnswered):
+            self.answered(event.call, event.response)
+        elif isinstance(event, CallFailed):
+            self.failed(event.call, event.response.status)
+        elif isinstance(event, CallCancelled):
+            self.cancelled()
+        elif isinstance(event, CallEnded):
+            self.ended(event.call)
+        elif isinstance(event, ReInvite):
+            self.reinvite(event.call, event.request)
+        elif isinstance(event, ReInviteResult):
+            self.reinvite_result(event.call, event.response)
 
     # -- outgoing legs' responses ---------------------------------------------------------------
 
@@ -143,7 +165,7 @@ class Bridge:
         if leg not in self.outs:
             return
         self._drop(leg)
-        if leg.data.get("no_answer"):
+        if leg is self._timed_out:
             status = 480  # our CANCEL after the no-answer timer, not the caller's
         elif leg is self.divert_on:
             self._stop_timer()
@@ -152,7 +174,7 @@ class Bridge:
                 self.statuses.append(status)  # first: the caller gets it if the TAS fails
                 self._divert(reason)
                 return
-        self.not_placed(status, advisory=bool(leg.data.get("advisory")))
+        self.not_placed(status, advisory=leg in self._advisory)
 
     def not_placed(self, status: int, *, advisory: bool = False) -> None:
         """A leg failed with ``status`` (or could not even be sent); when none is left, the
@@ -221,7 +243,7 @@ class Bridge:
         leg = self.divert_on
         if leg is None or leg not in self.outs or self.winner is not None or self.done:
             return
-        leg.data["no_answer"] = True
+        self._timed_out = leg
         self.hang_up(leg, self.now())
         self._divert("no-answer")
         self.host.flush()  # we run from a timer, not inside the stack's event handler
@@ -266,28 +288,3 @@ class Bridge:
             action(*args)
         except LocalProtocolError as exc:
             log.info("bridge: %s skipped: %s", getattr(action, "__name__", action), exc)
-
-
-def dispatch(event: Event) -> bool:
-    """Hand ``event`` to the bridge of its call; False when no bridge holds that call."""
-    call = getattr(event, "call", None)
-    if not isinstance(call, Call):
-        return False
-    bridge = call.data.get("bridge")
-    if not isinstance(bridge, Bridge):
-        return False
-    if isinstance(event, CallProgress):
-        bridge.progress(call, event.response)
-    elif isinstance(event, CallAnswered):
-        bridge.answered(call, event.response)
-    elif isinstance(event, CallFailed):
-        bridge.failed(call, event.response.status)
-    elif isinstance(event, CallCancelled):
-        bridge.cancelled()
-    elif isinstance(event, CallEnded):
-        bridge.ended(call)
-    elif isinstance(event, ReInvite):
-        bridge.reinvite(call, event.request)
-    elif isinstance(event, ReInviteResult):
-        bridge.reinvite_result(call, event.response)
-    return True

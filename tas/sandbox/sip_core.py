@@ -44,7 +44,7 @@ from registrations.model import Registration
 from tas.calls.routing import e164_of
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
-from tas.sandbox.legs import Bridge, TimerHandle, dispatch
+from tas.sandbox.legs import Bridge, TimerHandle
 from tas.sandbox.routes import (
     Plan,
     Refusal,
@@ -250,8 +250,7 @@ class SandboxCore:
             return
         if isinstance(event, RequestReceived):
             self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
-            return
-        dispatch(event)
+        # a call's events go to its bridge (the call's listener); no bridge: nothing to do
 
     def _incoming(self, call: Call, request: Request) -> None:
         ep, now = self.stack.endpoint, self.stack.now()

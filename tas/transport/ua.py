@@ -78,7 +78,7 @@ class CallHandle:
         self.confirmed: asyncio.Future[None] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()
         self._reinvite: asyncio.Future[Response] | None = None
-        call.data["handle"] = self
+        call.listener = self
 
     # -- callee side ------------------------------------------------------------------------
 
@@ -132,9 +132,9 @@ class CallHandle:
         if not self.ended.done():
             await self.hangup()
 
-    # -- events from the UA -----------------------------------------------------------------
+    # -- the call's listener (tas.sip.listener) ----------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if isinstance(event, CallProgress):
             self.provisional.append(event.response)
         elif isinstance(event, CallAnswered):
@@ -143,7 +143,7 @@ class CallHandle:
             if not self.answered.done():
                 self.answered.set_exception(CallFailedError(event.response))
             _settle(self.ended, str(event.response.status))
-            self.call.data.pop("handle", None)  # break the handle <-> call cycle
+            self.call.listener = None  # break the handle <-> call cycle
         elif isinstance(event, CallConfirmed):
             _settle(self.confirmed, None)
         elif isinstance(event, CallEnded | CallCancelled):
@@ -153,7 +153,7 @@ class CallHandle:
                 self.confirmed.exception()  # retrieved: no "never retrieved" warning
             _settle(self.ended, reason)
             self.events.put_nowait(event)
-            self.call.data.pop("handle", None)  # break the handle <-> call cycle
+            self.call.listener = None  # break the handle <-> call cycle
         elif isinstance(event, ReInviteResult):
             if self._reinvite is not None:
                 _settle(self._reinvite, event.response)
@@ -329,10 +329,7 @@ class UserAgent:
                 _settle(future, event.response)
         elif isinstance(event, RequestReceived):
             self._requests.put_nowait(event)
-        else:
-            handle = event.call.data.get("handle")
-            if isinstance(handle, CallHandle):
-                handle._on_event(event)
+        # events of a call whose handle let go of it (the call is over) are dropped
 
 
 def _settle(future: asyncio.Future[T], value: T) -> None:

@@ -52,6 +52,7 @@ class World:
                     record = CallRecord(sip_call_id=event.call.call_id, direction="in")
                     self.bridge = Bridge(
                         self.tas,
+                        lambda: self.net.now,
                         event.call,
                         CallJournal(None, record),
                         self.journal,
