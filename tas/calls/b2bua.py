@@ -5,7 +5,8 @@ call to another number/URI).
 Synchronous: the bridge is the listener (:mod:`tas.sip.listener`) of both legs, so the stack
 hands it their events. SDP is relayed unchanged
 both ways, so media flows end to end; provisional responses, the answer, the final failure,
-CANCEL, BYE, re-INVITE and INFO are relayed; the bridge is over when both legs have ended.
+CANCEL, BYE, re-INVITE (the shared :class:`~tas.sip.b2bua.ReinviteRelay`) and INFO are
+relayed; the bridge is over when both legs have ended.
 ``Session-ID`` (RFC 7989 §6) is copied so the core matches leg 3 to the waiting call.
 """
 
@@ -16,9 +17,9 @@ from collections.abc import Callable, Mapping
 
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
+from tas.sip.b2bua import ReinviteRelay
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
-from tas.sip.errors import LocalProtocolError
 from tas.sip.events import (
     CallAnswered,
     CallCancelled,
@@ -63,7 +64,7 @@ class Bridge:
         self.b_journal: CallJournal | None = None
         self.on_done = on_done
         self.done = False
-        self._reinvite_from: Call | None = None  # the leg whose re-INVITE we relayed
+        self._reinvites = ReinviteRelay(endpoint)
 
     def start(
         self,
@@ -114,9 +115,9 @@ class Bridge:
             if b is not None and not b.ended:
                 ep.bye(b, now)
         elif isinstance(event, ReInvite):
-            self._relay_reinvite(self.a, b, event, now)
+            self._reinvites.relay(self.a, b, event.request, now)
         elif isinstance(event, ReInviteResult):
-            self._reinvite_answered(self.b, event, now)
+            self._reinvites.result(self.a, event.response, now)
         elif isinstance(event, DialogRequest):
             self._relay_request(b, event, now)
 
@@ -163,37 +164,13 @@ class Bridge:
                 self.a_journal.note("bye", "far end hung up")
                 self.a_journal.update(ended=utcnow())
         elif isinstance(event, ReInvite):
-            self._relay_reinvite(self.b, a, event, now)
+            self._reinvites.relay(self.b, a, event.request, now)
         elif isinstance(event, ReInviteResult):
-            self._reinvite_answered(a, event, now)
+            self._reinvites.result(self.b, event.response, now)
         elif isinstance(event, DialogRequest):
             self._relay_request(a, event, now)
 
     # -- mid-dialog relays ----------------------------------------------------------------------
-
-    def _relay_reinvite(
-        self, source: Call, other: Call | None, event: ReInvite, now: float
-    ) -> None:
-        """RFC 3261 §14: offer the new SDP to the other leg; its answer goes back."""
-        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
-            self.endpoint.reject_reinvite(source, 491, now)
-            return
-        try:
-            self.endpoint.reinvite(other, event.request.body, now)
-        except LocalProtocolError:
-            self.endpoint.reject_reinvite(source, 491, now)
-            return
-        self._reinvite_from = source
-
-    def _reinvite_answered(self, source: Call | None, event: ReInviteResult, now: float) -> None:
-        if source is None or self._reinvite_from is not source or source.reinvite_in is None:
-            return
-        self._reinvite_from = None
-        status = event.response.status
-        if 200 <= status < 300:
-            self.endpoint.answer_reinvite(source, event.response.body, now)
-        else:
-            self.endpoint.reject_reinvite(source, status if status >= 300 else 500, now)
 
     def _relay_request(self, other: Call | None, event: DialogRequest, now: float) -> None:
         request = event.request

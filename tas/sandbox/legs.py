@@ -13,8 +13,9 @@ RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
 * CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
   ends the other side; re-INVITEs are relayed across the pair (§14).
 
-Sans-IO apart from its :class:`BridgeHost` (endpoint, clock, one-shot timers, flush), so unit
-tests drive it on in-memory endpoints and a virtual clock. The bridge is the listener
+Sans-IO apart from its :class:`~tas.sip.b2bua.BridgeHost` (endpoint, clock, one-shot timers,
+flush), so unit tests drive it on in-memory endpoints and a virtual clock; re-INVITEs go
+through the shared :class:`~tas.sip.b2bua.ReinviteRelay`. The bridge is the listener
 (:mod:`tas.sip.listener`) of every leg it holds, so the stack hands it their events.
 """
 
@@ -25,8 +26,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from tas.sandbox.routes import best_failure, fallback_reason
+from tas.sip.b2bua import BridgeHost, ReinviteRelay, TimerHandle
 from tas.sip.call import Call
-from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import (
     CallAnswered,
@@ -40,28 +41,12 @@ from tas.sip.events import (
 )
 from tas.sip.message import Request, Response
 
-__all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle"]
+__all__ = ["Bridge", "BridgeOwner"]
 
 log = logging.getLogger(__name__)
 
 _PENDING = ("calling", "early")
 _UAS_OPEN = ("incoming", "early")
-
-
-class TimerHandle(Protocol):
-    def cancel(self) -> None: ...
-
-
-class BridgeHost(Protocol):
-    """What a bridge needs from the SIP stack around it."""
-
-    @property
-    def endpoint(self) -> Endpoint: ...
-    def now(self) -> float: ...
-    def flush(self) -> None:
-        """Send what the endpoint queued (after acting outside an event handler)."""
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
 
 
 class BridgeOwner(Protocol):
@@ -98,7 +83,7 @@ class Bridge:
         self.divert_on = divert_on
         self.on_divert = on_divert
         self.no_answer: TimerHandle | None = None
-        self._reinvites: dict[Call, Call] = {}  # leg we re-INVITEd -> leg whose re-INVITE waits
+        self._reinvites = ReinviteRelay(self.ep)
         self._advisory: set[Call] = set()  # legs whose failure only counts when nothing else came
         self._timed_out: Call | None = None  # the leg we CANCELled when no-answer fired
         inbound.listener = self
@@ -214,23 +199,10 @@ class Bridge:
 
     def reinvite(self, call: Call, request: Request) -> None:
         """Relay a re-INVITE to the partner leg; its answer comes back in :meth:`reinvite_result`."""
-        now = self.now()
-        other = self.partner(call)
-        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
-            self._safe(self.ep.reject_reinvite, call, 491, now)
-            return
-        self._reinvites[other] = call
-        self.ep.reinvite(other, request.body, now)
+        self._reinvites.relay(call, self.partner(call), request, self.now())
 
     def reinvite_result(self, other: Call, response: Response) -> None:
-        origin = self._reinvites.pop(other, None)
-        if origin is None or origin.reinvite_in is None:
-            return
-        now = self.now()
-        if 200 <= response.status < 300:
-            self.ep.answer_reinvite(origin, response.body, now)
-        else:
-            self.ep.reject_reinvite(origin, max(response.status, 400), now)
+        self._reinvites.result(other, response, self.now())
 
     # -- FALLBACK no-answer timer -------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from registrations.model import Registration
 from tas.calls.routing import e164_of
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
-from tas.sandbox.legs import Bridge, TimerHandle
+from tas.sandbox.legs import Bridge
 from tas.sandbox.routes import (
     Plan,
     Refusal,
@@ -56,6 +56,7 @@ from tas.sandbox.routes import (
     strip_prefix,
 )
 from tas.sandbox.subscribers import Handsets
+from tas.sip.b2bua import TimerHandle
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError, SipError
@@ -387,7 +388,7 @@ class SandboxCore:
 
 
 class _StackHost:
-    """A :class:`~tas.sandbox.legs.BridgeHost` over the running stack."""
+    """A :class:`~tas.sip.b2bua.BridgeHost` over the running stack."""
 
     __slots__ = ("stack",)
 
