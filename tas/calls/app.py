@@ -40,6 +40,7 @@ from tas.calls.diversion import session_id_of, voicemail_reason
 from tas.calls.early import DONE, EarlyEvents
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
@@ -57,7 +58,6 @@ from tas.sip.listener import CallListener
 from tas.sip.message import Request
 from tas.sip.routing import target_peer
 from tas.sip.uri import SipURI, parse_uri
-from tas.transport.stack import SipStack
 from tas.voicemail import Voicemail, VoicemailStore
 
 __all__ = ["CallApp", "OBSERVE_LIMIT"]
@@ -72,11 +72,15 @@ OBSERVE_LIMIT = 300.0
 
 
 class CallApp:
-    """Set ``stack.on_event = app.on_event``; :meth:`shutdown` before closing the stack."""
+    """Set ``stack.on_event = app.on_event``; :meth:`shutdown` before closing the stack.
+
+    ``stack`` is a :class:`~tas.calls.host.CallHost` (the running ``SipStack``; in unit tests
+    an in-memory endpoint on a virtual clock). Each call's own events reach the listener the
+    app gives it (:class:`~tas.calls.early.EarlyEvents` until decided, then the flow)."""
 
     def __init__(
         self,
-        stack: SipStack,
+        stack: CallHost,
         engine: MediaEngine,
         registrations: RegistrationSource,
         *,
@@ -109,7 +113,7 @@ class CallApp:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    # -- SipStack.on_event ----------------------------------------------------------------------
+    # -- the stack's user (SipStack.on_event) -------------------------------------------------
 
     def on_event(self, event: Event) -> None:
         """New calls and out-of-dialog requests; a call's own events go to its listener."""

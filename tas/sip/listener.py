@@ -3,7 +3,7 @@
 The UA core queues events (:mod:`tas.sip.events`); whoever drains them (``SipStack.flush``, an
 in-memory test network) hands each to :func:`listener_of` its call: every event that concerns
 one call (every event carrying ``call`` except :class:`~tas.sip.events.IncomingCall`, which
-creates it) goes to ``call.listener`` when one is set. ``IncomingCall``, out-of-dialog requests
+creates it) goes to ``call.listener`` when one is set (:func:`deliver` does both). ``IncomingCall``, out-of-dialog requests
 (:class:`~tas.sip.events.RequestReceived`), request results
 (:class:`~tas.sip.events.RequestCompleted`) and the events of a call nobody listens to go to
 the stack's user. A new per-call event type flows to the listener with no router to extend.
@@ -11,11 +11,12 @@ the stack's user. A new per-call event type flows to the listener with no router
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from tas.sip.events import Event, IncomingCall, RequestCompleted, RequestReceived
 
-__all__ = ["CallListener", "listener_of"]
+__all__ = ["CallListener", "deliver", "listener_of"]
 
 
 class CallListener(Protocol):
@@ -29,3 +30,12 @@ def listener_of(event: Event) -> CallListener | None:
     if isinstance(event, IncomingCall | RequestReceived | RequestCompleted):
         return None
     return event.call.listener
+
+
+def deliver(event: Event, user: Callable[[Event], None]) -> None:
+    """Hand ``event`` to its call's listener, else to ``user`` (the stack's user)."""
+    listener = listener_of(event)
+    if listener is not None:
+        listener.on_event(event)
+    else:
+        user(event)

@@ -42,7 +42,7 @@ from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
 from tas.sip.framing import Refused
-from tas.sip.listener import listener_of
+from tas.sip.listener import deliver
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
 from tas.sip.timers import TimerConfig
@@ -219,11 +219,7 @@ class SipStack:
             events = endpoint.take_events()
             for event in events:
                 try:
-                    listener = listener_of(event)
-                    if listener is not None:
-                        listener.on_event(event)
-                    else:
-                        self.on_event(event)
+                    deliver(event, self.on_event)
                 except Exception:
                     if self.overload.error("tu", self.loop.time()):  # one traceback per interval
                         log.exception("event=tu_error event=%s", type(event).__name__)
