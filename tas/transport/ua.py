@@ -77,6 +77,7 @@ class CallHandle:
         self.answered: asyncio.Future[Response] = loop.create_future()
         self.confirmed: asyncio.Future[None] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()
+        self.ended_by_remote = False  # the far end sent the BYE
         self._reinvite: asyncio.Future[Response] | None = None
         call.listener = self
 
@@ -110,6 +111,11 @@ class CallHandle:
         elif not self.ended.done() and not call.ended:
             self.ua._act(lambda ep, now: ep.bye(call, now))
         return await self.wait_ended()
+
+    def cancel(self) -> None:
+        """CANCEL our INVITE while it rings (§9.1); ``answered`` then fails with 487, or
+        succeeds when the 2xx crossed the CANCEL."""
+        self.ua._act(lambda ep, now: ep.cancel(self.call, now))
 
     async def wait_ended(self) -> str:
         return await asyncio.shield(self.ended)
@@ -148,6 +154,7 @@ class CallHandle:
             _settle(self.confirmed, None)
         elif isinstance(event, CallEnded | CallCancelled):
             reason = event.reason if isinstance(event, CallEnded) else "cancelled"
+            self.ended_by_remote = isinstance(event, CallEnded) and event.by_remote
             if not self.confirmed.done():
                 self.confirmed.set_exception(ConnectionAbortedError(reason))
                 self.confirmed.exception()  # retrieved: no "never retrieved" warning

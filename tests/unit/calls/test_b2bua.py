@@ -66,7 +66,7 @@ class World:
                         headers={"Session-ID": event.request.headers.get("Session-ID") or ""},
                     )
                 elif self.bridge is not None:
-                    self.bridge.handle(event, self.net.now)  # type: ignore[arg-type]
+                    self.bridge.on_event(event)
             self.net.pump()
 
     def call(self) -> tuple[Call, Call]:
