@@ -175,7 +175,13 @@ async def place_call(
             if call.call.state == "confirmed":
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(call.hangup(), 5.0)
-        return CallerResult(status, answered_at, spoke, call.call.call_id, call.ended_by_remote)
+        return CallerResult(
+            status,
+            answered_at,
+            spoke,
+            call.call.call_id,
+            call.end is not None and call.end.by_remote,
+        )
     finally:
         watcher.cancel()
         await session.close()

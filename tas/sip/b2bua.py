@@ -164,9 +164,10 @@ class B2bua:
         if leg not in self.outs or self.winner is not None:
             return
         status = self.ring_status(response.status)
-        relayed = status is not None and self.caller_waiting
-        if status is not None and relayed:
+        relayed = False
+        if status is not None and self.caller_waiting:
             self.ep.ring(self.inbound, self.now(), status, response.body)
+            relayed = True
         self.on_progress(leg, response, relayed)
 
     def answered(self, leg: Call, response: Response) -> None:

@@ -26,6 +26,7 @@ timeout or transport failure).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
@@ -65,32 +66,39 @@ class CallFailedError(Exception):
 
 
 class CallHandle:
-    """One call, either direction, with awaitables for what happens to it."""
+    """One call, either direction, with awaitables for what happens to it: the call's listener
+    (:mod:`tas.sip.listener`). :class:`UserAgent` makes them (``dial``, ``next_call``); the
+    test-call harness makes one on its own stack for each call it places (without ``ua``,
+    :meth:`info` is unavailable: in-dialog requests are awaited through the UserAgent)."""
 
-    def __init__(self, ua: UserAgent, call: Call) -> None:
-        loop = ua.stack.loop
+    def __init__(self, stack: SipStack, call: Call, ua: UserAgent | None = None) -> None:
+        loop = stack.loop
+        self.stack = stack
         self.ua = ua
         self.call = call
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.auto_reinvite = True
+        #: answers a re-INVITE in place of ``auto_reinvite`` (e.g. from a media session)
+        self.on_reinvite: Callable[[ReInvite], None] | None = None
         self.provisional: list[Response] = []
+        self.rang_at: float | None = None  # time.perf_counter() of the first 180-199
         self.answered: asyncio.Future[Response] = loop.create_future()
         self.confirmed: asyncio.Future[None] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()
-        self.ended_by_remote = False  # the far end sent the BYE
+        self.end: CallEnded | None = None  # how the dialog ended (BYE either way, no ACK …)
         self._reinvite: asyncio.Future[Response] | None = None
         call.listener = self
 
     # -- callee side ------------------------------------------------------------------------
 
     def ring(self, status: int = 180, sdp: bytes = b"") -> None:
-        self.ua._act(lambda ep, now: ep.ring(self.call, now, status, sdp))
+        self._act(lambda ep, now: ep.ring(self.call, now, status, sdp))
 
     def answer(self, sdp: bytes) -> None:
-        self.ua._act(lambda ep, now: ep.answer(self.call, sdp, now))
+        self._act(lambda ep, now: ep.answer(self.call, sdp, now))
 
     def reject(self, status: int = 486) -> None:
-        self.ua._act(lambda ep, now: ep.reject(self.call, status, now))
+        self._act(lambda ep, now: ep.reject(self.call, status, now))
         _settle(self.ended, f"rejected {status}")
 
     async def wait_confirmed(self) -> None:
@@ -109,24 +117,26 @@ class CallHandle:
         if call.role == "uas" and call.state in ("incoming", "early"):
             self.reject(480)
         elif not self.ended.done() and not call.ended:
-            self.ua._act(lambda ep, now: ep.bye(call, now))
+            self._act(lambda ep, now: ep.bye(call, now))
         return await self.wait_ended()
 
     def cancel(self) -> None:
         """CANCEL our INVITE while it rings (§9.1); ``answered`` then fails with 487, or
         succeeds when the 2xx crossed the CANCEL."""
-        self.ua._act(lambda ep, now: ep.cancel(self.call, now))
+        self._act(lambda ep, now: ep.cancel(self.call, now))
 
     async def wait_ended(self) -> str:
         return await asyncio.shield(self.ended)
 
     async def reinvite(self, sdp: bytes) -> Response:
         """Send a re-INVITE (hold/resume …); returns its final response (491 on glare)."""
-        self._reinvite = self.ua.stack.loop.create_future()
-        self.ua._act(lambda ep, now: ep.reinvite(self.call, sdp, now))
+        self._reinvite = self.stack.loop.create_future()
+        self._act(lambda ep, now: ep.reinvite(self.call, sdp, now))
         return await self._reinvite
 
     async def info(self, body: bytes, content_type: str) -> Response:
+        if self.ua is None:
+            raise RuntimeError("INFO is sent through a UserAgent (this handle has none)")
         return await self.ua.request("INFO", call=self, body=body, content_type=content_type)
 
     async def __aenter__(self) -> CallHandle:
@@ -140,9 +150,16 @@ class CallHandle:
 
     # -- the call's listener (tas.sip.listener) ----------------------------------------------
 
+    def _act(self, action: Action) -> None:
+        """Run ``action(endpoint, now)`` and flush what it produced."""
+        action(self.stack.endpoint, self.stack.now())
+        self.stack.flush()
+
     def on_event(self, event: Event) -> None:
         if isinstance(event, CallProgress):
             self.provisional.append(event.response)
+            if self.rang_at is None and event.response.status >= 180:
+                self.rang_at = time.perf_counter()
         elif isinstance(event, CallAnswered):
             _settle(self.answered, event.response)
         elif isinstance(event, CallFailed):
@@ -154,7 +171,8 @@ class CallHandle:
             _settle(self.confirmed, None)
         elif isinstance(event, CallEnded | CallCancelled):
             reason = event.reason if isinstance(event, CallEnded) else "cancelled"
-            self.ended_by_remote = isinstance(event, CallEnded) and event.by_remote
+            if isinstance(event, CallEnded):
+                self.end = event
             if not self.confirmed.done():
                 self.confirmed.set_exception(ConnectionAbortedError(reason))
                 self.confirmed.exception()  # retrieved: no "never retrieved" warning
@@ -164,8 +182,10 @@ class CallHandle:
         elif isinstance(event, ReInviteResult):
             if self._reinvite is not None:
                 _settle(self._reinvite, event.response)
+        elif isinstance(event, ReInvite) and self.on_reinvite is not None:
+            self.on_reinvite(event)
         elif isinstance(event, ReInvite) and self.auto_reinvite:
-            self.ua._act(lambda ep, now: ep.answer_reinvite(self.call, self.call.local_sdp, now))
+            self._act(lambda ep, now: ep.answer_reinvite(self.call, self.call.local_sdp, now))
         else:
             self.events.put_nowait(event)
 
@@ -254,7 +274,7 @@ class UserAgent:
             credentials=credentials,
             answer_offer=answer_offer,
         )
-        handle = CallHandle(self, call)
+        handle = CallHandle(self.stack, call, self)
         self.stack.flush()
         return handle
 
@@ -329,7 +349,7 @@ class UserAgent:
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, IncomingCall):
-            self._incoming.put_nowait(CallHandle(self, event.call))
+            self._incoming.put_nowait(CallHandle(self.stack, event.call, self))
         elif isinstance(event, RequestCompleted):
             future = self._pending.get(event.handle)
             if future is not None:
