@@ -1,6 +1,6 @@
 """An asyncio face for the UA core: awaitable calls on a running :class:`SipStack`.
 
-For application code (the call application, the test-call harness, the sandbox core)::
+For code that places or takes calls (the demo's callers, tests)::
 
     async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
         # outgoing: returns once answered (ACK sent), raises CallFailedError otherwise
@@ -16,7 +16,9 @@ For application code (the call application, the test-call harness, the sandbox c
         await call.wait_confirmed()              # the ACK arrived
         reason = await call.wait_ended()         # "BYE", "no ACK", "cancelled" …
 
-In-call events the handle does not settle itself (ReInvite when ``auto_reinvite`` is off,
+A :class:`CallHandle` is its call's listener (:mod:`tas.sip.listener`); the test-call harness
+makes one on its own stack for each call it places. In-call events the handle does not settle
+itself (ReInvite when ``auto_reinvite`` is off and no ``on_reinvite`` hook is set,
 DialogRequest such as INFO) are put on ``call.events``. With ``auto_reinvite`` (default) a
 re-INVITE is answered with the call's current local SDP. ``await ua.request("OPTIONS", uri)``
 sends any out-of-dialog request and returns its final response (408/503 synthesised on
