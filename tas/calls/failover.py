@@ -22,7 +22,7 @@ from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.dns.resolver import SipResolver
 from tas.sip.errors import LocalProtocolError
-from tas.sip.events import CallFailed
+from tas.sip.message import Response
 from tas.sip.transaction_base import Peer
 
 __all__ = ["FAILOVER_STATUSES", "Failover", "forward_peers"]
@@ -75,9 +75,9 @@ class Failover:
         self.tried.append(peer)
         self.bridge.start(self.plan.uri, peer, now, from_uri=self.from_uri, headers=self.headers)
 
-    def retry(self, bridge: Bridge, event: CallFailed, now: float) -> bool:
+    def retry(self, bridge: Bridge, response: Response, now: float) -> bool:
         """``Bridge.retry``: True when the failure was taken over by the next target."""
-        status = event.response.status
+        status = response.status
         if status not in FAILOVER_STATUSES or not self.remaining:
             return False
         if bridge.a.state not in ("incoming", "early"):  # the caller is gone: nothing to try

@@ -1,8 +1,9 @@
 """One incoming leg the TAS answers itself (announcement, menu, voicemail): its SIP call, its
 media session, its journal, and a way to race any step against the caller hanging up.
 
-The call application feeds the leg's endpoint events to :meth:`AnsweredLeg.on_event` (inside
-``SipStack.on_event``); the leg's flow runs as an asyncio task and acts through the stack.
+The leg is its call's listener (:mod:`tas.sip.listener`): the stack hands the call's events to
+:meth:`AnsweredLeg.on_event`; the leg's flow runs as an asyncio task and acts through the
+stack (:class:`~tas.calls.host.CallHost`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from media.call_media import CallMedia
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
 from tas.calls.end_reason import describe, failure_reason, reasons_of
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.calls.routing import LegInfo
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallCancelled, CallConfirmed, CallEnded, ReInvite
-from tas.transport.stack import SipStack
 
 __all__ = ["AnsweredLeg"]
 
@@ -36,7 +37,7 @@ class AnsweredLeg:
 
     def __init__(
         self,
-        stack: SipStack,
+        stack: CallHost,
         engine: MediaEngine,
         call: Call,
         info: LegInfo | None,

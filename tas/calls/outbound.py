@@ -14,12 +14,12 @@ import logging
 from media.call_media import CallMedia
 from media.errors import MediaError
 from tas.calls.announce import default_announcement
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress
-from tas.transport.stack import SipStack
 
 __all__ = ["OutboundCall"]
 
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 
 
 class OutboundCall:
-    """One call we place; feed its endpoint events to :meth:`on_event`."""
+    """One call we place; its listener (tas.sip.listener): the call's events reach :meth:`on_event`."""
 
-    def __init__(self, stack: SipStack, call: Call, journal: CallJournal) -> None:
+    def __init__(self, stack: CallHost, call: Call, journal: CallJournal) -> None:
         self.stack = stack
         self.journal = journal
         self.call = call

@@ -51,7 +51,7 @@ from registrations.model import Registration
 from tas.calls.routing import e164_of
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
-from tas.sandbox.legs import Bridge, TimerHandle, dispatch
+from tas.sandbox.legs import Bridge
 from tas.sandbox.routes import (
     Plan,
     Refusal,
@@ -64,6 +64,7 @@ from tas.sandbox.routes import (
     strip_prefix,
 )
 from tas.sandbox.subscribers import Handsets
+from tas.sip.b2bua import TimerHandle
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError, SipError
@@ -269,8 +270,7 @@ class SandboxCore:
             return
         if isinstance(event, RequestReceived):
             self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
-            return
-        dispatch(event)
+        # a call's events go to its bridge (the call's listener); no bridge: nothing to do
 
     def _incoming(self, call: Call, request: Request) -> None:
         ep, now = self.stack.endpoint, self.stack.now()
@@ -410,7 +410,7 @@ class SandboxCore:
 
 
 class _StackHost:
-    """A :class:`~tas.sandbox.legs.BridgeHost` over the running stack."""
+    """A :class:`~tas.sip.b2bua.BridgeHost` over the running stack."""
 
     __slots__ = ("stack",)
 

@@ -1,8 +1,9 @@
 """The running SIP stack: the sans-IO :class:`~tas.sip.endpoint.Endpoint` on asyncio sockets.
 
 :class:`SipStack` binds the UDP, TCP and TLS listeners, feeds every datagram / stream frame
-with ``loop.time()`` into the endpoint, sends what it returns, hands events to ``on_event``
-and keeps ONE ``loop.call_at`` armed for the endpoint's next deadline (DESIGN principle 1-2).
+with ``loop.time()`` into the endpoint, sends what it returns, hands each event of a call to
+that call's listener (``call.listener``, :mod:`tas.sip.listener`) and every other event (new
+calls, out-of-dialog requests, calls nobody listens to) to ``on_event``, and keeps ONE ``loop.call_at`` armed for the endpoint's next deadline (DESIGN principle 1-2).
 
 Sending (§18): UDP goes out of the first UDP socket; TCP/TLS go on the connection the peer
 names (``Peer.conn``: responses reuse the request's connection), else on an open connection
@@ -41,6 +42,7 @@ from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
 from tas.sip.framing import Refused
+from tas.sip.listener import deliver
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
 from tas.sip.session_timer import SessionTimerConfig
@@ -221,13 +223,14 @@ class SipStack:
         return self.loop.time()
 
     def flush(self) -> None:
-        """Deliver events, send the outbox, re-arm the one timer."""
+        """Deliver events (to the call's listener, else to ``on_event``), send the outbox,
+        re-arm the one timer."""
         endpoint = self.endpoint
         while True:
             events = endpoint.take_events()
             for event in events:
                 try:
-                    self.on_event(event)
+                    deliver(event, self.on_event)
                 except Exception:
                     if self.overload.error("tu", self.loop.time()):  # one traceback per interval
                         log.exception("event=tu_error event=%s", type(event).__name__)

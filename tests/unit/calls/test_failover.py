@@ -52,7 +52,12 @@ class World:
                     record = CallRecord(sip_call_id=event.call.call_id, direction="in")
                     a_journal = CallJournal(None, record)
                     self.bridge = Bridge(
-                        self.tas, event.call, a_journal, self.journal, self.done.append
+                        self.tas,
+                        lambda: self.net.now,
+                        event.call,
+                        a_journal,
+                        self.journal,
+                        self.done.append,
                     )
                     self.failover = Failover(
                         self.bridge,
@@ -64,7 +69,7 @@ class World:
                     )
                     self.failover.start(self.net.now)
                 elif self.bridge is not None:
-                    self.bridge.handle(event, self.net.now)  # type: ignore[arg-type]
+                    self.bridge.on_event(event)
             self.net.pump()
 
     def call(self) -> Call:
