@@ -1,12 +1,14 @@
 """Media engine: RTP/RTCP, SDP offer/answer, codecs, DTMF, tones, WAV, player/recorder.
 
-The WebRTC-style leg (``WebRtcSession``, ``answer_offer``, ``CallMedia``) and the Opus
+``CallMedia`` is the protocol both kinds of call leg meet. The WebRTC-style leg
+(``WebRtcSession``, ``answer_offer``, ``offer_media``) and the Opus
 export are imported on first use: aiortc and PyAV take a second to import and the plain
 RTP path does not need them.
 """
 
 from typing import TYPE_CHECKING
 
+from media.call_media import CallMedia
 from media.codecs import CODECS, PCMA, PCMU, Codec, get_codec
 from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent, dtmf_payloads
 from media.endpoint import RtpEndpoint
@@ -35,23 +37,12 @@ from media.wav import WavAudio, WavWriter, read_wav, write_wav
 
 if TYPE_CHECKING:
     from media.export import export_opus
-    from media.legs import (
-        CallMedia,
-        answer_offer,
-        apply_media_answer,
-        offer_media,
-        reoffer,
-        update_media,
-    )
+    from media.legs import answer_offer, offer_media
     from media.webrtc import WebRtcSession, is_webrtc_offer
 
 _LAZY = {
-    "CallMedia": "media.legs",
     "answer_offer": "media.legs",
     "offer_media": "media.legs",
-    "apply_media_answer": "media.legs",
-    "reoffer": "media.legs",
-    "update_media": "media.legs",
     "WebRtcSession": "media.webrtc",
     "is_webrtc_offer": "media.webrtc",
     "export_opus": "media.export",
@@ -107,7 +98,6 @@ __all__ = [
     "WebRtcSession",
     "answer_offer",
     "apply_answer",
-    "apply_media_answer",
     "beep",
     "busy",
     "create_answer",
@@ -121,11 +111,9 @@ __all__ = [
     "offer_media",
     "parse_compound",
     "read_wav",
-    "reoffer",
     "ringback",
     "serialize_compound",
     "tone",
     "tone_ratio",
-    "update_media",
     "write_wav",
 ]

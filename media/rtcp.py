@@ -1,4 +1,9 @@
-"""RTCP packets (RFC 3550 §6.4 SR/RR, §6.5 SDES, §6.6 BYE) and compound packets (§6.1)."""
+"""RTCP of one RTP session (RFC 3550 §6), sans-IO: the packets (§6.4 SR/RR, §6.5 SDES,
+§6.6 BYE, compound §6.1) and :class:`RtcpReporter`, which builds the reports a session sends
+every ~5 s (§6.2) and before its BYE (§6.6) from stream statistics, and reads the peer's
+reports. Time comes in as arguments: ``now`` (any monotonic clock, seconds) and ``wallclock``
+(Unix seconds, for the NTP timestamp of §4); the session's timer only schedules.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,23 @@ from dataclasses import dataclass
 from media.errors import PacketError
 
 __all__ = [
+    "NTP_EPOCH",
     "RTCP_BYE",
     "RTCP_RR",
     "RTCP_SDES",
     "RTCP_SR",
+    "ReceptionStats",
     "ReportBlock",
     "RtcpBye",
     "RtcpPacket",
     "RtcpReceiverReport",
+    "RtcpReporter",
     "RtcpSdes",
     "RtcpSenderReport",
     "RtcpUnknown",
     "SdesChunk",
+    "SendingStats",
+    "ntp_timestamp",
     "parse_compound",
     "serialize_compound",
 ]
@@ -258,3 +268,134 @@ def _serialize(packet: RtcpPacket) -> bytes:
 def serialize_compound(packets: list[RtcpPacket]) -> bytes:
     """Concatenate packets into one compound datagram (§6.1)."""
     return b"".join(_serialize(p) for p in packets)
+
+
+# --- reporting (§6.4) -------------------------------------------------------------------
+
+NTP_EPOCH = 2208988800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (Unix)
+
+
+def ntp_timestamp(wallclock: float) -> int:
+    """64-bit NTP timestamp (RFC 3550 §4) of a Unix time."""
+    now = wallclock + NTP_EPOCH
+    return ((int(now) << 32) | int((now % 1) * (1 << 32))) & 0xFFFFFFFFFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptionStats:
+    """What we know of the source we receive, for its report block (§6.4.1, §A.3).
+
+    ``expected`` counts packets from this source's first sequence number to ``highest_sequence``
+    (extended, §A.1); ``lost`` is the cumulative count reported; ``jitter`` is the §A.8
+    estimate in timestamp units of the codec's clock."""
+
+    ssrc: int
+    highest_sequence: int
+    expected: int
+    lost: int
+    jitter: float
+
+
+@dataclass(frozen=True, slots=True)
+class SendingStats:
+    """Our sender info for an SR (§6.4.1): counts so far and the RTP time of ``wallclock``."""
+
+    packets: int
+    octets: int
+    rtp_timestamp: int
+
+
+class RtcpReporter:
+    """RTCP state of one session: ``receive`` the peer's compound packets, ``report`` ours.
+
+    The report block's fraction lost covers the interval since our previous report (§6.4.1,
+    §A.3); LSR and DLSR echo the peer's last SR and how long ago it arrived, so the peer can
+    compute the round-trip time (§6.4.1: DLSR in units of 1/65536 s).
+    """
+
+    __slots__ = (
+        "ssrc",
+        "cname",
+        "received",
+        "last_remote_report",
+        "_sr_source",
+        "_lsr",
+        "_sr_arrival",
+        "_prior_source",
+        "_prior_expected",
+        "_prior_lost",
+    )
+
+    def __init__(self, ssrc: int, cname: bytes) -> None:
+        self.ssrc = ssrc
+        self.cname = cname
+        self.received = 0  # valid compound packets from the peer
+        self.last_remote_report: RtcpSenderReport | RtcpReceiverReport | None = None
+        self._sr_source: int | None = None
+        self._lsr = 0
+        self._sr_arrival = 0.0
+        self._prior_source: int | None = None
+        self._prior_expected = 0
+        self._prior_lost = 0
+
+    def receive(self, data: bytes, now: float) -> bool:
+        """One RTCP datagram from the peer, arrived at ``now``; False when it does not parse."""
+        try:
+            packets = parse_compound(data)
+        except PacketError:
+            return False
+        self.received += 1
+        for packet in packets:
+            if isinstance(packet, RtcpSenderReport | RtcpReceiverReport):
+                self.last_remote_report = packet
+            if isinstance(packet, RtcpSenderReport):
+                self._sr_source = packet.ssrc
+                self._lsr = (packet.ntp_timestamp >> 16) & 0xFFFFFFFF  # middle 32 bits
+                self._sr_arrival = now
+        return True
+
+    def report(
+        self,
+        reception: ReceptionStats | None,
+        sending: SendingStats | None,
+        wallclock: float,
+        now: float,
+    ) -> list[RtcpPacket]:
+        """SR when we have sent RTP (else RR), with one report block for the source we
+        receive, and SDES CNAME (§6.5.1). Starts a new fraction-lost interval."""
+        blocks = () if reception is None else (self._block(reception, now),)
+        report: RtcpPacket
+        if sending is not None and sending.packets:
+            report = RtcpSenderReport(
+                self.ssrc,
+                ntp_timestamp(wallclock),
+                sending.rtp_timestamp & 0xFFFFFFFF,
+                sending.packets & 0xFFFFFFFF,
+                sending.octets & 0xFFFFFFFF,
+                blocks,
+            )
+        else:
+            report = RtcpReceiverReport(self.ssrc, blocks)
+        return [report, RtcpSdes((SdesChunk(self.ssrc, ((SDES_CNAME, self.cname),)),))]
+
+    def _block(self, reception: ReceptionStats, now: float) -> ReportBlock:
+        if reception.ssrc != self._prior_source:  # a new source: its interval starts at zero
+            self._prior_source = reception.ssrc
+            self._prior_expected = 0
+        expected = reception.expected - self._prior_expected
+        lost = reception.lost - self._prior_lost
+        self._prior_expected, self._prior_lost = reception.expected, reception.lost
+        fraction = min((lost << 8) // expected, 255) if expected > 0 and lost > 0 else 0
+        lsr = dlsr = 0
+        if self._sr_source == reception.ssrc:
+            lsr = self._lsr
+            dlsr = min(max(int((now - self._sr_arrival) * 65536), 0), 0xFFFFFFFF)
+        return ReportBlock(
+            reception.ssrc,
+            fraction,
+            max(min(reception.lost, 0x7FFFFF), -0x800000),
+            reception.highest_sequence & 0xFFFFFFFF,
+            round(reception.jitter),
+            lsr,
+            dlsr,
+        )

@@ -12,9 +12,11 @@ UAS::
 UAC: ``session, offer_sdp = await MediaSession.create_offer(engine)`` then
 ``session.apply_answer(answer_sdp)``. Re-INVITEs from the peer (hold/resume):
 ``session.update(offer_sdp)`` returns the answer; our own re-offer is
-``session.offer("sendonly")`` then ``apply_answer``. These three are synchronous here; for
-code that may hold either kind of leg, :mod:`media.legs` has awaitable equivalents.
-SDP goes in and out as text; nothing here knows about SIP.
+``session.offer("sendonly")`` then ``apply_answer``. These three are synchronous here; the
+session also meets :class:`~media.call_media.CallMedia` (``reoffer``, ``answer_reoffer``,
+``accept_answer``: the same, awaitable) for code that may hold either kind of leg.
+SDP goes in and out as text; nothing here knows about SIP. RTCP reports are built by the pure
+:class:`~media.rtcp.RtcpReporter`; this session only times them (RFC 3550 §6.2).
 
 From the answer to close (except on hold) the session sends one RTP packet every ptime on
 its own clock (:mod:`media.outbound`): prompts and DTMF when queued, G.711 silence or RFC 3389
@@ -31,11 +33,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from media.codecs import get_codec
-from media.dtmf import DtmfDigit
+from media.capture import CallCapture, CapturingLeg
+from media.codecs import Codec, get_codec
 from media.endpoint import RtpEndpoint
 from media.engine import MediaEngine, offered_family
-from media.errors import MediaError, OfferAnswerError, PacketError
+from media.errors import MediaError, OfferAnswerError
 from media.offer_answer import (
     LocalMedia,
     NegotiatedMedia,
@@ -46,19 +48,18 @@ from media.offer_answer import (
 from media.outbound import OutboundStream
 from media.player import Player
 from media.recorder import RecordingResult
-from media.recording import Recording
-from media.reports import report_packets
 from media.rtcp import (
     RtcpBye,
     RtcpPacket,
     RtcpReceiverReport,
+    RtcpReporter,
     RtcpSenderReport,
-    parse_compound,
+    SendingStats,
     serialize_compound,
 )
 from media.sdp import Origin, SessionDescription
 from media.stream import RtpReceiver, RtpSender, RtpStats
-from media.wav import FORMAT_PCM, WavAudio, read_wav
+from media.wav import WavAudio, read_wav
 
 __all__ = ["MediaEngine", "MediaSession"]
 
@@ -66,14 +67,14 @@ _log = logging.getLogger(__name__)
 RTCP_INTERVAL = 5.0  # RFC 3550 §6.2 minimum
 
 
-class MediaSession:
-    """Media of one call: RTP endpoint, player, recorder, DTMF, statistics."""
+class MediaSession(CapturingLeg):
+    """Media of one call: RTP endpoint, player, recorder, DTMF, statistics (a
+    :class:`~media.call_media.CallMedia`)."""
 
     def __init__(self, engine: MediaEngine, endpoint: RtpEndpoint) -> None:
         self.engine = engine
         self.endpoint = endpoint
         self.loop = endpoint.loop
-        self.on_dtmf: Callable[[DtmfDigit], None] | None = None
         self.negotiated: NegotiatedMedia | None = None
         self.local_sdp: SessionDescription | None = None
         self.closed = False
@@ -83,12 +84,9 @@ class MediaSession:
         self._out = OutboundStream(lambda: engine.pacer, endpoint.send_rtp)
         self._ssrc = self._out.ssrc
         self._receiver: RtpReceiver | None = None
-        self._recording: Recording | None = None
+        self._capture = CallCapture(self.loop, engine.files)
+        self._rtcp = RtcpReporter(self._ssrc, f"tas@{endpoint.host}".encode())
         self._rtcp_timer: asyncio.TimerHandle | None = None
-        self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
-        self._last_rx = self.loop.time()
-        self.rtcp_received = 0
-        self.last_remote_report: RtcpPacket | None = None
         endpoint.on_rtp = self._on_rtp
         endpoint.on_rtcp = self._on_rtcp
 
@@ -137,6 +135,18 @@ class MediaSession:
         self._pending_offer = None
         self._apply(media)
         return media
+
+    async def reoffer(self, direction: str | None = None) -> str:
+        """:meth:`offer`, awaitable (:class:`~media.call_media.CallMedia`)."""
+        return self.offer(direction)
+
+    async def answer_reoffer(self, offer: str | bytes, direction: str | None = None) -> str:
+        """:meth:`update`, awaitable (:class:`~media.call_media.CallMedia`)."""
+        return self.update(offer, direction)
+
+    async def accept_answer(self, answer: str | bytes) -> None:
+        """:meth:`apply_answer`, awaitable (:class:`~media.call_media.CallMedia`)."""
+        self.apply_answer(answer)
 
     def update(self, offer: str | bytes | SessionDescription, direction: str | None = None) -> str:
         """Answer a (re-)offer from the peer: hold, resume, new address or codec."""
@@ -187,8 +197,8 @@ class MediaSession:
                 media.ptime,
                 media.cn_payload_type,
             )
-            if self._recording is not None:
-                self._recording.switch_codec(codec)
+            if self._capture.recording is not None:
+                self._capture.recording.switch_codec(codec)
         self._sync_pacing()
         if self._rtcp_timer is None:
             self._rtcp_timer = self.loop.call_later(
@@ -265,92 +275,34 @@ class MediaSession:
         receiver = self._receiver
         if receiver is None:
             return
-        self._last_rx = now
+        capture = self._capture
+        capture.last_rx = now
         audio, digits = receiver.receive(data, now)
-        recording = self._recording
-        if recording is not None and audio:
-            for packet in audio:
-                recording.feed(packet, now)
-                if recording.done:
-                    break
+        if audio and capture.recording is not None:
+            capture.feed(audio, now)
         for digit in digits:
-            self._deliver_digit(digit)
-
-    def _deliver_digit(self, digit: DtmfDigit) -> None:
-        self._digits.put_nowait(digit)
-        if self.on_dtmf is not None:
-            try:
-                self.on_dtmf(digit)
-            except Exception:
-                _log.exception("on_dtmf handler failed")
-
-    async def read_digits(
-        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
-    ) -> str:
-        """Collect digits until ``max_digits``, a terminator (not included) or ``inter_digit``
-        seconds without a new digit."""
-        digits = ""
-        while len(digits) < max_digits:
-            try:
-                digit = await asyncio.wait_for(self._digits.get(), inter_digit)
-            except TimeoutError:
-                break
-            if digit.digit in terminators:
-                break
-            digits += digit.digit
-        return digits
+            capture.digit(digit)
 
     def _on_rtcp(self, data: bytes, now: float) -> None:
-        try:
-            packets = parse_compound(data)
-        except PacketError:
-            return
-        self.rtcp_received += 1
-        for packet in packets:
-            if isinstance(packet, RtcpSenderReport | RtcpReceiverReport):
-                self.last_remote_report = packet
+        self._rtcp.receive(data, now)
+
+    @property
+    def rtcp_received(self) -> int:
+        """Valid RTCP datagrams from the peer so far."""
+        return self._rtcp.received
+
+    @property
+    def last_remote_report(self) -> RtcpSenderReport | RtcpReceiverReport | None:
+        """The peer's latest SR or RR (RFC 3550 §6.4)."""
+        return self._rtcp.last_remote_report
 
     # --- recording ----------------------------------------------------------------------
 
-    def record(
-        self,
-        path: str | os.PathLike[str],
-        max_duration: float | None = None,
-        min_duration: float = 0.0,
-        silence_timeout: float | None = None,
-        wav_format: int = FORMAT_PCM,
-        silence_threshold_dbfs: float = -45.0,
-    ) -> Recording:
-        """Start recording what the peer sends into a WAV file (written atomically on finish).
-
-        ``wav_format`` is 1 (PCM16) or the call codec's G.711 format (6 A-law, 7 µ-law).
-        Ends at ``max_duration`` seconds of audio, after ``silence_timeout`` seconds of
-        silence (or no packets), on :meth:`Recording.stop` or :meth:`close`; a recording
-        shorter than ``min_duration`` is discarded.
-        """
+    def _recording_codec(self) -> Codec:
+        """``record`` (:class:`~media.capture.CapturingLeg`) starts on the call's codec."""
         if self.negotiated is None or self.closed:
             raise MediaError("cannot record: media not negotiated or session closed")
-        if self._recording is not None and not self._recording.done:
-            raise MediaError("already recording")
-        recording = Recording.start(
-            self.loop,
-            path,
-            get_codec(self.negotiated.codec),
-            wav_format=wav_format,
-            executor=self.engine.files,
-            max_duration=max_duration,
-            min_duration=min_duration,
-            silence_timeout=silence_timeout,
-            silence_threshold_dbfs=silence_threshold_dbfs,
-            last_activity=lambda: self._last_rx,
-            on_finished=self._recording_finished,
-        )
-        self._recording = recording
-        return recording
-
-    def _recording_finished(self, recording: Recording) -> None:
-        if self._recording is recording:
-            self._recording = None
+        return get_codec(self.negotiated.codec)
 
     # --- statistics, RTCP, close --------------------------------------------------------
 
@@ -379,9 +331,15 @@ class MediaSession:
         return self.endpoint.port
 
     def _report_packets(self) -> list[RtcpPacket]:
-        rtp_now = self._out.rtp_time(self.engine.pacer.clock.current(self.loop.time()))
-        cname = f"tas@{self.endpoint.host}".encode()
-        return report_packets(self._ssrc, self._receiver, self._sender, cname, time.time(), rtp_now)
+        now = self.loop.time()
+        receiver, sender = self._receiver, self._sender
+        sending = None
+        if sender is not None:
+            rtp_now = self._out.rtp_time(self.engine.pacer.clock.current(now))
+            stamp = sender.ts_base if rtp_now is None else rtp_now
+            sending = SendingStats(sender.packets, sender.octets, stamp)
+        reception = None if receiver is None else receiver.reception()
+        return self._rtcp.report(reception, sending, time.time(), now)
 
     def _send_rtcp(self) -> None:
         self._rtcp_timer = None
@@ -396,25 +354,17 @@ class MediaSession:
         """Hang up: stop playback, finish any recording, send RTCP BYE, free the ports."""
         if self.closed:
             return None
-        result = None
+        capture = self._capture
         if self._receiver is not None:
             audio, digits = self._receiver.flush()
-            recording = self._recording
-            if recording is not None:
-                for packet in audio:
-                    recording.feed(packet, self.loop.time())
-                    if recording.done:
-                        break
+            capture.feed(audio, self.loop.time())
             for digit in digits:
-                self._deliver_digit(digit)
+                capture.digit(digit)
         if self._player is not None:
             self._player.stop()
         self._out.stop()
         try:
-            if self._recording is not None:
-                recording = self._recording
-                recording.finish("closed")
-                result = await recording.wait()
+            result = await capture.finish()
             if self._receiver is not None:
                 bye = RtcpBye((self._ssrc,), b"hangup")
                 try:

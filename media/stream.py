@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from media.dtmf import DtmfDigit, DtmfReceiver, TelephoneEvent
 from media.errors import PacketError
 from media.jitter import InterarrivalJitter, JitterBuffer
+from media.rtcp import ReceptionStats
 from media.rtp import RtpPacket
 
 __all__ = ["RtpReceiver", "RtpSender", "RtpStats"]
@@ -63,6 +64,7 @@ class RtpReceiver:
         "_dtmf",
         "_old",
         "_max_seq",
+        "_base_seq",
         "_cycles",
     )
 
@@ -83,6 +85,7 @@ class RtpReceiver:
         self._dtmf = DtmfReceiver(clock_rate)
         self._old = (0, 0, 0)  # lost, duplicates, late of previous SSRCs
         self._max_seq = -1
+        self._base_seq = 0
         self._cycles = 0
 
     def receive(
@@ -111,7 +114,7 @@ class RtpReceiver:
         self.octets += len(packet.payload)
         seq = packet.sequence_number
         if self._max_seq < 0:
-            self._max_seq = seq
+            self._max_seq = self._base_seq = seq
         elif 0 < (seq - self._max_seq) & 0xFFFF < 0x8000:  # RFC 3550 §A.1: newer, maybe wrapped
             if seq < self._max_seq:
                 self._cycles += 0x10000
@@ -176,6 +179,16 @@ class RtpReceiver:
     def highest_sequence(self) -> int:
         """Extended highest sequence number received (RFC 3550 §6.4.1)."""
         return self._cycles + max(self._max_seq, 0)
+
+    def reception(self) -> ReceptionStats | None:
+        """This stream's figures for an RTCP report block (§6.4.1); None before any packet.
+        Jitter stays in timestamp units of the codec's clock (§A.8)."""
+        if self._ssrc is None:
+            return None
+        highest = self.highest_sequence
+        return ReceptionStats(
+            self._ssrc, highest, highest - self._base_seq + 1, self.lost, self._jitter.jitter
+        )
 
 
 class RtpSender:

@@ -1,5 +1,5 @@
-"""WebRTC-style leg: DTLS-SRTP + ICE (``UDP/TLS/RTP/SAVPF``) through aiortc, behind the same
-play/record API as the plain RTP :class:`~media.session.MediaSession`.
+"""WebRTC-style leg: DTLS-SRTP + ICE (``UDP/TLS/RTP/SAVPF``) through aiortc, a
+:class:`~media.call_media.CallMedia` like the plain RTP :class:`~media.session.MediaSession`.
 
 aiortc does ICE, DTLS, SRTP and the codec (Opus or G.711); we bridge decoded audio at
 8 kHz mono 16-bit PCM: an outbound track fed by a prompt queue, and a reader task that
@@ -22,14 +22,13 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-from media.codecs import PCMU
-from media.dtmf import DtmfDigit
+from media.capture import CallCapture, CapturingLeg
+from media.codecs import PCMU, Codec
 from media.errors import MediaError
 from media.recorder import RecordingResult
-from media.recording import Recording
 from media.sdp import SessionDescription
 from media.stream import RtpStats
-from media.wav import FORMAT_PCM, WavAudio, read_wav
+from media.wav import WavAudio, read_wav
 
 __all__ = ["WebRtcSession", "is_webrtc_offer"]
 
@@ -99,21 +98,18 @@ class _PromptTrack(MediaStreamTrack):
         return frame
 
 
-class WebRtcSession:
-    """Media of one WebRTC-style call; same methods as :class:`~media.session.MediaSession`."""
+class WebRtcSession(CapturingLeg):
+    """Media of one WebRTC-style call (a :class:`~media.call_media.CallMedia`)."""
 
     def __init__(self, pc: RTCPeerConnection) -> None:
         self.pc = pc
         self.loop = asyncio.get_running_loop()
-        self.on_dtmf: Callable[[DtmfDigit], None] | None = None
         self.closed = False
         self.local_sdp: SessionDescription | None = None
         self._track = _PromptTrack()
         self._reader: asyncio.Task[None] | None = None
-        self._recording: Recording | None = None
-        self._last_rx = self.loop.time()
+        self._capture = CallCapture(self.loop, None)
         self._frames_received = 0
-        self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
         pc.on("track", self._on_track)
 
     @classmethod
@@ -135,7 +131,7 @@ class WebRtcSession:
 
     @classmethod
     async def create_offer(cls) -> tuple[WebRtcSession, str]:
-        """Offer a WebRTC-style audio stream; pass the answer to :meth:`apply_answer`."""
+        """Offer a WebRTC-style audio stream; pass the answer to :meth:`accept_answer`."""
         session = cls(RTCPeerConnection())
         session.pc.addTrack(session._track)
         await session.pc.setLocalDescription(await session.pc.createOffer())
@@ -143,7 +139,7 @@ class WebRtcSession:
         session.local_sdp = SessionDescription.parse(offer)
         return session, offer
 
-    async def apply_answer(self, answer: str | bytes) -> None:
+    async def accept_answer(self, answer: str | bytes) -> None:
         """Apply the peer's answer to our last offer."""
         text = answer.decode() if isinstance(answer, bytes) else answer
         try:
@@ -151,13 +147,13 @@ class WebRtcSession:
         except Exception as exc:
             raise MediaError(f"WebRTC answer refused: {exc}") from exc
 
-    async def offer(self, direction: str | None = None) -> str:
+    async def reoffer(self, direction: str | None = None) -> str:
         """A re-offer (``"sendonly"`` to hold, ``"sendrecv"`` to resume)."""
         self._set_direction(direction)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return str(self.pc.localDescription.sdp)
 
-    async def update(self, offer: str | bytes, direction: str | None = None) -> str:
+    async def answer_reoffer(self, offer: str | bytes, direction: str | None = None) -> str:
         """Answer a re-offer from the peer (hold, resume, ICE restart)."""
         text = offer.decode() if isinstance(offer, bytes) else offer
         try:
@@ -189,16 +185,16 @@ class WebRtcSession:
                 frame = await track.recv()
                 if not isinstance(frame, AudioFrame):
                     continue
-                self._last_rx = self.loop.time()
+                self._capture.last_rx = self.loop.time()
                 self._frames_received += 1
                 for out in resampler.resample(frame):
                     pcm = bytes(out.planes[0])[: 2 * out.samples]
-                    recording = self._recording
+                    recording = self._capture.recording
                     if recording is not None:
                         recording.feed_pcm(pcm, samples & 0xFFFFFFFF)
                     samples += out.samples
 
-    # --- the MediaSession API ---------------------------------------------------------
+    # --- the rest of CallMedia ---------------------------------------------------------
 
     async def play(self, source: bytes | WavAudio | str | os.PathLike[str]) -> bool:
         """Play 8 kHz PCM16, a :class:`WavAudio` or a WAV path; False if interrupted."""
@@ -226,54 +222,12 @@ class WebRtcSession:
     def stop_playback(self) -> None:
         self._track.clear()
 
-    async def read_digits(
-        self, max_digits: int = 1, inter_digit: float | None = None, terminators: str = "#"
-    ) -> str:
-        """Same contract as :meth:`MediaSession.read_digits` (no digits arrive on this leg)."""
-        digits = ""
-        while len(digits) < max_digits:
-            try:
-                digit = await asyncio.wait_for(self._digits.get(), inter_digit)
-            except TimeoutError:
-                break
-            if digit.digit in terminators:
-                break
-            digits += digit.digit
-        return digits
-
-    def record(
-        self,
-        path: str | os.PathLike[str],
-        max_duration: float | None = None,
-        min_duration: float = 0.0,
-        silence_timeout: float | None = None,
-        wav_format: int = FORMAT_PCM,
-        silence_threshold_dbfs: float = -45.0,
-    ) -> Recording:
-        """Record what the peer sends (see :meth:`MediaSession.record`); PCM or µ-law WAV."""
+    def _recording_codec(self) -> Codec:
+        """Recordings are PCM or µ-law WAV of the decoded 8 kHz audio (no digits arrive on
+        this leg for ``read_digits``/``on_dtmf``)."""
         if self.closed:
             raise MediaError("session closed")
-        if self._recording is not None and not self._recording.done:
-            raise MediaError("already recording")
-        recording = Recording.start(
-            self.loop,
-            path,
-            PCMU,
-            wav_format=wav_format,
-            executor=None,
-            max_duration=max_duration,
-            min_duration=min_duration,
-            silence_timeout=silence_timeout,
-            silence_threshold_dbfs=silence_threshold_dbfs,
-            last_activity=lambda: self._last_rx,
-            on_finished=self._recording_finished,
-        )
-        self._recording = recording
-        return recording
-
-    def _recording_finished(self, recording: Recording) -> None:
-        if self._recording is recording:
-            self._recording = None
+        return PCMU
 
     @property
     def stats(self) -> RtpStats:
@@ -286,11 +240,7 @@ class WebRtcSession:
             return None
         self.closed = True
         self._track.clear()
-        result = None
-        if self._recording is not None:
-            recording = self._recording
-            recording.finish("closed")
-            result = await recording.wait()
+        result = await self._capture.finish()
         await self.pc.close()
         if self._reader is not None:
             self._reader.cancel()

@@ -48,16 +48,38 @@ __all__ = ["register"]
 _clock: Callable[[], float] = time.time
 
 
+class RouteChoice(click.ParamType[Route, Any]):
+    """``--route``: a route type by any operator spelling (``loop-mo``, ``loop_mo``, ``LOOP_MO``)."""
+
+    name = "route"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(ROUTE_NAMES) + "]"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Route:
+        if isinstance(value, Route):
+            return value
+        try:
+            return Route.from_cli_name(str(value))
+        except KeyError:
+            self.fail(f"{value!r} is not a route type: one of {', '.join(ROUTE_NAMES)}", param, ctx)
+
+
 @dataclass
 class Options:
     config: Path | None
     target: str | None
     database: str | None
+    sandbox_token: str | None = None
 
     def settings(self) -> Settings:
         settings = settings_for_cli(self.config)
         if self.target:
             settings.operator.target = self.target
+        if self.sandbox_token:
+            settings.sandbox.tokens = [self.sandbox_token]
         if self.database:
             settings.database.url = self.database
         return settings
@@ -72,24 +94,40 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 )
 @click.option("--target", help="sandbox (default), shamrock, oak, sakura or host:port.")
 @click.option("--database", help="SQLAlchemy URL of the registration store.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Bearer token of a sandbox started with `tas sandbox --token` "
+    "(default: the first of [sandbox] tokens).",
+)
 @click.pass_context
 def register(
-    ctx: click.Context, config: Path | None, target: str | None, database: str | None
+    ctx: click.Context,
+    config: Path | None,
+    target: str | None,
+    database: str | None,
+    token: str | None,
 ) -> None:
     """Make, list, refresh and remove SIP breakout registrations."""
-    ctx.obj = Options(config, target, database)
+    ctx.obj = Options(config, target, database, token)
 
 
 @register.command()
 @click.argument("number")
-@click.option("--route", required=True, type=click.Choice(ROUTE_NAMES, case_sensitive=False))
+@click.option("--route", required=True, type=RouteChoice())
 @click.option("--uri", required=True, help="sips:host or sips:host:port of this TAS.")
 @click.option("--mo-prefix", default="", help="Digits the core puts after '+' for MO calls.")
 @click.option("--mt-prefix", default="", help="Digits the core puts after '+' for MT calls.")
 @json_option
 @click.pass_obj
 def upsert(
-    opts: Options, number: str, route: str, uri: str, mo_prefix: str, mt_prefix: str, as_json: bool
+    opts: Options,
+    number: str,
+    route: Route,
+    uri: str,
+    mo_prefix: str,
+    mt_prefix: str,
+    as_json: bool,
 ) -> None:
     """Register NUMBER (E.164) to this TAS, or update its registration."""
 
@@ -109,7 +147,7 @@ def upsert(
 @click.option("--uri", help="sips: URI registered elsewhere (when the store does not know it).")
 @click.option(
     "--route",
-    type=click.Choice(ROUTE_NAMES, case_sensitive=False),
+    type=RouteChoice(),
     default="loop",
     help="Route type of a registration made elsewhere (with --uri).",
 )
@@ -117,7 +155,7 @@ def upsert(
 @json_option
 @click.pass_obj
 def delete(
-    opts: Options, number: str, uri: str | None, route: str, local: bool, as_json: bool
+    opts: Options, number: str, uri: str | None, route: Route, local: bool, as_json: bool
 ) -> None:
     """Remove the registration of NUMBER (--local: one the operator no longer has)."""
 

@@ -28,7 +28,7 @@ from registrations.errors import (
     OperatorUnreachable,
 )
 from registrations.model import Registration
-from registrations.oauth import ClientCredentials, NoAuth, TokenSource
+from registrations.oauth import ClientCredentials, NoAuth, TokenSource, sandbox_auth
 from registrations.wgtwo.common.v1 import phonenumber_pb2
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2, sipbreakout_pb2_grpc
 from tas.hostport import HostPort
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TTL",
     "REGIONS",
+    "OperatorClient",
     "RetryPolicy",
     "SipBreakoutClient",
     "Target",
@@ -110,8 +111,12 @@ def registration_to_proto(reg: Registration) -> sipbreakout_pb2.Registration:
     )
 
 
-class SipBreakoutClient:
-    """``upsert()`` / ``delete()`` one registration; use as ``async with``."""
+class OperatorClient:
+    """One gRPC service of the operator: channel (TLS or loopback plaintext), bearer token,
+    deadline, retries and error mapping shared by every client; use as ``async with``."""
+
+    #: The generated stub class of the service (set by each subclass).
+    stub_class: Any = None
 
     def __init__(
         self,
@@ -134,15 +139,14 @@ class SipBreakoutClient:
             self._channel = grpc.aio.secure_channel(target.address, creds)
         else:
             self._channel = grpc.aio.insecure_channel(target.address)
-        stub_class: Any = sipbreakout_pb2_grpc.SipBreakoutServiceStub  # generated, untyped
-        self._stub = stub_class(self._channel)
+        self._stub = self.stub_class(self._channel)
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> SipBreakoutClient:
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Self:
         """Target, credentials, deadline and retries from ``[operator]``."""
         op = settings.operator
         target = Target.from_settings(settings)
-        tokens: TokenSource = NoAuth()
+        tokens: TokenSource = sandbox_auth(settings.sandbox.tokens)
         if target.authenticated:
             if not op.client_id or not op.client_secret:
                 raise ValueError(
@@ -154,26 +158,6 @@ class SipBreakoutClient:
             )
         retry = RetryPolicy(attempts=max(1, op.attempts))
         return cls(target, tokens, deadline=op.deadline, retry=retry, **kwargs)
-
-    async def upsert(self, reg: Registration) -> float:
-        """Make or refresh ``reg``; returns the operator's ``time_to_live`` in seconds."""
-        request = sipbreakout_pb2.UpsertRegistrationRequest(registration=registration_to_proto(reg))
-        response: sipbreakout_pb2.UpsertRegistrationResponse = await self._call(
-            self._stub.UpsertRegistration, request
-        )
-        _check(response.status_code, response.error_message, "upsert", reg)
-        ttl = response.time_to_live.ToTimedelta().total_seconds()
-        return ttl if ttl > 0 else DEFAULT_TTL  # absent or nonsense: the documented 3600 s
-
-    async def delete(self, reg: Registration) -> None:
-        """Remove ``reg`` (same ``sip_uri`` and number as registered). Raises
-        :class:`~registrations.errors.OperatorNotFound` when the operator answers gRPC
-        ``NOT_FOUND`` (it holds no such registration)."""
-        request = sipbreakout_pb2.DeleteRegistrationRequest(registration=registration_to_proto(reg))
-        response: sipbreakout_pb2.DeleteRegistrationResponse = await self._call(
-            self._stub.DeleteRegistration, request
-        )
-        _check(response.status_code, response.error_message, "delete", reg)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -223,6 +207,32 @@ class SipBreakoutClient:
         if code == grpc.StatusCode.NOT_FOUND:
             return OperatorNotFound(details)
         return OperatorRejected(f"{code.name}: {details}")
+
+
+class SipBreakoutClient(OperatorClient):
+    """``upsert()`` / ``delete()`` one registration; use as ``async with``."""
+
+    stub_class = sipbreakout_pb2_grpc.SipBreakoutServiceStub
+
+    async def upsert(self, reg: Registration) -> float:
+        """Make or refresh ``reg``; returns the operator's ``time_to_live`` in seconds."""
+        request = sipbreakout_pb2.UpsertRegistrationRequest(registration=registration_to_proto(reg))
+        response: sipbreakout_pb2.UpsertRegistrationResponse = await self._call(
+            self._stub.UpsertRegistration, request
+        )
+        _check(response.status_code, response.error_message, "upsert", reg)
+        ttl = response.time_to_live.ToTimedelta().total_seconds()
+        return ttl if ttl > 0 else DEFAULT_TTL  # absent or nonsense: the documented 3600 s
+
+    async def delete(self, reg: Registration) -> None:
+        """Remove ``reg`` (same ``sip_uri`` and number as registered). Raises
+        :class:`~registrations.errors.OperatorNotFound` when the operator answers gRPC
+        ``NOT_FOUND`` (it holds no such registration)."""
+        request = sipbreakout_pb2.DeleteRegistrationRequest(registration=registration_to_proto(reg))
+        response: sipbreakout_pb2.DeleteRegistrationResponse = await self._call(
+            self._stub.DeleteRegistration, request
+        )
+        _check(response.status_code, response.error_message, "delete", reg)
 
 
 def _check(status: int, error_message: str, verb: str, reg: Registration) -> None:

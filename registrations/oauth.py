@@ -24,7 +24,14 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
-__all__ = ["DEFAULT_SCOPES", "ClientCredentials", "NoAuth", "TokenSource"]
+__all__ = [
+    "DEFAULT_SCOPES",
+    "ClientCredentials",
+    "NoAuth",
+    "StaticToken",
+    "TokenSource",
+    "sandbox_auth",
+]
 
 #: SipBreakoutService v1 needs ``call.routing:write`` (method option ``wgtwo.scope``).
 DEFAULT_SCOPES: tuple[str, ...] = ("call.routing:write",)
@@ -51,6 +58,28 @@ class NoAuth:
 
     async def aclose(self) -> None:
         return None
+
+
+class StaticToken:
+    """For a sandbox run with ``[sandbox] tokens`` (``tas sandbox --token``): that bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def token(self) -> str | None:
+        return self._token
+
+    def invalidate(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def sandbox_auth(tokens: Sequence[str]) -> TokenSource:
+    """What a client of the embedded sandbox sends: the first of its accepted ``tokens``
+    (``[sandbox] tokens``), or no authorization when it runs with auth off."""
+    return StaticToken(tokens[0]) if tokens else NoAuth()
 
 
 class ClientCredentials:

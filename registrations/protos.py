@@ -39,12 +39,16 @@ def generate(out_root: Path = STUB_ROOT) -> list[Path]:
     from grpc_tools import protoc
 
     well_known = resources.files("grpc_tools") / "_proto"
+    import google.api.annotations_pb2  # googleapis-common-protos: google/api/*.proto
+
+    google_api = Path(google.api.annotations_pb2.__file__).parents[2]
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         args = [
             "grpc_tools.protoc",
             f"-I{PROTO_ROOT}",
             f"-I{well_known}",
+            f"-I{google_api}",
             f"--python_out={tmp}",
             f"--pyi_out={tmp}",
             f"--grpc_python_out={tmp}",

@@ -24,7 +24,11 @@ __all__ = [
 ]
 
 #: The answer to a ``sip:`` (or any non-``sips:``) URI, locally and from the sandbox.
-NOT_SIPS = "sip_uri must be a sips: URI (SIP over TLS), like sips:host or sips:host:port"
+#: The operator's own wording first (issue #16), then what it means.
+NOT_SIPS = (
+    "Secure SIP domain name required: sip_uri must be a sips: URI (SIP over TLS), "
+    "like sips:host or sips:host:port"
+)
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")

@@ -12,6 +12,7 @@ import socket
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -35,6 +36,7 @@ from tas.config_check import (
     unknown_keys,
     validation_problems,
 )
+from tas.dns.address import nameserver_address
 from tas.hostport import HostPort
 
 #: Set while :func:`load_settings` builds a Settings whose keys it has checked itself.
@@ -63,6 +65,12 @@ class SipSettings(BaseModel):
     t2: float = 4.0
     t4: float = 5.0
     user_agent: str = "tas-companion"
+    # RFC 4028 session timers: the interval asked for / given (0: none asked), the smallest
+    # accepted (422 below it); RFC 3262: 1xx with early media sent reliably to callers
+    # supporting 100rel (always when they require it)
+    session_expires: int = Field(default=1800, ge=0)
+    min_se: int = Field(default=90, ge=1)
+    reliable_provisionals: bool = True
     # TCP/TLS hygiene (tas.transport.connections); 0 disables a timeout or a limit
     idle_timeout: float = 300.0  # s without a message or RFC 5626 keep-alive (inbound)
     header_timeout: float = 10.0  # s from a message's first byte until it is complete
@@ -204,12 +212,52 @@ def is_loopback_address(address: str) -> bool:
         return False  # 0.0.0.0, ::, a hostname: may be reachable from elsewhere
 
 
+class NotifySettings(BaseModel):
+    """``[voicemail.notify]``: new-message notifications (tas.voicemail.notify_*), for every
+    mailbox unless ``tas voicemail notify set`` overrides them for one."""
+
+    channels: list[Literal["sms", "email", "webhook"]] = Field(default_factory=list)
+    sms_sender: str = "Voicemail"  # from_address of the SMS (pre-approved by the operator)
+    email_to: str = ""  # recipient when a mailbox has none of its own
+    email_from: str = "voicemail@localhost"
+    email_attachment: Literal["wav", "ogg"] = "wav"
+    smtp: str = "127.0.0.1:25"  # host:port
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    webhook_url: str = ""
+    # HMAC-SHA256 key of the webhook's X-TAS-Signature header; "" = unsigned
+    webhook_secret: SecretStr = SecretStr("")
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_initial: float = Field(default=5.0, gt=0)  # seconds; doubles per attempt
+    backoff_max: float = Field(default=900.0, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)  # a claimed row is another worker's after
+    poll_interval: float = Field(default=2.0, gt=0)
+    timeout: float = Field(default=20.0, gt=0)  # per delivery
+
+
+class S3Settings(BaseModel):
+    """``[voicemail.s3]``: the bucket of ``storage = "s3"`` (any S3-compatible server; needs
+    the ``s3`` extra, aiobotocore). Credentials: these keys, else the AWS default chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str
+    endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 (MinIO, Ceph); None: AWS
+    region: str = "us-east-1"
+    prefix: str = "voicemail/"  # object keys: <prefix>messages/<mailbox>/<id>.wav
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+
+
 class VoicemailSettings(BaseModel):
     """Mailboxes, abuse limits and the VoicemailMediaService-compatible API."""
 
     # Where message audio lives (tas.voicemail.blobs): "local" files under data_dir (default,
-    # one instance or a shared folder) or "database" (voicemail_audio: use it for replicas).
-    storage: Literal["local", "database"] = "local"
+    # one instance or a shared folder), "database" (voicemail_audio: use it for replicas) or
+    # "s3" (objects in the [voicemail.s3] bucket: replicas too).
+    storage: Literal["local", "database", "s3"] = "local"
+    s3: S3Settings | None = None
     max_seconds: float = 120.0
     min_seconds: float = 1.0
     silence_timeout: float = 5.0
@@ -230,6 +278,15 @@ class VoicemailSettings(BaseModel):
     api_auth_burst: int = 10  # failed authentications a peer may make at once…
     api_auth_rate: float = 0.2  # …then this many per second
     api_auth_log_interval: float = 60.0  # one summary line of failures per interval
+    # The phone menu (tas.voicemail.menu): <name>.wav here replaces that shipped prompt piece;
+    # pin_attempts wrong PINs in a row lock a mailbox for pin_lock_seconds; message times are
+    # read out in timezone (an IANA name).
+    prompts_dir: Path | None = None
+    pin_attempts: int = Field(default=3, ge=1)
+    pin_lock_seconds: float = Field(default=900.0, ge=0.0)
+    timezone: str = "UTC"
+
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="after")
     def _api_exposure(self) -> VoicemailSettings:
@@ -240,6 +297,13 @@ class VoicemailSettings(BaseModel):
             )
         if (self.api_tls_cert is None) != (self.api_tls_key is None):
             raise ValueError("set both api_tls_cert and api_tls_key, or neither")
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"timezone = {self.timezone!r} is not an IANA time zone") from None
+
+        if self.storage == "s3" and self.s3 is None:
+            raise ValueError('storage = "s3" needs a [voicemail.s3] table with its bucket')
         return self
 
 
@@ -271,6 +335,26 @@ class MetricsSettings(BaseModel):
 
     enabled: bool = True
     listen: str = "127.0.0.1:9100"  # host:port; port 0 picks a free one
+
+
+class DnsSettings(BaseModel):
+    """RFC 3263 location of ``sip:``/``sips:`` forward targets given by host name
+    (:mod:`tas.dns.resolver`); numeric targets never use DNS."""
+
+    nameservers: list[str] = Field(default_factory=list)  # "host:port"; [] -> /etc/resolv.conf
+    timeout: float = Field(default=2.0, gt=0.0)  # seconds per query
+    cache_size: int = Field(default=1024, ge=0)  # answers held (LRU); 0: no cache
+    negative_ttl: float = Field(default=30.0, ge=0.0)  # cap for "no such name/data" (RFC 2308)
+    ipv6: bool = False  # AAAA lookups after A
+
+    @model_validator(mode="after")
+    def _check_nameservers(self) -> DnsSettings:
+        for text in self.nameservers:
+            try:
+                nameserver_address(text)
+            except ValueError as exc:
+                raise ValueError(f"[dns] nameservers: {exc}") from None
+        return self
 
 
 class ServerSettings(BaseModel):
@@ -315,6 +399,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    dns: DnsSettings = Field(default_factory=DnsSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -32,10 +32,9 @@ from registrations.model import Registration, Route
 from tas.config import Settings
 from tas.config_cli import settings_for_cli
 from tas.server import TasServer
-from tas.sip.call import Call
-from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress, Event
 from tas.transport.loop import stop_signals
-from tas.transport.stack import SipStack, StackOptions
+from tas.transport.stack import StackOptions
+from tas.transport.ua import CallFailedError, CallHandle, UserAgent
 from tas.voicemail import DEFAULT_GREETING, Voicemail
 from tas.voicemail.greetings import BEEP_SECONDS
 
@@ -120,52 +119,28 @@ async def place_call(
     the answer (None: when the message is sent and 1 s passed), or as soon as ``hangup`` is
     set. ``digits`` (RFC 4733) go out just before the message, ``end_digits`` right after it.
     ``cancel_after`` s after the INVITE: CANCEL instead."""
-    stack = await SipStack.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
+    ua = await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=(), user=caller[1:]))
     loop = asyncio.get_running_loop()
-    done: asyncio.Future[int] = loop.create_future()
-    answered: asyncio.Future[bytes] = loop.create_future()
-    ended = asyncio.Event()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, CallProgress):
-            return
-        if isinstance(event, CallAnswered) and not answered.done():
-            answered.set_result(event.response.body)
-            if not done.done():
-                done.set_result(200)
-        elif isinstance(event, CallFailed) and not done.done():
-            done.set_result(event.response.status)
-            ended.set()
-        elif isinstance(event, CallEnded):
-            remote.append(event.by_remote)
-            ended.set()
-
-    remote: list[bool] = []
-    stack.on_event = on_event
     session, offer = await MediaSession.create_offer(engine)
     host, port = core
-    call: Call = stack.endpoint.invite(
-        f"sip:{callee}@{host}:{port}",
-        stack.now(),
-        from_uri=f"sip:{caller}@127.0.0.1",
-        body=offer.encode(),
+    call = ua.dial(
+        f"sip:{callee}@{host}:{port}", sdp=offer.encode(), from_uri=f"sip:{caller}@127.0.0.1"
     )
-    stack.flush()
+    ended = asyncio.Event()
+    call.ended.add_done_callback(lambda _: ended.set())
     spoke = b""
     answered_at = None
     stop = asyncio.Event()  # the call ended, or ``hangup`` was set
     watcher = asyncio.ensure_future(_stop_on(hangup, ended, stop))
     try:
         if cancel_after is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(done), cancel_after)
-            if not done.done():
-                stack.endpoint.cancel(call, stack.now())
-                stack.flush()
-        status = await asyncio.wait_for(asyncio.shield(done), give_up)
+            await asyncio.wait([call.answered], timeout=cancel_after)
+            if not call.answered.done():
+                call.cancel()
+        status = await asyncio.wait_for(_final_status(call), give_up)
         if status == 200:
             answered_at = loop.time()
-            session.apply_answer(await answered)
+            session.apply_answer(call.answered.result().body)
             end_at = answered_at + (hangup_after if hangup_after is not None else 1e9)
             await _until(stop, min(speak_after, end_at - loop.time()))
             if digits and not stop.is_set():
@@ -180,15 +155,29 @@ async def place_call(
                     sent = asyncio.ensure_future(session.send_dtmf(end_digits))
                     await _until(stop, end_at - loop.time(), sent)
                 await _until(stop, 1.0 if hangup_after is None else end_at - loop.time())
-            if call.state == "confirmed":
-                stack.endpoint.bye(call, stack.now())
-                stack.flush()
-                await _until(ended, 5.0)
-        return CallerResult(status, answered_at, spoke, call.call_id, any(remote))
+            if call.call.state == "confirmed":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(call.hangup(), 5.0)
+        return CallerResult(
+            status,
+            answered_at,
+            spoke,
+            call.call.call_id,
+            call.end is not None and call.end.by_remote,
+        )
     finally:
         watcher.cancel()
         await session.close()
-        await stack.close()
+        await ua.close()
+
+
+async def _final_status(call: CallHandle) -> int:
+    """200 once answered, else the final status of the failure."""
+    try:
+        await asyncio.shield(call.answered)
+    except CallFailedError as exc:
+        return exc.response.status
+    return 200
 
 
 async def _stop_on(hangup: asyncio.Event | None, ended: asyncio.Event, stop: asyncio.Event) -> None:

@@ -37,10 +37,12 @@ from typing import Any
 from media.session import MediaEngine
 from tas.certificates import own_certificate
 from tas.config import Settings
+from tas.dns.resolver import SipResolver
 from tas.drain import Drain, drain, drain_signals
 from tas.health import Health
 from tas.hostport import HostPort
 from tas.logs import log_event
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
@@ -61,12 +63,11 @@ def stack_options(settings: Settings) -> StackOptions:
     server_ssl = None
     if sip.tls:
         cert, key = own_certificate(settings)
-        server_ssl = server_context(cert, key)
-        if settings.operator.trusted_names:  # mutual TLS: ask for the core's client certificate
+        mutual = bool(settings.operator.trusted_names)
+        server_ssl = server_context(cert, key, sip.tls_client_ca if mutual else None)
+        if mutual:  # mutual TLS: ask for the core's client certificate
             server_ssl.verify_mode = ssl.CERT_OPTIONAL  # our own UAs may come without one
-            if sip.tls_client_ca is not None:
-                server_ssl.load_verify_locations(cafile=str(sip.tls_client_ca))
-            else:
+            if sip.tls_client_ca is None:
                 server_ssl.load_default_certs(ssl.Purpose.CLIENT_AUTH)
     return StackOptions(
         udp=tuple(sip.udp),
@@ -76,6 +77,8 @@ def stack_options(settings: Settings) -> StackOptions:
         public_host=sip.public_host,
         user_agent=sip.user_agent,
         timers=TimerConfig(t1=sip.t1, t2=sip.t2, t4=sip.t4),
+        session_timer=session_timer_config(settings),
+        reliable_provisionals=sip.reliable_provisionals,
         trust=trust_policy(settings),
         enforce_trust=True,
         connections=ConnectionLimits(
@@ -87,6 +90,12 @@ def stack_options(settings: Settings) -> StackOptions:
         ),
         limits=OverloadLimits(**settings.limits.model_dump()),
     )
+
+
+def session_timer_config(settings: Settings) -> SessionTimerConfig:
+    """``[sip] session_expires`` / ``min_se`` (RFC 4028) for every endpoint we run."""
+    sip = settings.sip
+    return SessionTimerConfig(session_expires=sip.session_expires, min_se=sip.min_se)
 
 
 def trust_policy(settings: Settings) -> TrustPolicy:
@@ -118,6 +127,7 @@ class TasServer:
         self.metrics: Any = None  # tas.metrics.MetricsServer
         self.health = Health()  # /healthz, /readyz (tas.health)
         self._tasks: list[asyncio.Task[None]] = []
+        self.notify: Any = None  # tas.voicemail.notify_worker.NotifyWorker once started
         self._stopped = False
 
     @property
@@ -204,6 +214,13 @@ class TasServer:
             gate=TrustGate(
                 self.stack.trust_of, settings.untrusted.status, settings.untrusted.reason
             ),
+            resolver=SipResolver(
+                settings.dns.nameservers,
+                timeout=settings.dns.timeout,
+                cache_size=settings.dns.cache_size,
+                negative_ttl=settings.dns.negative_ttl,
+                ipv6=settings.dns.ipv6,
+            ),
         )
         self.stack.on_event = self.app.on_event
         if self.plane is not None:
@@ -219,6 +236,7 @@ class TasServer:
             else:
                 self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
+        self._start_notify(settings)
         self._start_health()
         if settings.metrics.enabled:
             await self._optional("metrics", self._start_metrics())
@@ -247,7 +265,8 @@ class TasServer:
         try:
             await work
         except (OSError, RuntimeError, ValueError, ImportError) as exc:
-            log.error("event=service_unavailable service=%r error=%r", name, exc)
+            # str, not repr: an OSError's repr drops the file name it carries
+            log.error("event=service_unavailable service=%r error=%r", name, str(exc) or repr(exc))
 
     async def _start_sandbox_plane(self) -> None:
         from tas.sandbox.grpc_server import ControlPlane
@@ -309,8 +328,23 @@ class TasServer:
         await metrics.start()
         self.metrics = metrics
 
+    def _start_notify(self, settings: Settings) -> None:
+        """The new-message notification worker (tas.voicemail.notify_worker), its own task."""
+        from tas.voicemail.notify_worker import NotifyWorker, notifiers_from_settings, owner_of
+
+        self.notify = NotifyWorker(
+            self.voicemail,
+            notifiers_from_settings(settings),
+            settings.voicemail.notify,
+            owner=owner_of(settings),
+        )
+        self._tasks.append(asyncio.create_task(self.notify.run()))
+
     def _new_voicemail(self, message: Any) -> None:
-        """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own)."""
+        """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own);
+        the notification worker looks at the outbox now."""
+        if self.notify is not None:
+            self.notify.wake()
         if self.plane is not None:
             self.plane.publish_voicemail_event(
                 message.voicemail_id, message.caller_number, message.mailbox
@@ -332,6 +366,7 @@ class TasServer:
         steps: list[tuple[str, Any]] = [
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
+            ("notifications", self.notify.aclose() if self.notify else None),
             ("refresher", self.refresher.stop() if self.refresher else None),
             ("call directory", self.directory_sync.stop() if self.directory_sync else None),
             ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),

@@ -37,6 +37,7 @@ __all__ = [
     "announce_early",
     "answer_and_hold",
     "default_announcement",
+    "read_announcement",
     "run_menu",
 ]
 
@@ -51,19 +52,32 @@ def default_announcement() -> bytes:
     return gap.join(notes)
 
 
+def read_announcement(announcement: str) -> WavAudio:
+    """The announcement WAV, which must be 8 kHz mono; ``ValueError`` names the file and what is
+    wrong (checked by ``tas policy set``/``load`` and again when a call plays it)."""
+    try:
+        audio = read_wav(Path(announcement))
+    except FileNotFoundError:
+        raise ValueError(f"announcement {announcement}: no such file") from None
+    except (OSError, MediaError) as exc:
+        raise ValueError(f"announcement {announcement}: {exc}") from None
+    if (audio.rate, audio.channels) != (8000, 1):
+        raise ValueError(
+            f"announcement {announcement}: {audio.rate} Hz, {audio.channels} channel(s); "
+            "want 8 kHz mono"
+        )
+    return audio
+
+
 def _source(leg: AnsweredLeg, announcement: str | None) -> bytes | WavAudio:
     """The announcement's audio; the default chime when none is set or it cannot be read."""
     if not announcement:
         return default_announcement()
     try:
-        audio = read_wav(Path(announcement))
-    except (OSError, MediaError) as exc:
-        leg.journal.note("announcement-unreadable", f"{announcement}: {exc}")
+        return read_announcement(announcement)
+    except ValueError as exc:
+        leg.journal.note("announcement-unreadable", str(exc))
         return default_announcement()
-    if (audio.rate, audio.channels) != (8000, 1):
-        leg.journal.note("announcement-unreadable", f"{announcement}: not 8 kHz mono")
-        return default_announcement()
-    return audio
 
 
 async def announce(leg: AnsweredLeg, announcement: str | None) -> None:

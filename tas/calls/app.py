@@ -32,13 +32,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from media.call_media import CallMedia
 from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, announce_early, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
 from tas.calls.direct import DIRECT_ROUTE, DirectStats, decide_direct
 from tas.calls.diversion import session_id_of
+from tas.calls.early import DONE, EarlyEvents
+from tas.calls.failover import Failover, forward_peers
 from tas.calls.forward import plan_forward
 from tas.calls.gate import TrustGate
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
@@ -50,18 +54,14 @@ from tas.calls.routing import LegInfo, dialled_of, e164_of, uri_user, user_of
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
+from tas.dns.resolver import SipResolver
 from tas.sip.call import Call
 from tas.sip.errors import SipError
-from tas.sip.events import (
-    Event,
-    IncomingCall,
-    RequestCompleted,
-    RequestReceived,
-)
+from tas.sip.events import Event, IncomingCall, RequestReceived
+from tas.sip.listener import CallListener
 from tas.sip.message import Request
 from tas.sip.routing import target_peer
 from tas.sip.uri import SipURI, parse_uri
-from tas.transport.stack import SipStack
 from tas.voicemail import Voicemail, VoicemailStore
 
 __all__ = ["CallApp", "OBSERVE_LIMIT"]
@@ -74,15 +74,17 @@ CANCEL_WAIT = 5.0
 #: An observed (FORK) leg nobody cancels is released with 480 after this many seconds.
 OBSERVE_LIMIT = 300.0
 
-_OWNER = "tas.calls.owner"
-
 
 class CallApp:
-    """Set ``stack.on_event = app.on_event``; :meth:`shutdown` before closing the stack."""
+    """Set ``stack.on_event = app.on_event``; :meth:`shutdown` before closing the stack.
+
+    ``stack`` is a :class:`~tas.calls.host.CallHost` (the running ``SipStack``; in unit tests
+    an in-memory endpoint on a virtual clock). Each call's own events reach the listener the
+    app gives it (:class:`~tas.calls.early.EarlyEvents` until decided, then the flow)."""
 
     def __init__(
         self,
-        stack: SipStack,
+        stack: CallHost,
         engine: MediaEngine,
         registrations: RegistrationSource,
         *,
@@ -94,8 +96,10 @@ class CallApp:
         direct: InvitePolicy | None = None,
         observe_limit: float = OBSERVE_LIMIT,
         gate: TrustGate | None = None,
+        resolver: SipResolver | None = None,
     ) -> None:
         self.stack = stack
+        self.resolver = resolver or SipResolver()  # RFC 3263; no DNS traffic for numeric hops
         self.gate = gate or TrustGate(stack.trust_of)  # default: the stack's trust policy
         self.engine = engine
         self.registrations = registrations
@@ -115,45 +119,30 @@ class CallApp:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    # -- SipStack.on_event ----------------------------------------------------------------------
+    # -- the stack's user (SipStack.on_event) -------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        """New calls and out-of-dialog requests; a call's own events go to its listener."""
         if isinstance(event, IncomingCall):
             if not self.gate.admits(event.call.peer):  # not the core: one answer, no lookup
-                event.call.data[_OWNER] = "done"
+                event.call.listener = DONE
                 self.gate.refuse_call(self.stack.endpoint, event.call, self.stack.now())
                 return
-            event.call.data[_OWNER] = []  # events before the decision wait here
+            event.call.listener = EarlyEvents()  # events before the decision wait here
             self._spawn(self._incoming(event.call, event.request))
             return
-        if isinstance(event, RequestReceived | RequestCompleted):
-            if isinstance(event, RequestReceived) and not self.gate.admits(event.transaction.peer):
-                self.gate.refuse_request(self.stack.endpoint, event, self.stack.now())
-            elif isinstance(event, RequestReceived):  # INFO/MESSAGE/NOTIFY: accepted when direct
-                status = 200 if self.direct is not None else 501
-                self.stack.endpoint.respond(event.transaction, status, self.stack.now())
-            return
-        owner = event.call.data.get(_OWNER)
-        if owner is None and "bridge" in event.call.data:
-            owner = event.call.data["bridge"]
-        if isinstance(owner, list):
-            owner.append(event)
-        elif isinstance(owner, AnsweredLeg):
-            owner.on_event(event)
-        elif isinstance(owner, Bridge):
-            owner.handle(event, self.stack.now())
-        elif isinstance(owner, OutboundCall):
-            owner.on_event(event)
+        if isinstance(event, RequestReceived) and not self.gate.admits(event.transaction.peer):
+            self.gate.refuse_request(self.stack.endpoint, event, self.stack.now())
+        elif isinstance(event, RequestReceived):  # INFO/MESSAGE/NOTIFY: accepted when direct
+            status = 200 if self.direct is not None else 501
+            self.stack.endpoint.respond(event.transaction, status, self.stack.now())
 
-    def _attach(self, call: Call, owner: AnsweredLeg | Bridge | str) -> None:
-        """Hand the call to its handler and replay what happened while we were deciding."""
-        early = call.data.get(_OWNER)
-        call.data[_OWNER] = owner
-        for event in early if isinstance(early, list) else ():
-            if isinstance(owner, AnsweredLeg):
-                owner.on_event(event)
-            elif isinstance(owner, Bridge):
-                owner.handle(event, self.stack.now())
+    def _attach(self, call: Call, listener: CallListener) -> None:
+        """Hand the call to its listener and replay what happened while we were deciding."""
+        early = call.listener
+        call.listener = listener
+        if isinstance(early, EarlyEvents):
+            early.replay(listener)
 
     # -- one incoming leg -----------------------------------------------------------------------
 
@@ -167,7 +156,7 @@ class CallApp:
             try:  # from memory: no I/O per INVITE (issue #10)
                 info = self.registrations.find(number, caller_user)
             except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)
-                self._attach(call, "done")
+                self._attach(call, DONE)
                 retry = {"Retry-After": str(exc.retry_after)}
                 if call.state == "incoming":
                     self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
@@ -175,7 +164,7 @@ class CallApp:
                 return
         if info is None and self.direct is None:
             log.debug("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
-            self._attach(call, "done")
+            self._attach(call, DONE)
             if call.state == "incoming":
                 self.stack.endpoint.reject(call, 404, self.stack.now())
             self.stack.flush()
@@ -216,7 +205,7 @@ class CallApp:
             decision.action.value,
         )
         if decision.action is Action.FORWARD:
-            self._forward(call, request, decision, journal)
+            await self._forward(call, request, decision, journal)
             return
         leg = AnsweredLeg(self.stack, self.engine, call, info, journal)
         self._attach(call, leg)
@@ -275,32 +264,37 @@ class CallApp:
             leg, self.voicemail, request, self.voicemail_settings, early_media, self.on_voicemail
         )
 
-    def _forward(
+    async def _forward(
         self, call: Call, request: Request, decision: Decision, journal: CallJournal
     ) -> None:
         """Leg 3 (or a call to the policy's target) bridged to this leg."""
+        plan = plan_forward(call, request, journal.record, decision.target)
+        peers = await forward_peers(plan, self.resolver)  # RFC 3263 §4 (tas.calls.failover)
         if call.state not in ("incoming", "early"):  # CANCEL while we looked things up
-            self._attach(call, "done")
+            self._attach(call, DONE)
             journal.note("cancel", "caller cancelled before the forward")
             journal.update(outcome=Outcome.ABANDONED.value, ended=utcnow())
             self._spawn(journal.close())
             return
-        plan = plan_forward(call, request, journal.record, decision.target)
-        uri, peer, headers = plan.uri, plan.peer, plan.headers
+        uri, headers = plan.uri, plan.headers
 
         def out_journal(b: Call) -> CallJournal:
             return self._journal(plan.out_record(b.call_id, request, journal.record))
 
-        bridge = Bridge(self.stack.endpoint, call, journal, out_journal, self._bridge_done)
+        bridge = Bridge(
+            self.stack.endpoint, self.stack.now, call, journal, out_journal, self._bridge_done
+        )
+        failover = Failover(
+            bridge, plan, peers, from_uri=str(request.from_.uri), headers=headers,
+            retire=lambda done: self._spawn(done.close()),
+        )  # fmt: skip
         try:
-            bridge.start(
-                uri, peer, self.stack.now(), from_uri=str(request.from_.uri), headers=headers
-            )
+            failover.start(self.stack.now())
         except (SipError, ValueError) as exc:  # an unroutable target
             log.warning(
                 "event=forward_failed call_id=%s target=%s error=%s", call.call_id, uri, exc
             )
-            self._attach(call, "done")
+            self._attach(call, DONE)
             self.stack.endpoint.reject(call, 502, self.stack.now())
             self.stack.flush()
             journal.note("rejected", f"502 cannot forward to {uri}")
@@ -360,7 +354,7 @@ class CallApp:
         )
         journal.note("invite", f"to {uri}")
         outbound = OutboundCall(self.stack, call, journal)
-        call.data[_OWNER] = outbound
+        call.listener = outbound
         done = asyncio.get_running_loop().create_future()
         self._spawn(self._outbound(outbound, session, announcement, ring_timeout, done))
         await asyncio.shield(done)
@@ -369,7 +363,7 @@ class CallApp:
     async def _outbound(
         self,
         outbound: OutboundCall,
-        session: MediaSession,
+        session: CallMedia,
         announcement: bytes | str | None,
         ring_timeout: float,
         done: asyncio.Future[None],
@@ -414,7 +408,7 @@ class CallApp:
         calls = list(ep.calls.values())
         calls += [b.b for b in self._bridges if b.b is not None and b.b not in calls]
         for call in calls:
-            owner = call.data.get(_OWNER, call.data.get("bridge"))
+            owner = call.listener
             if owner is None:
                 continue
             if isinstance(owner, AnsweredLeg):

@@ -1,79 +1,58 @@
-"""Forwarding as a back-to-back user agent (RFC 7092 §3.1 signalling-only B2BUA): one incoming
-leg ``a`` (the core's leg 2) bridged to one outgoing leg ``b`` (leg 3 back to the core, or a
-call to another number/URI).
+"""Forwarding as a back-to-back user agent: the shared :class:`~tas.sip.b2bua.B2bua` with one
+incoming leg ``a`` (the core's leg 2) bridged to one outgoing leg ``b`` (leg 3 back to the core,
+or a call to another number/URI), and the call records kept as it goes.
 
-Synchronous, driven by endpoint events inside ``SipStack.on_event``. SDP is relayed unchanged
-both ways, so media flows end to end; provisional responses, the answer, the final failure,
-CANCEL, BYE, re-INVITE and INFO are relayed; the bridge is over when both legs have ended.
-``Session-ID`` (RFC 7989 §6) is copied so the core matches leg 3 to the waiting call.
+The relaying is the shared B2BUA's (SDP unchanged both ways, so media flows end to end;
+provisional responses, the answer, CANCEL, BYE, re-INVITE); this bridge adds what the call
+application wants: every provisional response rings the caller (180, or 183 with early media),
+``b``'s failure goes back to the caller unchanged (502 when it is not a 3xx-6xx), INFO and
+MESSAGE are relayed, each leg's :class:`~tas.calls.journal.CallJournal` notes what happened,
+and the bridge is over when both legs have ended. ``Session-ID`` (RFC 7989 §6) is copied by
+the caller of :meth:`Bridge.start` so the core matches leg 3 to the waiting call.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
+from tas.sip.b2bua import B2bua
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
-from tas.sip.errors import LocalProtocolError
-from tas.sip.events import (
-    CallAnswered,
-    CallCancelled,
-    CallConfirmed,
-    CallEnded,
-    CallFailed,
-    CallProgress,
-    DialogRequest,
-    IncomingCall,
-    ReInvite,
-    ReInviteResult,
-)
+from tas.sip.events import CallEnded, Event
+from tas.sip.message import Response
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import URI
 
-__all__ = ["Bridge", "CallEvent"]
-
-#: The endpoint events that concern one call (everything but out-of-dialog requests).
-CallEvent = (
-    IncomingCall
-    | CallConfirmed
-    | CallCancelled
-    | CallProgress
-    | CallAnswered
-    | CallFailed
-    | CallEnded
-    | ReInvite
-    | ReInviteResult
-    | DialogRequest
-)
-
-log = logging.getLogger(__name__)
-
-_RELAYED_INFO = ("INFO", "MESSAGE")
+__all__ = ["Bridge"]
 
 
-class Bridge:
+class Bridge(B2bua):
     """Leg ``a`` (UAS) bridged to leg ``b`` (UAC), which :meth:`start` places."""
+
+    relayed_methods = ("INFO", "MESSAGE")
 
     def __init__(
         self,
         endpoint: Endpoint,
+        clock: Callable[[], float],
         a: Call,
         a_journal: CallJournal,
         b_journal: Callable[[Call], CallJournal],
         on_done: Callable[[Bridge], None],
     ) -> None:
-        self.endpoint = endpoint
+        super().__init__(endpoint, clock, a)
         self.a = a
         self.b: Call | None = None
         self.a_journal = a_journal
         self._b_journal_factory = b_journal
         self.b_journal: CallJournal | None = None
         self.on_done = on_done
-        self.done = False
-        self._reinvite_from: Call | None = None  # the leg whose re-INVITE we relayed
+        self.closed = False  # both legs ended, on_done called
+        self._failure: Response | None = None
+        #: RFC 3263 §4.3 failover (tas.calls.failover): True when it placed ``b`` anew.
+        self.retry: Callable[[Bridge, Response, float], bool] | None = None
 
     def start(
         self,
@@ -85,134 +64,80 @@ class Bridge:
         headers: Mapping[str, str],
     ) -> Call:
         """Send the INVITE for leg ``b`` with ``a``'s offer unchanged."""
-        b = self.endpoint.invite(
+        b = self.ep.invite(
             target, now, peer=peer, from_uri=from_uri, body=self.a.remote_sdp, headers=headers
         )
-        b.data["bridge"] = self
+        self.add(b)
         self.b = b
         self.b_journal = self._b_journal_factory(b)
         self.b_journal.note("invite", f"to {target}")
         self.a_journal.note("forwarded", str(target))
         return b
 
-    # -- events -------------------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        super().on_event(event)
+        if not self.closed and self.a.ended and (self.b is None or self.b.ended):
+            self.closed = True
+            self.on_done(self)
 
-    def handle(self, event: CallEvent, now: float) -> None:
-        call = event.call
-        if call is self.a:
-            self._from_a(event, now)
-        elif call is self.b:
-            self._from_b(event, now)
-        self._check_done()
+    # -- policy of the shared B2BUA -------------------------------------------------------------
 
-    def _from_a(self, event: CallEvent, now: float) -> None:
-        ep, b, journal = self.endpoint, self.b, self.a_journal
-        if isinstance(event, CallCancelled):
-            journal.note("cancel", "caller cancelled")
-            journal.update(outcome=Outcome.ABANDONED.value, status=487, ended=utcnow())
-            if b is not None and not b.ended:
-                ep.bye(b, now)  # CANCEL while early, BYE if it got answered meanwhile
-        elif isinstance(event, CallEnded):
-            journal.note("bye", f"{'caller' if event.by_remote else 'tas'}: {event.reason}")
-            journal.update(ended=utcnow())
-            if b is not None and not b.ended:
-                ep.bye(b, now)
-        elif isinstance(event, ReInvite):
-            self._relay_reinvite(self.a, b, event, now)
-        elif isinstance(event, ReInviteResult):
-            self._reinvite_answered(self.b, event, now)
-        elif isinstance(event, DialogRequest):
-            self._relay_request(b, event, now)
+    def ring_status(self, status: int) -> int | None:
+        return status if status in (180, 183) else 180
 
-    def _from_b(self, event: CallEvent, now: float) -> None:
-        ep, a = self.endpoint, self.a
-        b_journal = self.b_journal
-        assert self.b is not None and b_journal is not None
-        if isinstance(event, CallProgress):
-            status = event.response.status
-            b_journal.note("ringing" if status == 180 else str(status))
-            if a.state in ("incoming", "early"):
-                ep.ring(a, now, status if status in (180, 183) else 180, event.response.body)
-                self.a_journal.note("ringing", f"{status} relayed")
-        elif isinstance(event, CallAnswered):
-            b_journal.note("answered")
-            b_journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
-            if a.state in ("incoming", "early"):
-                ep.answer(a, event.response.body, now)
-                self.a_journal.note("answered", "by the forward target")
-                self.a_journal.update(
-                    outcome=Outcome.FORWARDED.value, status=200, answered=utcnow()
-                )
-            else:  # the caller gave up while the answer was on its way
-                ep.bye(self.b, now)
-        elif isinstance(event, CallFailed):
-            status = event.response.status
-            b_journal.note("failed", str(status))
-            outcome = Outcome.ABANDONED if a.ended else Outcome.REJECTED
-            b_journal.update(outcome=outcome.value, status=status, ended=utcnow())
-            if a.state in ("incoming", "early"):
-                relayed = status if 300 <= status < 700 else 502
-                ep.reject(a, relayed, now, event.response.reason or None)
-                self.a_journal.note("rejected", f"{relayed} relayed")
-                self.a_journal.update(outcome=Outcome.REJECTED.value, status=relayed)
-                self.a_journal.update(ended=utcnow())
-        elif isinstance(event, CallEnded):
-            b_journal.note("bye", f"{'far end' if event.by_remote else 'tas'}: {event.reason}")
-            b_journal.update(ended=utcnow())
-            if not a.ended:
-                if a.state in ("incoming", "early"):
-                    ep.reject(a, 487, now)
-                else:
-                    ep.bye(a, now)
-                self.a_journal.note("bye", "far end hung up")
-                self.a_journal.update(ended=utcnow())
-        elif isinstance(event, ReInvite):
-            self._relay_reinvite(self.b, a, event, now)
-        elif isinstance(event, ReInviteResult):
-            self._reinvite_answered(a, event, now)
-        elif isinstance(event, DialogRequest):
-            self._relay_request(a, event, now)
+    def final_failure(self) -> tuple[int, str | None]:
+        status = self.statuses[-1] if self.statuses else 480
+        reason = self._failure.reason if self._failure is not None else ""
+        return (status if 300 <= status < 700 else 502), reason or None
 
-    # -- mid-dialog relays ----------------------------------------------------------------------
+    def leg_failed(self, leg: Call, response: Response) -> bool:
+        if self.retry is not None and self.retry(self, response, self.now()):
+            return True
+        status = response.status
+        journal = self._journal_b()
+        journal.note("failed", str(status))
+        outcome = Outcome.ABANDONED if self.a.ended else Outcome.REJECTED
+        journal.update(outcome=outcome.value, status=status, ended=utcnow())
+        self._failure = response
+        return False
 
-    def _relay_reinvite(
-        self, source: Call, other: Call | None, event: ReInvite, now: float
-    ) -> None:
-        """RFC 3261 §14: offer the new SDP to the other leg; its answer goes back."""
-        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
-            self.endpoint.reject_reinvite(source, 491, now)
+    # -- journals -------------------------------------------------------------------------------
+
+    def on_progress(self, leg: Call, response: Response, relayed: bool) -> None:
+        status = response.status
+        self._journal_b().note("ringing" if status == 180 else str(status))
+        if relayed:
+            self.a_journal.note("ringing", f"{status} relayed")
+
+    def on_answered(self, leg: Call, won: bool) -> None:
+        journal = self._journal_b()
+        journal.note("answered")
+        journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
+        if won:
+            self.a_journal.note("answered", "by the forward target")
+            self.a_journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
+
+    def on_rejected(self, status: int) -> None:
+        self.a_journal.note("rejected", f"{status} relayed")
+        self.a_journal.update(outcome=Outcome.REJECTED.value, status=status)
+        self.a_journal.update(ended=utcnow())
+
+    def on_cancelled(self) -> None:
+        self.a_journal.note("cancel", "caller cancelled")
+        self.a_journal.update(outcome=Outcome.ABANDONED.value, status=487, ended=utcnow())
+
+    def on_ended(self, event: CallEnded) -> None:
+        if event.call is self.a:
+            self.a_journal.note("bye", f"{'caller' if event.by_remote else 'tas'}: {event.reason}")
+            self.a_journal.update(ended=utcnow())
             return
-        try:
-            self.endpoint.reinvite(other, event.request.body, now)
-        except LocalProtocolError:
-            self.endpoint.reject_reinvite(source, 491, now)
-            return
-        self._reinvite_from = source
+        journal = self._journal_b()
+        journal.note("bye", f"{'far end' if event.by_remote else 'tas'}: {event.reason}")
+        journal.update(ended=utcnow())
+        if not self.a.ended and event.call is self.winner:
+            self.a_journal.note("bye", "far end hung up")
+            self.a_journal.update(ended=utcnow())
 
-    def _reinvite_answered(self, source: Call | None, event: ReInviteResult, now: float) -> None:
-        if source is None or self._reinvite_from is not source or source.reinvite_in is None:
-            return
-        self._reinvite_from = None
-        status = event.response.status
-        if 200 <= status < 300:
-            self.endpoint.answer_reinvite(source, event.response.body, now)
-        else:
-            self.endpoint.reject_reinvite(source, status if status >= 300 else 500, now)
-
-    def _relay_request(self, other: Call | None, event: DialogRequest, now: float) -> None:
-        request = event.request
-        if other is None or request.method not in _RELAYED_INFO or other.state != "confirmed":
-            return
-        self.endpoint.request(
-            request.method,
-            now,
-            call=other,
-            body=request.body,
-            content_type=request.content_type,
-        )
-
-    def _check_done(self) -> None:
-        if self.done or not self.a.ended or (self.b is not None and not self.b.ended):
-            return
-        self.done = True
-        self.on_done(self)
+    def _journal_b(self) -> CallJournal:
+        assert self.b_journal is not None  # every event of b comes after start()
+        return self.b_journal

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tas.calls.announce import read_announcement
 from tas.calls.policy import Action, Policy, PolicyError, load_policy_file, parse_policy
 from tas.calls.policy_store import PolicyStore
 from tas.config_cli import settings_for_cli
@@ -50,6 +51,16 @@ def _as_dict(policy: Policy) -> dict[str, Any]:
         "menu": {d: a.value for d, a in policy.menu.items()},
         "early_media": policy.early_media,
     }
+
+
+def _check_announcements(policies: list[Policy]) -> None:
+    """Refuse a policy whose announcement WAV is missing or unplayable (names the file)."""
+    for policy in policies:
+        if policy.announcement:
+            try:
+                read_announcement(policy.announcement)
+            except ValueError as exc:
+                _fail(f"policy for {policy.number}: {exc}")
 
 
 config_option = click.option(
@@ -124,6 +135,7 @@ def set_(
     except PolicyError as exc:
         _fail(str(exc))
         return
+    _check_announcements([parsed])
     _run(config, lambda store: store.put(parsed))
     click.echo(f"policy for {parsed.number}: {parsed.action.value}")
 
@@ -151,5 +163,6 @@ def load(file: Path, config: Path | None) -> None:
     except PolicyError as exc:
         _fail(str(exc))
         return
+    _check_announcements(policies)
     _run(config, lambda store: store.replace_all(policies))
     click.echo(f"loaded {len(policies)} policies from {file}")

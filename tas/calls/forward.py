@@ -3,8 +3,9 @@ and copied headers, and the outgoing leg's call record.
 
 ``target = "core"`` (or an E.164 number) goes back to the core that sent the leg, on the same
 connection, with the leg's number un-prefixed (``user=phone``, RFC 3261 §19.1.6); a
-``sip:``/``sips:`` URI is called directly. ``Session-ID`` (RFC 7989 §6), P-Asserted-Identity
-and Privacy (RFC 3325) are passed on unchanged.
+``sip:``/``sips:`` URI is called directly: a numeric host is the next hop itself, a host name
+is located by RFC 3263 (``by_name``; :mod:`tas.calls.failover`). ``Session-ID`` (RFC 7989 §6),
+P-Asserted-Identity and Privacy (RFC 3325) are passed on unchanged.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tas.calls.diversion import session_id_of
 from tas.calls.policy import Action
 from tas.calls.records import CallRecord
 from tas.calls.routing import e164_of
+from tas.dns.select import is_numeric
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.message import Request
@@ -36,6 +38,7 @@ class ForwardPlan:
     peer: Peer | None
     headers: dict[str, str]
     number: str | None  # the E.164 number called, when it is one
+    by_name: SipURI | None = None  # a host name: the next hops are its RFC 3263 targets
 
     def out_record(self, b_call_id: str, request: Request, a: CallRecord) -> CallRecord:
         """The record of the outgoing leg, from the incoming leg's record ``a``."""
@@ -55,6 +58,7 @@ def plan_forward(call: Call, request: Request, record: CallRecord, target: str) 
     """Plan the forward of ``call`` (its INVITE ``request``, its record) to ``target``."""
     number = e164_of(record.callee) if target == "core" else e164_of(target)
     peer: Peer | None = None
+    by_name: SipURI | None = None
     uri: SipURI | str
     if number is not None:  # back to the core that sent this leg, on the same connection
         scheme = "sips" if call.peer.transport == "TLS" else "sip"
@@ -66,7 +70,11 @@ def plan_forward(call: Call, request: Request, record: CallRecord, target: str) 
     else:
         uri = target
         try:
-            peer = target_peer(parse_uri(target), "UDP")
+            parsed = parse_uri(target)
+            if isinstance(parsed, SipURI) and not is_numeric(parsed.host):
+                by_name = parsed
+            else:
+                peer = target_peer(parsed, "UDP")
         except SipError as exc:
             log.warning("event=bad_forward_target target=%s error=%s", target, exc)
     headers = {}
@@ -75,4 +83,4 @@ def plan_forward(call: Call, request: Request, record: CallRecord, target: str) 
     for name in ("P-Asserted-Identity", "Privacy"):
         if value := request.headers.get(name):
             headers[name] = value
-    return ForwardPlan(uri, peer, headers, number)
+    return ForwardPlan(uri, peer, headers, number, by_name)

@@ -1,8 +1,9 @@
 """One incoming leg the TAS answers itself (announcement, menu, voicemail): its SIP call, its
 media session, its journal, and a way to race any step against the caller hanging up.
 
-The call application feeds the leg's endpoint events to :meth:`AnsweredLeg.on_event` (inside
-``SipStack.on_event``); the leg's flow runs as an asyncio task and acts through the stack.
+The leg is its call's listener (:mod:`tas.sip.listener`): the stack hands the call's events to
+:meth:`AnsweredLeg.on_event`; the leg's flow runs as an asyncio task and acts through the
+stack (:class:`~tas.calls.host.CallHost`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from media.call_media import CallMedia
 from media.errors import MediaError, OfferAnswerError, SdpError
 from media.session import MediaEngine, MediaSession
 from tas.calls.end_reason import describe, failure_reason, reasons_of
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.calls.routing import LegInfo
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallCancelled, CallConfirmed, CallEnded, ReInvite
-from tas.transport.stack import SipStack
 
 __all__ = ["AnsweredLeg"]
 
@@ -35,7 +37,7 @@ class AnsweredLeg:
 
     def __init__(
         self,
-        stack: SipStack,
+        stack: CallHost,
         engine: MediaEngine,
         call: Call,
         info: LegInfo | None,
@@ -122,7 +124,7 @@ class AnsweredLeg:
         self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         self.ended.set()
 
-    async def answer(self) -> MediaSession | None:
+    async def answer(self) -> CallMedia | None:
         """Open media and send 200 OK; None when the caller left first, the SDP is unusable
         (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After)."""
         if self.session is not None:
@@ -156,7 +158,7 @@ class AnsweredLeg:
             self.on_answered()
         return session
 
-    async def early_media(self) -> MediaSession | None:
+    async def early_media(self) -> CallMedia | None:
         """Media for a 183 Session Progress carrying our SDP answer, without answering (RFC
         3261 §13.3.1.1; early media as in RFC 3960 §3: nothing is charged); None when the
         offer is missing (no early media without one) or unusable, or the caller left. The

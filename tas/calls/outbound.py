@@ -11,16 +11,16 @@ import asyncio
 import contextlib
 import logging
 
+from media.call_media import CallMedia
 from media.errors import MediaError
-from media.session import MediaSession
 from tas.calls.announce import default_announcement
+from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallAnswered, CallEnded, CallFailed, CallProgress
-from tas.transport.stack import SipStack
 
 __all__ = ["OutboundCall"]
 
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 
 class OutboundCall:
-    """One call we place; feed its endpoint events to :meth:`on_event`."""
+    """One call we place; its listener (tas.sip.listener): the call's events reach :meth:`on_event`."""
 
-    def __init__(self, stack: SipStack, call: Call, journal: CallJournal) -> None:
+    def __init__(self, stack: CallHost, call: Call, journal: CallJournal) -> None:
         self.stack = stack
         self.journal = journal
         self.call = call
@@ -57,7 +57,7 @@ class OutboundCall:
             self._ended.set()
 
     async def run(
-        self, session: MediaSession, announcement: bytes | str | None, ring_timeout: float
+        self, session: CallMedia, announcement: bytes | str | None, ring_timeout: float
     ) -> None:
         """Wait for the answer, play, hang up; records the outcome."""
         call, journal, ep = self.call, self.journal, self.stack.endpoint
@@ -77,7 +77,7 @@ class OutboundCall:
         journal.note("answered")
         journal.update(outcome=Outcome.ANSWERED_BY_HANDSET.value, status=200, answered=utcnow())
         try:
-            session.apply_answer(body)
+            await session.accept_answer(body)
             journal.note("announcement", "default" if announcement is None else "custom")
             source = default_announcement() if announcement is None else announcement
             play = asyncio.ensure_future(session.play(source))

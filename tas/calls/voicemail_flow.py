@@ -226,7 +226,7 @@ async def _record(
     if session is None:
         return None
     await leg.race(asyncio.sleep(_SETTLE))
-    greeting = store.greetings.greeting_for(pending.mailbox, reason)
+    greeting = await store.greeting_catalog.greeting_for(pending.mailbox, reason)
     journal.note("greeting", f"{reason.value}: {greeting.name}")
     if not await leg.race(session.play(greeting)):
         journal.note("recording-discarded", "caller left during the greeting")

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from tas.config_cli import settings_for_cli
 from tas.events.history import find_timeline, load_timelines
+from tas.events.legs import operator_leg
 from tas.events.timeline import Timeline
 from tas.store import Database
 
@@ -93,7 +95,13 @@ def list_(config: Path | None, as_json: bool, since: str, limit: int) -> None:
     if as_json:
         click.echo(json.dumps([t.as_dict() for t in timelines], indent=2))
         return
-    table = Table("id", "started (UTC)", "caller", "callee", "route", "outcome", "seen by", "lines")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0)  # one space between columns
+    # Ids, times and numbers are never cut or wrapped; the other columns give way.
+    for name in ("id", "started (UTC)", "caller", "callee", "route"):
+        table.add_column(name, no_wrap=True, overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    for name in ("seen by", "lines"):
+        table.add_column(name, no_wrap=True, overflow="fold")
     for t in timelines:
         style = _OUTCOME_STYLE.get(t.outcome.value, "")
         table.add_row(
@@ -146,11 +154,13 @@ def show(config: Path | None, as_json: bool, key: str) -> None:
         facts.append(f"voicemail {timeline.voicemail_id}")
     console.print("  ".join(facts))
     for leg in timeline.legs:
+        number = operator_leg(leg.route or timeline.route, leg.direction)
         console.print(
-            f"  leg {leg.record_id}: {leg.direction} {leg.sip_call_id} action "
-            f"{leg.action or '-'} status {leg.status or '-'} outcome {leg.outcome}"
+            f"  record {leg.record_id} ({number or 'no operator leg number'}): {leg.direction} "
+            f"{leg.sip_call_id} action {leg.action or '-'} status {leg.status or '-'} "
+            f"outcome {leg.outcome}"
         )
-    table = Table("+s", "source", "what", "detail", "leg")
+    table = Table("+s", "source", "what", "detail", "record")
     for entry in timeline.entries:
         offset = (entry.at - timeline.started).total_seconds()
         table.add_row(

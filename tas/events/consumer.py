@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from registrations.client import Target
 from registrations.errors import AuthenticationFailed, OperatorError
-from registrations.oauth import ClientCredentials, NoAuth, TokenSource
+from registrations.oauth import ClientCredentials, TokenSource, sandbox_auth
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from tas.config import EventsSettings, Settings
 from tas.events.backoff import Backoff
@@ -298,7 +298,7 @@ class EventConsumer:
 
 def _token_source(settings: Settings, target: Target) -> TokenSource:
     if not target.authenticated:
-        return NoAuth()
+        return sandbox_auth(settings.sandbox.tokens)
     op = settings.operator
     if not op.client_id or not op.client_secret:
         raise AuthenticationFailed(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from media.codecs import get_codec
 from media.dtmf import DtmfDigit
@@ -27,20 +28,13 @@ from tas.harness.ladder import Ladder
 from tas.harness.listen import Tone, ToneDetector, is_beep
 from tas.harness.options import DtmfAt
 from tas.harness.result import CallResult, DigitHeard, HoldResult, RtpSummary
-from tas.harness.stack import HANDLER, HarnessStack
+from tas.harness.stack import HarnessStack
+from tas.harness.target import connect_failure
 from tas.sip.call import Call, Credentials
 from tas.sip.errors import LocalProtocolError
-from tas.sip.events import (
-    CallAnswered,
-    CallEnded,
-    CallFailed,
-    CallProgress,
-    Event,
-    ReInvite,
-    ReInviteResult,
-)
 from tas.sip.message import Response
 from tas.sip.transaction_base import Peer
+from tas.transport.ua import CallFailedError, CallHandle
 
 __all__ = ["CallSpec", "place_call", "static_offer"]
 
@@ -81,38 +75,6 @@ def static_offer(host: str) -> bytes:
     ).encode()
 
 
-@dataclass(slots=True)
-class _Signals:
-    """Futures the call's SIP events resolve."""
-
-    final: asyncio.Future[Response]
-    ended: asyncio.Event
-    reinvite: asyncio.Future[Response] | None = None
-    ringing_at: float | None = None
-    ended_by: str | None = None
-    end_reason: str = ""
-    on_reinvite: Callable[[Call], None] | None = None
-
-    def handle(self, event: Event) -> None:
-        if isinstance(event, CallProgress):
-            if self.ringing_at is None and event.response.status >= 180:
-                self.ringing_at = time.perf_counter()
-        elif isinstance(event, CallAnswered | CallFailed):
-            if not self.final.done():
-                self.final.set_result(event.response)
-            if isinstance(event, CallFailed):
-                self.ended.set()
-        elif isinstance(event, CallEnded):
-            self.ended_by = "remote" if event.by_remote else "local"
-            self.end_reason = event.reason
-            self.ended.set()
-        elif isinstance(event, ReInviteResult):
-            if self.reinvite is not None and not self.reinvite.done():
-                self.reinvite.set_result(event.response)
-        elif isinstance(event, ReInvite) and self.on_reinvite is not None:
-            self.on_reinvite(event.call)
-
-
 async def place_call(
     stack: HarnessStack,
     engine: MediaEngine | None,
@@ -122,7 +84,6 @@ async def place_call(
     after: Callable[[CallResult], Awaitable[None]] | None = None,
 ) -> CallResult:
     """Place the call described by ``spec``; never raises for what the far end does."""
-    loop = asyncio.get_running_loop()
     transport = spec.peer.transport
     result = CallResult(spec.target, transport)
     session: MediaSession | None = None
@@ -135,7 +96,6 @@ async def place_call(
     except MediaError as exc:
         result.error = f"cannot open RTP ports: {exc}"
         return result
-    signals = _Signals(loop.create_future(), asyncio.Event())
     try:
         call = stack.endpoint.invite(
             spec.target,
@@ -151,29 +111,30 @@ async def place_call(
             await session.close()
         result.error = str(exc)
         return result
-    call.data[HANDLER] = signals.handle
+    handle = CallHandle(stack, call)  # the call's listener: its events as futures
+    handle.auto_reinvite = False  # re-INVITEs are answered from the media session (_talk)
     result.call_id = call.call_id
     if ladder is not None:
         ladder.call_id = call.call_id
     invited = time.perf_counter()
     stack.flush()
     try:
-        response = await _final_response(stack, call, spec, signals, ladder, result)
+        response = await _final_response(handle, spec, ladder, result)
         if response is not None:
             result.status, result.reason = response.status, response.reason
-            if signals.ringing_at is not None:
-                result.ringing_after = signals.ringing_at - invited
+            if handle.rang_at is not None:
+                result.ringing_after = handle.rang_at - invited
             if 200 <= response.status < 300:
                 result.answered = True
                 result.setup_latency = time.perf_counter() - invited
-                await _talk(stack, call, session, spec, signals, result, response)
+                await _talk(stack, handle, session, spec, result, response)
             elif ladder is not None and not ladder.heard_from_peer:
                 result.unreachable = True
                 hint = " (TLS refused? --ca FILE, or --insecure for test peers)"
                 tls = spec.peer.transport == "TLS" and response.status == 503
                 result.error = result.error or f"no response from {_where(spec.peer)}" + (
-                    hint if tls else ""
-                )
+                    connect_failure(stack, spec.peer) or ""
+                ) + (hint if tls else "")
     finally:
         if session is not None:
             recording = await session.close()
@@ -188,9 +149,11 @@ async def place_call(
                     stats.loss_fraction,
                     stats.jitter,
                 )
-        call.data.pop(HANDLER, None)
-    result.ended_by = signals.ended_by
-    result.end_reason = signals.end_reason
+        call.listener = None
+        handle.answered.cancel()  # unsettled when we gave up: nobody waits for it any more
+    if handle.end is not None:
+        result.ended_by = "remote" if handle.end.by_remote else "local"
+        result.end_reason = handle.end.reason
     if ladder is not None:
         result.ladder = list(ladder.entries)
     if after is not None:
@@ -199,10 +162,8 @@ async def place_call(
 
 
 async def _final_response(
-    stack: HarnessStack,
-    call: Call,
+    handle: CallHandle,
     spec: CallSpec,
-    signals: _Signals,
     ladder: Ladder | None,
     result: CallResult,
 ) -> Response | None:
@@ -213,7 +174,8 @@ async def _final_response(
     cancel_at = started + spec.cancel_after if spec.cancel_after is not None else give_up
     silent_at = started + spec.no_response_timeout
     cancelled = False
-    while not signals.final.done():
+    final = handle.answered  # a 2xx, or CallFailedError with the failure
+    while not final.done():
         now = loop.time()
         if ladder is not None and not ladder.heard_from_peer and now >= silent_at:
             result.unreachable = True
@@ -225,8 +187,7 @@ async def _final_response(
             if now >= give_up:
                 result.error = f"no final response in {spec.answer_timeout:g} s: cancelled"
             with contextlib.suppress(LocalProtocolError):
-                stack.endpoint.cancel(call, stack.now())
-                stack.flush()
+                handle.cancel()
             give_up = now + 32.0  # Timer B-like bound for the 487 (RFC 3261 §17.1.1.2)
         elif cancelled and now >= give_up:
             result.error = "no final response after CANCEL"
@@ -235,17 +196,16 @@ async def _final_response(
         if ladder is not None and not ladder.heard_from_peer:
             deadlines.append(silent_at)
         wait = max(0.0, min(d for d in deadlines if d > now - 1e-9) - now) if deadlines else 1.0
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(signals.final), max(wait, 0.001))
-    return signals.final.result()
+        await asyncio.wait([final], timeout=max(wait, 0.001))
+    failure = final.exception()
+    return failure.response if isinstance(failure, CallFailedError) else final.result()
 
 
 async def _talk(
     stack: HarnessStack,
-    call: Call,
+    handle: CallHandle,
     session: MediaSession | None,
     spec: CallSpec,
-    signals: _Signals,
     result: CallResult,
     answer: Response,
 ) -> None:
@@ -263,7 +223,7 @@ async def _talk(
             session = None
     if session is not None:
         media = session
-        signals.on_reinvite = lambda c: _answer_reinvite(stack, c, media)
+        handle.on_reinvite = lambda event: _answer_reinvite(stack, event.call, media)
         _listen(session, spec, result, detector, answered, hang_up)
         if spec.record is not None:
             try:
@@ -275,24 +235,22 @@ async def _talk(
         if spec.dtmf:
             tasks.append(asyncio.ensure_future(_send_dtmf(session, spec.dtmf, answered, result)))
     if spec.hold:
-        tasks.append(asyncio.ensure_future(_hold(stack, call, session, spec, signals, result)))
+        tasks.append(asyncio.ensure_future(_hold(stack, handle, session, spec, result)))
     limit = spec.max_time if spec.duration is None else min(spec.duration, spec.max_time)
-    waits = [asyncio.ensure_future(signals.ended.wait()), asyncio.ensure_future(hang_up.wait())]
+    hung_up = asyncio.ensure_future(hang_up.wait())
+    waits: list[asyncio.Future[Any]] = [handle.ended, hung_up]  # handle.ended is not cancelled
     try:
         await asyncio.wait(waits, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (*waits, *tasks):
+        for task in (hung_up, *tasks):
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, MediaError):
                 await task
     result.talk_time = loop.time() - answered
-    if not signals.ended.is_set():
-        with contextlib.suppress(LocalProtocolError):
-            stack.endpoint.bye(call, stack.now())
-            stack.flush()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signals.ended.wait(), BYE_WAIT)
+    if not handle.ended.done():
+        with contextlib.suppress(LocalProtocolError, TimeoutError):
+            await asyncio.wait_for(handle.hangup(), BYE_WAIT)
     if detector is not None:
         detector.flush(loop.time() - answered)
         result.tones = list(detector.tones)
@@ -372,14 +330,12 @@ async def _send_dtmf(
 
 async def _hold(
     stack: HarnessStack,
-    call: Call,
+    handle: CallHandle,
     session: MediaSession | None,
     spec: CallSpec,
-    signals: _Signals,
     result: CallResult,
 ) -> None:
     """Re-INVITE sendonly a third into the call, resume (sendrecv) at two thirds."""
-    loop = asyncio.get_running_loop()
     span = spec.duration if spec.duration is not None else 3.0
     statuses: list[int | None] = []
     result.hold = HoldResult(None, None)
@@ -388,18 +344,14 @@ async def _hold(
         if session is not None:
             offer = session.offer(direction).encode()
         else:
-            offer = static_offer(_local_host(stack, call.peer.transport)).replace(
+            offer = static_offer(_local_host(stack, handle.call.peer.transport)).replace(
                 b"a=sendrecv", b"a=" + direction.encode()
             )
-        signals.reinvite = loop.create_future()
         try:
-            stack.endpoint.reinvite(call, offer, stack.now())
+            response = await asyncio.wait_for(handle.reinvite(offer), 35.0)
         except LocalProtocolError as exc:
             result.error = f"cannot re-INVITE: {exc}"
             return
-        stack.flush()
-        try:
-            response = await asyncio.wait_for(signals.reinvite, 35.0)
         except TimeoutError:
             statuses.append(None)
             result.hold = HoldResult(*(statuses + [None])[:2])

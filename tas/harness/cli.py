@@ -6,7 +6,6 @@ line each on stderr; load: some calls failed), 2 bad input, 3 the target was unr
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 import click
 
 from tas.harness.expectations import EXPECTATIONS, Expectation, check_all, parse_expectation
+from tas.harness.locate import next_hop
 from tas.harness.options import (
     DtmfAt,
     parse_dtmf_schedule,
@@ -126,6 +126,13 @@ _EXPECT_HELP = "Expectation (repeat): " + "; ".join(f"{k}: {v}" for k, v in EXPE
 )
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Load: per-call CSV.")
 @click.option("--allow-remote", is_flag=True, help="Load: allow a non-loopback target.")
+@click.option(
+    "--screen-every",
+    callback=_duration,
+    default="5s",
+    show_default=True,
+    help="Load: SIPp-like counters screen this often (0: only the final report).",
+)
 def call(**kwargs: Any) -> None:
     """Place a SIP test call to TARGET (a number via the sandbox core, or a sip:/sips: URI).
 
@@ -179,6 +186,7 @@ class _Args:
     talk: float
     csv_file: Path | None
     allow_remote: bool
+    screen_every: float
 
     @property
     def load(self) -> bool:
@@ -210,22 +218,14 @@ async def _main(args: _Args) -> int:
     if (args.user is None) != (args.password is None):
         return _bad("--user and --password go together")
     try:
-        address = await _resolve(target.peer.host)
+        peer = await next_hop(target, settings.dns, args.transport)  # RFC 3263
     except OSError as exc:
         click.echo(f"Error: cannot resolve {target.peer.host}: {exc}", err=True)
         return EXIT_UNREACHABLE
-    peer = type(target.peer)(target.peer.transport, address, target.peer.port)
     target = Target(target.uri, peer, target.number)
     if args.load:
         return await _load(args, target, settings, rtp_range)
     return await _single(args, target, settings, rtp_range)
-
-
-async def _resolve(host: str) -> str:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    families = sorted(infos, key=lambda info: info[0] != socket.AF_INET)
-    return str(families[0][4][0])
 
 
 def _window(rtp_range: tuple[int, int], size: int = 64) -> tuple[int, int]:
@@ -365,9 +365,9 @@ async def _single(args: _Args, target: Target, settings: Any, rtp_range: tuple[i
 
 async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int, int]) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tas.harness.load import LoadPlan, LoadProgress, run_load
+    from tas.harness.load import LoadPlan, run_load
+    from tas.harness.load_screen import LoadScreen
     from tas.harness.report import render_load
 
     if args.expects or args.dtmf or args.hold or args.record or args.cancel_after:
@@ -393,31 +393,10 @@ async def _load(args: _Args, target: Target, settings: Any, rtp_range: tuple[int
         return prepared
     stack, engine, spec = prepared
     console = Console(stderr=args.as_json)
-    progress = Progress(
-        TextColumn("[bold]calls"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("answered [green]{task.fields[answered]}[/] failed [red]{task.fields[failed]}"),
-        TextColumn("active {task.fields[active]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=args.as_json,
-    )
-    task_id = progress.add_task("load", total=plan.planned_calls, answered=0, failed=0, active=0)
-
-    def update(p: LoadProgress) -> None:
-        progress.update(
-            task_id,
-            completed=p.finished,
-            total=p.planned,
-            answered=p.answered,
-            failed=p.failed,
-            active=p.active,
-        )
-
+    screen = LoadScreen(console, plan.planned_calls, args.screen_every, transient=args.as_json)
     try:
-        with progress:
-            summary = await run_load(stack, engine, spec, plan, on_progress=update)
+        with screen:
+            summary = await run_load(stack, engine, spec, plan, on_progress=screen.update)
     finally:
         await stack.close()
     if args.csv_file is not None:

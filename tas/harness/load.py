@@ -22,6 +22,8 @@ from media.session import MediaEngine
 from tas.harness.call import CallSpec, place_call
 from tas.harness.stack import HarnessStack
 from tas.harness.summary import CallOutcome, LoadSummary, summarize
+from tas.harness.target import connect_failure
+from tas.harness.wire_stats import WireStats
 
 __all__ = ["LIMITS", "LoadPlan", "LoadProgress", "run_load"]
 
@@ -74,6 +76,7 @@ class LoadProgress:
     failed: int
     active: int
     elapsed: float
+    wire: WireStats  # live counters (SIPp-like screen)
 
 
 async def run_load(
@@ -98,8 +101,19 @@ async def run_load(
     hard_stop = start + plan.deadline
     last_invite = start
     stopped_early: str | None = None
+    heard = False  # some call got something from the far end
+    wire = WireStats()
+    earlier_tap = stack.tap
+
+    def tap(direction: str, data: bytes, at: float, peer: str) -> None:
+        wire.tap(direction, data, at, peer)
+        if earlier_tap is not None:
+            earlier_tap(direction, data, at, peer)
+
+    stack.tap = tap
 
     async def one(index: int, started: float) -> None:
+        nonlocal heard, stopped_early
         try:
             result = await place_call(stack, engine, call_spec)
         except Exception as exc:  # a bug must not stop the run: count it
@@ -107,6 +121,13 @@ async def run_load(
             return
         finally:
             slots.release()
+        if result.answered and result.setup_latency is not None:
+            wire.setup(result.setup_latency)
+        if not result.unreachable and (result.answered or wire.heard):
+            heard = True
+        elif not heard and stopped_early is None:  # fail fast, as SIPp does on a refused connect
+            why = result.error or connect_failure(stack, spec.peer).strip(" ()")
+            stopped_early = f"target unreachable: {why or f'final status {result.status}'}"
         rtp = result.rtp
         outcomes.append(
             CallOutcome(
@@ -135,6 +156,7 @@ async def run_load(
                 len(outcomes) - answered,
                 len(tasks),
                 loop.time() - start,
+                wire,
             )
         )
 
@@ -146,13 +168,13 @@ async def run_load(
     started_count = 0
     progress = asyncio.ensure_future(ticker())
     try:
-        while started_count < planned:
+        while started_count < planned and stopped_early is None:
             now = loop.time()
             if now >= hard_stop:
                 stopped_early = "deadline reached while generating"
                 break
             due = min(planned, math.floor((now - start) * plan.rate) + 1)
-            while started_count < due:
+            while started_count < due and stopped_early is None:
                 if slots.locked():
                     break
                 await slots.acquire()
@@ -184,6 +206,7 @@ async def run_load(
                     if index not in done:
                         outcomes.append(CallOutcome(index, 0.0, None, None, "abandoned"))
     finally:
+        stack.tap = earlier_tap
         gc.unfreeze()
         progress.cancel()
         for task in tasks:
@@ -201,4 +224,5 @@ async def run_load(
         elapsed=end - start,
         generating=last_invite - start,
         stopped_early=stopped_early,
+        wire=wire,
     )

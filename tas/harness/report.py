@@ -38,10 +38,13 @@ def render_call(
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
+    # Unreachable: any status is the stack's own (503/408, RFC 3261 §8.1.3.1), not the peer's.
     status = (
-        f"{result.status} {result.reason}"
+        "none (unreachable)"
+        if result.unreachable
+        else f"{result.status} {result.reason}"
         if result.status is not None
-        else ("unreachable" if result.unreachable else "no final response")
+        else "no final response"
     )
     facts.add_row("target", f"{result.target} ({result.transport})")
     facts.add_row("final status", status + (" (cancelled by us)" if result.cancelled else ""))
@@ -121,9 +124,26 @@ def render_load(console: Console, summary: LoadSummary) -> None:
             f"lost {summary.lost}, loss {loss}",
         )
         table.add_row("jitter", f"mean {_ms(summary.jitter_mean)}  max {_ms(summary.jitter_max)}")
+    if summary.wire is not None:
+        wire = summary.wire
+        table.add_row(
+            "SIP messages",
+            f"sent {sum(wire.sent.values())}, received {sum(wire.received.values())}",
+        )
+        table.add_row(
+            "retransmissions",
+            f"sent {sum(wire.retransmitted.values())}, "
+            f"received {sum(wire.retransmissions_received.values())}",
+        )
+        table.add_row("unexpected", str(sum(wire.unexpected.values())))
+        for label, count in wire.repartition_rows():
+            if count:
+                table.add_row("response time", f"{label}: {count}")
     if summary.stopped_early:
         table.add_row("stopped", f"[red]{summary.stopped_early}[/]")
     console.print(table)
+    if summary.wire is not None and (summary.wire.sent or summary.wire.received):
+        console.print(summary.wire.screen())
 
 
 def _ms(seconds: float | None) -> str:

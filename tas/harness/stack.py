@@ -1,8 +1,9 @@
-"""The harness's SIP stack: :class:`~tas.transport.stack.SipStack` with a wire tap and
-per-call event dispatch, so one stack carries a single call or a whole load run.
+"""The harness's SIP stack: :class:`~tas.transport.stack.SipStack` with a wire tap, so one
+stack carries a single call or a whole load run.
 
 Every message sent or received goes to ``tap(direction, data, now, peer)`` (the SIP ladder);
-events go to the handler stored in ``call.data["harness"]`` by whoever placed the call.
+a call's events go to the listener (``call.listener``, :mod:`tas.sip.listener`) set by whoever
+placed the call; :meth:`HarnessStack.dispatch` answers what no listener takes.
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ from tas.sip.transaction_base import Peer
 from tas.transport.stack import SipStack, StackOptions
 from tas.transport.tls import ensure_self_signed, server_context
 
-__all__ = ["HANDLER", "HarnessStack", "open_stack"]
+__all__ = ["HarnessStack", "open_stack"]
 
 log = logging.getLogger(__name__)
 
-HANDLER = "harness"
 Tap = Callable[[str, bytes, float, str], None]
 
 
 class HarnessStack(SipStack):
     """A client-side stack; ``tap`` sees the wire (``time.perf_counter`` times: the loop clock
-    may tick in whole milliseconds), ``call.data[HANDLER]`` gets the events."""
+    may tick in whole milliseconds); each call's listener gets its events."""
 
     tap: Tap | None = None
 
@@ -51,14 +51,10 @@ class HarnessStack(SipStack):
         super().receive_message(message, peer)
 
     def dispatch(self, event: Event) -> None:
-        """``on_event``: hand the event to its call's handler."""
+        """``on_event``: what no call listener takes (out-of-dialog requests, calls whose
+        placer let go: a re-INVITE gets the call's current SDP)."""
         if isinstance(event, RequestReceived):  # out of dialog (OPTIONS is answered for us)
             self.endpoint.respond(event.transaction, 405, self.now())
-            return
-        call = getattr(event, "call", None)
-        handler = call.data.get(HANDLER) if call is not None else None
-        if handler is not None:
-            handler(event)
         elif isinstance(event, ReInvite):
             self.endpoint.answer_reinvite(event.call, event.call.local_sdp, self.now())
 

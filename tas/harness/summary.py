@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tas.harness.wire_stats import WireStats
+
 __all__ = ["CallOutcome", "LoadSummary", "percentile", "summarize"]
 
 
@@ -86,6 +88,7 @@ class LoadSummary:
     jitter_max: float | None
     stopped_early: str | None = None
     outcomes: tuple[CallOutcome, ...] = field(default=(), repr=False)
+    wire: WireStats | None = field(default=None, repr=False)  # SIP counters, SIPp style
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +120,7 @@ class LoadSummary:
                 "jitter_ms_max": _ms(self.jitter_max),
             },
             "stopped_early": self.stopped_early,
+            "sip": self.wire.to_dict() if self.wire is not None else None,
         }
 
     def csv(self) -> str:
@@ -152,6 +156,7 @@ def summarize(
     elapsed: float,
     generating: float,
     stopped_early: str | None = None,
+    wire: WireStats | None = None,
 ) -> LoadSummary:
     """Aggregate ``outcomes``; ``generating`` is the time from the first to the last INVITE."""
     answered = [o for o in outcomes if o.answered]
@@ -191,6 +196,7 @@ def summarize(
         jitter_max=max(jitters) if jitters else None,
         stopped_early=stopped_early,
         outcomes=tuple(outcomes),
+        wire=wire,
     )
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tas.sip.errors import SipError
 from tas.sip.routing import target_peer
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import SipURI, parse_uri
 
-__all__ = ["Target", "is_loopback", "number_of", "resolve_target", "sip_from"]
+if TYPE_CHECKING:
+    from tas.transport.stack import SipStack
+
+__all__ = ["Target", "connect_failure", "is_loopback", "number_of", "resolve_target", "sip_from"]
 
 _NUMBER = re.compile(r"^\+?\d{3,15}$")
 TRANSPORTS = ("UDP", "TCP", "TLS")
@@ -96,3 +100,11 @@ def is_loopback(host: str) -> bool:
 
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def connect_failure(stack: SipStack, peer: Peer) -> str:
+    """`` (connection refused)`` when the stack could not connect to ``peer`` (TCP/TLS)."""
+    failed = stack.last_connect_error
+    if failed is None or failed[0] != (peer.transport, peer.host, peer.port):
+        return ""
+    return f" ({(failed[1].strerror or str(failed[1])).lower()})"

@@ -80,7 +80,11 @@ def sandbox(
 async def _serve(settings: SandboxSettings, data_dir: Path) -> None:
     plane = ControlPlane(settings, data_dir=data_dir)  # registrations survive a restart
     bound = await plane.start()
-    auth = f"{len(settings.tokens)} bearer token(s)" if settings.tokens else "auth off"
+    auth = (
+        f"{len(settings.tokens)} bearer token(s); clients: tas register --token TOKEN"
+        if settings.tokens
+        else "auth off"
+    )
     click.echo(
         f"tas sandbox: SipBreakoutService v1 + EventsService v0 on {bound} ({auth}); Ctrl-C stops",
         nl=True,

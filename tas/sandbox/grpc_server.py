@@ -25,12 +25,15 @@ from registrations.model import Route
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2_grpc
+from registrations.wgtwo.sms.v1 import sms_pb2_grpc
 from tas.config import SandboxSettings
 from tas.grpc_health import GrpcHealth, add_health
+from tas.grpc_reflect import add_reflection
 from tas.sandbox.breakout import ActiveRegistration, BreakoutTable
 from tas.sandbox.breakout_file import BreakoutFile
 from tas.sandbox.breakout_grpc import SipBreakoutServicer, abort_rpc
 from tas.sandbox.event_bus import EventBus
+from tas.sandbox.sms import SmsOutbox, SmsServicer
 from tas.sandbox.subscriptions import (
     Delivery,
     StartAtOldest,
@@ -145,6 +148,7 @@ class ControlPlane:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.health: GrpcHealth | None = None  # grpc.health.v1 (tas.grpc_health)
+        self.sms = SmsOutbox(clock)  # what wgtwo.sms.v1.SmsService was asked to send
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -159,9 +163,11 @@ class ControlPlane:
         add_events = events_pb2_grpc.add_EventsServiceServicer_to_server
         add_breakout(SipBreakoutServicer(self), server)  # type: ignore[no-untyped-call]
         add_events(_EventsServicer(self), server)  # type: ignore[no-untyped-call]
-        self.health = add_health(
-            server, ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
-        )
+        add_sms = sms_pb2_grpc.add_SmsServiceServicer_to_server
+        add_sms(SmsServicer(self.sms, self._authorize), server)  # type: ignore[no-untyped-call]
+        services = ("wgtwo.sipbreakout.v1.SipBreakoutService", "wgtwo.events.v0.EventsService")
+        self.health = add_health(server, services)
+        add_reflection(server, services)  # grpcurl/grpcui without a protoset (tas.grpc_reflect)
         try:
             port = server.add_insecure_port(address)
         except RuntimeError as exc:

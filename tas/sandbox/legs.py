@@ -1,68 +1,31 @@
-"""One inbound leg bridged to its outgoing legs: the signalling B2BUA of the sandbox core.
+"""The sandbox core's B2BUA: the shared :class:`~tas.sip.b2bua.B2bua` with what an operator
+core adds around it.
 
 A :class:`Bridge` holds the inbound :class:`~tas.sip.call.Call` (the caller's leg 1, or a leg
-the TAS sends the core) and the outgoing calls placed for it (handset, TAS). It relays what
-RFC 3261 asks of a B2BUA, SDP unchanged so RTP flows end to end:
+the TAS sends the core) and the outgoing calls placed for it (handset, TAS). The relaying
+itself (provisional responses 180-189, the first 2xx wins and the other legs are cancelled,
+CANCEL, BYE, re-INVITE) is the shared B2BUA's; this module adds:
 
-* provisional responses 180-183 (with any early-media SDP) to the inbound leg (§16.7 step 5);
-* the first 2xx answers the inbound leg; the other legs get CANCEL (§9.1), or BYE when their
-  2xx crossed ours;
-* when every leg failed, the best failure goes back (:func:`~tas.sandbox.routes.best_failure`),
-  unless the owner diverts (FALLBACK: :attr:`Bridge.on_divert` places the TAS leg); the
+* the final status when every leg failed: :func:`~tas.sandbox.routes.best_failure`; the
   failure of an *advisory* leg (the TAS's FORK leg) only counts when nothing else came;
-* CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
-  ends the other side; re-INVITEs are relayed across the pair (§14).
-
-Sans-IO apart from its :class:`BridgeHost` (endpoint, clock, one-shot timers, flush), so unit
-tests drive it on in-memory endpoints and a virtual clock. :func:`dispatch` hands a SIP event
-to the bridge of its call.
+* FALLBACK: when the :attr:`Bridge.divert_on` leg is busy or unanswered (the no-answer timer
+  on the :class:`~tas.sip.b2bua.BridgeHost`'s clock), :attr:`Bridge.on_divert` places the TAS
+  leg instead of failing the call;
+* reports to the :class:`BridgeOwner` (the core call, which publishes voice events).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from tas.sandbox.routes import best_failure, fallback_reason
+from tas.sip.b2bua import B2bua, BridgeHost, TimerHandle
 from tas.sip.call import Call
-from tas.sip.endpoint import Endpoint
-from tas.sip.errors import LocalProtocolError
-from tas.sip.events import (
-    CallAnswered,
-    CallCancelled,
-    CallEnded,
-    CallFailed,
-    CallProgress,
-    Event,
-    ReInvite,
-    ReInviteResult,
-)
-from tas.sip.message import Request, Response
-from tas.sip.reason import ANSWERED_ELSEWHERE
+from tas.sip.events import CallEnded
+from tas.sip.message import Response
 
-__all__ = ["Bridge", "BridgeHost", "BridgeOwner", "TimerHandle", "dispatch"]
-
-log = logging.getLogger(__name__)
-
-_PENDING = ("calling", "early")
-_UAS_OPEN = ("incoming", "early")
-
-
-class TimerHandle(Protocol):
-    def cancel(self) -> None: ...
-
-
-class BridgeHost(Protocol):
-    """What a bridge needs from the SIP stack around it."""
-
-    @property
-    def endpoint(self) -> Endpoint: ...
-    def now(self) -> float: ...
-    def flush(self) -> None:
-        """Send what the endpoint queued (after acting outside an event handler)."""
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
+__all__ = ["Bridge", "BridgeOwner"]
 
 
 class BridgeOwner(Protocol):
@@ -73,7 +36,7 @@ class BridgeOwner(Protocol):
     def finished(self, bridge: Bridge, status: int | None) -> None: ...
 
 
-class Bridge:
+class Bridge(B2bua):
     """Inbound leg + outgoing legs; see the module docstring."""
 
     def __init__(
@@ -85,66 +48,41 @@ class Bridge:
         divert_on: Call | None = None,
         on_divert: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__(host.endpoint, host.now, inbound)
         self.host = host
-        self.ep = host.endpoint
-        self.now = host.now
-        self.inbound = inbound
         self.owner = owner
-        self.outs: list[Call] = []
-        self.winner: Call | None = None
-        self.statuses: list[int] = []
         self.advisory: list[int] = []
-        self.done = False
         #: FALLBACK: when this leg is busy or unanswered, on_divert(reason) places the TAS leg.
         self.divert_on = divert_on
         self.on_divert = on_divert
         self.no_answer: TimerHandle | None = None
-        self._reinvites: dict[Call, Call] = {}  # leg we re-INVITEd -> leg whose re-INVITE waits
-        inbound.data["bridge"] = self
-
-    # -- legs ---------------------------------------------------------------------------------
+        self._advisory_legs: set[Call] = set()
+        self._timed_out: Call | None = None  # the leg we CANCELled when no-answer fired
 
     def add(self, leg: Call, *, advisory: bool = False) -> None:
         """An outgoing leg placed for this bridge; an ``advisory`` leg's failure does not
         decide the caller's final status while another leg gives one."""
-        leg.data["bridge"] = self
-        leg.data["advisory"] = advisory
-        self.outs.append(leg)
+        super().add(leg)
+        if advisory:
+            self._advisory_legs.add(leg)
 
-    def partner(self, call: Call) -> Call | None:
-        """The other side of the answered pair."""
-        if call is self.inbound:
-            return self.winner
-        return self.inbound if call is self.winner else None
+    def not_placed(self, status: int, *, advisory: bool = False) -> None:
+        """A leg failed with ``status`` (or could not even be sent); when none is left, the
+        caller gets the best failure."""
+        if advisory:
+            self.advisory.append(status)
+            self.settle()
+        else:
+            super().not_placed(status)
 
-    # -- outgoing legs' responses ---------------------------------------------------------------
+    # -- policy of the shared B2BUA -------------------------------------------------------------
 
-    def progress(self, leg: Call, response: Response) -> None:
-        if leg not in self.outs or self.winner is not None or not 180 <= response.status < 190:
-            return
-        if self.inbound.state in _UAS_OPEN:
-            self.ep.ring(self.inbound, self.now(), response.status, response.body)
-            self.owner.ringing(self)
+    def final_failure(self) -> tuple[int, str | None]:
+        return best_failure(self.statuses or self.advisory), None
 
-    def answered(self, leg: Call, response: Response) -> None:
-        now = self.now()
-        if self.winner is not None or self.done or self.inbound.state not in _UAS_OPEN:
-            self._drop(leg)  # lost the race, or the caller is gone: hang this one up
-            self._safe(self.ep.bye, leg, now)
-            return
-        self.winner = leg
-        self._stop_timer()
-        self.ep.answer(self.inbound, response.body, now)
-        for other in self.outs:
-            if other is not leg:  # RFC 3326 §2: the losing branches learn why
-                self.hang_up(other, now, reason=str(ANSWERED_ELSEWHERE))
-        self.owner.answered(self)
-
-    def failed(self, leg: Call, status: int) -> None:
-        if leg not in self.outs:
-            return
-        self._drop(leg)
-        if leg.data.get("no_answer"):
+    def leg_failed(self, leg: Call, response: Response) -> bool:
+        status = response.status
+        if leg is self._timed_out:
             status = 480  # our CANCEL after the no-answer timer, not the caller's
         elif leg is self.divert_on:
             self._stop_timer()
@@ -152,64 +90,30 @@ class Bridge:
             if reason is not None and self._can_divert():
                 self.statuses.append(status)  # first: the caller gets it if the TAS fails
                 self._divert(reason)
-                return
-        self.not_placed(status, advisory=bool(leg.data.get("advisory")))
+                return True
+        self.not_placed(status, advisory=leg in self._advisory_legs)
+        return True
 
-    def not_placed(self, status: int, *, advisory: bool = False) -> None:
-        """A leg failed with ``status`` (or could not even be sent); when none is left, the
-        caller gets the best failure."""
-        (self.advisory if advisory else self.statuses).append(status)
-        if not self.outs and not self.done:
-            final = best_failure(self.statuses or self.advisory)
-            if self.inbound.state in _UAS_OPEN:
-                self._safe(self.ep.reject, self.inbound, final, self.now())
-            self.finish(final)
+    # -- hooks ----------------------------------------------------------------------------------
 
-    # -- the inbound leg and the answered pair --------------------------------------------------
+    def on_progress(self, leg: Call, response: Response, relayed: bool) -> None:
+        if relayed:
+            self.owner.ringing(self)
 
-    def cancelled(self) -> None:
-        """The caller CANCELled the inbound leg (487 already sent)."""
-        now = self.now()
-        self._stop_timer()
-        for leg in list(self.outs):
-            self.hang_up(leg, now)
-        self.finish(487)
-
-    def ended(self, call: Call) -> None:
-        """BYE (or a dead transport) on ``call``: end the other side."""
-        now = self.now()
-        if call is self.inbound:
+    def on_answered(self, leg: Call, won: bool) -> None:
+        if won:
             self._stop_timer()
-            for leg in list(self.outs):
-                self.hang_up(leg, now)
-            self.finish(None)
-            return
-        self._drop(call)
-        if call is self.winner:
-            if not self.inbound.ended:
-                self._safe(self.ep.bye, self.inbound, now)
-        elif not self.outs and self.winner is None:
-            self.not_placed(480)  # a 2xx that crossed our CANCEL, hung up by the endpoint
+            self.owner.answered(self)
 
-    def reinvite(self, call: Call, request: Request) -> None:
-        """Relay a re-INVITE to the partner leg; its answer comes back in :meth:`reinvite_result`."""
-        now = self.now()
-        other = self.partner(call)
-        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
-            self._safe(self.ep.reject_reinvite, call, 491, now)
-            return
-        self._reinvites[other] = call
-        self.ep.reinvite(other, request.body, now)
+    def on_cancelled(self) -> None:
+        self._stop_timer()
 
-    def reinvite_result(self, other: Call, response: Response) -> None:
-        origin = self._reinvites.pop(other, None)
-        if origin is None or origin.reinvite_in is None:
-            return
-        now = self.now()
-        if 200 <= response.status < 300:
-            self.ep.answer_reinvite(origin, response.body, now)
-        else:
-            self.ep.reject_reinvite(origin, max(response.status, 400), now)
+    def on_ended(self, event: CallEnded) -> None:
+        if event.call is self.inbound:
+            self._stop_timer()
+
+    def on_finished(self, status: int | None) -> None:
+        self.owner.finished(self, status)
 
     # -- FALLBACK no-answer timer -------------------------------------------------------------
 
@@ -222,7 +126,7 @@ class Bridge:
         leg = self.divert_on
         if leg is None or leg not in self.outs or self.winner is not None or self.done:
             return
-        leg.data["no_answer"] = True
+        self._timed_out = leg
         self.hang_up(leg, self.now())
         self._divert("no-answer")
         self.host.flush()  # we run from a timer, not inside the stack's event handler
@@ -232,63 +136,12 @@ class Bridge:
             self.no_answer.cancel()
             self.no_answer = None
 
-    # -- internals ----------------------------------------------------------------------------
-
     def _can_divert(self) -> bool:
-        return self.on_divert is not None and self.inbound.state in _UAS_OPEN
+        return self.on_divert is not None and self.caller_waiting
 
     def _divert(self, reason: str) -> None:
         """Once per bridge: hand the call to the diversion target (FALLBACK: the TAS)."""
         on_divert, self.on_divert = self.on_divert, None
         self.divert_on = None
-        if on_divert is not None and self.inbound.state in _UAS_OPEN:
+        if on_divert is not None and self.caller_waiting:
             on_divert(reason)
-
-    def hang_up(self, leg: Call, now: float, reason: str | None = None) -> None:
-        """CANCEL a pending leg (with ``reason``, RFC 3326), BYE an answered one."""
-        if leg.state in _PENDING:
-            self._safe(self.ep.cancel, leg, now, reason)
-        elif leg.state == "confirmed":
-            self._safe(self.ep.bye, leg, now)
-
-    def _drop(self, leg: Call) -> None:
-        if leg in self.outs:
-            self.outs.remove(leg)
-
-    def finish(self, status: int | None) -> None:
-        if self.done:
-            return
-        self.done = True
-        self.owner.finished(self, status)
-
-    def _safe(self, action: Callable[..., None], *args: object) -> None:
-        """Endpoint actions that may race with the peer (the leg just ended): log, go on."""
-        try:
-            action(*args)
-        except LocalProtocolError as exc:
-            log.info("bridge: %s skipped: %s", getattr(action, "__name__", action), exc)
-
-
-def dispatch(event: Event) -> bool:
-    """Hand ``event`` to the bridge of its call; False when no bridge holds that call."""
-    call = getattr(event, "call", None)
-    if not isinstance(call, Call):
-        return False
-    bridge = call.data.get("bridge")
-    if not isinstance(bridge, Bridge):
-        return False
-    if isinstance(event, CallProgress):
-        bridge.progress(call, event.response)
-    elif isinstance(event, CallAnswered):
-        bridge.answered(call, event.response)
-    elif isinstance(event, CallFailed):
-        bridge.failed(call, event.response.status)
-    elif isinstance(event, CallCancelled):
-        bridge.cancelled()
-    elif isinstance(event, CallEnded):
-        bridge.ended(call)
-    elif isinstance(event, ReInvite):
-        bridge.reinvite(call, event.request)
-    elif isinstance(event, ReInviteResult):
-        bridge.reinvite_result(call, event.response)
-    return True

@@ -52,7 +52,7 @@ from tas.calls.routing import e164_of, user_of
 from tas.certificates import own_certificate
 from tas.config import Settings
 from tas.sandbox.grpc_server import ControlPlane
-from tas.sandbox.legs import Bridge, TimerHandle, dispatch
+from tas.sandbox.legs import Bridge
 from tas.sandbox.routes import (
     Plan,
     Refusal,
@@ -65,12 +65,14 @@ from tas.sandbox.routes import (
     strip_prefix,
 )
 from tas.sandbox.subscribers import Handsets
+from tas.sip.b2bua import TimerHandle
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.message import Request
 from tas.sip.privacy import caller_hidden
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.sip.uri import SipURI, parse_uri
 from tas.transport.stack import SipStack, StackOptions
@@ -201,6 +203,10 @@ class SandboxCore:
             user="core",
             user_agent="tas-sandbox-core",
             timers=self.timers,
+            session_timer=SessionTimerConfig(  # RFC 4028, as the operator's core asks
+                session_expires=self.settings.sip.session_expires,
+                min_se=self.settings.sip.min_se,
+            ),
         )
         await self.handsets.start()
         try:
@@ -261,8 +267,7 @@ class SandboxCore:
             return
         if isinstance(event, RequestReceived):
             self.stack.endpoint.respond(event.transaction, 501, self.stack.now())
-            return
-        dispatch(event)
+        # a call's events go to its bridge (the call's listener); no bridge: nothing to do
 
     def _incoming(self, call: Call, request: Request) -> None:
         ep, now = self.stack.endpoint, self.stack.now()
@@ -402,7 +407,7 @@ class SandboxCore:
 
 
 class _StackHost:
-    """A :class:`~tas.sandbox.legs.BridgeHost` over the running stack."""
+    """A :class:`~tas.sip.b2bua.BridgeHost` over the running stack."""
 
     __slots__ = ("stack",)
 

@@ -203,14 +203,9 @@ class Handsets:
     # -- SIP ----------------------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
+        """New calls; each call's own events go to its :class:`_HandsetLeg`."""
         if isinstance(event, IncomingCall):
             self._incoming(event.call)
-        elif isinstance(event, CallCancelled):
-            self._finish(event.call, "cancelled")
-        elif isinstance(event, CallEnded):
-            self._finish(event.call, "ended")
-        elif isinstance(event, ReInvite):
-            self._reinvite(event.call)
 
     def _incoming(self, call: Call) -> None:
         assert self.stack is not None
@@ -219,7 +214,7 @@ class Handsets:
         number = (uri.user if isinstance(uri, SipURI) else None) or ""
         behaviour = self.behaviour_for(number)
         record = HandsetCall(number, behaviour, call.call_id, call.invite.headers.get("Session-ID"))
-        call.data["handset"] = record
+        leg = call.listener = _HandsetLeg(self, record)
         self.history.append(record)
         log.info("handset %s: incoming call (%s)", number, behaviour)
         status = behaviour.status
@@ -233,7 +228,7 @@ class Handsets:
             return
         ep.ring(call, now)
         if behaviour.answers:
-            self._spawn(call, self._answer_later(call, record))
+            leg.task = self._spawn(self._answer_later(call, record))
 
     async def _answer_later(self, call: Call, record: HandsetCall) -> None:
         await asyncio.sleep(record.behaviour.delay)
@@ -260,12 +255,11 @@ class Handsets:
             while not session.closed and await session.play(_TONE):
                 pass
 
-    def _reinvite(self, call: Call) -> None:
+    def _reinvite(self, call: Call, record: HandsetCall) -> None:
         assert self.stack is not None
         ep, now = self.stack.endpoint, self.stack.now()
-        record: HandsetCall | None = call.data.get("handset")
         offer = call.reinvite_in.request.body if call.reinvite_in is not None else b""
-        if record is None or record.media is None or not offer:
+        if record.media is None or not offer:
             ep.reject_reinvite(call, 488, now)
             return
         try:
@@ -275,16 +269,14 @@ class Handsets:
             return
         ep.answer_reinvite(call, answer.encode(), now)
 
-    def _finish(self, call: Call, outcome: str) -> None:
-        record: HandsetCall | None = call.data.get("handset")
-        task: asyncio.Task[None] | None = call.data.pop("task", None)
+    def _finish(self, leg: _HandsetLeg, outcome: str) -> None:
+        task, leg.task = leg.task, None
         if task is not None:
             task.cancel()
-        if record is None:
-            return
+        record = leg.record
         record.outcome = outcome
         if record.media is not None:
-            self._spawn(call, record.media.close(), keep=False)
+            self._spawn(record.media.close())
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -299,12 +291,30 @@ class Handsets:
             log.info("handset action skipped: %s", exc)
         stack.flush()
 
-    def _spawn(self, call: Call, coro: _Coro, *, keep: bool = True) -> None:
+    def _spawn(self, coro: _Coro) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(_logged(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        if keep:
-            call.data["task"] = task
+        return task
+
+
+class _HandsetLeg:
+    """The listener of one handset call (tas.sip.listener): its record and answering task."""
+
+    __slots__ = ("handsets", "record", "task")
+
+    def __init__(self, handsets: Handsets, record: HandsetCall) -> None:
+        self.handsets = handsets
+        self.record = record
+        self.task: asyncio.Task[None] | None = None
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, CallCancelled):
+            self.handsets._finish(self, "cancelled")
+        elif isinstance(event, CallEnded):
+            self.handsets._finish(self, "ended")
+        elif isinstance(event, ReInvite):
+            self.handsets._reinvite(event.call, self.record)
 
 
 def _echo(session: MediaSession) -> None:

@@ -2,7 +2,7 @@
 
 A :class:`Call` is one INVITE session seen from this UA, as caller (``role == "uac"``) or
 callee (``"uas"``). The TU never mutates it; it reads ``state``, ``dialog``, ``remote_sdp``
-and keeps its own data in ``data``. A call is data: it arms no timer (the endpoint's
+and sets ``listener`` (:class:`~tas.sip.listener.CallListener`), which hears the call's events. A call is data: it arms no timer (the endpoint's
 :mod:`tas.sip.retransmit_2xx` owns the 2xx timer) and knows no endpoint. States (the full
 table and every state, ``cancelling`` included, are in :mod:`tas.sip.call_state`)::
 
@@ -18,7 +18,7 @@ table and every state, ``cancelling`` included, are in :mod:`tas.sip.call_state`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tas.sip.call_state import CallEvent, CallState, next_state
 from tas.sip.dialog import Dialog
@@ -26,7 +26,10 @@ from tas.sip.message import Request
 from tas.sip.transaction_base import Peer
 
 if TYPE_CHECKING:
+    from tas.sip.listener import CallListener
+    from tas.sip.prack import ReliableProvisionals
     from tas.sip.retransmit_2xx import Pending2xx
+    from tas.sip.session_timer import SessionTimer
     from tas.sip.transaction_client import ClientTransaction
     from tas.sip.transaction_server import ServerTransaction
 
@@ -64,7 +67,12 @@ class Call:
         "end_reason",
         "reason_out",
         "trusted",
-        "data",
+        "prack",
+        "rseq_in",
+        "session_timer",
+        "update_out",
+        "peer_allow",
+        "listener",
     )
 
     def __init__(self, role: str, invite: Request, peer: Peer, local_tag: str) -> None:
@@ -97,8 +105,14 @@ class Call:
         #: retransmission, no BYE when the ACK never comes, in-dialog requests only to the
         #: request's source (no reflection towards a Contact naming a third party)
         self.trusted = True
-        #: free for the transaction user (media session, call record …).
-        self.data: dict[str, Any] = {}
+        self.prack: ReliableProvisionals | None = None  # UAS: our reliable 1xx (RFC 3262)
+        self.rseq_in = 0  # UAC: the last RSeq we PRACKed (RFC 3262 §4)
+        self.session_timer: SessionTimer | None = None  # RFC 4028, once a 2xx settled one
+        self.update_out: ClientTransaction | None = None  # our UPDATE (RFC 3311 §5.1)
+        #: the methods the peer's INVITE (UAS) or 2xx (UAC) allowed: UPDATE refreshes or not
+        self.peer_allow: tuple[str, ...] = tuple(invite.headers.values("Allow"))
+        #: who hears this call's events (tas.sip.listener); None: the stack's user
+        self.listener: CallListener | None = None
 
     @property
     def state(self) -> CallState:
@@ -122,7 +136,7 @@ class Call:
 class OutgoingRequest:
     """A request sent with ``Endpoint.request`` (OPTIONS, MESSAGE, REGISTER …)."""
 
-    __slots__ = ("request", "peer", "credentials", "auth_attempts", "call", "data")
+    __slots__ = ("request", "peer", "credentials", "auth_attempts", "call")
 
     def __init__(
         self, request: Request, peer: Peer, credentials: Credentials | None, call: Call | None
@@ -132,7 +146,6 @@ class OutgoingRequest:
         self.credentials = credentials
         self.auth_attempts = 0
         self.call = call
-        self.data: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"<OutgoingRequest {self.request.method} {self.request.uri}>"

@@ -31,6 +31,9 @@ UAS::
     incoming|early --send_2xx--> answered --recv_ack--> confirmed
     incoming|early --send_failure (reject) | recv_cancel--> ended
     answered --no_ack--> ended                     (our 2xx never ACKed, §13.3.1.4)
+    early --recv_prack--> early;  answered --recv_prack--> answered   (RFC 3262 §3)
+    early --prack_timeout--> ended                 (no PRACK in 64*T1, 5xx sent, RFC 3262 §3)
+    early --recv_update--> early                   (UPDATE in the early dialog, RFC 3311 §5.2)
 
 UAC::
 
@@ -39,6 +42,7 @@ UAC::
     calling|early|cancelling --recv_2xx--> confirmed   (ACK sent, §13.2.2.4; a crossed CANCEL
                                                         is followed by send_bye)
     calling|early|cancelling --recv_failure--> ended   (non-2xx final, Timer B, 503)
+    early|cancelling --send_prack--> (unchanged)       (PRACK for a reliable 1xx, RFC 3262 §4)
 
 Both::
 
@@ -47,6 +51,8 @@ Both::
         --recv_bye--> ended (§15.1.2);  --bye_done--> ended (also a BYE sent with
         ``Endpoint.request``);  --no_ack--> ended (the 2xx of a re-INVITE we answered, §14.2)
     any state but ended --transport_error--> ended
+    confirmed --recv_update|send_update|session_refreshed--> confirmed  (RFC 3311, RFC 4028)
+    confirmed --session_expired--> ending          (no refresh in time: BYE, RFC 4028 §10)
 """
 
 from __future__ import annotations
@@ -88,6 +94,13 @@ class CallEvent(StrEnum):
     BYE_DONE = "bye_done"  # either: our BYE got its final response or failed (§15.1.1)
     RECV_BYE = "recv_bye"  # either: their BYE, answered 200 (§15.1.2)
     TRANSPORT_ERROR = "transport_error"  # either: a transaction of the call could not send
+    RECV_PRACK = "recv_prack"  # UAS: the PRACK of a reliable 1xx (RFC 3262 §3)
+    PRACK_TIMEOUT = "prack_timeout"  # UAS: 64*T1 without that PRACK, 5xx sent (RFC 3262 §3)
+    SEND_PRACK = "send_prack"  # UAC: PRACK for a reliable 1xx (RFC 3262 §4)
+    RECV_UPDATE = "recv_update"  # either: an UPDATE answered (RFC 3311 §5.2)
+    SEND_UPDATE = "send_update"  # either: an UPDATE sent (RFC 3311 §5.1)
+    SESSION_REFRESHED = "session_refreshed"  # either: a refresh's 2xx (RFC 4028 §10)
+    SESSION_EXPIRED = "session_expired"  # either: no refresh in time, BYE sent (RFC 4028 §10)
 
 
 S, E = CallState, CallEvent
@@ -97,8 +110,9 @@ _UAS: dict[CallState, dict[CallEvent, CallState]] = {
     S.INCOMING: {E.SEND_1XX: S.EARLY, E.SEND_2XX: S.ANSWERED, E.SEND_FAILURE: S.ENDED,
                  E.RECV_CANCEL: S.ENDED},
     S.EARLY: {E.SEND_1XX: S.EARLY, E.SEND_2XX: S.ANSWERED, E.SEND_FAILURE: S.ENDED,
-              E.RECV_CANCEL: S.ENDED},
-    S.ANSWERED: {E.RECV_ACK: S.CONFIRMED, E.NO_ACK: S.ENDED},
+              E.RECV_CANCEL: S.ENDED, E.RECV_PRACK: S.EARLY, E.PRACK_TIMEOUT: S.ENDED,
+              E.RECV_UPDATE: S.EARLY},
+    S.ANSWERED: {E.RECV_ACK: S.CONFIRMED, E.NO_ACK: S.ENDED, E.RECV_PRACK: S.ANSWERED},
     S.CONFIRMED: {E.SEND_BYE: S.ENDING, E.NO_ACK: S.ENDED},
     S.ENDING: {},
     S.ENDED: {},
@@ -108,8 +122,9 @@ _UAC: dict[CallState, dict[CallEvent, CallState]] = {
     S.CALLING: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
                 E.RECV_FAILURE: S.ENDED},
     S.EARLY: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
-              E.RECV_FAILURE: S.ENDED},
-    S.CANCELLING: {E.RECV_1XX: S.CANCELLING, E.RECV_2XX: S.CONFIRMED, E.RECV_FAILURE: S.ENDED},
+              E.RECV_FAILURE: S.ENDED, E.SEND_PRACK: S.EARLY},
+    S.CANCELLING: {E.RECV_1XX: S.CANCELLING, E.RECV_2XX: S.CONFIRMED, E.RECV_FAILURE: S.ENDED,
+                   E.SEND_PRACK: S.CANCELLING},
     S.CONFIRMED: {E.SEND_BYE: S.ENDING, E.NO_ACK: S.ENDED},
     S.ENDING: {},
     S.ENDED: {},
@@ -121,6 +136,10 @@ for _table in (_UAS, _UAC):
             _table[_state].setdefault(E.RECV_BYE, S.ENDED)
             _table[_state].setdefault(E.BYE_DONE, S.ENDED)
             _table[_state].setdefault(E.NO_ACK, S.ENDED)  # a re-INVITE's 2xx unACKed (§14.2)
+        if _state is S.CONFIRMED:  # UPDATE and session refresh inside the dialog
+            _table[_state].update({E.RECV_UPDATE: S.CONFIRMED, E.SEND_UPDATE: S.CONFIRMED,
+                                   E.SESSION_REFRESHED: S.CONFIRMED,
+                                   E.SESSION_EXPIRED: S.ENDING})  # fmt: skip
         if _state is not S.ENDED:
             _table[_state].setdefault(E.TRANSPORT_ERROR, S.ENDED)
 del _table, _state

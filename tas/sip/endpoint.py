@@ -19,8 +19,8 @@ Callee side: :meth:`ring`, :meth:`answer` (2xx retransmitted until ACK, BYE when
 §13.3.1.4), :meth:`reject` (towards a source ``trusted_peer`` refuses: once per request, no Timer G).
 Caller side: :meth:`invite` (ACK for 2xx built here, §13.2.2.4;
 digest answers to 401/407 when credentials are given), :meth:`cancel` (§9.1). Both:
-:meth:`bye`, :meth:`reinvite` / :meth:`answer_reinvite` / :meth:`reject_reinvite` (§14, 491
-on glare), :meth:`request` for other requests in or out of a dialog, :meth:`respond` for
+:meth:`bye`, :meth:`reinvite` / :meth:`update` / :meth:`answer_reinvite` /
+:meth:`reject_reinvite` (§14, RFC 3311, 491 on glare), :meth:`request` for other requests in or out of a dialog, :meth:`respond` for
 :class:`~tas.sip.events.RequestReceived`. OPTIONS outside a dialog is answered here (§11.2);
 requests in an unknown dialog get 481, out-of-order ones 500 (§12.2.2), merged INVITEs 482
 (§8.2.2.2); a 2xx from a second fork is ACKed and BYEd (§13.2.2.4). An ended call is dropped
@@ -29,8 +29,9 @@ IncomingCall (ring/answer/reject); the core sets no no-answer timer of its own.
 
 This module is the facade: the adapter side (bytes, events, outbox, the one timer heap) and
 the transaction user's callbacks, routed to the roles composed here: :mod:`tas.sip.uas`
-(callee), :mod:`tas.sip.uac` (caller, CANCEL, forks, digest), :mod:`tas.sip.in_dialog` (BYE,
-re-INVITE, INFO …), over the shared :mod:`tas.sip.ua_core` and its 2xx retransmitter
+(callee, reliable 1xx: :mod:`tas.sip.prack`), :mod:`tas.sip.uac` (caller, CANCEL, forks,
+digest, PRACK), :mod:`tas.sip.in_dialog` (BYE, re-INVITE, UPDATE, INFO …; session timers:
+:mod:`tas.sip.session_timer`), over the shared :mod:`tas.sip.ua_core` and its 2xx retransmitter
 (:mod:`tas.sip.retransmit_2xx`). A call's states and their table: :mod:`tas.sip.call_state`.
 """
 
@@ -71,7 +72,7 @@ class Endpoint:
         self._core = core = UACore(config, self.layer)
         self._uas = UasRole(core)
         self._uac = UacRole(core)
-        self._dialogs = InDialog(core, self._uac)
+        self._dialogs = InDialog(core, self._uac, self._uas)
         self.calls: dict[DialogId, Call] = core.calls
         self._uas_invites = core.uas_invites
         self._allow_set = frozenset(config.allow)
@@ -215,8 +216,16 @@ class Endpoint:
         """Offer a new session description in the dialog (§14.1); ReInviteResult follows."""
         self._dialogs.reinvite(call, body, now, content_type)
 
+    def update(
+        self, call: Call, body: bytes, now: float, content_type: str = "application/sdp"
+    ) -> None:
+        """UPDATE in the confirmed dialog (RFC 3311 §5.1), an offer when ``body``;
+        ReInviteResult follows for an offer."""
+        self._dialogs.update(call, body, now, content_type)
+
     def answer_reinvite(self, call: Call, body: bytes, now: float) -> None:
-        """200 to the pending re-INVITE (§14.2), retransmitted until its ACK."""
+        """200 to the pending re-INVITE (§14.2, retransmitted until its ACK) or UPDATE that
+        changes the session (RFC 3311 §5.2)."""
         self._dialogs.answer_reinvite(call, body, now)
 
     def reject_reinvite(self, call: Call, status: int, now: float) -> None:
@@ -297,7 +306,7 @@ class Endpoint:
         if isinstance(owner, Call):
             if txn is owner.client_txn:
                 self._uac.invite_response(owner, txn, response, now)
-            elif txn is owner.reinvite_out:
+            elif txn is owner.reinvite_out or txn is owner.update_out:
                 self._dialogs.reinvite_response(owner, txn, response, now)
             elif txn.request.method == "BYE":
                 if response.status >= 200:
@@ -363,8 +372,8 @@ class Endpoint:
         call = owner
         if txn is call.client_txn and call.state in _INVITE_PENDING:
             self._uac.failed(call, str(status), synthesized(txn.request, status))
-        elif txn is call.reinvite_out:
-            self._dialogs.reinvite_failed(call, synthesized(txn.request, status))
+        elif isinstance(txn, ClientTransaction) and txn in (call.reinvite_out, call.update_out):
+            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status))
         elif txn.request.method == "BYE":
             reason = "BYE" if status == 408 else "transport error"
             self._core.end(call, CallEvent.BYE_DONE, reason, by_remote=False)

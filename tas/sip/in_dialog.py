@@ -5,21 +5,33 @@ waiting for the ACK of its 2xx sends it once the ACK comes) and re-INVITEs (§14
 rejects an incoming re-INVITE (§14.2; its 2xx is retransmitted until its ACK), and dispatches
 what arrives in a dialog: BYE (200, and 487 to an INVITE still pending, §15.1.2), re-INVITE
 (491 on glare with ours, 500 + Retry-After while one is pending, §14.2), INFO / OPTIONS /
-MESSAGE / NOTIFY (200 and a DialogRequest), 501 for anything else. The dialog checks the
-CSeq order first (500 for an out-of-order request, §12.2.2).
+MESSAGE / NOTIFY (200 and a DialogRequest), PRACK (RFC 3262, :mod:`tas.sip.uas`), UPDATE
+(RFC 3311 §5.2: refreshes answered here, session changes surfaced as ReInvite, 491 on glare),
+501 for anything else. Every 2xx to a refresh restarts the dialog's session timer (RFC 4028
+§10). The dialog checks the CSeq order first (500 for an out-of-order request, §12.2.2).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from tas.sip.call import Call
 from tas.sip.call_state import CallEvent, CallState
 from tas.sip.errors import LocalProtocolError, RemoteProtocolError
 from tas.sip.events import DialogRequest, ReInvite, ReInviteResult
 from tas.sip.message import Request, Response
+from tas.sip.session_timer import (
+    Negotiated,
+    from_response,
+    response_headers,
+    same_session,
+    uas_negotiate,
+)
 from tas.sip.transaction_client import ClientTransaction
 from tas.sip.transaction_server import ServerTransaction
 from tas.sip.ua_core import UACore
 from tas.sip.uac import UacRole
+from tas.sip.uas import UasRole
 
 __all__ = ["InDialog"]
 
@@ -29,11 +41,12 @@ _NO_BYE = (CallState.ENDING, CallState.ENDED, CallState.CANCELLING)
 class InDialog:
     """BYE, re-INVITE and the other in-dialog requests, both ways."""
 
-    __slots__ = ("core", "uac")
+    __slots__ = ("core", "uac", "uas")
 
-    def __init__(self, core: UACore, uac: UacRole) -> None:
+    def __init__(self, core: UACore, uac: UacRole, uas: UasRole) -> None:
         self.core = core
         self.uac = uac
+        self.uas = uas
 
     # -- what the TU asks for ---------------------------------------------------------------------
 
@@ -57,24 +70,45 @@ class InDialog:
         call.local_sdp = body
         self.core.send_in_dialog(call, "INVITE", body, content_type, now)
 
+    def update(self, call: Call, body: bytes, now: float, content_type: str) -> None:
+        """UPDATE in the dialog (RFC 3311 §5.1), with an offer when ``body``; ReInviteResult
+        follows. Not while an offer of ours is pending (§5.1)."""
+        if call.state != CallState.CONFIRMED or call.update_out or call.reinvite_out:
+            raise LocalProtocolError(f"cannot UPDATE in state {call.state}")
+        if body:
+            call.local_sdp = body
+        call.transition(CallEvent.SEND_UPDATE)
+        headers = self.core.session_headers(call)
+        self.core.send_in_dialog(call, "UPDATE", body, content_type if body else None, now, headers)
+
     def answer_reinvite(self, call: Call, body: bytes, now: float) -> None:
+        """200 to the pending re-INVITE (§14.2, retransmitted until its ACK) or session-changing
+        UPDATE (RFC 3311 §5.2, no ACK)."""
         txn = call.reinvite_in
         if txn is None:
             raise LocalProtocolError("no re-INVITE to answer")
         core = self.core
-        offer = txn.request.body
-        txn.respond(core.dialog_response(call, txn.request, 200, body, "application/sdp"), now)
+        request = txn.request
+        offer = request.body
+        response = core.dialog_response(call, request, 200, body, "application/sdp")
+        self._session_answer(call, request, response.headers.add, now)
+        txn.respond(response, now)
         call.local_sdp = body
         if offer:
             call.remote_sdp = offer
         call.reinvite_in = None
-        core.start_2xx(call, txn, now)
+        if request.method == "INVITE":
+            core.start_2xx(call, txn, now)
 
     def reject_reinvite(self, call: Call, status: int, now: float) -> None:
         txn = call.reinvite_in
         if txn is None or status < 300:
             raise LocalProtocolError("no re-INVITE to reject, or not a failure status")
-        txn.respond(self.core.dialog_response(call, txn.request, status), now)
+        extra = (("Retry-After", "1"),) if status == 500 else ()  # RFC 3311 §5.2
+        response = self.core.dialog_response(call, txn.request, status)
+        for name, value in extra:
+            response.headers.add(name, value)
+        txn.respond(response, now)
         call.reinvite_in = None
 
     # -- what arrives -----------------------------------------------------------------------------
@@ -92,13 +126,18 @@ class InDialog:
             if invite is not None and invite.state == "Proceeding":
                 invite.respond(core.uas_response(call, 487), now)
             core.end(call, CallEvent.RECV_BYE, "BYE", by_remote=True, request=request)
+        elif method == "PRACK":
+            self.uas.prack(call, txn, request, now)
+        elif method == "UPDATE":
+            self._update(call, txn, request, now)
         elif method == "INVITE":
-            if call.reinvite_out is not None:
+            if call.reinvite_out is not None or call.update_out is not None:
                 raise RemoteProtocolError("re-INVITE glare", 491)  # §14.2
             if call.reinvite_in is not None or call.ok is not None:
                 raise RemoteProtocolError(
                     "re-INVITE pending", 500, extra_headers=(("Retry-After", "1"),)
                 )
+            self._check_session_timer(request)
             dialog.refresh_target(request)
             txn.owner = call
             call.reinvite_in = txn
@@ -112,21 +151,91 @@ class InDialog:
         else:
             raise RemoteProtocolError(f"{method} not supported in a dialog", 501)
 
+    def _update(self, call: Call, txn: ServerTransaction, request: Request, now: float) -> None:
+        """UPDATE (RFC 3311 §5.2) in the early or confirmed dialog. With an offer: 491 while
+        an offer of ours is pending, 500 + Retry-After while theirs is; an offer repeating
+        the current session (a refresh, same ``o=`` version) is answered here with our SDP;
+        one that changes the session reaches the TU as :class:`ReInvite` (``request.method``
+        is UPDATE), answered with ``answer_reinvite``. Without SDP: 200 here."""
+        core = self.core
+        if call.state not in (CallState.EARLY, CallState.CONFIRMED):
+            raise RemoteProtocolError("UPDATE now", 500, extra_headers=(("Retry-After", "1"),))
+        offer = request.body
+        if offer:
+            if call.reinvite_out is not None or call.update_out is not None:
+                raise RemoteProtocolError("UPDATE glare", 491)
+            if call.reinvite_in is not None or call.ok is not None or not call.local_sdp:
+                raise RemoteProtocolError(
+                    "offer pending", 500, extra_headers=(("Retry-After", "1"),)
+                )
+        self._check_session_timer(request)
+        assert call.dialog is not None
+        call.dialog.refresh_target(request)
+        call.transition(CallEvent.RECV_UPDATE)
+        if offer and not same_session(offer, call.remote_sdp):
+            txn.owner = call
+            call.reinvite_in = txn
+            core.events.append(ReInvite(call, request))
+            return
+        body = call.local_sdp if offer else b""
+        response = core.dialog_response(call, request, 200, body, "application/sdp")
+        self._session_answer(call, request, response.headers.add, now)
+        txn.respond(response, now)
+
+    def _check_session_timer(self, request: Request) -> None:
+        """422 + Min-SE for a refresh asking for too short an interval (RFC 4028 §9)."""
+        if "timer" in self.core.config.supported:
+            uas_negotiate(request, self.core.config.session_timer)
+
+    def _session_answer(
+        self, call: Call, request: Request, add: Callable[[str, str], None], now: float
+    ) -> None:
+        """The 2xx to a refresh (UPDATE or re-INVITE) settles the timer again (RFC 4028 §9,
+        §10): its headers, and the timer restarted for this dialog."""
+        if "timer" not in self.core.config.supported or call.session_timer is None:
+            return
+        settled = uas_negotiate(request, self.core.config.session_timer)
+        if settled is None:
+            return
+        for name, value in response_headers(*settled):
+            add(name, value)
+        interval, refresher, _ = settled
+        self.core.start_session_timer(call, Negotiated(interval, refresher == "uas"), now)
+
     def reinvite_response(
         self, call: Call, txn: ClientTransaction, response: Response, now: float
     ) -> None:
-        """The final response to our re-INVITE (§14.1): ACK a 2xx, report either way."""
+        """The final response to our re-INVITE (§14.1) or UPDATE (RFC 3311 §5.1): ACK a
+        re-INVITE's 2xx; a 2xx restarts the session timer (RFC 4028 §10); report a
+        re-INVITE, or an UPDATE with an offer, either way."""
         status = response.status
         if status < 200 or call.dialog is None:
             return
-        call.reinvite_out = None
+        update = txn.request.method == "UPDATE"
+        if update:
+            call.update_out = None
+        else:
+            call.reinvite_out = None
         if status < 300:
             call.dialog.refresh_target(response)
-            call.remote_sdp = response.body
-            self.uac.send_ack(call, txn.request.cseq.seq)
-        self.core.events.append(ReInviteResult(call, response))
+            if response.body:
+                call.remote_sdp = response.body
+            if not update:
+                self.uac.send_ack(call, txn.request.cseq.seq)
+            if call.session_timer is not None and not call.ended:
+                self.core.start_session_timer(call, from_response(response, True), now)
+                if update and call.state == CallState.CONFIRMED:
+                    call.transition(CallEvent.SESSION_REFRESHED)
+        if not update or txn.request.body:
+            self.core.events.append(ReInviteResult(call, response))
 
-    def reinvite_failed(self, call: Call, response: Response) -> None:
-        """Our re-INVITE timed out or could not be sent: a synthesized final (§14.1)."""
-        call.reinvite_out = None
-        self.core.events.append(ReInviteResult(call, response))
+    def reinvite_failed(self, call: Call, txn: ClientTransaction, response: Response) -> None:
+        """Our re-INVITE or UPDATE timed out or could not be sent: a synthesized final (a
+        refresh UPDATE without SDP is the session timer's own: its expiry acts, RFC 4028 §10)."""
+        update = txn is call.update_out
+        if update:
+            call.update_out = None
+        else:
+            call.reinvite_out = None
+        if not update or txn.request.body:
+            self.core.events.append(ReInviteResult(call, response))

@@ -97,11 +97,15 @@ class TimerOwner(Protocol):
 class TimerHeap:
     """A min-heap of (deadline, seq, owner, name) with lazy cancellation."""
 
-    __slots__ = ("_heap", "_seq")
+    __slots__ = ("_heap", "_seq", "_stale")
+
+    #: compact once this many entries were discarded and they are half the heap
+    COMPACT_AFTER = 1024
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, TimerOwner, str]] = []
         self._seq = count()
+        self._stale = 0
 
     def arm(self, owner: TimerOwner, name: str, when: float) -> None:
         """(Re)arm ``owner``'s timer ``name`` to fire at ``when``."""
@@ -111,6 +115,18 @@ class TimerHeap:
     @staticmethod
     def cancel(owner: TimerOwner, name: str) -> None:
         owner.deadlines.pop(name, None)
+
+    def discard(self, owner: TimerOwner) -> None:
+        """Cancel every timer of ``owner``, for long timers (a session timer's half hour):
+        their dead entries are counted and the heap is compacted when they are half of it,
+        so an ended call is not kept alive by its cancelled timer until the deadline."""
+        self._stale += len(owner.deadlines)
+        owner.deadlines.clear()
+        heap = self._heap
+        if self._stale >= self.COMPACT_AFTER and 2 * self._stale >= len(heap):
+            heap[:] = [e for e in heap if e[2].deadlines.get(e[3]) == e[0]]  # in place:
+            heapq.heapify(heap)  # fire_due may be iterating it
+            self._stale = 0
 
     def next_deadline(self) -> float | None:
         heap = self._heap

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from tas.sip.call import Call, OutgoingRequest
-from tas.sip.call_state import CallEvent
+from tas.sip.call_state import CallEvent, CallState
 from tas.sip.dialog import Dialog, DialogId, requires_sips
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallEnded, Event
@@ -31,6 +31,7 @@ from tas.sip.headers import MAGIC_COOKIE
 from tas.sip.message import Headers, Request, Response
 from tas.sip.retransmit_2xx import TwoxxRetransmitter
 from tas.sip.routing import target_peer
+from tas.sip.session_timer import Negotiated, SessionTimer, SessionTimerConfig, request_headers
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_server import ServerTransaction
@@ -52,11 +53,17 @@ class EndpointConfig:
     #: methods we take; outside a dialog, those beyond INVITE/BYE/OPTIONS/ACK/CANCEL reach the
     #: TU as RequestReceived (add "REGISTER" for a registrar). Others get 405/501 (§8.2.1).
     allow: tuple[str, ...] = (
-        "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE", "NOTIFY",
+        "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE", "NOTIFY", "PRACK",
+        "UPDATE",
     )  # fmt: skip
     #: body types we take (§8.2.3, 415 otherwise); the first is what OPTIONS advertises.
     accept: tuple[str, ...] = ("application/sdp", "application/dtmf-relay", "text/plain")
-    supported: tuple[str, ...] = ()
+    #: option tags we implement: reliable provisionals (RFC 3262), session timers (RFC 4028)
+    supported: tuple[str, ...] = ("100rel", "timer")
+    session_timer: SessionTimerConfig = field(default_factory=SessionTimerConfig)
+    #: send a 1xx with SDP reliably when the caller supports 100rel (it always goes reliably
+    #: when the caller requires it, RFC 3262 §3)
+    reliable_provisionals: bool = True
 
 
 class UACore:
@@ -75,6 +82,8 @@ class UACore:
         self._prefix = secrets.token_hex(4)
         self._ids = count(1)
         self._allow = ", ".join(config.allow)
+        self._accept = ", ".join(config.accept)
+        self._supported = ", ".join(config.supported)
         self._contacts: dict[str, str] = {}
         #: the adapter's trust boundary: False for a source we must not reflect towards
         #: (None: everyone is trusted, as in the RFC)
@@ -102,7 +111,7 @@ class UACore:
                 headers.add("Record-Route", rr)
             headers.add("Contact", self.contact(call.peer.transport, requires_sips(call.invite)))
             if status >= 200:
-                headers.add("Allow", self._allow)
+                self.capabilities(headers)
         if body and content_type:
             headers.add("Content-Type", content_type)
             response.body = body
@@ -117,9 +126,10 @@ class UACore:
         content_type: str | None = None,
     ) -> Response:
         response = request.create_response(status)
-        if request.method == "INVITE" and 200 <= status < 300:
+        if request.method in ("INVITE", "UPDATE") and 200 <= status < 300:
             secure = call.dialog is not None and call.dialog.secure
             response.headers.add("Contact", self.contact(call.peer.transport, secure))
+            self.capabilities(response.headers)
         if body and content_type:
             response.headers.add("Content-Type", content_type)
             response.body = body
@@ -128,12 +138,16 @@ class UACore:
     def options_response(self, request: Request, to_tag: str | None) -> Response:
         """§11.2: 200 with what we allow, accept and support."""
         response = request.create_response(200, to_tag=to_tag)
-        response.headers.add("Allow", self._allow)
-        response.headers.add("Accept", ", ".join(self.config.accept))
-        if self.config.supported:
-            response.headers.add("Supported", ", ".join(self.config.supported))
+        self.capabilities(response.headers)
         response.headers.add("User-Agent", self.config.user_agent)
         return response
+
+    def capabilities(self, headers: Headers) -> None:
+        """Allow, Accept and Supported: exactly what we implement (§11.2, §20.5, §20.37)."""
+        headers.add("Allow", self._allow)
+        headers.add("Accept", self._accept)
+        if self._supported:
+            headers.add("Supported", self._supported)
 
     # -- requests we send ----------------------------------------------------------------------
 
@@ -183,6 +197,11 @@ class UACore:
         headers.add("CSeq", f"{seq} {method}")
         secure = isinstance(target, SipURI) and target.secure
         headers.add("Contact", self.contact(peer.transport, secure))
+        if method == "INVITE":  # RFC 3262 §4, RFC 4028 §7.1
+            if self._supported:
+                headers.add("Supported", self._supported)
+            if "timer" in self.config.supported:
+                request_headers(headers, self.config.session_timer)
         headers.add("User-Agent", self.config.user_agent)
         return Request(method, target, headers)
 
@@ -214,16 +233,63 @@ class UACore:
         request = call.dialog.create_request(method, body=body, content_type=content_type)
         peer = self.dialog_peer(call)
         request.headers.prepend("Via", self.via(peer.transport))
-        if method == "INVITE":
+        if method in ("INVITE", "UPDATE"):
             request.headers.add("Contact", self.contact(peer.transport, call.dialog.secure))
         for name, value in (headers or {}).items():
             request.headers.add(name, value)
         handle = OutgoingRequest(request, peer, None, call)
         txn = self.layer.send_request(request, peer, now)
-        txn.owner = call if method in ("BYE", "INVITE") else handle
+        txn.owner = call if method in ("BYE", "INVITE", "UPDATE") else handle
         if method == "INVITE":
             call.reinvite_out = txn
+        elif method == "UPDATE":
+            call.update_out = txn
         return handle
+
+    # -- session timers (RFC 4028) ---------------------------------------------------------------
+
+    def start_session_timer(self, call: Call, negotiated: Negotiated | None, now: float) -> None:
+        """A 2xx settled (or dropped) the session timer of ``call`` (§10)."""
+        timer = call.session_timer
+        if negotiated is None:
+            if timer is not None:
+                timer.stop()
+            return
+        if timer is None:
+            timer = call.session_timer = SessionTimer(
+                call, self.layer.timers, self._refresh_session, self._session_expired
+            )
+        timer.start(negotiated, now)
+
+    def session_headers(self, call: Call) -> dict[str, str]:
+        """Session-Expires for a refresh we send: we stay the refresher (§7.4, §10)."""
+        timer = call.session_timer
+        if timer is None or timer.negotiated is None:
+            return {}
+        interval = timer.negotiated.interval
+        return {"Session-Expires": f"{interval};refresher=uac", "Supported": "timer"}
+
+    def _refresh_session(self, call: Call, now: float) -> None:
+        """§10: refresh with UPDATE, or a re-INVITE with our SDP when the peer's Allow lacks
+        UPDATE (RFC 3311 §5.1); not while another offer or refresh of ours is pending."""
+        if call.state != CallState.CONFIRMED or call.update_out or call.reinvite_out:
+            return
+        method = "UPDATE" if "UPDATE" in call.peer_allow else "INVITE"
+        body = call.local_sdp if method == "INVITE" else b""
+        call.transition(CallEvent.SEND_UPDATE)
+        self.send_in_dialog(
+            call, method, body, "application/sdp" if body else None, now,
+            self.session_headers(call),
+        )  # fmt: skip
+
+    def _session_expired(self, call: Call, now: float) -> None:
+        """§10: no refresh before SE - min(32, SE/3): end the session with BYE."""
+        if call.state != CallState.CONFIRMED:
+            return
+        self.retransmitter.stop(call)
+        call.transition(CallEvent.SESSION_EXPIRED)
+        call.end_reason = "session expired"
+        self.send_in_dialog(call, "BYE", b"", None, now)
 
     def send_bye(self, call: Call, now: float) -> None:
         """BYE in a confirmed dialog (§15.1.1): the call is ``ending`` until it completes."""
@@ -260,8 +326,12 @@ class UACore:
         if call.ended:
             return
         call.transition(event)
-        call.end_reason = reason
+        call.end_reason = call.end_reason or reason
         self.retransmitter.stop(call)
+        if call.session_timer is not None:
+            call.session_timer.stop()
+        if call.prack is not None:
+            call.prack.stop()
         if call.dialog is not None:
             self.calls.pop(call.dialog.id, None)
         self.release(call)

@@ -5,7 +5,8 @@ body, §13.2.1), CANCELs them once a provisional arrived (§9.1), takes the INVI
 (early dialog on a 1xx with a tag, §12.1.2; the ACK of a 2xx built here in the dialog,
 §13.2.2.4, and resent for each retransmitted 2xx; a 2xx from a second fork ACKed and BYEd),
 and answers 401/407 once with digest credentials (§22.2, RFC 7616), for INVITEs and for
-other requests alike.
+other requests alike. Each new reliable 1xx is PRACKed in RSeq order (RFC 3262 §4); a 422
+is retried once with its Min-SE (RFC 4028 §7.4); a 2xx starts the session timer it settled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from tas.sip.digest import authorization, parse_challenge
 from tas.sip.errors import LocalProtocolError, RemoteProtocolError
 from tas.sip.events import CallAnswered, CallFailed, CallProgress
 from tas.sip.message import Headers, Request, Response
+from tas.sip.prack import rack_value, rseq_of
 from tas.sip.routing import target_peer
+from tas.sip.session_timer import from_response
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_client import ClientTransaction
 from tas.sip.ua_core import UACore
@@ -88,6 +91,7 @@ class UacRole:
                 if call.dialog is None and response.to.tag:
                     call.dialog = Dialog.for_uac(txn.request, response)
                 call.transition(CallEvent.RECV_1XX)
+                self._prack(call, response, now)
                 core.events.append(CallProgress(call, response))
             if call.cancel_pending:
                 call.cancel_pending = False
@@ -107,7 +111,9 @@ class UacRole:
             call.dialog = dialog
             core.calls[dialog.id] = call
             core.uac_calls.pop((call.call_id, call.local_tag), None)
-            call.remote_sdp = response.body
+            if response.body:
+                call.remote_sdp = response.body
+            call.peer_allow = tuple(response.headers.values("Allow"))
             offer = response.body if not txn.request.body else b""
             self.send_ack(call, txn.request.cseq.seq, offer)
             cancelled = call.state == CallState.CANCELLING or call.cancel_pending
@@ -115,11 +121,45 @@ class UacRole:
             if cancelled:  # the 2xx crossed our CANCEL: hang up (§9.1)
                 core.send_bye(call, now)
             else:
+                core.start_session_timer(call, from_response(response, True), now)
                 core.events.append(CallAnswered(call, response))
             return
         if self.retry_with_auth(call, txn.request, response, now):
             return
+        if status == 422 and self._retry_min_se(call, txn.request, response, now):
+            return
         self.failed(call, str(status), response)
+
+    def _prack(self, call: Call, response: Response, now: float) -> None:
+        """PRACK each new reliable 1xx in RSeq order (RFC 3262 §4); a 1xx carrying the answer
+        to our offer is acknowledged without a body (§5)."""
+        rseq = rseq_of(response)
+        dialog = call.dialog
+        if rseq is None or dialog is None or (call.rseq_in and rseq != call.rseq_in + 1):
+            return  # unreliable, a retransmission, or out of order: no PRACK (§4)
+        call.rseq_in = rseq
+        if response.body:
+            call.remote_sdp = response.body
+        core = self.core
+        prack = dialog.create_request("PRACK")
+        prack.headers.add("RAck", rack_value(rseq, call.invite))
+        peer = core.dialog_peer(call, dialog)
+        prack.headers.prepend("Via", core.via(peer.transport))
+        core.layer.send_request(prack, peer, now)  # owned by nobody: its 200 needs no action
+        call.transition(CallEvent.SEND_PRACK)
+
+    def _retry_min_se(self, call: Call, request: Request, response: Response, now: float) -> bool:
+        """RFC 4028 §7.4: a 422 names the Min-SE to retry with (once)."""
+        value = (response.headers.get("Min-SE") or "").split(";", 1)[0].strip()
+        if not value.isdigit() or request.headers.get("Session-Expires") == value:
+            return False
+        headers = request.headers.copy()
+        headers.set("Via", self.core.via(request.top_via.transport))
+        headers.set("CSeq", f"{request.cseq.seq + 1} INVITE")
+        headers.set("Session-Expires", value)
+        headers.set("Min-SE", value)
+        self._send_invite(call, Request("INVITE", request.uri, headers, request.body), now)
+        return True
 
     def failed(self, call: Call, reason: str, response: Response) -> None:
         """The INVITE failed (a final non-2xx, Timer B, a transport error: §13.2.2.3)."""

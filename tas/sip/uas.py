@@ -19,6 +19,8 @@ from tas.sip.dialog import Dialog
 from tas.sip.errors import LocalProtocolError, RemoteProtocolError
 from tas.sip.events import CallCancelled, CallConfirmed, IncomingCall
 from tas.sip.message import Request
+from tas.sip.prack import ReliableProvisionals, wants_reliable
+from tas.sip.session_timer import from_response, response_headers, uas_negotiate
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_server import InviteServerTransaction, ServerTransaction
 from tas.sip.ua_core import UACore
@@ -42,6 +44,8 @@ class UasRole:
         key = (request.call_id, request.from_.tag or "", request.cseq.seq)
         if key in core.uas_invites:  # the same INVITE via another path (§8.2.2.2)
             raise RemoteProtocolError("merged request", 482)
+        if "timer" in core.config.supported:
+            uas_negotiate(request, core.config.session_timer)  # 422 when too short (RFC 4028 §9)
         call = Call("uas", request, txn.peer, core.new_id())
         if core.trusted_peer is not None:
             call.trusted = core.trusted_peer(txn.peer)
@@ -53,21 +57,73 @@ class UasRole:
         core.events.append(IncomingCall(call, request))
 
     def ring(self, call: Call, now: float, status: int, body: bytes) -> None:
+        """A 1xx; reliably (RFC 3262 §3) when the caller requires 100rel, or supports it and
+        ``body`` is early media (never towards an untrusted source: no retransmissions)."""
         if call.state not in _PENDING or call.server_txn is None:
             raise LocalProtocolError(f"cannot ring a call in state {call.state}")
-        call.server_txn.respond(self.core.uas_response(call, status, body), now)
+        core = self.core
+        response = core.uas_response(call, status, body)
+        enabled = core.config.reliable_provisionals and "100rel" in core.config.supported
+        # no retransmitted 1xx towards a source we must not reflect towards (issue #10)
+        if status > 100 and call.trusted and wants_reliable(call.invite, bool(body), enabled):
+            if call.prack is None:
+                txn, layer = call.server_txn, core.layer
+                call.prack = ReliableProvisionals(
+                    call, layer.timers, core.config.timers, txn.respond,
+                    lambda wire: layer.send_stateless(wire, txn.peer), self._prack_timeout,
+                )  # fmt: skip
+            call.prack.send(response, now)
+            if body:
+                call.local_sdp = body
+        else:
+            call.server_txn.respond(response, now)
         call.transition(CallEvent.SEND_1XX)
 
     def answer(self, call: Call, body: bytes, now: float, content_type: str) -> None:
         if call.state not in _PENDING or call.server_txn is None:
             raise LocalProtocolError(f"cannot answer a call in state {call.state}")
-        response = self.core.uas_response(call, 200, body, content_type)
+        prack = call.prack
+        if prack is not None and prack.pending:
+            if prack.with_sdp:  # RFC 3262 §3: no 2xx before the PRACK of a 1xx with SDP
+                prack.deferred_answer = (body, content_type)
+                return
+            prack.stop()
+        core = self.core
+        response = core.uas_response(call, 200, body, content_type)
+        if "timer" in core.config.supported:
+            settled = uas_negotiate(call.invite, core.config.session_timer)
+            for name, value in response_headers(*settled) if settled else ():
+                response.headers.add(name, value)
         call.server_txn.respond(response, now)
         call.local_sdp = body
         call.transition(CallEvent.SEND_2XX)
         assert call.dialog is not None
         call.dialog.confirmed = True
-        self.core.start_2xx(call, call.server_txn, now)
+        core.start_2xx(call, call.server_txn, now)
+        core.start_session_timer(call, from_response(response, we_are_uac=False), now)
+
+    def prack(self, call: Call, txn: ServerTransaction, request: Request, now: float) -> None:
+        """A PRACK in the early dialog (RFC 3262 §3): 200 when its RAck matches (481
+        otherwise); a 2xx held back for it goes now."""
+        prack = call.prack
+        if prack is None:
+            raise RemoteProtocolError("no reliable provisional to PRACK", 481)
+        prack.prack(request, now)
+        if request.body:
+            call.remote_sdp = request.body  # the answer to an offer in our 1xx (RFC 3262 §5)
+        txn.respond(self.core.dialog_response(call, request, 200), now)
+        call.transition(CallEvent.RECV_PRACK)
+        deferred = prack.deferred_answer
+        if deferred is not None and not prack.pending and call.state in _PENDING:
+            prack.deferred_answer = None
+            self.answer(call, deferred[0], now, deferred[1])
+
+    def _prack_timeout(self, call: Call, now: float) -> None:
+        """RFC 3262 §3: 64*T1 without the PRACK of a reliable 1xx: reject the INVITE (5xx)."""
+        if call.state not in _PENDING or call.server_txn is None:
+            return
+        call.server_txn.respond(self.core.uas_response(call, 504, reason="No PRACK"), now)
+        self.core.end(call, CallEvent.PRACK_TIMEOUT, "no PRACK", by_remote=False)
 
     def reject(
         self,

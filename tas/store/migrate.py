@@ -77,6 +77,8 @@ def all_metadata() -> MetaData:
     import tas.events.models  # noqa: F401
     import tas.store.changes  # noqa: F401
     import tas.voicemail.models  # noqa: F401
+    import tas.voicemail.notify_models  # noqa: F401
+    import tas.voicemail.pin_store  # noqa: F401
 
     return SQLModel.metadata
 

@@ -1,8 +1,9 @@
 """The running SIP stack: the sans-IO :class:`~tas.sip.endpoint.Endpoint` on asyncio sockets.
 
 :class:`SipStack` binds the UDP, TCP and TLS listeners, feeds every datagram / stream frame
-with ``loop.time()`` into the endpoint, sends what it returns, hands events to ``on_event``
-and keeps ONE ``loop.call_at`` armed for the endpoint's next deadline (DESIGN principle 1-2).
+with ``loop.time()`` into the endpoint, sends what it returns, hands each event of a call to
+that call's listener (``call.listener``, :mod:`tas.sip.listener`) and every other event (new
+calls, out-of-dialog requests, calls nobody listens to) to ``on_event``, and keeps ONE ``loop.call_at`` armed for the endpoint's next deadline (DESIGN principle 1-2).
 
 Sending (§18): UDP goes out of the first UDP socket; TCP/TLS go on the connection the peer
 names (``Peer.conn``: responses reuse the request's connection), else on an open connection
@@ -42,8 +43,10 @@ from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
 from tas.sip.framing import Refused
+from tas.sip.listener import deliver
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
+from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
 from tas.transport.connections import ConnectionLimits
@@ -84,6 +87,9 @@ class StackOptions:
     user_agent: str = "tas-companion"
     timers: TimerConfig = field(default_factory=TimerConfig)
     allow: tuple[str, ...] | None = None
+    #: session timers (RFC 4028) we ask for and accept, and 100rel for early media (RFC 3262)
+    session_timer: SessionTimerConfig = field(default_factory=SessionTimerConfig)
+    reliable_provisionals: bool = True
     #: who is the operator core (tas.transport.trust); default: nobody is
     trust: TrustPolicy = field(default_factory=TrustPolicy)
     #: apply the trust boundary: no reflection towards untrusted sources (see module doc)
@@ -109,6 +115,8 @@ class SipStack:
         self._conns: dict[int, StreamConnection] = {}
         self._by_addr: dict[tuple[str, str, int], int] = {}
         self._connecting: dict[tuple[str, str, int], list[tuple[bytes, Peer]]] = {}
+        # (transport, host, port) of the last failed connect and why (the harness names it)
+        self.last_connect_error: tuple[tuple[str, str, int], OSError] | None = None
         self._next_conn = 1
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -133,7 +141,12 @@ class SipStack:
             name: (options.public_host or host, port) for name, (host, port) in stack.local.items()
         }
         config = EndpointConfig(
-            local=local, user=options.user, user_agent=options.user_agent, timers=options.timers
+            local=local,
+            user=options.user,
+            user_agent=options.user_agent,
+            timers=options.timers,
+            session_timer=options.session_timer,
+            reliable_provisionals=options.reliable_provisionals,
         )
         if options.allow is not None:
             config = replace(config, allow=options.allow)
@@ -205,13 +218,14 @@ class SipStack:
         return self.loop.time()
 
     def flush(self) -> None:
-        """Deliver events, send the outbox, re-arm the one timer."""
+        """Deliver events (to the call's listener, else to ``on_event``), send the outbox,
+        re-arm the one timer."""
         endpoint = self.endpoint
         while True:
             events = endpoint.take_events()
             for event in events:
                 try:
-                    self.on_event(event)
+                    deliver(event, self.on_event)
                 except Exception:
                     if self.overload.error("tu", self.loop.time()):  # one traceback per interval
                         log.exception("event=tu_error event=%s", type(event).__name__)
@@ -378,6 +392,7 @@ class SipStack:
             )
         except OSError as exc:
             log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
+            self.last_connect_error = (key, exc)
             for _, peer in self._connecting.pop(key, []):
                 self.endpoint.transport_error(peer, self.loop.time())
             self.flush()

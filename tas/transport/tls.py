@@ -66,10 +66,17 @@ def ensure_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, 
     return cert_path, key_path
 
 
-def server_context(cert: Path, key: Path) -> ssl.SSLContext:
+def server_context(cert: Path, key: Path, client_ca: Path | None = None) -> ssl.SSLContext:
+    """TLS 1.2+ with ``cert``/``key`` (and ``client_ca`` roots for client certificates); a
+    missing file is named (``ssl`` itself says only "No such file or directory")."""
+    for path in (cert, key, *([client_ca] if client_ca else [])):
+        if not Path(path).is_file():
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
+    if client_ca is not None:
+        ctx.load_verify_locations(cafile=str(client_ca))
     return ctx
 
 

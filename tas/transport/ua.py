@@ -1,6 +1,6 @@
 """An asyncio face for the UA core: awaitable calls on a running :class:`SipStack`.
 
-For code that places and takes calls on a stack of its own (the integration and interop tests)::
+For code that places or takes calls (the demo's callers, tests)::
 
     async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
         # outgoing: returns once answered (ACK sent), raises CallFailedError otherwise
@@ -16,7 +16,9 @@ For code that places and takes calls on a stack of its own (the integration and 
         await call.wait_confirmed()              # the ACK arrived
         reason = await call.wait_ended()         # "BYE", "no ACK", "cancelled" …
 
-In-call events the handle does not settle itself (ReInvite when ``auto_reinvite`` is off,
+A :class:`CallHandle` is its call's listener (:mod:`tas.sip.listener`); the test-call harness
+makes one on its own stack for each call it places. In-call events the handle does not settle
+itself (ReInvite when ``auto_reinvite`` is off and no ``on_reinvite`` hook is set,
 DialogRequest such as INFO) are put on ``call.events``. With ``auto_reinvite`` (default) a
 re-INVITE is answered with the call's current local SDP. ``await ua.request("OPTIONS", uri)``
 sends any out-of-dialog request and returns its final response (408/503 synthesised on
@@ -26,6 +28,7 @@ timeout or transport failure).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
@@ -65,31 +68,39 @@ class CallFailedError(Exception):
 
 
 class CallHandle:
-    """One call, either direction, with awaitables for what happens to it."""
+    """One call, either direction, with awaitables for what happens to it: the call's listener
+    (:mod:`tas.sip.listener`). :class:`UserAgent` makes them (``dial``, ``next_call``); the
+    test-call harness makes one on its own stack for each call it places (without ``ua``,
+    :meth:`info` is unavailable: in-dialog requests are awaited through the UserAgent)."""
 
-    def __init__(self, ua: UserAgent, call: Call) -> None:
-        loop = ua.stack.loop
+    def __init__(self, stack: SipStack, call: Call, ua: UserAgent | None = None) -> None:
+        loop = stack.loop
+        self.stack = stack
         self.ua = ua
         self.call = call
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.auto_reinvite = True
+        #: answers a re-INVITE in place of ``auto_reinvite`` (e.g. from a media session)
+        self.on_reinvite: Callable[[ReInvite], None] | None = None
         self.provisional: list[Response] = []
+        self.rang_at: float | None = None  # time.perf_counter() of the first 180-199
         self.answered: asyncio.Future[Response] = loop.create_future()
         self.confirmed: asyncio.Future[None] = loop.create_future()
         self.ended: asyncio.Future[str] = loop.create_future()
+        self.end: CallEnded | None = None  # how the dialog ended (BYE either way, no ACK …)
         self._reinvite: asyncio.Future[Response] | None = None
-        call.data["handle"] = self
+        call.listener = self
 
     # -- callee side ------------------------------------------------------------------------
 
     def ring(self, status: int = 180, sdp: bytes = b"") -> None:
-        self.ua._act(lambda ep, now: ep.ring(self.call, now, status, sdp))
+        self._act(lambda ep, now: ep.ring(self.call, now, status, sdp))
 
     def answer(self, sdp: bytes) -> None:
-        self.ua._act(lambda ep, now: ep.answer(self.call, sdp, now))
+        self._act(lambda ep, now: ep.answer(self.call, sdp, now))
 
     def reject(self, status: int = 486) -> None:
-        self.ua._act(lambda ep, now: ep.reject(self.call, status, now))
+        self._act(lambda ep, now: ep.reject(self.call, status, now))
         _settle(self.ended, f"rejected {status}")
 
     async def wait_confirmed(self) -> None:
@@ -108,19 +119,26 @@ class CallHandle:
         if call.role == "uas" and call.state in ("incoming", "early"):
             self.reject(480)
         elif not self.ended.done() and not call.ended:
-            self.ua._act(lambda ep, now: ep.bye(call, now))
+            self._act(lambda ep, now: ep.bye(call, now))
         return await self.wait_ended()
+
+    def cancel(self) -> None:
+        """CANCEL our INVITE while it rings (§9.1); ``answered`` then fails with 487, or
+        succeeds when the 2xx crossed the CANCEL."""
+        self._act(lambda ep, now: ep.cancel(self.call, now))
 
     async def wait_ended(self) -> str:
         return await asyncio.shield(self.ended)
 
     async def reinvite(self, sdp: bytes) -> Response:
         """Send a re-INVITE (hold/resume …); returns its final response (491 on glare)."""
-        self._reinvite = self.ua.stack.loop.create_future()
-        self.ua._act(lambda ep, now: ep.reinvite(self.call, sdp, now))
+        self._reinvite = self.stack.loop.create_future()
+        self._act(lambda ep, now: ep.reinvite(self.call, sdp, now))
         return await self._reinvite
 
     async def info(self, body: bytes, content_type: str) -> Response:
+        if self.ua is None:
+            raise RuntimeError("INFO is sent through a UserAgent (this handle has none)")
         return await self.ua.request("INFO", call=self, body=body, content_type=content_type)
 
     async def __aenter__(self) -> CallHandle:
@@ -132,33 +150,44 @@ class CallHandle:
         if not self.ended.done():
             await self.hangup()
 
-    # -- events from the UA -----------------------------------------------------------------
+    # -- the call's listener (tas.sip.listener) ----------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
+    def _act(self, action: Action) -> None:
+        """Run ``action(endpoint, now)`` and flush what it produced."""
+        action(self.stack.endpoint, self.stack.now())
+        self.stack.flush()
+
+    def on_event(self, event: Event) -> None:
         if isinstance(event, CallProgress):
             self.provisional.append(event.response)
+            if self.rang_at is None and event.response.status >= 180:
+                self.rang_at = time.perf_counter()
         elif isinstance(event, CallAnswered):
             _settle(self.answered, event.response)
         elif isinstance(event, CallFailed):
             if not self.answered.done():
                 self.answered.set_exception(CallFailedError(event.response))
             _settle(self.ended, str(event.response.status))
-            self.call.data.pop("handle", None)  # break the handle <-> call cycle
+            self.call.listener = None  # break the handle <-> call cycle
         elif isinstance(event, CallConfirmed):
             _settle(self.confirmed, None)
         elif isinstance(event, CallEnded | CallCancelled):
             reason = event.reason if isinstance(event, CallEnded) else "cancelled"
+            if isinstance(event, CallEnded):
+                self.end = event
             if not self.confirmed.done():
                 self.confirmed.set_exception(ConnectionAbortedError(reason))
                 self.confirmed.exception()  # retrieved: no "never retrieved" warning
             _settle(self.ended, reason)
             self.events.put_nowait(event)
-            self.call.data.pop("handle", None)  # break the handle <-> call cycle
+            self.call.listener = None  # break the handle <-> call cycle
         elif isinstance(event, ReInviteResult):
             if self._reinvite is not None:
                 _settle(self._reinvite, event.response)
+        elif isinstance(event, ReInvite) and self.on_reinvite is not None:
+            self.on_reinvite(event)
         elif isinstance(event, ReInvite) and self.auto_reinvite:
-            self.ua._act(lambda ep, now: ep.answer_reinvite(self.call, self.call.local_sdp, now))
+            self._act(lambda ep, now: ep.answer_reinvite(self.call, self.call.local_sdp, now))
         else:
             self.events.put_nowait(event)
 
@@ -247,7 +276,7 @@ class UserAgent:
             credentials=credentials,
             answer_offer=answer_offer,
         )
-        handle = CallHandle(self, call)
+        handle = CallHandle(self.stack, call, self)
         self.stack.flush()
         return handle
 
@@ -322,17 +351,14 @@ class UserAgent:
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, IncomingCall):
-            self._incoming.put_nowait(CallHandle(self, event.call))
+            self._incoming.put_nowait(CallHandle(self.stack, event.call, self))
         elif isinstance(event, RequestCompleted):
             future = self._pending.get(event.handle)
             if future is not None:
                 _settle(future, event.response)
         elif isinstance(event, RequestReceived):
             self._requests.put_nowait(event)
-        else:
-            handle = event.call.data.get("handle")
-            if isinstance(handle, CallHandle):
-                handle._on_event(event)
+        # events of a call whose handle let go of it (the call is over) are dropped
 
 
 def _settle(future: asyncio.Future[T], value: T) -> None:

@@ -74,7 +74,11 @@ def _socket(host: str, port: int) -> socket.socket:
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, plain, BUFFER_BYTES)
     # No SO_REUSEADDR: on UDP it would let a second server share (and steal from) the port.
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # name the address: "[Errno 98] Address already in use" alone does not
+        sock.close()
+        raise OSError(exc.errno, f"cannot bind UDP {host}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock
 

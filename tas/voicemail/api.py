@@ -11,7 +11,6 @@ plaintext on loopback; plaintext elsewhere only with ``voicemail.allow_plaintext
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -21,11 +20,13 @@ from typing import NoReturn, TypeAlias, TypeVar
 import grpc
 import grpc.aio
 from google.protobuf import duration_pb2, timestamp_pb2
+from sqlalchemy.exc import SQLAlchemyError
 
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
 from tas.config import Settings, is_loopback_address
 from tas.grpc_health import GrpcHealth, add_health
+from tas.grpc_reflect import add_reflection
 from tas.hostport import HostPort
 from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
 from tas.voicemail.auth import BearerTokenInterceptor, may_access
@@ -131,9 +132,11 @@ class VoicemailMediaService(voicemail_pb2_grpc.VoicemailMediaServiceServicer):
 async def _reset(store: VoicemailStore, number: str) -> int:
     check_number(number)
     try:
-        return await asyncio.to_thread(store.greetings.reset_greeting, number)
+        return await store.greeting_catalog.reset_greeting(number)
     except OSError as exc:
         raise StorageError(f"cannot reset the greeting: {exc.strerror}") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError("cannot reset the greeting: database error") from exc
 
 
 async def _answer(context: _Context, work: Awaitable[_T]) -> _T:
@@ -211,6 +214,7 @@ async def start_voicemail_api(
     add_servicer = voicemail_pb2_grpc.add_VoicemailMediaServiceServicer_to_server
     add_servicer(VoicemailMediaService(store, max_wav_bytes=max_wav_bytes), server)  # type: ignore[no-untyped-call]
     health = add_health(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))
+    add_reflection(server, ("wgtwo.voicemail.v0.VoicemailMediaService",))  # no token needed
     certificates = None
     if vm.api_tls:
         host = HostPort.parse(target).host or "127.0.0.1"

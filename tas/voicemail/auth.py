@@ -28,6 +28,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
+from tas.grpc_reflect import REFLECTION_METHOD_PREFIX
 from tas.voicemail.ratelimit import FailureLimiter, FailureLog, peer_key
 from tas.voicemail.tokens import (
     DENIED,
@@ -88,8 +89,8 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or handler.unary_unary is None:
             return handler  # unknown method (UNIMPLEMENTED) or none of ours
         method = handler_call_details.method
-        if method.startswith("/grpc.health.v1.Health/"):
-            return handler  # the standard health check needs no token (tas.grpc_health)
+        if method.startswith(("/grpc.health.v1.Health/", REFLECTION_METHOD_PREFIX)):
+            return handler  # health and reflection need no token (tas.grpc_health, grpc_reflect)
         metadata = tuple(handler_call_details.invocation_metadata or ())
         behaviour: _Handler = handler.unary_unary
 

@@ -9,6 +9,9 @@ message's row (:meth:`BlobStore.put`), so a listed message always has its audio:
 * ``database`` (:class:`tas.voicemail.blobs_db.DatabaseBlobStore`): the bytes go into
   ``voicemail_audio`` in the same transaction as the row: atomic, and any replica on the same
   PostgreSQL serves any message. Use it for replicas.
+* ``s3`` (:class:`tas.voicemail.blobs_s3.S3BlobStore`): one object per message in an
+  S3-compatible bucket, uploaded before the row commits (deleted again if it does not); any
+  replica reaching the bucket serves any message. Needs the ``s3`` extra.
 
 Selected by ``[voicemail] storage`` (:func:`make_blob_store`).
 """
@@ -28,6 +31,7 @@ from tas.voicemail.wavfile import fsync_dir
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from tas.config import VoicemailSettings
     from tas.store.db import Database
 
 __all__ = ["BlobRef", "BlobStore", "LocalBlobStore", "make_blob_store"]
@@ -139,12 +143,16 @@ def bytes_file(data: bytes) -> BinaryIO:
     return io.BytesIO(data)
 
 
-def make_blob_store(storage: str, root: Path, db: Database) -> BlobStore:
-    """The backend ``[voicemail] storage`` names: ``local`` or ``database``."""
-    if storage == "local":
+def make_blob_store(settings: VoicemailSettings, root: Path, db: Database) -> BlobStore:
+    """The backend ``[voicemail] storage`` names: ``local``, ``database`` or ``s3``."""
+    if settings.storage == "local":
         return LocalBlobStore(root)
-    if storage == "database":
+    if settings.storage == "database":
         from tas.voicemail.blobs_db import DatabaseBlobStore
 
         return DatabaseBlobStore(db)
-    raise ValueError(f"unknown voicemail storage {storage!r} (local or database)")
+    if settings.storage == "s3" and settings.s3 is not None:
+        from tas.voicemail.blobs_s3 import S3BlobStore
+
+        return S3BlobStore(settings.s3)
+    raise ValueError(f"unknown voicemail storage {settings.storage!r} (local, database or s3)")

@@ -1,4 +1,5 @@
-"""``tas voicemail``: list, show, export, mark-played, delete, purge, reset-greeting, hash-token.
+"""``tas voicemail``: list, show, export, mark-played, delete, purge, greeting, notify,
+reset-greeting, hash-token, pin (:mod:`tas.voicemail.pin_cli`).
 
 Exit codes: 0 ok, 1 no such voicemail, 2 bad input (id, number, option, config file),
 3 storage failure (database or files). Errors are one line on stderr.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -27,11 +29,17 @@ from tas.voicemail.errors import (
     VoicemailError,
     VoicemailNotFound,
 )
-from tas.voicemail.export import ExportFormat, export_audio
+from tas.voicemail.export import EXPORT_FORMATS, ExportFormat, export_audio, export_format
+from tas.voicemail.greeting_audio import prepare_greeting
+from tas.voicemail.greetings import DEFAULT_GREETING, GreetingKind
 from tas.voicemail.ids import check_number
 from tas.voicemail.models import Voicemail
+from tas.voicemail.notify_models import Channel
+from tas.voicemail.notify_store import MailboxOverride, OutboxStore, plan
+from tas.voicemail.pin_cli import pin
 from tas.voicemail.store import VoicemailStore
 from tas.voicemail.tokens import digest_of
+from tas.voicemail.wavfile import probe_wav
 
 __all__ = ["voicemail"]
 
@@ -39,6 +47,8 @@ EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
 EXIT_STORAGE = 3
 _T = TypeVar("_T")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 
 
 @click.group("voicemail", context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,16 +109,18 @@ def show_command(ctx: click.Context, voicemail_id: str, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["wav", "ogg"]),
-    help="wav (as stored) or ogg (Opus); default from --out's suffix, else wav.",
+    type=click.Choice(EXPORT_FORMATS),
+    help="wav (as stored), ogg (Opus) or mp3; default from --out's extension, else wav.",
 )
 @click.pass_context
 def export_command(
     ctx: click.Context, voicemail_id: str, out: Path | None, fmt: ExportFormat | None
 ) -> None:
     """Write a message's audio to a file."""
-    if fmt is None:
-        fmt = "ogg" if out is not None and out.suffix.lower() in (".ogg", ".opus") else "wav"
+    try:
+        fmt = export_format(out, fmt)
+    except InvalidAudio as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
 
     async def work(store: VoicemailStore) -> Path:
         message, wav = await store.read_audio(voicemail_id)  # from whichever backend has it
@@ -152,10 +164,184 @@ def reset_greeting_command(ctx: click.Context, number: str) -> None:
     """Drop a mailbox's own greetings; callers hear the default again."""
 
     async def work(store: VoicemailStore) -> int:
-        return await asyncio.to_thread(store.greetings.reset_greeting, check_number(number))
+        return await store.greeting_catalog.reset_greeting(number)
 
     removed = _run(ctx, work)
     click.echo(f"reset greeting of {number} ({removed} custom greeting(s) removed)")
+
+
+_KIND = click.Choice([kind.value for kind in GreetingKind])
+
+
+@voicemail.group("greeting")
+def greeting_group() -> None:
+    """Set, show and delete a mailbox's own greetings (one per reason, and its name)."""
+
+
+@greeting_group.command("set")
+@click.argument("number")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--reason", "kind", type=_KIND, default="default", show_default=True)
+@click.pass_context
+def greeting_set_command(ctx: click.Context, number: str, file: Path, kind: str) -> None:
+    """Use FILE (WAV, MP3, OGG, FLAC, M4A, ...) as NUMBER's greeting for --reason.
+
+    It is converted to 8 kHz mono 16-bit WAV and must be 1-60 s long and not silent.
+    """
+
+    async def work(store: VoicemailStore) -> Path:
+        data = await asyncio.to_thread(file.read_bytes)
+        wav = await asyncio.to_thread(prepare_greeting, data, str(file))
+        return await store.greeting_catalog.set_greeting(number, kind, wav)
+
+    path = _run(ctx, work)
+    seconds = probe_wav(path.read_bytes()).duration
+    click.echo(f"greeting {kind} of {number} set from {file} ({seconds:.1f} s)")
+
+
+@greeting_group.command("show")
+@click.argument("number")
+@click.pass_context
+def greeting_show_command(ctx: click.Context, number: str) -> None:
+    """Which greeting a caller hears for each reason, and which are the mailbox's own."""
+
+    async def work(store: VoicemailStore) -> list[tuple[str, str, str]]:
+        box = check_number(number)
+        own = await store.greeting_catalog.custom_greetings(box)  # brings the cache in line
+        rows = []
+        for kind in GreetingKind:
+            if kind is GreetingKind.NAME:
+                played = own.get(kind)
+            else:
+                played = store.greetings.greeting_for(box, kind.value)
+            seconds = probe_wav(played.read_bytes()).duration if played else 0.0
+            if kind in own:
+                source = "own"
+            elif played is None:
+                source = "-"
+            else:
+                source = "shipped default" if played == DEFAULT_GREETING else f"own {played.stem}"
+            rows.append((kind.value, source, f"{seconds:.1f}" if played else "-"))
+        return rows
+
+    table = Table(title=f"Greetings of {number}", title_justify="left")
+    for column in ("reason", "greeting", "seconds"):
+        table.add_column(column)
+    for row in _run(ctx, work):
+        table.add_row(*row)
+    _console().print(table)
+
+
+@greeting_group.command("delete")
+@click.argument("number")
+@click.option("--reason", "kind", type=_KIND, default="default", show_default=True)
+@click.pass_context
+def greeting_delete_command(ctx: click.Context, number: str, kind: str) -> None:
+    """Drop NUMBER's own greeting for --reason (it falls back to the next one)."""
+
+    async def work(store: VoicemailStore) -> bool:
+        return await store.greeting_catalog.delete_greeting(number, kind)
+
+    if not _run(ctx, work):
+        _fail(f"{number} has no own {kind} greeting", EXIT_NOT_FOUND)
+    click.echo(f"deleted greeting {kind} of {number}")
+
+
+@voicemail.group("notify")
+def notify_group() -> None:
+    """A mailbox's own new-message notifications (else ``[voicemail.notify]``'s)."""
+
+
+@notify_group.command("set")
+@click.argument("number")
+@click.option(
+    "--channels",
+    metavar="LIST",
+    help="Comma-separated sms,email,webhook; '' for none; unset keeps the global list.",
+)
+@click.option("--email", "email_to", metavar="ADDRESS", help="E-mail recipient.")
+@click.option("--webhook", "webhook_url", metavar="URL", help="Webhook URL (http or https).")
+@click.pass_context
+def notify_set_command(
+    ctx: click.Context,
+    number: str,
+    channels: str | None,
+    email_to: str | None,
+    webhook_url: str | None,
+) -> None:
+    """Give NUMBER its own notification channels and addresses."""
+    override = MailboxOverride(
+        channels=_channels(channels),
+        email_to=_address(email_to),
+        webhook_url=_url(webhook_url),
+    )
+
+    async def work(store: VoicemailStore) -> None:
+        await OutboxStore(store.db).set_mailbox(check_number(number), override)
+
+    _run(ctx, work)
+    click.echo(f"notifications of {number}: {_describe(override)}")
+
+
+@notify_group.command("show")
+@click.argument("number")
+@click.pass_context
+def notify_show_command(ctx: click.Context, number: str) -> None:
+    """Where a new message in NUMBER is announced (its own settings over the global ones)."""
+
+    async def work(store: VoicemailStore) -> list[tuple[Channel, str]]:
+        box = check_number(number)
+        return plan(box, store.settings.notify, await OutboxStore(store.db).mailbox(box))
+
+    planned = _run(ctx, work)
+    for channel, target in planned:
+        click.echo(f"{channel.value:8} {target}")
+    if not planned:
+        click.echo("no notifications")
+
+
+@notify_group.command("clear")
+@click.argument("number")
+@click.pass_context
+def notify_clear_command(ctx: click.Context, number: str) -> None:
+    """Drop NUMBER's own settings (the global ones apply again)."""
+
+    async def work(store: VoicemailStore) -> None:
+        await OutboxStore(store.db).set_mailbox(check_number(number), None)
+
+    _run(ctx, work)
+    click.echo(f"notifications of {number}: global settings")
+
+
+def _channels(text: str | None) -> tuple[Channel, ...] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in {c.value for c in Channel}]
+    if unknown:
+        _fail(f"unknown channel(s) {', '.join(unknown)}: use sms, email, webhook", EXIT_BAD_INPUT)
+    return tuple(dict.fromkeys(Channel(name) for name in names))
+
+
+def _address(text: str | None) -> str | None:
+    if text is not None and (len(text) > 254 or not _EMAIL.fullmatch(text)):
+        _fail(f"{text!r} is not an e-mail address", EXIT_BAD_INPUT)
+    return text
+
+
+def _url(text: str | None) -> str | None:
+    if text is not None and (len(text) > 512 or not _URL.fullmatch(text)):
+        _fail(f"{text!r} is not an http(s) URL", EXIT_BAD_INPUT)
+    return text
+
+
+def _describe(override: MailboxOverride) -> str:
+    channels = (
+        "global channels"
+        if override.channels is None
+        else ",".join(c.value for c in override.channels) or "none"
+    )
+    return f"{channels}; e-mail {override.email_to or 'global'}; webhook {override.webhook_url or 'global'}"
 
 
 @voicemail.command("hash-token")
@@ -219,3 +405,6 @@ def _console() -> Console:
     console = Console()
     # Piped or captured output: no terminal width to fit, so never cut ids and numbers.
     return console if console.is_terminal else Console(width=200)
+
+
+voicemail.add_command(pin)

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from registrations.model import is_e164
 
-__all__ = ["Mailbox", "Reason", "Voicemail", "VoicemailAudio", "VoicemailRow"]
+__all__ = ["GreetingRow", "Mailbox", "Reason", "Voicemail", "VoicemailAudio", "VoicemailRow"]
 
 
 class Reason(StrEnum):
@@ -71,6 +71,19 @@ class VoicemailAudio(SQLModel, table=True):
         )
     )
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class GreetingRow(SQLModel, table=True):
+    """A mailbox's greeting for one kind (a reason, or ``name``) with ``storage = "database"``
+    (:mod:`tas.voicemail.greeting_catalog`): 8 kHz mono PCM16 WAV and its SHA-256 (hex)."""
+
+    __tablename__ = "voicemail_greeting"
+
+    mailbox: str = Field(primary_key=True, max_length=16)
+    kind: str = Field(primary_key=True, max_length=16)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    updated: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 def utc(value: datetime) -> datetime:

@@ -62,10 +62,12 @@ from tas.voicemail.errors import (
     StorageError,
     VoicemailNotFound,
 )
+from tas.voicemail.greeting_catalog import GreetingCatalog
 from tas.voicemail.greetings import Greetings
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Mailbox, Reason, Voicemail, VoicemailRow
 from tas.voicemail.naming import clean_instance, default_instance, staged_name
+from tas.voicemail.notify_store import enqueue
 from tas.voicemail.storeio import _GuardedSession, _io, _seal, _unlink_durably
 from tas.voicemail.wavfile import WavInfo, probe_wav, write_durably
 
@@ -122,10 +124,12 @@ class VoicemailStore:
         self.db = db
         self.root = Path(root)
         self.settings = settings or VoicemailSettings()
-        self.blobs = blobs or make_blob_store(self.settings.storage, self.root, db)
+        self.blobs = blobs or make_blob_store(self.settings, self.root, db)
         self.instance = clean_instance(instance) if instance else default_instance()
         self.messages_dir = self.root / "messages"
-        self.greetings = Greetings(self.root / "greetings")
+        self.greetings = Greetings(self.root / "greetings")  # the files the player reads
+        shared = self.settings.storage == "database"
+        self.greeting_catalog = GreetingCatalog(self.greetings, db, shared=shared)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._commit_lock = asyncio.Lock()
 
@@ -402,6 +406,10 @@ class VoicemailStore:
             session.add(row)
             await session.flush()  # the row before its audio (voicemail_audio's foreign key)
             await self.blobs.put(ref, pending.path, session)
+            # Its notifications commit with it (outbox: tas.voicemail.notify_outbox).
+            await enqueue(
+                session, row.voicemail_id, row.mailbox, self.settings.notify, self._now(None)
+            )
             await session.commit()
         return row
 

@@ -1,28 +1,44 @@
 """Calls/s through the shipped Kamailio config to one and to two ``tas serve`` replicas, next
 to SIPp straight at one replica, all in one run (issue #14): the scaling ratio is the figure.
 
-For each setup SIPp runs the route-aware ``tests/ha/scenarios/uac_rr.xml`` (answer -> ACK ->
-BYE through the proxy) at rising rates for ``BENCH_KAM_SECONDS`` (4) each; a rate is clean when
-every call succeeded. Printed: the highest clean rate per setup and where the CPU went (the
-replicas' and Kamailio's CPU seconds per 1,000 calls). Benchmarks print, they assert nothing.
+For each setup (straight at one replica over UDP, and over TCP: the proxy's transport towards
+the replicas; through Kamailio to one and to two replicas) SIPp runs the route-aware
+``tests/ha/scenarios/uac_rr.xml`` (answer -> ACK -> BYE through the proxy) at rising rates for
+``BENCH_KAM_SECONDS`` (4) each; a rate is clean when every call succeeded. Printed: the highest
+clean rate per setup, where the CPU went (replicas', Kamailio's and SIPp's CPU seconds per
+1,000 calls) and what stopped the next rate. ``BENCH_QUICK=1``: 2 s per rate, steps of 200.
+Benchmarks print, they assert nothing.
 On 2 cores SIPp, Kamailio and the replicas share the machine, so expect well below 2x.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.ha.conftest import KAMAILIO, SCENARIOS, Kamailio, Replica, start_kamailio
 from tests.ha.conftest import start_replica as _start
 from tests.interop.conftest import last_stats
 
-SECONDS = float(os.environ.get("BENCH_KAM_SECONDS", "4"))
-RATES = (100, 200, 400, 600, 800)
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SECONDS = float(os.environ.get("BENCH_KAM_SECONDS", "2" if QUICK else "4"))
+RATES = tuple(range(200, 1001, 200)) if QUICK else tuple(range(100, 1201, 100))
 SIPP = shutil.which("sipp")
+
+
+@dataclass
+class Result:
+    """One SIPp run: its calls and the CPU seconds each part spent on them."""
+
+    ok: int
+    failed: int
+    cpu: dict[str, float]
+    errors: str
 
 
 def _cpu(pid: int) -> float:
@@ -45,39 +61,65 @@ def _children(pid: int) -> list[int]:
     return kids + [g for k in kids for g in _children(k)]
 
 
-def _run(target: str, rate: int, folder: Path) -> tuple[int, int]:
-    """(successful, failed) calls of one SIPp run at ``rate`` towards ``target``."""
+def _sipp_cpu() -> float:
+    """CPU seconds of this process's waited-for children (SIPp and its ``timeout``)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(
+    target: str, rate: int, folder: Path, parts: dict[str, list[int]], transport: str
+) -> Result:
+    """One SIPp run of ``SECONDS`` at ``rate`` towards ``target`` over ``transport`` (SIPp's
+    ``-t``: ``u1`` UDP, ``t1`` one TCP connection); ``parts`` names the server processes whose
+    CPU is measured (replicas, proxy)."""
     assert SIPP is not None
     calls = int(rate * SECONDS)
     folder.mkdir(parents=True, exist_ok=True)
+    before = {name: sum(_cpu(p) for p in pids) for name, pids in parts.items()}
+    sipp_before = _sipp_cpu()
     subprocess.run(
         ["timeout", "-s", "KILL", str(int(SECONDS) + 40), SIPP, target, "-sf",
          str(SCENARIOS / "uac_rr.xml"), "-s", "+4790000000", "-i", "127.0.0.1", "-p", "0",
          "-m", str(calls), "-r", str(rate), "-d", "0", "-l", str(max(200, rate)),
-         "-nostdin", "-trace_stat", "-stf", str(folder / "s.csv"), "-fd", "1",
+         "-t", transport, "-nostdin", "-trace_stat", "-stf", str(folder / "s.csv"), "-fd", "1",
+         "-trace_err", "-error_file", str(folder / "errors.log"),
          "-recv_timeout", "5000", "-timeout", f"{int(SECONDS) + 30}s"],
         cwd=folder, capture_output=True, check=False,
     )  # fmt: skip
+    cpu = {name: sum(_cpu(p) for p in pids) - before[name] for name, pids in parts.items()}
+    cpu["sipp"] = _sipp_cpu() - sipp_before
+    errors = folder / "errors.log"
+    first_error = errors.read_text(errors="replace")[:300] if errors.exists() else ""
     if not (folder / "s.csv").exists():
-        return 0, calls
+        return Result(0, calls, cpu, first_error)
     row = last_stats(folder / "s.csv")
-    return int(row["SuccessfulCall(C)"]), int(row["FailedCall(C)"])
+    return Result(int(row["SuccessfulCall(C)"]), int(row["FailedCall(C)"]), cpu, first_error)
 
 
-def _setup(target: str, pids: list[int], tmp: Path, name: str) -> None:
-    best, cpu_per_k = 0, 0.0
+def _setup(
+    target: str, parts: dict[str, list[int]], tmp: Path, name: str, transport: str = "u1"
+) -> int:
+    """Rising rates until one is not clean; prints the highest clean one and its CPU split."""
+    best: tuple[int, Result] | None = None
+    stopped = ""
     for rate in RATES:
-        before = sum(_cpu(p) for p in pids)
-        ok, failed = _run(target, rate, tmp / f"{name}-{rate}")
-        spent = sum(_cpu(p) for p in pids) - before
-        if failed or ok < rate * SECONDS:
+        result = _run(target, rate, tmp / f"{name}-{rate}".replace(" ", "_"), parts, transport)
+        if result.failed or result.ok < rate * SECONDS:
+            stopped = f"at {rate}/s: {result.ok} ok, {result.failed} failed"
             break
-        best, cpu_per_k = rate, 1000 * spent / max(ok, 1)
+        best = (rate, result)
+    if best is None:
+        print(f"  {name:<24} no clean rate ({stopped})", flush=True)
+        return 0
+    rate, result = best
+    split = "  ".join(f"{k} {1000 * v / result.ok:4.2f}" for k, v in result.cpu.items())
     print(
-        f"  {name:<22} highest clean rate {best:>4} calls/s"
-        f"   CPU {cpu_per_k:5.2f} s per 1,000 calls (servers + proxy)",
+        f"  {name:<24} highest clean rate {rate:>5} calls/s; CPU s per 1,000 calls: {split};"
+        f" stopped {stopped or 'at the top rate'}",
         flush=True,
     )
+    return rate
 
 
 def main() -> None:
@@ -86,20 +128,35 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        print(f"SIPp uac_rr.xml, {SECONDS:g} s per rate, rates {RATES}:", flush=True)
+        print(
+            f"SIPp uac_rr.xml (UDP), {SECONDS:g} s per rate, rates {RATES[0]}..{RATES[-1]}"
+            f" step {RATES[1] - RATES[0]}; load before: {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
         replicas: list[Replica] = [_start(tmp, "a"), _start(tmp, "b")]
         kams: list[Kamailio] = []
+        found: dict[str, int] = {}
         try:
             a = replicas[0]
-            _setup(f"127.0.0.1:{a.port}", [a.process.pid], tmp, "direct to 1 replica")
+            direct = {"replicas": [a.process.pid]}
+            found["direct"] = _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct to 1 replica")
+            # the proxy reaches the replicas over TCP: the replica's own cost of TCP
+            _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct, TCP", transport="t1")
             for n in (1, 2):
                 kam = start_kamailio(KAMAILIO, tmp / f"k{n}", [r.port for r in replicas[:n]])
                 kams.append(kam)
-                pids = [r.process.pid for r in replicas[:n]] + [kam.process.pid]
-                _setup(f"127.0.0.1:{kam.port}", pids, tmp, f"Kamailio -> {n} replica(s)")
+                parts = {
+                    "replicas": [r.process.pid for r in replicas[:n]],
+                    "kamailio": [kam.process.pid],
+                }
+                found[str(n)] = _setup(
+                    f"127.0.0.1:{kam.port}", parts, tmp, f"Kamailio -> {n} replica(s)"
+                )
                 kam.stop()
         finally:
             for kam in kams:
                 kam.stop()
             for replica in replicas:
                 replica.stop()
+        if found.get("1"):
+            print(f"  scaling 1 -> 2 replicas through Kamailio: {found['2'] / found['1']:.2f}x")

@@ -375,7 +375,7 @@ async def _python_cost(folder: str, count: int = 20000) -> tuple[float, float]:
     task = asyncio.ensure_future(session.play(tone([440.0], count * 0.02 + 1)))
     await asyncio.sleep(0)
     engine.pacer.close()
-    pace = session._pace
+    pace = session._out._pace
     start = time.process_time()
     for tick in range(count):
         pace(tick)

@@ -2,6 +2,10 @@
 next to the rate SIPp reaches against its own ``-sn uas`` on this machine; the ratio is the
 figure (issue 2). The server runs in one process pinned to one core when ``taskset`` exists.
 
+The same run then measures calls with 100rel and session timers on (SIPp scenario
+``tests/interop/scenarios/uac_100rel_timer_bench.xml``: ``Require: 100rel``, ``Session-Expires:
+1800;refresher=uac``, a PRACK for any reliable 1xx) next to the plain calls (issue 13).
+
 With ``BENCH_SIP_STACK=1`` it also probes the SIP stack alone (the ``[invite]`` policy as the
 only transaction user: no call application, media, database or sandbox) to show what the SIP
 layer sustains by itself.
@@ -29,6 +33,9 @@ PROBE = float(os.environ.get("BENCH_SIP_PROBE", "3"))
 SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "30"))
 SIPP = shutil.which("sipp")
 TASKSET = shutil.which("taskset")
+TIMERS_SCENARIO = (
+    Path(__file__).resolve().parents[1] / "interop" / "scenarios" / "uac_100rel_timer_bench.xml"
+)
 
 
 def _port() -> int:
@@ -47,14 +54,18 @@ def _stats(path: Path) -> dict[str, str]:
     return dict(zip(header, values, strict=False))
 
 
-def run_uac(port: int, rate: int, seconds: float, workdir: Path) -> tuple[bool, dict[str, str]]:
-    """One sipp uac run at ``rate`` calls/s for ``seconds``; (clean, statistics)."""
+def run_uac(
+    port: int, rate: int, seconds: float, workdir: Path, scenario: Path | None = None
+) -> tuple[bool, dict[str, str]]:
+    """One sipp uac run (built-in, or ``scenario``) at ``rate`` calls/s for ``seconds``;
+    (clean, statistics)."""
     assert SIPP is not None
+    which = ["-sf", str(scenario)] if scenario else ["-sn", "uac"]
     calls = max(1, int(rate * seconds))
     stats = workdir / f"uac_{port}_{rate}_{time.monotonic_ns()}.csv"
     cmd = [
         *_pin(1), "timeout", "-s", "KILL", str(int(seconds * 3 + 40)), SIPP,
-        f"127.0.0.1:{port}", "-sn", "uac", "-i", "127.0.0.1", "-p", str(_port()),
+        f"127.0.0.1:{port}", *which, "-i", "127.0.0.1", "-p", str(_port()),
         "-r", str(rate), "-m", str(calls), "-l", str(max(rate * 2, 100)),
         "-buff_size", "4194304", "-timeout", str(int(seconds * 3 + 30)), "-timeout_error",
         "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
@@ -138,11 +149,13 @@ def _answers_options(port: int) -> bool:
             return False
 
 
-def find_edge(port: int, workdir: Path, start: int, ceiling: int) -> int:
+def find_edge(
+    port: int, workdir: Path, start: int, ceiling: int, scenario: Path | None = None
+) -> int:
     """Double from ``start`` until a probe fails, then bisect twice; best clean rate or 0."""
     good, bad, rate = 0, 0, start
     while rate <= ceiling:
-        clean, _ = run_uac(port, rate, PROBE, workdir)
+        clean, _ = run_uac(port, rate, PROBE, workdir, scenario)
         if not clean:
             bad = rate
             break
@@ -152,15 +165,17 @@ def find_edge(port: int, workdir: Path, start: int, ceiling: int) -> int:
             mid = (good + bad) // 2
             if mid <= good:
                 break
-            clean, _ = run_uac(port, mid, PROBE, workdir)
+            clean, _ = run_uac(port, mid, PROBE, workdir, scenario)
             good, bad = (mid, bad) if clean else (good, mid)
     return good
 
 
-def confirm(port: int, workdir: Path, rate: int) -> tuple[int, dict[str, str]]:
+def confirm(
+    port: int, workdir: Path, rate: int, scenario: Path | None = None
+) -> tuple[int, dict[str, str]]:
     """Run ``SECONDS`` at ``rate``; step down 20 % (three times at most) until clean."""
     for _ in range(4):
-        clean, stats = run_uac(port, rate, SECONDS, workdir)
+        clean, stats = run_uac(port, rate, SECONDS, workdir, scenario)
         if clean:
             return rate, stats
         rate = int(rate * 0.8)
@@ -199,13 +214,13 @@ def core_breakdown(calls: int = 3000) -> None:
     """Where one call's CPU goes in-process (no sockets): parsing vs the sans-IO core."""
     import gc
 
-    from tas.server import sdp_answer
     from tas.sip.endpoint import Endpoint, EndpointConfig
     from tas.sip.parser import parse_message
     from tas.sip.transaction_base import Peer
 
     ep = Endpoint(EndpointConfig(local={"UDP": ("127.0.0.1", 5060)}))
     peer = Peer("UDP", "127.0.0.1", 5070)
+    answer = _SDP.encode()  # (tas.server.sdp_answer, used here before, is gone)
     gc.collect()
     gc.disable()
     try:
@@ -217,7 +232,6 @@ def core_breakdown(calls: int = 3000) -> None:
         for m in invites:
             ep.receive_message(m, peer, 0.0)
             for event in ep.take_events():
-                answer = sdp_answer(event.call.remote_sdp, "127.0.0.1", 20000, 1) or b""
                 ep.answer(event.call, answer, 0.0)
                 tags.append(event.call.local_tag)
             ep.take_outbox()
@@ -286,6 +300,12 @@ def main() -> None:
         )
         if reference:
             print(f"ratio tas/sipp: {full[0] / reference:.3f}")
+        timers = measure(workdir, stack_only=False, confirm_run=True, scenario=TIMERS_SCENARIO)
+        print(
+            f"sipp uac with 100rel + session timers -> tas serve: {timers[0]} calls/s clean "
+            f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls), next to "
+            f"{full[0]} calls/s plain in the same run"
+        )
         if os.environ.get("BENCH_SIP_STACK", "0") == "1":
             stack = measure(workdir, stack_only=True, confirm_run=False)
             print(
@@ -294,14 +314,16 @@ def main() -> None:
             )
 
 
-def measure(workdir: Path, *, stack_only: bool, confirm_run: bool) -> tuple[int, dict[str, str]]:
+def measure(
+    workdir: Path, *, stack_only: bool, confirm_run: bool, scenario: Path | None = None
+) -> tuple[int, dict[str, str]]:
     port = _port()
     server = start_tas(port, workdir, stack_only=stack_only)
     try:
-        edge = find_edge(port, workdir, 125, 8000)
+        edge = find_edge(port, workdir, 125, 8000, scenario)
         if not confirm_run:
             return edge, {}
-        return confirm(port, workdir, edge) if edge else (0, {})
+        return confirm(port, workdir, edge, scenario) if edge else (0, {})
     finally:
         server.send_signal(signal.SIGTERM)
         try:

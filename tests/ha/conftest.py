@@ -37,6 +37,7 @@ def kamailio_binary() -> str:
 @dataclass
 class Replica(TasServer):
     metrics: int = 0
+    voicemail_api: int = 0
 
     def kill(self) -> None:
         """SIGKILL the server itself (the child of its ``timeout`` wrapper), then the wrapper."""
@@ -55,12 +56,15 @@ class Replica(TasServer):
         return int(float(found.group(1)))
 
 
-def launch_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica:
+def launch_replica(
+    tmp_path: Path, name: str, extra_config: str = "", voicemail: str = ""
+) -> Replica:
     """One ``tas serve`` replica, launched (see :func:`wait_ready`): SIP on UDP+TCP, its own
-    data folder, no sandbox; the proxy on 127.0.0.1 is its trusted source."""
+    data folder, no sandbox; the proxy on 127.0.0.1 is its trusted source. ``extra_config``:
+    more TOML tables; ``voicemail``: more keys of its ``[voicemail]`` table."""
     folder = tmp_path / name
     folder.mkdir(parents=True)
-    port, metrics = free_port(), free_port()
+    port, metrics, api = free_port(), free_port(), free_port()
     config = folder / "tas.toml"
     config.write_text(
         "[sandbox]\nenabled = false\n"
@@ -68,7 +72,7 @@ def launch_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica
         f'[metrics]\nlisten = "127.0.0.1:{metrics}"\n'
         '[operator]\ntrusted = ["127.0.0.1"]\n'
         f"{extra_config}"
-        f'[voicemail]\napi = "127.0.0.1:{free_port()}"\n'
+        f'[voicemail]\napi = "127.0.0.1:{api}"\n{voicemail}'
     )
     log = folder / "tas.log"
     cmd = [
@@ -80,7 +84,7 @@ def launch_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica
     env["TAS_DATA_DIR"] = str(folder / "data")
     with log.open("wb") as sink:
         process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
-    return Replica(process, port, log, metrics)
+    return Replica(process, port, log, metrics, api)
 
 
 def wait_ready(replica: Replica, seconds: float = 30) -> Replica:
@@ -95,8 +99,10 @@ def wait_ready(replica: Replica, seconds: float = 30) -> Replica:
     raise AssertionError(f"replica did not start:\n{replica.log.read_text()}")
 
 
-def start_replica(tmp_path: Path, name: str, extra_config: str = "") -> Replica:
-    return wait_ready(launch_replica(tmp_path, name, extra_config))
+def start_replica(
+    tmp_path: Path, name: str, extra_config: str = "", voicemail: str = ""
+) -> Replica:
+    return wait_ready(launch_replica(tmp_path, name, extra_config, voicemail))
 
 
 @dataclass
@@ -166,3 +172,19 @@ def start_kamailio(binary: str, tmp_path: Path, replicas: list[int]) -> Kamailio
         time.sleep(0.2)
     kam.stop()
     raise AssertionError(f"kamailio never saw the replicas active:\n{log.read_text()[-4000:]}")
+
+
+def sipp_uac_rr(
+    binary: str, folder: Path, proxy: Kamailio, *, calls: int, rate: int, hold_ms: int
+) -> list[str]:
+    """SIPp running the route-aware ``uac_rr.xml`` through ``proxy``: ``calls`` calls at
+    ``rate`` per second, each held ``hold_ms``; statistics to ``folder/stats.csv``, errors to
+    ``folder/errors.log``; bounded by ``timeout`` (120 s) and SIPp's own 100 s."""
+    return [
+        "timeout", "-s", "KILL", "120", binary, f"127.0.0.1:{proxy.port}", "-sf",
+        str(SCENARIOS / "uac_rr.xml"), "-s", "+4790000000", "-i", "127.0.0.1", "-p", "0",
+        "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-l", "200",
+        "-nostdin", "-trace_stat", "-stf", str(folder / "stats.csv"), "-fd", "1",
+        "-trace_err", "-error_file", str(folder / "errors.log"),
+        "-recv_timeout", "8000", "-timeout", "100s",
+    ]  # fmt: skip

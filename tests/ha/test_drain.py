@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ha.conftest import SCENARIOS, Kamailio, Replica, start_kamailio, start_replica
+from tests.ha.conftest import Replica, sipp_uac_rr, start_kamailio, start_replica
 from tests.interop.conftest import last_stats
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -28,17 +28,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(240)]
 CALLS = 300
 RATE = 30
 HOLD_MS = 2000
-
-
-def _sipp_cmd(sipp: str, tmp_path: Path, kam: Kamailio) -> list[str]:
-    return [
-        "timeout", "-s", "KILL", "120", sipp, f"127.0.0.1:{kam.port}", "-sf",
-        str(SCENARIOS / "uac_rr.xml"), "-s", "+4790000000", "-i", "127.0.0.1", "-p", "0",
-        "-m", str(CALLS), "-r", str(RATE), "-d", str(HOLD_MS), "-l", "200",
-        "-nostdin", "-trace_stat", "-stf", str(tmp_path / "stats.csv"), "-fd", "1",
-        "-trace_err", "-error_file", str(tmp_path / "errors.log"),
-        "-recv_timeout", "8000", "-timeout", "100s",
-    ]  # fmt: skip
 
 
 def _status(url: str) -> int:
@@ -66,9 +55,11 @@ def test_sigterm_under_load_drains_without_failed_calls(
         run = tmp_path / "drain"
         run.mkdir()
         sipp_process = subprocess.Popen(
-            _sipp_cmd(sipp, run, kam), cwd=run, stdout=subprocess.DEVNULL,
+            sipp_uac_rr(sipp, run, kam, calls=CALLS, rate=RATE, hold_ms=HOLD_MS),
+            cwd=run,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         time.sleep(CALLS / RATE / 2)
         answered_before = a.answered()
         os.kill(_server_pid(a), signal.SIGTERM)

@@ -1,5 +1,6 @@
 """The shipped deploy/kamailio/kamailio.cfg as Debian's Kamailio runs it: it parses plain and
-with TLS, and in-dialog requests without a route set get an answer, never silence (#14)."""
+with TLS, and in-dialog requests without a route set get an answer, never silence, and never
+a loop through the proxy itself (#14)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,15 @@ def test_in_dialog_without_route_set_is_answered(kamailio_binary: str, tmp_path:
             assert sock.recv(65536).startswith(b"SIP/2.0 481 ")
             # anywhere else: 404, not silence
             sock.sendto(_bye(kam.port, "sip:x@192.0.2.1", me), ("127.0.0.1", kam.port))
+            assert sock.recv(65536).startswith(b"SIP/2.0 404 ")
+            # the proxy itself, on the replicas' host (SIPp's BYE after an aborted call): 404,
+            # not relayed to itself until Max-Forwards runs out (483)
+            ruri = f"sip:+4790000000@127.0.0.1:{kam.port}"
+            sock.sendto(_bye(kam.port, ruri, me), ("127.0.0.1", kam.port))
+            assert sock.recv(65536).startswith(b"SIP/2.0 404 ")
+            # a replica's address on another port is not a replica
+            ruri = f"sip:tas@127.0.0.1:{replica.port + 1};transport=tcp"
+            sock.sendto(_bye(kam.port, ruri, me), ("127.0.0.1", kam.port))
             assert sock.recv(65536).startswith(b"SIP/2.0 404 ")
     finally:
         kam.stop()

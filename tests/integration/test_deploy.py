@@ -1,7 +1,7 @@
 """The shipped deploy/ files are valid as shipped (issue #14 item 5): Kubernetes manifests
 against the Kubernetes schema (kubernetes-validate, strict), the config they carry under our
-strict settings rules, the compose file's wiring; ``docker compose config`` where that client
-exists."""
+strict settings rules, the compose file's wiring; ``docker compose config`` (or Debian's ``docker-compose``, which
+validates without an engine) where a compose client exists."""
 
 from __future__ import annotations
 
@@ -58,16 +58,46 @@ def test_compose_wiring() -> None:
     load_settings(DEPLOY / "tas.toml")
 
 
+def _compose_client() -> list[str] | None:
+    """A compose client that validates without an engine: the ``docker compose`` plugin, or
+    Debian's ``docker-compose`` (1.29, package docker-compose; .ci/run installs it)."""
+    if shutil.which("docker") is not None:
+        done = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        if done.returncode == 0:
+            return ["docker", "compose"]
+    found = shutil.which("docker-compose")
+    return [found] if found is not None else None
+
+
+COMPOSE = _compose_client()
+
+
 @pytest.mark.skipif(
-    shutil.which("docker") is None
-    or subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0,
-    reason="no `docker compose` client on this machine (the engine is not needed)",
+    COMPOSE is None,
+    reason="no compose client (apt-get install docker-compose; the engine is not needed)",
 )
 def test_docker_compose_config() -> None:
+    assert COMPOSE is not None
     done = subprocess.run(
-        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
+        [*COMPOSE, "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_compose_client_refuses_a_broken_file(tmp_path: Path) -> None:
+    """The check above can fail: the client refuses a service that depends on a missing one."""
+    if COMPOSE is None:
+        pytest.skip("no compose client (apt-get install docker-compose)")
+    broken = tmp_path / "compose.yaml"
+    broken.write_text(
+        "services:\n  tas:\n    image: tas\n    depends_on:\n"
+        "      postgres:\n        condition: service_healthy\n"
+    )
+    done = subprocess.run(
+        [*COMPOSE, "-f", str(broken), "config", "-q"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "postgres" in done.stderr

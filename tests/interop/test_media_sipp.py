@@ -15,8 +15,9 @@ import pytest
 
 from media.codecs import PCMA
 from media.dtmf import DtmfDigit
+from media.recording import Recording
 from media.rtp import RtpPacket
-from media.session import MediaEngine, MediaSession, Recording
+from media.session import MediaEngine, MediaSession
 from media.wav import read_wav
 from tests.naive_sip import header_map, ok_response
 

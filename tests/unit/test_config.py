@@ -146,3 +146,28 @@ def test_settings_built_directly_refuse_unknown_section_keys() -> None:
     with pytest.raises(ValidationError, match=r"sip\.udpp: unknown setting; did you mean udp\?"):
         Settings(sip={"udpp": ["0.0.0.0:5060"]})
     assert Settings(sip={"udp": []}).sip.udp == []
+
+
+def test_dns_section(tmp_path: Path) -> None:
+    path = write(tmp_path, '[dns]\nnameservers = ["127.0.0.1:26053", "::1"]\ntimeout = 0.5\n')
+    settings = load_settings(path)
+    assert settings.dns.nameservers == ["127.0.0.1:26053", "::1"] and settings.dns.timeout == 0.5
+    assert load_settings(None).dns.nameservers == []  # default: the system's resolv.conf
+    (line,) = problems(write(tmp_path, '[dns]\nnameservers = ["dns.example.com"]\n'))
+    assert line.startswith("dns: ") and "'dns.example.com' is not an IP address[:port]" in line
+    (line,) = problems(write(tmp_path, "[dns]\nnameserver = []\n"))
+    assert line.startswith("dns.nameserver: unknown setting; did you mean nameservers?")
+
+
+def test_voicemail_menu_settings(tmp_path: Path) -> None:
+    text = '[voicemail]\nprompts_dir = "/srv/prompts"\npin_attempts = 5\ntimezone = "Europe/Oslo"\n'
+    settings = load_settings(write(tmp_path, text))
+    assert settings.voicemail.prompts_dir == Path("/srv/prompts")
+    assert (settings.voicemail.pin_attempts, settings.voicemail.pin_lock_seconds) == (5, 900.0)
+    assert settings.voicemail.timezone == "Europe/Oslo"
+    bad = problems(write(tmp_path, '[voicemail]\ntimezone = "Mars/Olympus"\n'))
+    assert any("'Mars/Olympus' is not an IANA time zone" in line for line in bad)
+    assert any(
+        "pin_attempts" in line
+        for line in problems(write(tmp_path, "[voicemail]\npin_attempts = 0\n"))
+    )

@@ -1,6 +1,7 @@
 """`tas policy` against a real SQLite file: set, list, load, delete and bad input."""
 
 import json
+import wave
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,42 @@ def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, args: list[str], me
     assert result.exit_code == 2
     assert message in result.output
     assert result.output.count("\n") == 1
+
+
+def test_missing_or_unplayable_announcement_is_refused_naming_the_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    missing = runner.invoke(
+        cli, ["policy", "set", ALICE, "--action", "answer", "--announcement", "/nope.wav"]
+    )
+    assert missing.exit_code == 2
+    assert "error: policy for +4799990000: announcement /nope.wav: no such file" in missing.output
+    stereo = tmp_path / "stereo.wav"
+    with wave.open(str(stereo), "wb") as writer:
+        writer.setnchannels(2)
+        writer.setsampwidth(2)
+        writer.setframerate(16000)
+        writer.writeframes(bytes(3200))
+    wrong = runner.invoke(
+        cli, ["policy", "set", ALICE, "--action", "answer", "--announcement", str(stereo)]
+    )
+    assert wrong.exit_code == 2
+    assert f"announcement {stereo}: 16000 Hz, 2 channel(s); want 8 kHz mono" in wrong.output
+    file = tmp_path / "p.toml"
+    file.write_text(
+        f'[[policy]]\nnumber = "{ALICE}"\naction = "answer"\nannouncement = "/nope.wav"\n'
+    )
+    loaded = runner.invoke(cli, ["policy", "load", str(file)])
+    assert loaded.exit_code == 2 and "announcement /nope.wav: no such file" in loaded.output
+    assert listed(runner) == []
+    good = tmp_path / "hello.wav"
+    with wave.open(str(good), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(bytes(1600))
+    ok = runner.invoke(
+        cli, ["policy", "set", ALICE, "--action", "answer", "--announcement", str(good)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert [r["announcement"] for r in listed(runner)] == [str(good)]

@@ -190,8 +190,14 @@ def test_cli_list_and_show(tmp_path: Path) -> None:
     assert json.loads(shown.output)["entries"][0]["kind"] == "CALL_INITIATED"
     table = runner.invoke(calls, ["list"], env=env)
     assert table.exit_code == 0 and "answered-by-handset" in table.output
+    narrow = runner.invoke(calls, ["list"], env={**env, "COLUMNS": "80"})
+    assert narrow.exit_code == 0
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80
+    for number in (ALICE, "+4793333333"):  # whole on one line, not cut at 80 columns
+        assert number in narrow.output
     pretty = runner.invoke(calls, ["show", "1"], env=env)
     assert pretty.exit_code == 0 and "CALL_ANSWERED" in pretty.output and "cancel" in pretty.output
+    assert "record 1 (operator leg 3: core → TAS): in" in pretty.output  # fork: leg 3
     missing = runner.invoke(calls, ["show", "nope"], env=env)
     assert missing.exit_code == 1 and "no call matches 'nope'" in missing.output
     bad = runner.invoke(calls, ["list", "--since", "yesterday"], env=env)

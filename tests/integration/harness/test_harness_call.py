@@ -215,6 +215,8 @@ async def test_unreachable_targets_exit_3(server: TasServer) -> None:
     tcp = await tas_call(f"sip:x@127.0.0.1:{port}", "--transport", "tcp")
     assert tcp.exit_code == 3
     assert f"UNREACHABLE: no response from tcp:127.0.0.1:{port}" in tcp.stderr
+    assert "(connection refused)" in tcp.stderr
+    assert "503" not in tcp.output  # the stack's own 503 is not the peer's answer
     name = await tas_call("sip:x@no-such-host.invalid:5060")
     assert name.exit_code == 3 and "cannot resolve" in name.stderr
 

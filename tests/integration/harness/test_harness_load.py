@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ async def test_200_calls_straight_at_the_tas_without_failures(
     assert report["failures"] == {} and report["stopped_early"] is None
     assert report["setup_ms"]["p50"] <= report["setup_ms"]["p99"] <= report["setup_ms"]["max"]
     assert report["achieved_cps"] > 0 and report["media"] is False
+    sip = report["sip"]  # SIPp-style counters: every call INVITE/ACK/BYE, each answered once
+    assert [sip["messages_sent"][k] for k in ("INVITE", "ACK", "BYE")] == [200, 200, 200]
+    assert sip["messages_received"]["200"] >= 400 and sip["unexpected_messages"] == 0
+    assert sum(sip["response_time_repartition"].values()) == 200
     rows = list(csv.DictReader(per_call.open()))
     assert len(rows) == 200 and {r["status"] for r in rows} == {"200"}
 
@@ -64,6 +69,19 @@ async def test_a_run_by_duration_stops_generating_in_time(server: TasServer) -> 
     assert report["attempted"] == 20 and report["failed"] == 0
 
 
+async def test_load_prints_sipp_like_screens_and_report(server: TasServer) -> None:
+    result = await tas_call(tas_uri(server), "--rate", "20", "--duration", "1.5s",
+                            "--talk", "0", "--no-media", "--screen-every", "0.5s")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    screens = [line for line in result.output.splitlines() if line.startswith("--- ")]
+    assert len(screens) >= 2, result.output
+    assert "calls done" in screens[0]
+    header = "message     sent  retrans  received  unexpected"
+    assert result.output.count(header) == len(screens) + 1  # each screen and the report
+    assert "retransmissions" in result.output and "response time" in result.output
+    assert "0 ms <= n < 10 ms" in result.output or "10 ms <= n < 20 ms" in result.output
+
+
 async def test_load_against_nothing_is_unreachable() -> None:
     from tests.interop.conftest import free_port
 
@@ -71,6 +89,19 @@ async def test_load_against_nothing_is_unreachable() -> None:
                             "--rate", "10", "--calls", "3", "--no-media")  # fmt: skip
     assert result.exit_code == 3
     assert "UNREACHABLE" in result.stderr
+
+
+async def test_load_against_a_closed_tcp_port_fails_fast() -> None:
+    from tests.interop.conftest import free_port
+
+    began = time.monotonic()
+    result = await tas_call(f"sip:x@127.0.0.1:{free_port()}", "--transport", "tcp",
+                            "--rate", "50", "--calls", "500", "--no-media", "--json")  # fmt: skip
+    assert result.exit_code == 3
+    assert time.monotonic() - began < 5  # not 10 s of generating 500 doomed calls
+    report = json.loads(result.stdout)
+    assert report["stopped_early"] == "target unreachable: connection refused"
+    assert report["attempted"] < 500 and report["answered"] == 0
 
 
 async def test_200_calls_through_the_core_to_the_tas(server: TasServer) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from media.call_media import CallMedia
 from media.errors import OfferAnswerError, SdpError
-from media.legs import apply_media_answer, reoffer, update_media
+from media.rtcp import RtcpSenderReport
 from media.rtp import RtpPacket
 from media.session import MediaEngine, MediaSession
 from media.tones import dominant_frequency, tone
@@ -77,9 +78,11 @@ async def test_hold_and_resume(engine: MediaEngine) -> None:
     before = uas.stats.packets_sent
     assert not await uas.play(tone([400.0], 0.2))  # on hold: nothing is sent
     assert uas.stats.packets_sent == before
-    resume = await reoffer(uac, "sendrecv")  # the leg-agnostic awaitable forms
-    answer = await update_media(uas, resume)
-    await apply_media_answer(uac, answer)
+    caller: CallMedia = uac  # the leg-agnostic awaitable forms
+    callee: CallMedia = uas
+    resume = await caller.reoffer("sendrecv")
+    answer = await callee.answer_reoffer(resume)
+    await caller.accept_answer(answer)
     assert "a=sendrecv" in answer and "o=tas " in answer
     held = uac.stats.packets_received
     assert await uas.play(tone([400.0], 0.1))
@@ -145,6 +148,24 @@ async def test_rtcp_bye_and_reports_reach_the_peer(engine: MediaEngine) -> None:
     await uac.close()
     await asyncio.sleep(0.05)
     assert uas.rtcp_received == 1
+    await uas.close()
+
+
+async def test_reports_echo_the_peers_sender_report(engine: MediaEngine) -> None:
+    uac, uas = await connect(engine)
+    await asyncio.gather(uac.play(tone([500.0], 0.1)), uas.play(tone([500.0], 0.1)))
+    uac._send_rtcp()  # the periodic report (RFC 3550 §6.2), now rather than in ~5 s
+    await asyncio.sleep(0.05)
+    sent = uas.last_remote_report
+    assert isinstance(sent, RtcpSenderReport) and sent.packet_count >= 5
+    uas._send_rtcp()
+    await asyncio.sleep(0.05)
+    back = uac.last_remote_report
+    assert isinstance(back, RtcpSenderReport)
+    (block,) = back.reports  # §6.4.1: LSR and DLSR let uac compute the round trip
+    assert block.ssrc == sent.ssrc and block.lsr == (sent.ntp_timestamp >> 16) & 0xFFFFFFFF
+    assert 0 < block.dlsr < 2 * 65536 and block.fraction_lost == 0 and block.lost == 0
+    await uac.close()
     await uas.close()
 
 

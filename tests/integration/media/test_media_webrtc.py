@@ -108,19 +108,19 @@ async def test_tas_offers_webrtc_records_and_holds(tmp_path: Path) -> None:
     await core.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
     core.addTrack(ToneTrack(450.0))
     await core.setLocalDescription(await core.createAnswer())
-    await session.apply_answer(core.localDescription.sdp)
+    await session.accept_answer(core.localDescription.sdp)
     recording = session.record(tmp_path / "out.wav", max_duration=1.0)
     result = await asyncio.wait_for(recording.wait(), 10)
     assert result.reason == "max_duration" and result.path is not None
     pcm = read_wav(result.path).pcm16()
     assert dominant_frequency(pcm[-6000:]) == pytest.approx(450.0, abs=10)
 
-    hold = await session.offer("sendonly")
+    hold = await session.reoffer("sendonly")
     assert "a=sendonly" in hold
     await core.setRemoteDescription(RTCSessionDescription(sdp=hold, type="offer"))
     await core.setLocalDescription(await core.createAnswer())
     assert "a=recvonly" in core.localDescription.sdp
-    await session.apply_answer(core.localDescription.sdp)
+    await session.accept_answer(core.localDescription.sdp)
     await session.close()
     await core.close()
     with pytest.raises(MediaError):

@@ -143,6 +143,27 @@ def test_sync_upserts_new_and_changed_deletes_removed(
     assert [r["number"] for r in as_json(second)["registrations"]] == [N2, N3]
 
 
+@pytest.mark.parametrize("spelling", ["loop_mo", "LOOP_MO", "loop-mo", "Loop-Mo"])
+def test_route_in_the_operators_spellings(sandbox: RunningBreakout, spelling: str) -> None:
+    result = tas("upsert", N1, "--route", spelling, "--uri", URI)
+    assert result.exit_code == 0, result.output
+    assert [(n, r.route_type) for n, r, _ in sandbox.servicer.calls] == [("upsert", 4)]
+
+
+def test_unknown_route_is_refused_naming_the_choices(sandbox: RunningBreakout) -> None:
+    result = tas("upsert", N1, "--route", "loop_xx", "--uri", URI)
+    assert result.exit_code == 2
+    assert "'loop_xx' is not a route type: one of loop, fork, fallback, loop-mo" in result.stderr
+    assert sandbox.servicer.calls == []
+
+
+def test_sip_uri_is_refused_in_the_operators_words(sandbox: RunningBreakout) -> None:
+    result = tas("upsert", N1, "--route", "fork", "--uri", "sip:tas.example.com")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: Secure SIP domain name required")
+    assert sandbox.servicer.calls == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

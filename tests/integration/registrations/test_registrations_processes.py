@@ -62,7 +62,8 @@ def test_register_against_a_running_sandbox(tmp_path: Path, sandbox_address: str
     bad = tas(tmp_path, sandbox_address, "upsert", N1, "--route", "loop", "--uri", "sip:x.example")
     assert (bad.returncode, bad.stderr) == (
         2,
-        "error: sip_uri must be a sips: URI (SIP over TLS), like sips:host or sips:host:port\n",
+        "error: Secure SIP domain name required: sip_uri must be a sips: URI (SIP over TLS), "
+        "like sips:host or sips:host:port\n",
     )
     down = tas(tmp_path, sandbox_address, "delete", N1, "--json")
     assert down.returncode == 0, down.stderr

@@ -143,6 +143,7 @@ class ScriptedTas(Peer):
         self.script = TasScript()
         self.invites: list[Call] = []
         self.loops: list[Loop] = []
+        self.partners: dict[Call, Call] = {}  # leg 2 <-> leg 3 of each loop
         self.core_tls = core_tls
 
     @property
@@ -187,12 +188,12 @@ class ScriptedTas(Peer):
             body=leg2.remote_sdp,
             headers={"Session-ID": leg2.invite.headers.get("Session-ID") or ""},
         )
-        leg2.data["partner"], leg3.data["partner"] = leg3, leg2
+        self.partners[leg2], self.partners[leg3] = leg3, leg2
         self.loops.append(Loop(leg2, leg3))
 
     def _relay(self, event: CallProgress | CallAnswered | CallFailed) -> None:
         leg3 = event.call
-        leg2: Call | None = leg3.data.get("partner")
+        leg2 = self.partners.get(leg3)
         if leg2 is None or leg2.state not in ("incoming", "early"):
             if isinstance(event, CallAnswered) and leg2 is not None:
                 self.stack.endpoint.bye(leg3, self.stack.now())
@@ -206,7 +207,7 @@ class ScriptedTas(Peer):
             ep.reject(leg2, event.response.status, now)
 
     def _hang_up_partner(self, call: Call) -> None:
-        partner: Call | None = call.data.get("partner")
+        partner = self.partners.get(call)
         if partner is None or partner.ended:
             return
         ep, now = self.stack.endpoint, self.stack.now()

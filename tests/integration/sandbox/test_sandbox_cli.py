@@ -66,6 +66,40 @@ def test_serves_until_sigint(clean_env: None) -> None:
     assert "registered +4799990000 -> sips:tas.example.com (LOOP)" in err
 
 
+def test_register_authenticates_to_a_sandbox_run_with_token(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = ["timeout", "60", sys.executable, "-m", "tas", "sandbox", "--grpc", "127.0.0.1:0"]
+    process = subprocess.Popen(
+        [*command, "--token", "s3cret"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert "1 bearer token(s); clients: tas register --token TOKEN" in banner
+        monkeypatch.setenv("TAS_SANDBOX__GRPC", banner.split(" on ")[1].split()[0])
+        monkeypatch.setenv("TAS_OPERATOR__ATTEMPTS", "1")
+        upsert = ["upsert", "+4799990000", "--route", "loop", "--uri", "sips:tas.example.com"]
+        refused = CliRunner().invoke(cli, ["register", *upsert])
+        assert refused.exit_code != 0
+        assert "token" in refused.output.lower() or "unauth" in refused.output.lower()
+        accepted = CliRunner().invoke(cli, ["register", "--token", "s3cret", *upsert])
+        assert accepted.exit_code == 0, accepted.output
+        assert "registered" in accepted.output
+        assert CliRunner().invoke(cli, ["register", "run", "--once"]).exit_code != 0
+        # The same token from the settings ([sandbox] tokens), as `tas serve` would have it.
+        monkeypatch.setenv("TAS_SANDBOX__TOKENS", '["s3cret"]')
+        from_settings = CliRunner().invoke(cli, ["register", "run", "--once"])
+        assert from_settings.exit_code == 0, from_settings.output
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+
+
 def test_refuses_a_non_loopback_address(clean_env: None) -> None:
     result = CliRunner().invoke(cli, ["sandbox", "--grpc", "0.0.0.0:50051"])
     assert result.exit_code == 2

@@ -72,7 +72,7 @@ async def test_upsert_and_delete_with_a_protoset_only_client(
     request.registration.sip_uri = "sip:tas.example.com"
     refused = await upsert(request)
     assert status.values_by_number[refused.status_code].name == "STATUS_CODE_NOT_ACCEPTABLE"
-    assert refused.error_message.startswith("sip_uri must be a sips: URI")
+    assert refused.error_message.startswith("Secure SIP domain name required")
 
 
 async def test_subscribe_and_ack_with_a_protoset_only_client(

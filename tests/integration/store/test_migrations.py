@@ -33,7 +33,14 @@ async def _previous_release(url: str) -> None:
     """What the release before migrations made: create_all of its tables, one row."""
     metadata = all_metadata()
     engine = create_async_engine(url)
-    new = {"store_change", "voicemail_audio"}  # 0002, 0003
+    new = {
+        "store_change",
+        "voicemail_audio",
+        "notification_outbox",
+        "voicemail_notify",
+        "voicemail_greeting",
+        "voicemail_pin",
+    }
     old = [t for name, t in metadata.tables.items() if name not in new]
     async with engine.begin() as conn:
         await conn.run_sync(lambda c: metadata.create_all(c, tables=old))

@@ -36,8 +36,13 @@ async def _tables(db: Database) -> set[str]:
         return await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
 
 
+async def _no_outbox(*args: Any) -> int:
+    """What a 0002 release did about notifications: nothing (no outbox table before 0005)."""
+    return 0
+
+
 async def test_0002_database_with_a_message_is_upgraded(
-    fresh_url: str, tmp_path: Path, speech: Any
+    fresh_url: str, tmp_path: Path, speech: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = Database(fresh_url)
     try:
@@ -45,8 +50,10 @@ async def test_0002_database_with_a_message_is_upgraded(
         assert await current(db) == "0002" and "voicemail_audio" not in await _tables(db)
         old = VoicemailStore(db, tmp_path / "vm", VoicemailSettings(), instance="old")
         old.db._migrated = True  # a 0002 release: do not upgrade on open
+        monkeypatch.setattr("tas.voicemail.store.enqueue", _no_outbox)
         wav = speech(2.0)
         message = await old.deposit(BOX, "+4799999999", wav)
+        monkeypatch.undo()  # this release from here on
         before, after = await upgrade(db, "head")
         assert (before, after) == ("0002", await current(db)) and after is not None
         assert after >= "0003" and "voicemail_audio" in await _tables(db)

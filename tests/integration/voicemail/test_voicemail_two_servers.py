@@ -14,18 +14,21 @@ import grpc
 import grpc.aio
 import pytest
 
+from media import tones
 from media.wav import read_wav
 from registrations.model import Route
 from registrations.wgtwo.common.v0 import phonenumber_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2, voicemail_pb2_grpc
 from tas.server import TasServer
+from tas.voicemail.greetings import GreetingKind
+from tas.voicemail.wavfile import pcm16_wav
 from tests.integration.calls.calls_helpers import (
+    GREETING_SECONDS,
     SUBSCRIBER,
     best_correlation,
     register,
     server_settings,
     settled,
-    short_greetings,
 )
 from tests.integration.calls.directory_helpers import postgres_database
 from tests.interop.conftest import sipp  # noqa: F401 (fixture)
@@ -72,7 +75,10 @@ async def test_voicemail_left_on_a_is_played_through_b_api(
     a, b = replicas
     assert a.core is not None
     await register(a, SUBSCRIBER, Route.FALLBACK)
-    short_greetings(a, SUBSCRIBER)
+    # storage = "database": greetings go into voicemail_greeting (files alone are a cache)
+    wav = pcm16_wav(tones.tone([500.0], GREETING_SECONDS))
+    for kind in GreetingKind:
+        await a.voicemail.greeting_catalog.set_greeting(SUBSCRIBER, kind, wav)
     a.core.handsets.set(SUBSCRIBER, "busy")
     (tmp_path / "pcap").symlink_to(PCAP.parent)
     host, port = a.core.address("UDP")

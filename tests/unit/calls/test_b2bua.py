@@ -12,6 +12,7 @@ from tas.sip.events import (
     CallAnswered,
     CallFailed,
     CallProgress,
+    DialogRequest,
     IncomingCall,
     ReInvite,
     ReInviteResult,
@@ -52,6 +53,7 @@ class World:
                     record = CallRecord(sip_call_id=event.call.call_id, direction="in")
                     self.bridge = Bridge(
                         self.tas,
+                        lambda: self.net.now,
                         event.call,
                         CallJournal(None, record),
                         self.journal,
@@ -65,7 +67,7 @@ class World:
                         headers={"Session-ID": event.request.headers.get("Session-ID") or ""},
                     )
                 elif self.bridge is not None:
-                    self.bridge.handle(event, self.net.now)  # type: ignore[arg-type]
+                    self.bridge.on_event(event)
             self.net.pump()
 
     def call(self) -> tuple[Call, Call]:
@@ -180,3 +182,24 @@ async def test_cancel_before_any_provisional_waits_for_one() -> None:
     assert "CallCancelled" in kinds(world.net.take(B))
     assert a_call.ended
     assert world.bridge is not None and world.done == [world.bridge]
+
+
+async def test_other_provisionals_ring_the_caller_with_180_and_info_is_relayed() -> None:
+    world = World()
+    a_call, b_call = world.call()
+    world.b.ring(b_call, world.net.now, 182)  # queued: the caller hears ringing
+    world.run()
+    (progress,) = world.net.take(A)
+    assert isinstance(progress, CallProgress) and progress.response.status == 180
+    world.b.answer(b_call, SDP_B, world.net.now)
+    world.run()
+    world.net.take(A)
+    world.net.take(B)
+    world.a.request("INFO", world.net.now, call=a_call, body=b"Signal=5\r\n",
+                    content_type="application/dtmf-relay")  # fmt: skip
+    world.run()
+    (info,) = [e for e in world.net.take(B) if isinstance(e, DialogRequest)]
+    assert info.request.method == "INFO" and info.request.body == b"Signal=5\r\n"
+    world.b.request("OPTIONS", world.net.now, call=b_call)  # answered by the TAS, not relayed
+    world.run()
+    assert [e for e in world.net.take(A) if isinstance(e, DialogRequest)] == []

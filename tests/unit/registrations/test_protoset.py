@@ -20,6 +20,7 @@ from registrations.wgtwo.common.v1 import phonenumber_pb2 as phonenumber_v1_pb2
 from registrations.wgtwo.common.v1 import types_pb2 as types_v1_pb2
 from registrations.wgtwo.events.v0 import events_pb2
 from registrations.wgtwo.sipbreakout.v1 import sipbreakout_pb2
+from registrations.wgtwo.sms.v1 import sms_pb2
 from registrations.wgtwo.voicemail.v0 import voicemail_pb2
 
 PROTOSET = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "wgtwo.protoset"
@@ -33,6 +34,7 @@ OURS: list[ModuleType] = [
     types_v1_pb2,
     events_pb2,
     sipbreakout_pb2,
+    sms_pb2,
     voicemail_pb2,
 ]
 PACKAGES = {m.DESCRIPTOR.package for m in OURS}

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import pytest
 
-from tas.sandbox.legs import Bridge, dispatch
+from tas.sandbox.legs import Bridge
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.events import (
@@ -23,6 +23,7 @@ from tas.sip.events import (
     Event,
     IncomingCall,
 )
+from tas.sip.listener import listener_of
 from tests.unit.sip.ua_net import Net
 
 E = TypeVar("E")
@@ -114,8 +115,8 @@ class World:
             if isinstance(event, IncomingCall):
                 self.bridge = Bridge(self, event.call, self.owner)
                 self.route(self.bridge)
-            else:
-                dispatch(event)
+            elif (listener := listener_of(event)) is not None:
+                listener.on_event(event)
         elif addr in (H, T) and isinstance(event, IncomingCall):
             script = self.scripts[addr]
             if script.startswith("reject"):

@@ -48,3 +48,24 @@ def test_heap_fires_in_order_and_skips_cancelled_or_rearmed() -> None:
     heap.fire_due(4.0)
     assert b.fired == [("y", 4.0)]
     assert heap.next_deadline() is None
+
+
+def test_discarded_owners_are_compacted_out_of_the_heap() -> None:
+    from tas.sip.timers import TimerHeap
+
+    class Owner:
+        def __init__(self) -> None:
+            self.deadlines: dict[str, float] = {}
+
+        def on_timer(self, name: str, now: float) -> None:
+            raise AssertionError("a discarded timer fired")
+
+    heap = TimerHeap()
+    keep = Owner()
+    heap.arm(keep, "t", 10.0)
+    for _ in range(TimerHeap.COMPACT_AFTER):
+        owner = Owner()
+        heap.arm(owner, "session", 1800.0)
+        heap.discard(owner)
+    assert len(heap) == 1  # only the live timer is left: ended calls are not kept alive
+    assert heap.next_deadline() == 10.0

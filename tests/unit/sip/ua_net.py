@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.events import Event
@@ -23,8 +24,8 @@ class Net:
         self.wire: list[tuple[float, tuple[str, int], tuple[str, int], bytes]] = []
         self.drop: Callable[[bytes], bool] = lambda data: False
 
-    def add(self, addr: tuple[str, int]) -> Endpoint:
-        ep = Endpoint(EndpointConfig(local={self.transport: addr}))
+    def add(self, addr: tuple[str, int], **options: Any) -> Endpoint:
+        ep = Endpoint(EndpointConfig(local={self.transport: addr}, **options))
         self.endpoints[addr] = ep
         self.events[addr] = []
         return ep

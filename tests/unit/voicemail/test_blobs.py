@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from tas.config import S3Settings, VoicemailSettings
 from tas.voicemail.blobs import BlobRef, BlobStore, LocalBlobStore, make_blob_store
 from tas.voicemail.blobs_db import DatabaseBlobStore
+from tas.voicemail.blobs_s3 import S3BlobStore
 
 ID = "0b3c2b8e-1c1a-4a57-9a83-1a2b3c4d5e6f"
 REF = BlobRef(ID, f"messages/4712345678/{ID}.wav")
@@ -47,8 +50,16 @@ async def test_missing_audio_is_file_not_found(tmp_path: Path) -> None:
 
 def test_storage_setting_selects_the_backend(tmp_path: Path) -> None:
     db: Any = object()
-    local: BlobStore = make_blob_store("local", tmp_path, db)
-    database: BlobStore = make_blob_store("database", tmp_path, db)
+    local: BlobStore = make_blob_store(VoicemailSettings(storage="local"), tmp_path, db)
+    database: BlobStore = make_blob_store(VoicemailSettings(storage="database"), tmp_path, db)
     assert isinstance(local, LocalBlobStore) and isinstance(database, DatabaseBlobStore)
+    s3 = VoicemailSettings(storage="s3", s3=S3Settings(bucket="vm"))
+    assert isinstance(make_blob_store(s3, tmp_path, db), S3BlobStore)
+    unknown = VoicemailSettings.model_construct(storage="tape")
     with pytest.raises(ValueError, match="unknown voicemail storage"):
-        make_blob_store("s3", tmp_path, db)
+        make_blob_store(unknown, tmp_path, db)
+
+
+def test_s3_storage_needs_its_bucket() -> None:
+    with pytest.raises(ValidationError, match=r"\[voicemail.s3\]"):
+        VoicemailSettings(storage="s3")

@@ -1,0 +1,1 @@
+"""Generated wgtwo stubs (``make protos``); do not edit."""

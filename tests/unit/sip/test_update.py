@@ -1,0 +1,142 @@
+"""UPDATE (RFC 3311, tas.sip.in_dialog) on the virtual clock: in the confirmed and the early
+dialog, with and without SDP; a refresh repeating the session answered by the UA core, a
+session change surfaced as ReInvite (method UPDATE) and answered through answer_reinvite;
+491 on glare and 500 + Retry-After while an offer is pending (§5.2)."""
+
+from __future__ import annotations
+
+from tas.sip.call import Call
+from tas.sip.endpoint import Endpoint
+from tas.sip.events import IncomingCall, ReInvite, ReInviteResult
+from tas.sip.message import Response
+from tas.sip.parser import parse_message
+from tas.sip.transaction_base import Peer
+from tests.unit.sip.sip_helpers import SDP, request
+from tests.unit.sip.ua_net import ALICE, BOB, Net
+
+BOB_URI = "sip:bob@127.0.0.1:5060"
+NEW_SDP = SDP.replace(b"o=- 1 1 ", b"o=- 1 2 ").replace(b"4000", b"4002")
+
+
+def confirmed(net: Net) -> tuple[Endpoint, Endpoint, Call, Call]:
+    alice, bob = net.add(ALICE), net.add(BOB)
+    call_a = alice.invite(BOB_URI, net.now, body=SDP)
+    net.pump()
+    call_b = next(e for e in net.take(BOB) if isinstance(e, IncomingCall)).call
+    bob.answer(call_b, SDP, net.now)
+    net.pump()
+    net.take(ALICE)
+    net.take(BOB)
+    return alice, bob, call_a, call_b
+
+
+def update_responses(net: Net, src: tuple[str, int]) -> list[Response]:
+    return [
+        m
+        for _, s, _, d in net.wire
+        if s == src and isinstance(m := parse_message(d), Response) and m.cseq.method == "UPDATE"
+    ]
+
+
+def test_update_changing_the_session_reaches_the_tu_and_is_answered_with_sdp() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    alice.update(call_a, NEW_SDP, net.now)
+    net.pump()
+    (event,) = [e for e in net.take(BOB) if isinstance(e, ReInvite)]
+    assert event.request.method == "UPDATE" and event.request.body == NEW_SDP
+    bob.answer_reinvite(call_b, SDP, net.now)
+    net.pump()
+    (ok,) = update_responses(net, BOB)
+    assert ok.status == 200 and ok.body == SDP
+    assert call_b.ok is None and call_b.remote_sdp == NEW_SDP  # no 2xx retransmission
+    (result,) = [e for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
+    assert result.response.status == 200
+    net.advance(net.now + 40)
+    assert len(update_responses(net, BOB)) == 1 and call_a.state == call_b.state == "confirmed"
+
+
+def test_update_repeating_the_session_is_answered_by_the_core() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    alice.update(call_a, SDP, net.now)
+    net.pump()
+    assert not [e for e in net.take(BOB) if isinstance(e, ReInvite)]
+    (ok,) = update_responses(net, BOB)
+    assert ok.status == 200 and ok.body == SDP
+    assert ok.headers.get("Session-Expires") == "1800;refresher=uac"
+
+
+def test_update_without_sdp_is_a_plain_200() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    alice.update(call_a, b"", net.now)
+    net.pump()
+    (ok,) = update_responses(net, BOB)
+    assert ok.status == 200 and ok.body == b"" and not net.take(BOB)
+    assert not [e for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
+
+
+def test_crossing_updates_both_get_491() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    alice.update(call_a, NEW_SDP, net.now)
+    bob.update(call_b, NEW_SDP, net.now)
+    net.pump()
+    assert [r.status for r in update_responses(net, BOB)] == [491]
+    assert [r.status for r in update_responses(net, ALICE)] == [491]
+    results = [e.response.status for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
+    assert results == [491]
+
+
+def test_update_while_their_reinvite_is_unanswered_gets_500_retry_after() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    alice.reinvite(call_a, NEW_SDP, net.now)
+    net.pump()
+    assert call_b.reinvite_in is not None
+    update = request(
+        "UPDATE",
+        branch="z9hG4bK-u9",
+        cseq=9,
+        call_id=call_b.call_id,
+        from_tag=call_b.invite.from_.tag or "",
+        to_tag=call_b.local_tag,
+        body=NEW_SDP,
+    )
+    bob.receive(bytes(update), Peer("UDP", *ALICE), net.now)
+    (refused,) = [parse_message(d) for d, _ in bob.take_outbox()]
+    assert isinstance(refused, Response) and refused.status == 500
+    assert refused.headers.get("Retry-After") is not None
+
+
+def test_update_in_the_early_dialog_with_and_without_sdp() -> None:
+    net = Net()
+    bob = net.add(BOB)
+    src = Peer("UDP", *ALICE)
+    bob.receive(bytes(request(body=SDP, extra="Supported: 100rel\r\n")), src, 0.0)
+    call_b = next(e for e in bob.take_events() if isinstance(e, IncomingCall)).call
+    bob.ring(call_b, 0.0, 183, SDP)
+    bob.take_outbox()
+
+    def update(seq: int, body: bytes) -> list[Response]:
+        message = request(
+            "UPDATE",
+            branch=f"z9hG4bK-e{seq}",
+            cseq=seq,
+            call_id=call_b.call_id,
+            to_tag=call_b.local_tag,
+            body=body,
+        )
+        bob.receive(bytes(message), src, 0.1)
+        return [m for d, _ in bob.take_outbox() if isinstance(m := parse_message(d), Response)]
+
+    (plain,) = update(2, b"")
+    assert plain.status == 200 and plain.body == b"" and call_b.state == "early"
+    assert update(3, NEW_SDP) == []  # the TU decides
+    (event,) = [e for e in bob.take_events() if isinstance(e, ReInvite)]
+    assert event.request.method == "UPDATE"
+    bob.answer_reinvite(call_b, SDP, 0.2)
+    (ok,) = [m for d, _ in bob.take_outbox() if isinstance(m := parse_message(d), Response)]
+    assert ok.status == 200 and ok.body == SDP and call_b.remote_sdp == NEW_SDP
+    assert call_b.state == "early"
