@@ -1,8 +1,8 @@
 """Calls/s through the shipped Kamailio config to one and to two ``tas serve`` replicas, next
 to SIPp straight at one replica, all in one run (issue #14): the scaling ratio is the figure.
 
-For each setup (straight at one replica over UDP, and over TCP: the proxy's transport towards
-the replicas; through Kamailio to one and to two replicas) SIPp runs the route-aware
+For each setup (straight at one replica over UDP; through Kamailio, which reaches the replicas
+over TCP, to one and to two replicas) SIPp runs the route-aware
 ``tests/ha/scenarios/uac_rr.xml`` (answer -> ACK -> BYE through the proxy) at rising rates for
 ``BENCH_KAM_SECONDS`` (4) each; a rate is clean when every call succeeded. Printed: the highest
 clean rate per setup, where the CPU went (replicas', Kamailio's and SIPp's CPU seconds per
@@ -140,8 +140,6 @@ def main() -> None:
             a = replicas[0]
             direct = {"replicas": [a.process.pid]}
             found["direct"] = _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct to 1 replica")
-            # the proxy reaches the replicas over TCP: the replica's own cost of TCP
-            _setup(f"127.0.0.1:{a.port}", direct, tmp, "direct, TCP", transport="t1")
             for n in (1, 2):
                 kam = start_kamailio(KAMAILIO, tmp / f"k{n}", [r.port for r in replicas[:n]])
                 kams.append(kam)
