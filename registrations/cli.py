@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from registrations import cli_render as render
 from registrations.errors import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -33,7 +30,7 @@ from registrations.errors import (
 from registrations.forget import forget_local
 from registrations.model import ROUTE_NAMES, Registration, Route
 from registrations.refresher import Outcome, Refresher
-from registrations.schedule import Entry, state
+from registrations.schedule import Entry
 from registrations.store import RegistrationStore
 from registrations.syncfile import SyncFileError, load_sync_file
 from registrations.validation import InvalidRegistration, validate_e164, validate_registration
@@ -197,9 +194,9 @@ def list_(opts: Options, as_json: bool) -> None:
         async with _session(opts, client=False) as (refresher, now):
             entries = await refresher.store.entries()
         if as_json:
-            _print_json([_entry_json(e, now) for e in entries])
+            render.print_json([render.entry_json(e, now) for e in entries])
         else:
-            _console().print(_entries_table(entries, now))
+            render.console().print(render.entries_table(entries, now))
         return EXIT_OK
 
     _run(body, as_json)
@@ -223,11 +220,11 @@ def status(opts: Options, numbers: tuple[str, ...], as_json: bool) -> None:
                 raise BadInput(f"no registration for {', '.join(missing)} in the store")
             entries = [e for e in entries if e.phone_number in numbers]
         if as_json:
-            _print_json([_entry_json(e, now) for e in entries])
+            render.print_json([render.entry_json(e, now) for e in entries])
             return EXIT_OK
-        console = _console()
+        console = render.console()
         for entry in entries:
-            console.print(_status_table(entry, now))
+            console.print(render.status_table(entry, now))
         if not entries:
             console.print("no registrations")
         return EXIT_OK
@@ -329,7 +326,7 @@ def _run(body: Callable[[], Coroutine[Any, Any, int]], as_json: bool) -> None:
 def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
     line = " ".join(message.split())
     if as_json:
-        _print_json({"ok": False, "error": line, "kind": kind, "exit_code": code})
+        render.print_json({"ok": False, "error": line, "kind": kind, "exit_code": code})
     click.echo(f"error: {line}", err=True)
     return code
 
@@ -352,130 +349,22 @@ def _report_entries(
     code = _exit_code(outcomes)
     errors = [o for o in outcomes if o.error is not None]
     if as_json:
-        _print_json(
+        render.print_json(
             {
                 "ok": code == EXIT_OK,
                 "exit_code": code,
-                "steps": [_outcome_json(o) for o in outcomes],
-                "registrations": [_entry_json(e, now) for e in entries],
+                "steps": [render.outcome_json(o) for o in outcomes],
+                "registrations": [render.entry_json(e, now) for e in entries],
             }
         )
     else:
-        console = _console()
+        console = render.console()
         if outcomes:
-            console.print(_steps_table(outcomes))
+            console.print(render.steps_table(outcomes))
         if entries:
-            console.print(_entries_table(entries, now))
+            console.print(render.entries_table(entries, now))
         elif removed is not None and code == EXIT_OK:
             console.print(f"{removed}: removed")
     for outcome in errors:
         click.echo(f"error: {outcome.phone_number}: {outcome.error}", err=True)
     return code
-
-
-# --- rendering --------------------------------------------------------------------------------
-
-
-def _console() -> Console:
-    return Console(file=sys.stdout, width=max(Console(file=sys.stdout).width, 120))
-
-
-def _print_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2))
-
-
-def _iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _in(t: float | None, now: float) -> str:
-    if t is None:
-        return "-"
-    seconds = int(round(t - now))
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
-
-
-def _reg_json(reg: Registration | None) -> dict[str, str] | None:
-    return reg.as_dict() if reg is not None else None
-
-
-def _entry_json(entry: Entry, now: float) -> dict[str, Any]:
-    return {
-        "number": entry.phone_number,
-        "state": state(entry, now).value,
-        "desired": _reg_json(entry.desired),
-        "registered": _reg_json(entry.registered),
-        "registered_at": _iso(entry.registered_at),
-        "expires_at": _iso(entry.expires_at),
-        "refresh_at": _iso(entry.refresh_at),
-        "retry_at": _iso(entry.retry_at),
-        "failures": entry.failures,
-        "last_error": entry.last_error,
-    }
-
-
-def _outcome_json(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "number": outcome.phone_number,
-        "action": outcome.action,
-        "ok": outcome.error is None,
-        "ttl": outcome.ttl,
-        "error": str(outcome.error) if outcome.error is not None else None,
-        "kind": outcome.error.kind if outcome.error is not None else None,
-    } | ({"note": outcome.note} if outcome.note else {})
-
-
-def _entries_table(entries: list[Entry], now: float) -> Table:
-    table = Table("number", "route", "uri", "mo", "mt", "state", "expires in", "last error")
-    for e in entries:
-        reg = e.desired or e.registered
-        assert reg is not None
-        table.add_row(
-            e.phone_number,
-            reg.route.cli_name,
-            reg.sip_uri,
-            reg.mo_prefix or "-",
-            reg.mt_prefix or "-",
-            state(e, now).value,
-            _in(e.expires_at, now),
-            e.last_error or "",
-        )
-    return table
-
-
-def _steps_table(outcomes: list[Outcome]) -> Table:
-    table = Table("number", "action", "result", "ttl")
-    for o in outcomes:
-        result = f"{o.error.kind}: {o.error}" if o.error else (f"ok: {o.note}" if o.note else "ok")
-        table.add_row(o.phone_number, o.action, result, "-" if o.ttl is None else f"{o.ttl:g} s")
-    return table
-
-
-def _status_table(entry: Entry, now: float) -> Table:
-    table = Table(entry.phone_number, "", show_header=True)
-    rows: list[tuple[str, str]] = [("state", state(entry, now).value)]
-    for label, reg in (("desired", entry.desired), ("registered", entry.registered)):
-        rows.append((label, _describe(reg)))
-    for label, t in (
-        ("registered at", entry.registered_at),
-        ("expires at", entry.expires_at),
-        ("next refresh", entry.refresh_at),
-        ("next retry", entry.retry_at),
-    ):
-        if t is not None:
-            rows.append((label, f"{_iso(t)} (in {_in(t, now)})"))
-    rows.append(("failures", str(entry.failures)))
-    rows.append(("last error", entry.last_error or "-"))
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-def _describe(reg: Registration | None) -> str:
-    if reg is None:
-        return "-"
-    prefixes = f" mo={reg.mo_prefix or '-'} mt={reg.mt_prefix or '-'}"
-    return f"{Route(reg.route).cli_name} {reg.sip_uri}{prefixes}"
