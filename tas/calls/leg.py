@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from media.call_media import CallMedia
 from media.errors import MediaError, OfferAnswerError, SdpError
+from media.offer_answer import NegotiatedMedia
 from media.session import MediaEngine, MediaSession
 from tas.calls.end_reason import describe, failure_reason, reasons_of
 from tas.calls.host import CallHost
@@ -26,10 +27,33 @@ from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallCancelled, CallConfirmed, CallEnded, ReInvite
 
-__all__ = ["AnsweredLeg"]
+__all__ = ["AnsweredLeg", "LegMedia", "MediaOpener", "open_rtp_media"]
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+class LegMedia(CallMedia, Protocol):
+    """:class:`~media.call_media.CallMedia` plus the synchronous offer/answer the leg uses on
+    its SIP callbacks (re-INVITE, answer in the ACK), as :class:`MediaSession` has them."""
+
+    negotiated: NegotiatedMedia | None
+
+    def update(self, offer: str | bytes, direction: str | None = None) -> str: ...
+
+    def apply_answer(self, answer: str | bytes) -> NegotiatedMedia: ...
+
+
+#: Opens the leg's media: the caller's SDP offer (None: we offer, RFC 3264 §5) in, the session
+#: and our SDP out. Raises :class:`~media.errors.MediaError` subclasses like MediaSession.
+MediaOpener = Callable[[MediaEngine, bytes | None], Awaitable[tuple[LegMedia, str]]]
+
+
+async def open_rtp_media(engine: MediaEngine, offer: bytes | None) -> tuple[LegMedia, str]:
+    """The default :data:`MediaOpener`: a plain RTP :class:`MediaSession` on ``engine``."""
+    if offer:
+        return await MediaSession.create(engine, offer)
+    return await MediaSession.create_offer(engine)
 
 
 class AnsweredLeg:
@@ -42,13 +66,15 @@ class AnsweredLeg:
         call: Call,
         info: LegInfo | None,
         journal: CallJournal,
+        open_media: MediaOpener = open_rtp_media,
     ) -> None:
         self.stack = stack
         self.engine = engine
         self.call = call
         self.info = info
         self.journal = journal
-        self.session: MediaSession | None = None
+        self.session: LegMedia | None = None
+        self._open_media = open_media
         self.ended = asyncio.Event()
         self.cancelled = False
         self._late_answer = False  # we offered in the 200 (delayed offer): answer in the ACK
@@ -133,11 +159,10 @@ class AnsweredLeg:
             return None
         offer = self.call.remote_sdp
         try:
-            if offer:
-                session, sdp = await MediaSession.create(self.engine, offer)
-            else:  # RFC 3264 §5 via RFC 3261 §13.2.1: we offer in the 200, they answer in ACK
-                session, sdp = await MediaSession.create_offer(self.engine)
-                self._late_answer = True
+            # without an offer (RFC 3264 §5 via RFC 3261 §13.2.1) we offer in the 200 and
+            # they answer in the ACK
+            session, sdp = await self._open_media(self.engine, offer or None)
+            self._late_answer = not offer
         except (OfferAnswerError, SdpError) as exc:
             log.info("event=bad_offer call_id=%s reason=%s", self.call.call_id, exc)
             self.reject(488, "Not Acceptable Here")
@@ -167,7 +192,7 @@ class AnsweredLeg:
         if not offer or self.is_ended or self.call.state not in ("incoming", "early"):
             return None
         try:
-            session, sdp = await MediaSession.create(self.engine, offer)
+            session, sdp = await self._open_media(self.engine, offer)
         except MediaError:
             return None
         if self.is_ended or self.call.state not in ("incoming", "early"):
