@@ -33,11 +33,11 @@ def log_event(
     /,
     *,
     level: int = logging.INFO,
-    exc_info: bool = False,
+    exc_info: bool | BaseException = False,
     **fields: Any,
 ) -> None:
     """Log ``event`` with ``fields`` as data; the message is their ``event=… key=…`` text
-    (:func:`kv_text`). ``exc_info`` adds the exception being handled."""
+    (:func:`kv_text`). ``exc_info`` adds the exception being handled (True) or the one given."""
     if not logger.isEnabledFor(level):
         return
     data = {"event": event, **fields}

@@ -55,6 +55,7 @@ from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
 from tas.dns.resolver import SipResolver
+from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.events import Event, IncomingCall, RequestReceived
@@ -163,7 +164,9 @@ class CallApp:
                 self.stack.flush()
                 return
         if info is None and self.direct is None:
-            log.debug("event=leg_not_ours call_id=%s uri=%s", call.call_id, request.uri)
+            log_event(
+                log, "leg_not_ours", level=logging.DEBUG, call_id=call.call_id, uri=request.uri
+            )
             self._attach(call, DONE)
             if call.state == "incoming":
                 self.stack.endpoint.reject(call, 404, self.stack.now())
@@ -197,12 +200,13 @@ class CallApp:
         journal = self._journal(record)
         journal.note("invite", detail)
         journal.update(action=decision.action.value)
-        log.info(
-            "event=leg call_id=%s route=%s subscriber=%s action=%s",
-            call.call_id,
-            record.route,
-            record.subscriber,
-            decision.action.value,
+        log_event(
+            log,
+            "leg",
+            call_id=call.call_id,
+            route=record.route,
+            subscriber=record.subscriber,
+            action=decision.action.value,
         )
         if decision.action is Action.FORWARD:
             await self._forward(call, request, decision, journal)
@@ -291,8 +295,13 @@ class CallApp:
         try:
             failover.start(self.stack.now())
         except (SipError, ValueError) as exc:  # an unroutable target
-            log.warning(
-                "event=forward_failed call_id=%s target=%s error=%s", call.call_id, uri, exc
+            log_event(
+                log,
+                "forward_failed",
+                level=logging.WARNING,
+                call_id=call.call_id,
+                target=uri,
+                error=exc,
             )
             self._attach(call, DONE)
             self.stack.endpoint.reject(call, 502, self.stack.now())
@@ -393,7 +402,7 @@ class CallApp:
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("event=call_task_failed error=%r", exc, exc_info=exc)
+            log_event(log, "call_task_failed", level=logging.ERROR, exc_info=exc, error=exc)
         if not self._tasks and not self._bridges:
             self.idle.set()
 
@@ -429,4 +438,4 @@ class CallApp:
         if self._tasks:  # a flow that ignores its cancellation is left behind, not waited on
             _, stuck = await asyncio.wait(list(self._tasks), timeout=CANCEL_WAIT)
             for task in stuck:
-                log.error("event=call_task_stuck task=%s", task.get_name())
+                log_event(log, "call_task_stuck", level=logging.ERROR, task=task.get_name())

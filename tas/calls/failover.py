@@ -21,6 +21,7 @@ from tas.calls.forward import ForwardPlan
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.dns.resolver import SipResolver
+from tas.logs import log_event
 from tas.sip.errors import LocalProtocolError
 from tas.sip.message import Response
 from tas.sip.transaction_base import Peer
@@ -87,16 +88,17 @@ class Failover:
             journal.note("failed", f"{status}; trying the next target (RFC 3263 §4.3)")
             journal.update(outcome=Outcome.FAILED.value, status=status, ended=utcnow())
             self.retire(journal)
-        log.info(
-            "event=forward_failover call_id=%s status=%s failed=%s next=%s",
-            bridge.a.call_id,
-            status,
-            self.tried[-1],
-            self.remaining[0],
+        log_event(
+            log,
+            "forward_failover",
+            call_id=bridge.a.call_id,
+            status=status,
+            failed=self.tried[-1],
+            next=self.remaining[0],
         )
         try:
             self._place(now)
         except (LocalProtocolError, ValueError) as exc:
-            log.warning("event=forward_failover_failed error=%s", exc)
+            log_event(log, "forward_failover_failed", level=logging.WARNING, error=exc)
             return False
         return True

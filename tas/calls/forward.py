@@ -18,6 +18,7 @@ from tas.calls.policy import Action
 from tas.calls.records import CallRecord
 from tas.calls.routing import e164_of
 from tas.dns.select import is_numeric
+from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.errors import SipError
 from tas.sip.message import Request
@@ -76,7 +77,7 @@ def plan_forward(call: Call, request: Request, record: CallRecord, target: str) 
             else:
                 peer = target_peer(parsed, "UDP")
         except SipError as exc:
-            log.warning("event=bad_forward_target target=%s error=%s", target, exc)
+            log_event(log, "bad_forward_target", level=logging.WARNING, target=target, error=exc)
     headers = {}
     if session := request.headers.get("Session-ID"):
         headers["Session-ID"] = session

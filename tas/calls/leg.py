@@ -23,6 +23,7 @@ from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.calls.routing import LegInfo
+from tas.logs import log_event
 from tas.sip.call import Call
 from tas.sip.errors import LocalProtocolError
 from tas.sip.events import CallCancelled, CallConfirmed, CallEnded, ReInvite
@@ -164,11 +165,17 @@ class AnsweredLeg:
             session, sdp = await self._open_media(self.engine, offer or None)
             self._late_answer = not offer
         except (OfferAnswerError, SdpError) as exc:
-            log.info("event=bad_offer call_id=%s reason=%s", self.call.call_id, exc)
+            log_event(log, "bad_offer", call_id=self.call.call_id, reason=exc)
             self.reject(488, "Not Acceptable Here")
             return None
         except MediaError as exc:  # e.g. every RTP port pair in use: try again shortly
-            log.warning("event=media_unavailable call_id=%s reason=%s", self.call.call_id, exc)
+            log_event(
+                log,
+                "media_unavailable",
+                level=logging.WARNING,
+                call_id=self.call.call_id,
+                reason=exc,
+            )
             self.reject(503, "Media Unavailable", {"Retry-After": "5"})
             return None
         if self.is_ended or self.call.state not in ("incoming", "early"):

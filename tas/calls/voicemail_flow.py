@@ -43,6 +43,7 @@ from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome
 from tas.calls.routing import e164_of
 from tas.config import VoicemailSettings
+from tas.logs import log_event
 from tas.sip.message import Request
 from tas.voicemail import (
     InvalidAudio,
@@ -91,11 +92,12 @@ async def divert_to_voicemail(
         else:
             leg.reject(480, "Voicemail Unavailable")
         return None
-    log.info(
-        "event=diverted call_id=%s reason=%s source=%s",
-        leg.call.call_id,
-        diverted.reason.value,
-        diverted.source.value,
+    log_event(
+        log,
+        "diverted",
+        call_id=leg.call.call_id,
+        reason=diverted.reason.value,
+        source=diverted.source.value,
     )
     leg.ring()
     return await leave_voicemail(
@@ -132,7 +134,7 @@ async def leave_voicemail(
         await _refuse(leg, mailbox, caller, Refusal.MAILBOX_FULL, str(exc), settings)
         return None
     except StorageError as exc:
-        log.error("event=voicemail_unavailable mailbox=%s error=%s", mailbox, exc)
+        log_event(log, "voicemail_unavailable", level=logging.ERROR, mailbox=mailbox, error=exc)
         leg.reject(500, "Voicemail Unavailable")
         return None
     committed: Voicemail | None = None
@@ -147,11 +149,12 @@ async def leave_voicemail(
             with contextlib.suppress(StorageError, OSError):
                 await asyncio.shield(store.discard(pending))
     if committed is not None:
-        log.info(
-            "event=voicemail_committed id=%s mailbox=%s duration=%.1f",
-            committed.voicemail_id,
-            committed.mailbox,
-            committed.duration,
+        log_event(
+            log,
+            "voicemail_committed",
+            id=committed.voicemail_id,
+            mailbox=committed.mailbox,
+            duration=round(committed.duration, 1),
         )
         journal.note("recording-committed", committed.voicemail_id)
         journal.update(outcome=Outcome.VOICEMAIL_LEFT.value, voicemail_id=committed.voicemail_id)
@@ -159,7 +162,13 @@ async def leave_voicemail(
             try:
                 on_new(committed)
             except Exception:
-                log.exception("event=new_voicemail_hook_failed id=%s", committed.voicemail_id)
+                log_event(
+                    log,
+                    "new_voicemail_hook_failed",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    id=committed.voicemail_id,
+                )
     elif journal.record.outcome == Outcome.IN_PROGRESS.value:
         journal.update(outcome=Outcome.ABANDONED.value)
     leg.hang_up()
@@ -180,12 +189,13 @@ async def _refuse(
     journal = leg.journal
     journal.note(refusal.value, detail)
     refusals[refusal] += 1
-    log.info(
-        "event=voicemail_refused reason=%s mailbox=%s caller=%s detail=%r",
-        refusal.value,
-        mailbox,
-        caller,
-        detail,
+    log_event(
+        log,
+        "voicemail_refused",
+        reason=refusal.value,
+        mailbox=mailbox,
+        caller=caller,
+        detail=detail,
     )
     status, phrase = _REFUSAL_STATUS[refusal]
     session = None
@@ -268,7 +278,9 @@ async def _record(
     except MailboxFull as exc:
         journal.note("recording-discarded", str(exc))
     except StorageError as exc:
-        log.error("event=voicemail_commit_failed id=%s error=%s", pending.voicemail_id, exc)
+        log_event(
+            log, "voicemail_commit_failed", level=logging.ERROR, id=pending.voicemail_id, error=exc
+        )
         journal.note("recording-deferred", str(exc))
         raise _Deferred from exc
     return None

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from tas.hostport import HostPort
+from tas.logs import log_event
 from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
 from tas.sip.events import Event
@@ -228,7 +229,13 @@ class SipStack:
                     deliver(event, self.on_event)
                 except Exception:
                     if self.overload.error("tu", self.loop.time()):  # one traceback per interval
-                        log.exception("event=tu_error event=%s", type(event).__name__)
+                        log_event(
+                            log,
+                            "tu_error",
+                            level=logging.ERROR,
+                            exc_info=True,
+                            kind=type(event).__name__,
+                        )
             outbox = endpoint.take_outbox()
             if not outbox and not events:
                 break
@@ -247,7 +254,7 @@ class SipStack:
         try:
             self.endpoint.handle_timer(self.loop.time())
         except Exception:
-            log.exception("event=timer_error")
+            log_event(log, "timer_error", level=logging.ERROR, exc_info=True)
         self.flush()
 
     # -- inbound ----------------------------------------------------------------------------
@@ -310,7 +317,13 @@ class SipStack:
             self.endpoint.receive_message(message, peer, now)
         except Exception:
             if guard.error("receive", now):
-                log.exception("event=receive_error peer=%s:%s", peer.host, peer.port)
+                log_event(
+                    log,
+                    "receive_error",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    peer=f"{peer.host}:{peer.port}",
+                )
         self.flush()
 
     def frame_prefilter(self, frame: bytes) -> str | None:
@@ -324,7 +337,7 @@ class SipStack:
             self.overload.dropped(exc.why, peer.host, now)
             return
         if self.overload.error("bad_message", now):
-            log.info("event=bad_message peer=%s:%s reason=%r", peer.host, peer.port, exc.reason)
+            log_event(log, "bad_message", peer=f"{peer.host}:{peer.port}", reason=exc.reason)
         self.endpoint.receive_error(exc, peer)
         self.flush()
 
@@ -368,7 +381,12 @@ class SipStack:
             return
         if peer.conn is not None and self.options.enforce_trust:
             if not self.trust_of(peer).is_trusted:  # its connection is gone: never dial it
-                log.debug("event=no_reflection peer=%s:%s:%s", peer.transport, peer.host, peer.port)
+                log_event(
+                    log,
+                    "no_reflection",
+                    level=logging.DEBUG,
+                    peer=f"{peer.transport}:{peer.host}:{peer.port}",
+                )
                 self.endpoint.transport_error(peer, self.loop.time())
                 return
         key = (peer.transport, peer.host, peer.port)
@@ -391,7 +409,7 @@ class SipStack:
                 lambda: StreamConnection(self, name, inbound=False), host, port, ssl=ctx
             )
         except OSError as exc:
-            log.info("event=connect_failed peer=%s:%s:%s error=%r", name, host, port, exc)
+            log_event(log, "connect_failed", peer=f"{name}:{host}:{port}", error=exc)
             self.last_connect_error = (key, exc)
             for _, peer in self._connecting.pop(key, []):
                 self.endpoint.transport_error(peer, self.loop.time())
@@ -401,7 +419,7 @@ class SipStack:
             conn.write(data)
 
     def udp_error(self, exc: Exception) -> None:
-        log.info("event=udp_error error=%r", exc)
+        log_event(log, "udp_error", error=exc)
 
     # -- shutdown ---------------------------------------------------------------------------
 
@@ -430,16 +448,16 @@ class SipStack:
 
 def _trace(direction: str, data: bytes, peer: Peer) -> None:
     first = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
-    log.debug(
-        "event=sip_%s transport=%s peer=%s:%s bytes=%d line=%r",
-        direction,
-        peer.transport,
-        peer.host,
-        peer.port,
-        len(data),
-        first,
+    log_event(
+        log,
+        f"sip_{direction}",
+        level=logging.DEBUG,
+        transport=peer.transport,
+        peer=f"{peer.host}:{peer.port}",
+        bytes=len(data),
+        line=first,
     )
 
 
 def _drop_event(event: Event) -> None:
-    log.debug("event=unhandled kind=%s", type(event).__name__)
+    log_event(log, "unhandled", level=logging.DEBUG, kind=type(event).__name__)

@@ -28,6 +28,7 @@ from tas.config import Settings, is_loopback_address
 from tas.grpc_health import GrpcHealth, add_health
 from tas.grpc_reflect import add_reflection
 from tas.hostport import HostPort
+from tas.logs import log_event
 from tas.voicemail.api_tls import ReloadingCertificates, api_credentials
 from tas.voicemail.auth import BearerTokenInterceptor, may_access
 from tas.voicemail.errors import (
@@ -148,7 +149,7 @@ async def _answer(context: _Context, work: Awaitable[_T]) -> _T:
     except VoicemailNotFound as exc:
         await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
     except (VoicemailError, OSError) as exc:
-        log.warning("voicemail API: %s", exc)
+        log_event(log, "voicemail_api_error", level=logging.WARNING, error=exc)
         await _abort(context, grpc.StatusCode.INTERNAL, str(exc))
 
 
@@ -197,7 +198,7 @@ async def start_voicemail_api(
         )
     tokens = parse_tokens(vm.api_tokens)
     if not tokens:
-        log.warning("voicemail API: no voicemail.api_tokens configured, every call is refused")
+        log_event(log, "voicemail_api_no_tokens", level=logging.WARNING, refused="every call")
     interceptor = BearerTokenInterceptor(
         tokens,
         limiter=FailureLimiter(vm.api_auth_burst, vm.api_auth_rate),
@@ -224,14 +225,12 @@ async def start_voicemail_api(
         port = server.add_insecure_port(target)
     await server.start()
     await health.set_serving(True)
-    log.info(
-        "voicemail API listening on %s (port %d, %s)",
-        target,
-        port,
+    security = (
         "mutual TLS"
         if vm.api_tls_client_ca and vm.api_tls
         else "TLS"
         if vm.api_tls
-        else "plaintext",
+        else "plaintext"
     )
+    log_event(log, "voicemail_api_listening", target=target, port=port, security=security)
     return VoicemailApi(server, port, interceptor, certificates, health)

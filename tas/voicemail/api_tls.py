@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tas.certificates import self_signed_certificate
 from tas.config import Settings
+from tas.logs import log_event
 
 __all__ = ["CertificateFiles", "ReloadingCertificates", "api_credentials"]
 
@@ -97,13 +98,16 @@ class ReloadingCertificates:
             except (OSError, ValueError) as exc:  # mid-rotation or broken: keep the current one
                 if str(exc) != self._last_error:  # once per distinct error, not per handshake
                     self._last_error = str(exc)
-                    log.warning("event=voicemail_api_cert_reload_failed error=%s", exc)
+                    log_event(
+                        log, "voicemail_api_cert_reload_failed", level=logging.WARNING, error=exc
+                    )
                 return None
             self._last_error = None
-            log.info(
-                "event=voicemail_api_cert_reloaded cert=%s subject=%s",
-                self.files.cert,
-                x509.load_pem_x509_certificate(self.files.cert.read_bytes()).subject,
+            log_event(
+                log,
+                "voicemail_api_cert_reloaded",
+                cert=self.files.cert,
+                subject=x509.load_pem_x509_certificate(self.files.cert.read_bytes()).subject,
             )
             return self.current
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from tas.logs import log_event
 from tas.store.db import Database
 from tas.voicemail.greetings import GreetingKind, Greetings
 from tas.voicemail.ids import check_number
@@ -96,7 +97,9 @@ class GreetingCatalog:
             try:
                 await self.sync(number)
             except (SQLAlchemyError, OSError) as exc:
-                log.warning("event=greeting_sync_failed mailbox=%s error=%r", number, exc)
+                log_event(
+                    log, "greeting_sync_failed", level=logging.WARNING, mailbox=number, error=exc
+                )
         return self.files.greeting_for(number, reason)
 
     async def sync(self, number: str) -> None:

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tas.config import NotifySettings
+from tas.logs import log_event
 from tas.store.db import Database
 from tas.voicemail.models import utc
 from tas.voicemail.notify_models import Channel, MailboxNotify, OutboxRow, OutboxState
@@ -62,7 +63,13 @@ def plan(
         if targets[channel]:
             out.append((channel, targets[channel]))
         else:
-            log.warning("event=notify_unaddressed mailbox=%s channel=%s", mailbox, channel.value)
+            log_event(
+                log,
+                "notify_unaddressed",
+                level=logging.WARNING,
+                mailbox=mailbox,
+                channel=channel.value,
+            )
     return out
 
 
@@ -129,7 +136,13 @@ class OutboxStore:
             done = await self._swap(session, before, after)
             await session.commit()
         if not done:
-            log.warning("event=notify_lease_lost id=%d owner=%s", before.id, before.lease_owner)
+            log_event(
+                log,
+                "notify_lease_lost",
+                level=logging.WARNING,
+                id=before.id,
+                owner=before.lease_owner,
+            )
         return done
 
     async def entries(self, voicemail_id: str | None = None) -> list[Entry]:

@@ -17,6 +17,7 @@ from sqlmodel import col, or_, select
 
 from tas.calls.records import CallMilestone, CallRecord
 from tas.config import NotifySettings, Settings
+from tas.logs import log_event
 from tas.voicemail.errors import VoicemailNotFound
 from tas.voicemail.models import Voicemail
 from tas.voicemail.notify_channels import Notice, Notifier, PermanentFailure
@@ -63,7 +64,7 @@ class NotifyWorker:
             try:
                 await self.run_once()
             except Exception as exc:  # a round must never end the worker
-                log.warning("event=notify_round_failed error=%r", exc)
+                log_event(log, "notify_round_failed", level=logging.WARNING, error=exc)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
@@ -102,7 +103,7 @@ class NotifyWorker:
             await self._failed(entry, message, f"{type(exc).__name__}: {exc}", permanent=False)
         else:
             if await self.outbox.record(entry, sent(entry, self._clock())):
-                log.info("event=notified id=%d %s", entry.id, detail)
+                log_event(log, "notified", id=entry.id, detail=detail)
                 await self._milestone(message, "notified", detail)
 
     async def _failed(
@@ -112,23 +113,26 @@ class NotifyWorker:
         if not await self.outbox.record(entry, after):
             return
         if after.state is OutboxState.FAILED:
-            log.warning(
-                "event=notify_failed id=%d channel=%s attempts=%d error=%r",
-                entry.id,
-                entry.channel.value,
-                entry.attempts,
-                error,
+            log_event(
+                log,
+                "notify_failed",
+                level=logging.WARNING,
+                id=entry.id,
+                channel=entry.channel.value,
+                attempts=entry.attempts,
+                error=error,
             )
             detail = f"{entry.channel.value} after {entry.attempts} attempt(s): {error}"
             await self._milestone(message, "notify-failed", detail)
         else:
-            log.info(
-                "event=notify_retry id=%d channel=%s attempt=%d next=%s error=%r",
-                entry.id,
-                entry.channel.value,
-                entry.attempts,
-                after.next_attempt.isoformat(),
-                error,
+            log_event(
+                log,
+                "notify_retry",
+                id=entry.id,
+                channel=entry.channel.value,
+                attempt=entry.attempts,
+                next=after.next_attempt.isoformat(),
+                error=error,
             )
 
     def _audio_of(self, message: Voicemail) -> Callable[[], asyncio.Future[bytes]]:
@@ -154,7 +158,7 @@ class NotifyWorker:
                 session.add(CallMilestone(call_record_id=record_id, kind=kind, detail=detail))
                 await session.commit()
         except Exception as exc:  # the timeline is a record, never a reason to resend
-            log.warning("event=notify_milestone_failed error=%r", exc)
+            log_event(log, "notify_milestone_failed", level=logging.WARNING, error=exc)
 
 
 def owner_of(settings: Settings) -> str:
@@ -182,5 +186,5 @@ def notifiers_from_settings(settings: Settings) -> dict[Channel, Notifier]:
     try:
         notifiers[Channel.SMS] = SmsNotifier(SmsClient.from_settings(settings), notify.sms_sender)
     except (ValueError, OSError) as exc:
-        log.warning("event=notify_sms_unavailable error=%r", exc)
+        log_event(log, "notify_sms_unavailable", level=logging.WARNING, error=exc)
     return notifiers

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, DateTime, update
 from sqlmodel import Field, SQLModel, col
 
+from tas.logs import log_event
 from tas.store.db import Database
 from tas.voicemail.ids import check_number
 from tas.voicemail.menu_io import PinCheck
@@ -62,7 +63,7 @@ class PinStore:
             row.pin_hash, row.failed, row.locked_until, row.changed = digest, 0, None, when
             session.add(row)
             await session.commit()
-        log.info("voicemail PIN set for %s", mailbox)
+        log_event(log, "voicemail_pin_set", mailbox=mailbox)
 
     async def unlock(self, mailbox: str) -> bool:
         """Clear a lock and the failures now; False when the mailbox has no PIN."""
@@ -103,10 +104,14 @@ class PinStore:
             return PinCheck.WRONG
         until = now + timedelta(seconds=self.lock_seconds)
         await self._write(mailbox, failed=0, locked_until=until)
-        log.warning(
-            "voicemail mailbox %s locked until %s after %d wrong PINs",
-            mailbox, until.isoformat(), failed,
-        )  # fmt: skip
+        log_event(
+            log,
+            "voicemail_pin_locked",
+            level=logging.WARNING,
+            mailbox=mailbox,
+            until=until.isoformat(),
+            wrong_pins=failed,
+        )
         return PinCheck.LOCKED
 
     async def locked_until(self, mailbox: str, now: datetime | None = None) -> datetime | None:

@@ -52,6 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from tas.config import Settings, VoicemailSettings
+from tas.logs import log_event
 from tas.store.db import Database
 from tas.voicemail.blobs import BlobRef, BlobStore, make_blob_store
 from tas.voicemail.errors import (
@@ -212,7 +213,13 @@ class VoicemailStore:
         try:  # committed: a sidecar left behind is only clutter that recover() clears
             await _io(_unlink_durably, pending.sidecar, pending.path)
         except OSError as exc:
-            log.warning("voicemail %s: sidecar not removed: %s", pending.voicemail_id, exc)
+            log_event(
+                log,
+                "voicemail_sidecar_not_removed",
+                level=logging.WARNING,
+                id=pending.voicemail_id,
+                error=exc,
+            )
         return Voicemail.from_row(row, self.root)
 
     async def discard(self, pending: PendingMessage) -> None:
@@ -355,10 +362,16 @@ class VoicemailStore:
             try:
                 purged = await self.purge_expired()
             except StorageError as exc:
-                log.warning("voicemail purge failed, retrying in %.0f s: %s", interval, exc)
+                log_event(
+                    log,
+                    "voicemail_purge_failed",
+                    level=logging.WARNING,
+                    retry_in=round(interval),
+                    error=exc,
+                )
             else:
                 if purged:
-                    log.info("voicemail purge: %d expired message(s) deleted", len(purged))
+                    log_event(log, "voicemail_purged", expired=len(purged))
                     if on_purged is not None:
                         on_purged(purged)
             await asyncio.sleep(interval)
