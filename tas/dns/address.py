@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import ipaddress
 
+from tas.hostport import HostPort
+
 __all__ = ["nameserver_address"]
 
 
 def nameserver_address(text: str) -> tuple[str, int]:
-    """(address, port) of one entry; ValueError says what is wrong with it."""
-    host, port = text, "53"
-    if "]:" in text or text.count(":") == 1:
-        host, _, port = text.rpartition(":")
-    host = host.strip("[]")
+    """(address, port) of one entry (:class:`~tas.hostport.HostPort`, port 53 by default);
+    ValueError says what is wrong with it."""
     try:
-        ipaddress.ip_address(host)
+        entry = HostPort.parse(text, default_port=53)
+    except ValueError:
+        raise ValueError(f"bad port in {text!r}") from None
+    try:
+        ipaddress.ip_address(entry.host)
     except ValueError:
         raise ValueError(f"{text!r} is not an IP address[:port]") from None
-    if not (port.isdigit() and 0 < int(port) < 65536):
+    host, port = entry.address()
+    if port == 0:
         raise ValueError(f"bad port in {text!r}")
-    return host, int(port)
+    return host, port

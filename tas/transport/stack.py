@@ -36,9 +36,8 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from tas.hostport import HostPort
 from tas.logs import log_event
 from tas.sip.endpoint import Endpoint, EndpointConfig
 from tas.sip.errors import ParseError, RemoteProtocolError
@@ -47,59 +46,23 @@ from tas.sip.framing import Refused
 from tas.sip.listener import deliver
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
-from tas.sip.session_timer import SessionTimerConfig
-from tas.sip.timers import TimerConfig
 from tas.sip.transaction_base import Peer
-from tas.transport.connections import ConnectionLimits
 from tas.transport.guard import LagMonitor, OverloadGuard
 from tas.transport.overload import (
     MINIMAL_STATUS,
-    OverloadLimits,
     minimal_response,
     prefilter,
     too_many_vias,
 )
+from tas.transport.stack_options import StackOptions, parse_hostport
 from tas.transport.stream import ConnectionGuard, StreamConnection
 from tas.transport.tls import TlsAcceptor
-from tas.transport.trust import Trust, TrustPolicy, cert_names
+from tas.transport.trust import Trust, cert_names
 from tas.transport.udp import DatagramEndpoint, open_udp
 
-__all__ = ["SipStack", "StackOptions", "parse_hostport"]
+__all__ = ["SipStack", "StackOptions", "parse_hostport"]  # the options: stack_options.py
 
 log = logging.getLogger("tas.transport")
-
-
-def parse_hostport(text: str, default_port: int) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port`` or ``host`` -> (host, port) (:class:`tas.hostport.HostPort`)."""
-    return HostPort.parse(text, default_port).address()
-
-
-@dataclass(frozen=True, slots=True)
-class StackOptions:
-    """Where to listen and who we are."""
-
-    udp: tuple[str, ...] = ("127.0.0.1:5060",)
-    tcp: tuple[str, ...] = ("127.0.0.1:5060",)
-    tls: tuple[str, ...] = ()
-    server_ssl: ssl.SSLContext | None = None
-    client_ssl: ssl.SSLContext | None = None
-    public_host: str | None = None
-    user: str = "tas"
-    user_agent: str = "tas-companion"
-    timers: TimerConfig = field(default_factory=TimerConfig)
-    allow: tuple[str, ...] | None = None
-    #: session timers (RFC 4028) we ask for and accept, and 100rel for early media (RFC 3262)
-    session_timer: SessionTimerConfig = field(default_factory=SessionTimerConfig)
-    reliable_provisionals: bool = True
-    #: who is the operator core (tas.transport.trust); default: nobody is
-    trust: TrustPolicy = field(default_factory=TrustPolicy)
-    #: apply the trust boundary: no reflection towards untrusted sources (see module doc)
-    enforce_trust: bool = False
-    #: stream connection limits and timeouts (tas.transport.connections)
-    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
-    #: overload control: per-source rates, message and call bounds, lag (tas.transport.guard)
-    #: (``tas serve`` passes ``[limits]``; in code the default is OverloadLimits.relaxed())
-    limits: OverloadLimits = field(default_factory=OverloadLimits.relaxed)
 
 
 class SipStack:

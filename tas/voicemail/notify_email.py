@@ -14,6 +14,7 @@ from pathlib import Path
 import aiosmtplib
 
 from tas.config import NotifySettings
+from tas.hostport import HostPort
 from tas.voicemail.export import export_audio
 from tas.voicemail.notify_channels import Notice, PermanentFailure, summary
 from tas.voicemail.notify_models import Channel
@@ -26,8 +27,7 @@ class EmailNotifier:
 
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
-        host, _, port = settings.smtp.rpartition(":")
-        self._host, self._port = host.strip("[]"), int(port)
+        self._host, self._port = HostPort.parse(settings.smtp, default_port=25).address()
 
     async def send(self, target: str, notice: Notice) -> str:
         audio = await notice.audio()
