@@ -10,8 +10,6 @@ missing. And our UAC against a SIPp UAS sending a reliable 183: it PRACKs it (RA
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from tas.transport.stack import StackOptions
 from tas.transport.ua import UserAgent
 from tests.interop.conftest import TasServer, free_port, last_stats, run_sipp
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
 
@@ -68,35 +67,13 @@ def test_update_with_sdp_in_the_confirmed_dialog(
     _sipp_call(sipp, tas_server, tmp_path, "uac_update_sdp.xml", transport)
 
 
-async def _listening(port: int, transport: str) -> None:
-    if transport == "UDP":
-        await asyncio.sleep(0.3)
-        return
-    for _ in range(100):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        return
-    raise AssertionError("sipp did not start listening")
-
-
 @pytest.mark.parametrize("transport", ["UDP", "TCP"])
 async def test_our_uac_pracks_a_reliable_183(sipp: str, tmp_path: Path, transport: str) -> None:
     port = free_port()
     stats = tmp_path / "uas.csv"
-    mode = "u1" if transport == "UDP" else "t1"
-    args = [
-        "-s", "KILL", "60", sipp, "-sf", str(SCENARIOS / "uas_100rel.xml"), "-t", mode,
-        "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin", "-trace_stat",
-        "-stf", str(stats), "-trace_err", "-error_file", str(tmp_path / "err.log"),
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        "timeout", *args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    process = await start_sipp_uas(
+        sipp, tmp_path, port, transport, scenario=SCENARIOS / "uas_100rel.xml", stats=stats
     )
-    await _listening(port, transport)
     listen = ("127.0.0.1:0",)
     opts = (
         StackOptions(udp=listen, tcp=()) if transport == "UDP" else StackOptions(udp=(), tcp=listen)
@@ -108,12 +85,10 @@ async def test_our_uac_pracks_a_reliable_183(sipp: str, tmp_path: Path, transpor
                 assert b"m=audio" in call.remote_sdp
                 assert call.call.rseq_in == 1
             assert await call.wait_ended() == "BYE"
-            code = await asyncio.wait_for(process.wait(), 30)
+            await sipp_finished(process, tmp_path)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    errors = tmp_path / "err.log"
-    assert code == 0, errors.read_text()[-2000:] if errors.exists() else f"sipp exit {code}"
     row = last_stats(stats)
     assert int(row["SuccessfulCall(C)"]) == 1 and int(row["FailedCall(C)"]) == 0

@@ -16,7 +16,7 @@ from registrations.model import Registration, Route
 from registrations.wgtwo.events.v0 import events_pb2
 from tas.calls.journal import CallJournal
 from tas.config import Settings
-from tas.demo import ephemeral
+from tas.demo import CallerResult, ephemeral, place_call
 from tas.server import TasServer
 from tas.voicemail import Reason
 from tas.voicemail.wavfile import pcm16_wav
@@ -100,6 +100,21 @@ async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
 
 def tas_legs(server: TasServer) -> list[CallJournal]:
     return list(server.app.journals)
+
+
+async def call_subscriber(server: TasServer, hangup_after: float) -> CallerResult:
+    """CALLER calls SUBSCRIBER through the sandbox core (UDP), says a short tone 0.2 s after
+    the answer and hangs up ``hangup_after`` s after it (if the call gets that far)."""
+    assert server.core is not None
+    return await place_call(
+        server.engine,
+        server.core.address("UDP"),
+        CALLER,
+        SUBSCRIBER,
+        speak_after=0.2,
+        message=tones.tone([700.0], 0.3),
+        hangup_after=hangup_after,
+    )
 
 
 async def settled(server: TasServer, seconds: float = 5.0) -> None:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import time
 
-from media import tones
 from registrations.model import Route
 from tas.calls.announce import default_announcement
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
-from tas.demo import place_call
 from tas.server import TasServer
 from tas.voicemail.limits import PROMPTS, Refusal
 from tests.integration.calls.calls_helpers import (
-    CALLER,
     SUBSCRIBER,
+    call_subscriber,
     register,
     settled,
     short_greetings,
@@ -27,17 +25,8 @@ CHIME_SECONDS = len(default_announcement()) / 16000
 
 
 async def _call(server: TasServer) -> tuple[int, float | None, float]:
-    assert server.core is not None
     started = time.monotonic()
-    result = await place_call(
-        server.engine,
-        server.core.address("UDP"),
-        CALLER,
-        SUBSCRIBER,
-        speak_after=0.2,
-        message=tones.tone([700.0], 0.3),
-        hangup_after=20.0,
-    )
+    result = await call_subscriber(server, hangup_after=20.0)
     await settled(server, 15.0)
     return result.status, result.answered_at, time.monotonic() - started
 

@@ -6,28 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from media import tones
 from registrations.model import Route
 from tas.calls.journal import CallJournal
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
-from tas.demo import place_call
 from tas.dns.resolver import SipResolver
 from tas.server import TasServer
 from tests.dnsmasq import dnsmasq
 from tests.integration.calls.calls_helpers import (
-    CALLER,
     SUBSCRIBER,
+    call_subscriber,
     register,
     server_settings,
     settled,
 )
 from tests.interop.conftest import free_port
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
 from tests.naive_sip import header_map
 
 pytestmark = pytest.mark.timeout(90)
@@ -77,51 +75,11 @@ class Busy503:
             await self.server.wait_closed()
 
 
-async def _listening(port: int) -> None:
-    for _ in range(100):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        return
-    raise AssertionError("sipp did not start listening")
-
-
 def _sipp() -> str:
     sipp = shutil.which("sipp")
     if sipp is None:
         pytest.skip("sipp is not installed (apt-get install sip-tester)")
     return sipp
-
-
-async def _sipp_uas(tmp_path: Path, port: int, mode: str) -> asyncio.subprocess.Process:
-    """SIPp's built-in ``uas`` for one call on ``port`` (``mode``: u1 UDP, t1 TCP)."""
-    args = [
-        "-s", "KILL", "60", _sipp(), "-sn", "uas", "-t", mode, "-i", "127.0.0.1",
-        "-p", str(port), "-m", "1", "-nostdin", "-trace_err",
-        "-error_file", str(tmp_path / "err.log"),
-    ]  # fmt: skip
-    uas = await asyncio.create_subprocess_exec(
-        "timeout", *args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    if mode == "t1":
-        await _listening(port)
-    else:
-        await asyncio.sleep(0.3)  # UDP: the INVITE is retransmitted anyway
-    return uas
-
-
-async def _sipp_done(uas: asyncio.subprocess.Process, tmp_path: Path) -> None:
-    try:
-        code = await asyncio.wait_for(uas.wait(), 30)
-    finally:
-        if uas.returncode is None:
-            uas.kill()
-            await uas.wait()
-    errors = tmp_path / "err.log"
-    assert code == 0, errors.read_text()[-2000:] if errors.exists() else f"sipp exit {code}"
 
 
 async def _forwarded_call(
@@ -136,15 +94,7 @@ async def _forwarded_call(
         assert server.core is not None
         await register(server, SUBSCRIBER, Route.LOOP)
         await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
-        result = await place_call(
-            server.engine,
-            server.core.address("UDP"),
-            CALLER,
-            SUBSCRIBER,
-            speak_after=0.2,
-            message=tones.tone([700.0], 0.3),
-            hangup_after=1.0,
-        )
+        result = await call_subscriber(server, hangup_after=1.0)
         await settled(server)
         return result.status, list(server.app.journals), server.app.resolver
     finally:
@@ -164,13 +114,13 @@ async def test_forward_by_name_fails_over_to_the_answering_target(tmp_path: Path
         "--host-record=busy.voice.test,127.0.0.1",
         "--host-record=uas.voice.test,127.0.0.1",
     ]
-    uas = await _sipp_uas(tmp_path, uas_port, "t1")
+    uas = await start_sipp_uas(_sipp(), tmp_path, uas_port, "TCP")
     try:
         with dnsmasq(tmp_path, records) as dns:
             status, journals, _ = await _forwarded_call(tmp_path, TARGET, [dns.nameserver])
             queries = dns.queries()
     finally:
-        await _sipp_done(uas, tmp_path)
+        await sipp_finished(uas, tmp_path)
         await busy.stop()
     assert status == 200
     assert queries[:2] == ["NAPTR voice.test", "SRV _sip._tcp.voice.test"]
@@ -185,11 +135,11 @@ async def test_forward_by_name_fails_over_to_the_answering_target(tmp_path: Path
 async def test_a_numeric_forward_target_needs_no_resolver(tmp_path: Path) -> None:
     """No ``[dns]`` configured: a numeric target is called with no DNS query at all."""
     uas_port = free_port()
-    uas = await _sipp_uas(tmp_path, uas_port, "u1")
+    uas = await start_sipp_uas(_sipp(), tmp_path, uas_port, "UDP")
     try:
         target = f"sip:+4790000001@127.0.0.1:{uas_port}"
         status, journals, resolver = await _forwarded_call(tmp_path, target, [])
     finally:
-        await _sipp_done(uas, tmp_path)
+        await sipp_finished(uas, tmp_path)
     assert status == 200 and len(journals) == 2
     assert resolver.queries_sent == 0 and len(resolver.cache) == 0
