@@ -9,7 +9,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["sipp_finished", "start_sipp_uas", "wait_listening"]
+from tas.transport.stack_options import StackOptions
+
+__all__ = ["sipp_finished", "start_sipp_uas", "uac_towards", "wait_listening"]
 
 
 async def wait_listening(port: int, transport: str) -> None:
@@ -77,3 +79,12 @@ async def sipp_finished(
             await process.wait()
     errors = tmp_path / "err.log"
     assert code == 0, errors.read_text()[-2000:] if errors.exists() else f"sipp exit {code}"
+
+
+def uac_towards(port: int, transport: str) -> tuple[StackOptions, str]:
+    """Options for our UAC on one ``transport`` (UDP or TCP, any port) and the request URI of
+    the SIPp UAS on ``port``."""
+    listen = ("127.0.0.1:0",)
+    udp = transport.upper() == "UDP"
+    opts = StackOptions(udp=listen, tcp=()) if udp else StackOptions(udp=(), tcp=listen)
+    return opts, f"sip:service@127.0.0.1:{port};transport={transport.lower()}"

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tas.transport.stack import StackOptions
 from tas.transport.ua import UserAgent
 from tests.interop.conftest import TasServer, free_port, last_stats, run_sipp
-from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas, uac_towards
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
 
@@ -74,11 +73,7 @@ async def test_our_uac_pracks_a_reliable_183(sipp: str, tmp_path: Path, transpor
     process = await start_sipp_uas(
         sipp, tmp_path, port, transport, scenario=SCENARIOS / "uas_100rel.xml", stats=stats
     )
-    listen = ("127.0.0.1:0",)
-    opts = (
-        StackOptions(udp=listen, tcp=()) if transport == "UDP" else StackOptions(udp=(), tcp=listen)
-    )
-    uri = f"sip:service@127.0.0.1:{port};transport={transport.lower()}"
+    opts, uri = uac_towards(port, transport)
     try:
         async with await UserAgent.open(opts) as ua:
             async with await ua.call(uri, sdp=SDP) as call:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tas.transport.stack import StackOptions
 from tas.transport.ua import UserAgent
 from tests.interop.conftest import free_port, last_stats
-from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas, uac_towards
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
 
@@ -32,11 +31,7 @@ async def test_our_uac_against_sipp_uas(sipp: str, tmp_path: Path, transport: st
         stats=stats,
         extra=["-fd", "1"],
     )
-    listen = ("127.0.0.1:0",)
-    opts = (
-        StackOptions(udp=listen, tcp=()) if transport == "UDP" else StackOptions(udp=(), tcp=listen)
-    )
-    uri = f"sip:service@127.0.0.1:{port};transport={transport.lower()}"
+    opts, uri = uac_towards(port, transport)
     try:
         async with await UserAgent.open(opts) as ua:
 
