@@ -4,7 +4,8 @@ limits counted in samples, so "2 s of silence" is 16 000 samples fed, not 2 s wa
 real store on SQLite in memory.
 
 Shown: greeting then beep played, the recording stored and its row committed, and each way the
-call ends (caller hangs up mid-greeting, silence timeout, max length, ``#``, too short).
+call ends (caller hangs up mid-greeting or while recording, silence timeout, max length, ``#``,
+too short) and the refusal of a full mailbox (answered prompt, or 183 + 480).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from tas.calls import voicemail_flow
 from tas.calls.records import Outcome
 from tas.calls.voicemail_flow import leave_voicemail
 from tas.config import VoicemailSettings
-from tas.sip.events import CallAnswered
+from tas.sip.events import CallAnswered, CallFailed, CallProgress
 from tas.store.db import Database
 from tas.voicemail import Reason, Voicemail, VoicemailStore, beep
 from tas.voicemail.greetings import DEFAULT_GREETING
+from tas.voicemail.limits import PROMPTS, Refusal
 from tests.unit.calls.leg_world import CALLER, MAILBOX, RATE, FakeMedia, World
 
 
@@ -154,3 +156,28 @@ async def test_a_message_shorter_than_the_minimum_is_discarded(store: VoicemailS
     assert ("recording-discarded", "shorter than 1 s") in w.journal.notes
     assert await store.list_messages(MAILBOX) == []
     assert w.journal.record.outcome == Outcome.ABANDONED.value
+
+
+async def test_a_full_mailbox_answers_plays_the_prompt_and_hangs_up(store: VoicemailStore) -> None:
+    w = VoicemailWorld(store, FakeMedia())
+    full = SETTINGS.model_copy(update={"max_messages": 0})
+    task = await w.run(full)
+    await w.until(task.done)
+    assert await task is None
+    assert w.media.played == [PROMPTS[Refusal.MAILBOX_FULL]] and w.media.recording is None
+    assert ("prompt-played", PROMPTS[Refusal.MAILBOX_FULL].name) in w.journal.notes
+    assert w.journal.record.outcome == Outcome.REJECTED.value
+    assert not any(p.is_file() for p in store.messages_dir.rglob("*"))  # nothing reserved
+    await w.until(w.ended_at_core)  # answered, then our BYE
+
+
+async def test_a_full_mailbox_in_early_media_is_183_then_480(store: VoicemailStore) -> None:
+    w = VoicemailWorld(store, FakeMedia())
+    full = SETTINGS.model_copy(update={"max_messages": 0, "refusal_prompt": "early-media"})
+    task = await w.run(full)
+    await w.until(task.done)
+    await w.until(lambda: any(isinstance(e, CallFailed) for e in w.core_events))
+    assert 183 in [e.response.status for e in w.core_events if isinstance(e, CallProgress)]
+    (failed,) = [e for e in w.core_events if isinstance(e, CallFailed)]
+    assert failed.response.status == 480 and failed.response.reason == "Mailbox Full"
+    assert not [e for e in w.core_events if isinstance(e, CallAnswered)]  # nothing charged
