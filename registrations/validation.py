@@ -12,6 +12,7 @@ import ipaddress
 import re
 
 from registrations.model import PREFIX, ROUTE_NAMES, Registration, Route, is_e164
+from tas.hostport import HostPort
 
 __all__ = [
     "NOT_SIPS",
@@ -66,23 +67,19 @@ def validate_sips_uri(uri: str) -> str:
     )
     if not hostport or any(c in hostport for c in "@;?/ \t"):
         raise bad
-    host, port = _split_hostport(hostport, bad)
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        raise InvalidRegistration(f"sip_uri {uri!r} has an invalid port (1-65535)", field="sip_uri")
+    bad_port = InvalidRegistration(
+        f"sip_uri {uri!r} has an invalid port (1-65535)", field="sip_uri"
+    )
+    try:
+        address = HostPort.parse(hostport)
+    except ValueError as exc:
+        raise (bad_port if str(exc).startswith("bad port") else bad) from None
+    if address.port == 0:
+        raise bad_port
+    host = f"[{address.host}]" if hostport.startswith("[") else address.host  # IPv6reference
     if not _valid_host(host):
         raise bad
-    return "sips:" + host.lower() + ("" if port is None else f":{int(port)}")
-
-
-def _split_hostport(hostport: str, bad: InvalidRegistration) -> tuple[str, str | None]:
-    if hostport.startswith("["):  # IPv6reference
-        end = hostport.find("]")
-        if end < 0 or (end + 1 < len(hostport) and hostport[end + 1] != ":"):
-            raise bad
-        rest = hostport[end + 2 :] if end + 1 < len(hostport) else None
-        return hostport[: end + 1], rest
-    host, sep, port = hostport.partition(":")
-    return host, port if sep else None
+    return "sips:" + host.lower() + ("" if address.port is None else f":{address.port}")
 
 
 def _valid_host(host: str) -> bool:
