@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import insert
+from sqlmodel import Field, SQLModel, col, select, update
 
 from tas.store import Database
 
-__all__ = ["Outcome", "CallRecord", "CallMilestone", "CallRecordStore"]
+__all__ = ["Outcome", "CallRecord", "CallMilestone", "CallRecordStore", "MilestoneRow"]
 
 
 class Outcome(enum.Enum):
@@ -66,6 +67,11 @@ class CallMilestone(SQLModel, table=True):
     detail: str = ""
 
 
+#: A milestone to write: (its record, kind, detail, when); the record's id may be assigned in
+#: the same batch.
+MilestoneRow = tuple[CallRecord, str, str, datetime]
+
+
 class CallRecordStore:
     """Append-only writes from the call application; reads for the correlator and CLI."""
 
@@ -96,6 +102,36 @@ class CallRecordStore:
             for name, value in fields.items():
                 setattr(record, name, value)
             session.add(record)
+            await session.commit()
+
+    async def write_batch(
+        self,
+        opens: list[CallRecord],
+        milestones: list[MilestoneRow],
+        updates: list[tuple[int, dict[str, object]]],
+    ) -> None:
+        """Many legs' writes in one transaction (one commit: the group commit of
+        :mod:`tas.calls.journal`): insert ``opens`` (their current values; each gets its
+        ``id``), then ``milestones`` (rows of records without an id are skipped), then
+        ``updates`` by record id, in order."""
+        async with self.db.session() as session:
+            if opens:
+                rows = [CallRecord(**r.model_dump(exclude={"id"})) for r in opens]
+                session.add_all(rows)
+                await session.flush()
+                for record, row in zip(opens, rows, strict=True):
+                    record.id = row.id
+            values = [
+                {"call_record_id": r.id, "kind": kind, "detail": detail, "at": at}
+                for r, kind, detail, at in milestones
+                if r.id is not None
+            ]
+            if values:
+                await session.exec(insert(CallMilestone).values(values))
+            for record_id, fields in updates:
+                await session.exec(
+                    update(CallRecord).where(col(CallRecord.id) == record_id).values(**fields)
+                )
             await session.commit()
 
     async def get(self, record_id: int) -> CallRecord | None:
