@@ -67,6 +67,9 @@ class CallMilestone(SQLModel, table=True):
     detail: str = ""
 
 
+#: The columns a new record is inserted with (all but the database-assigned ``id``).
+_COLUMNS = tuple(name for name in CallRecord.__table__.columns.keys() if name != "id")  # type: ignore[attr-defined]
+
 #: A milestone to write: (its record, kind, detail, when); the record's id may be assigned in
 #: the same batch.
 MilestoneRow = tuple[CallRecord, str, str, datetime]
@@ -115,12 +118,14 @@ class CallRecordStore:
         ``id``), then ``milestones`` (rows of records without an id are skipped), then
         ``updates`` by record id, in order."""
         async with self.db.session() as session:
-            if opens:
-                rows = [CallRecord(**r.model_dump(exclude={"id"})) for r in opens]
-                session.add_all(rows)
-                await session.flush()
-                for record, row in zip(opens, rows, strict=True):
-                    record.id = row.id
+            if opens:  # Core insert with RETURNING: no ORM object per row (issue 17 profile)
+                statement = insert(CallRecord).returning(
+                    col(CallRecord.id), sort_by_parameter_order=True
+                )
+                rows = [{name: getattr(r, name) for name in _COLUMNS} for r in opens]
+                ids = (await session.exec(statement, params=rows)).scalars().all()
+                for record, record_id in zip(opens, ids, strict=True):
+                    record.id = record_id
             values = [
                 {"call_record_id": r.id, "kind": kind, "detail": detail, "at": at}
                 for r, kind, detail, at in milestones

@@ -25,10 +25,21 @@ async def test_record_with_milestones(tmp_path: Path) -> None:
 
 
 async def test_write_batch_is_one_transaction_of_many_legs(tmp_path: Path) -> None:
+    await _write_batch(f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}")
+
+
+async def test_write_batch_on_postgresql() -> None:
+    from tests.integration.calls.directory_helpers import postgres_database
+
+    async with postgres_database() as name:
+        await _write_batch(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+
+
+async def _write_batch(url: str) -> None:
     """The journal's group commit: inserts get ids, milestones follow them, updates by id."""
     from datetime import UTC, datetime
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tas.db'}")
+    db = Database(url)
     await db.migrate()
     store = CallRecordStore(db)
     old = await store.open(CallRecord(sip_call_id="old", direction="in"))
