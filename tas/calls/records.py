@@ -132,7 +132,9 @@ class CallRecordStore:
                 if r.id is not None
             ]
             if values:
-                await session.exec(insert(CallMilestone).values(values))
+                await session.exec(
+                    insert(CallMilestone), params=values
+                )  # executemany: compiled once
             for record_id, fields in updates:
                 await session.exec(
                     update(CallRecord).where(col(CallRecord.id) == record_id).values(**fields)
