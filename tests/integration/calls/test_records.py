@@ -49,11 +49,14 @@ async def _write_batch(url: str) -> None:
     await store.write_batch(
         new,
         [(new[0], "invite", "", at), (old, "bye", "by caller", at), (new[2], "invite", "", at)],
-        [(old.id, {"outcome": Outcome.ABANDONED.value, "status": 487})],
+        [
+            (old.id, {"outcome": Outcome.ABANDONED.value, "status": 487}),
+            (old.id, {"outcome": Outcome.FAILED.value}),  # later wins, status stays
+        ],
     )
     assert all(r.id is not None for r in new) and len({r.id for r in new}) == 3
     again = await store.get(old.id)
-    assert again is not None and (again.outcome, again.status) == ("abandoned", 487)
+    assert again is not None and (again.outcome, again.status) == ("failed", 487)
     assert [m.kind for m in await store.milestones(old.id)] == ["bye"]
     assert new[2].id is not None and [m.kind for m in await store.milestones(new[2].id)] == [
         "invite"
