@@ -27,8 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 PROBE = float(os.environ.get("BENCH_SIP_PROBE", "3"))
 SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "10"))
 SIPP = shutil.which("sipp")
@@ -292,13 +295,19 @@ def main() -> None:
 def measure(
     workdir: Path, *, confirm_run: bool, scenario: Path | None = None
 ) -> tuple[int, dict[str, str]]:
+    """Find the edge on one server, then confirm on a fresh one: the probes past the edge
+    leave a backlog (and 503s) that would otherwise count against the confirmation."""
+    edge = _with_server(workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario))
+    if not confirm_run or not edge:
+        return edge, {}
+    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario))
+
+
+def _with_server(workdir: Path, work: Callable[[int], T]) -> T:
     port = _port()
     server = start_tas(port, workdir)
     try:
-        edge = find_edge(port, workdir, 125, 8000, scenario)
-        if not confirm_run:
-            return edge, {}
-        return confirm(port, workdir, edge, scenario) if edge else (0, {})
+        return work(port)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
