@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench fuzz protos clean
+.PHONY: run test lint typecheck bench bench-quick fuzz protos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# The headline ratios of issue 17 in about a minute (tests/bench/quick.py).
+bench-quick: $(STAMP)
+	$(BIN)/python -m tests.bench.quick
 
 # Coverage-guided fuzzing (atheris): each target for FUZZ_SECONDS, corpus and crash artefacts
 # under FUZZ_DIR; fails when any target crashed. See README "Tests and benchmarks".

@@ -22,7 +22,7 @@ from media.session import MediaEngine
 from tas.harness.call import CallSpec, place_call
 from tas.harness.stack import HarnessStack
 from tas.harness.summary import CallOutcome, LoadSummary, summarize
-from tas.harness.target import connect_failure
+from tas.harness.target import connect_failure, udp_refused
 from tas.harness.wire_stats import WireStats
 
 __all__ = ["LIMITS", "LoadPlan", "LoadProgress", "run_load"]
@@ -166,6 +166,10 @@ async def run_load(
             await asyncio.sleep(0.2)
 
     started_count = 0
+    peer = spec.peer
+    if peer.transport == "UDP" and await asyncio.to_thread(udp_refused, peer.host, peer.port):
+        # no call would hear anything before Timer B (32 s): stop now, as on a refused connect
+        stopped_early = "target unreachable: connection refused (ICMP port unreachable)"
     progress = asyncio.ensure_future(ticker())
     try:
         while started_count < planned and stopped_early is None:

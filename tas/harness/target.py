@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -108,3 +109,22 @@ def connect_failure(stack: SipStack, peer: Peer) -> str:
     if failed is None or failed[0] != (peer.transport, peer.host, peer.port):
         return ""
     return f" ({(failed[1].strerror or str(failed[1])).lower()})"
+
+
+def udp_refused(host: str, port: int, wait: float = 0.3) -> bool:
+    """True when ``host:port`` answers a UDP datagram with ICMP port unreachable: a connected
+    UDP socket sends one CRLF CRLF keep-alive (RFC 5626 §3.5.1, harmless to a SIP server) and
+    sees the ICMP error as ConnectionRefusedError. No answer within ``wait`` seconds (a live
+    server, or a silent firewall) is not a refusal. Blocking: run it in a thread."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(wait)
+        try:
+            probe.connect((host, port))
+            probe.send(b"\r\n\r\n")
+            probe.recv(2048)
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+    return False

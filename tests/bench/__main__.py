@@ -21,12 +21,22 @@ def main(argv: list[str]) -> int:
         for info in pkgutil.iter_modules(package.__path__)
         if info.name.startswith("bench_") and (not wanted or any(w in info.name for w in wanted))
     )
+    failed: list[str] = []
+    begun = time.perf_counter()
     for name in names:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        importlib.import_module(f"tests.bench.{name}").main()
+        try:
+            importlib.import_module(f"tests.bench.{name}").main()
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            failed.append(name)
+            print(f"!!! {name} failed: {exc!r}", flush=True)
         print(f"--- {name}: {time.perf_counter() - started:.1f} s", flush=True)
-    return 0
+    print(
+        f"\n=== all: {time.perf_counter() - begun:.0f} s"
+        + (f", failed: {failed}" if failed else "")
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -108,7 +108,14 @@ class Capture:
             target=_capture_main, args=(child, self.ports), daemon=True
         )
         self.process.start()
-        assert self.conn.recv() == "ready"
+        child.close()  # so a capture process that dies is EOF here, not a wait forever
+        try:
+            ready = self.conn.recv() if self.conn.poll(30) else "no answer in 30 s"
+        except EOFError:
+            ready = "it exited (a capture port in use?)"
+        if ready != "ready":
+            self.process.kill()
+            raise RuntimeError(f"capture process did not start: {ready}")
 
     def stop(self) -> tuple[list[float], int, float, dict[int, int]]:
         self.conn.send("stop")

@@ -6,15 +6,15 @@ The same run then measures calls with 100rel and session timers on (SIPp scenari
 ``tests/interop/scenarios/uac_100rel_timer_bench.xml``: ``Require: 100rel``, ``Session-Expires:
 1800;refresher=uac``, a PRACK for any reliable 1xx) next to the plain calls (issue 13).
 
-With ``BENCH_SIP_STACK=1`` it also probes the SIP stack alone (the ``[invite]`` policy as the
-only transaction user: no call application, media, database or sandbox) to show what the SIP
-layer sustains by itself.
+First it prints the server CPU per call at a fixed rate next to the naive responder and SIPp's
+uas (:mod:`tests.bench.sip_cpu`, issue 17). Each rate search (plain, 100rel) starts a fresh
+server with its own data folder.
 
 A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed, the
 achieved call rate is within 10 % of the one asked for (SIPp's cumulative figure includes the
 ramp and the last calls' tail) and at most 1 % of calls saw a retransmission (answers within
 T1 = 500 ms). Short probes (``BENCH_SIP_PROBE`` s,
-default 3) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (30).
+default 3) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (10).
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 PROBE = float(os.environ.get("BENCH_SIP_PROBE", "3"))
-SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "30"))
+SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "10"))
 SIPP = shutil.which("sipp")
 TASKSET = shutil.which("taskset")
 TIMERS_SCENARIO = (
@@ -91,35 +94,13 @@ def run_uac(
     return clean, s
 
 
-def stack_server(port: int) -> None:
-    """The SIP stack with only the ``[invite]`` policy as its TU (no call application, media,
-    database or sandbox): what the SIP layer alone sustains. Runs in a subprocess."""
-    import asyncio
-
-    from tas.config import Settings
-    from tas.server import PolicyApp
-    from tas.transport.loop import run
-    from tas.transport.stack import SipStack, StackOptions
-
-    async def main() -> None:
-        stack = await SipStack.open(StackOptions(udp=(f"127.0.0.1:{port}",), tcp=()))
-        stack.on_event = PolicyApp(stack, Settings()).on_event
-        await asyncio.Event().wait()
-
-    run(main(), server=True)
-
-
-def start_tas(port: int, workdir: Path, *, stack_only: bool = False) -> subprocess.Popen[bytes]:
-    log = workdir / ("stack.log" if stack_only else "tas.log")
-    env = dict(os.environ, TAS_DATA_DIR=str(workdir / "data"))
-    if stack_only:
-        code = f"from tests.bench.bench_sip_calls import stack_server; stack_server({port})"
-        cmd = [*_pin(0), sys.executable, "-c", code]
-    else:
-        cmd = [
-            *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
-            "--tcp", "off", "--tls", "off", "--log-level", "WARNING",
-        ]  # fmt: skip
+def start_tas(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    log = workdir / f"tas_{port}.log"
+    env = dict(os.environ, TAS_DATA_DIR=str(workdir / f"data_{port}"))
+    cmd = [
+        *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
+        "--tcp", "off", "--tls", "off", "--metrics", "off", "--log-level", "WARNING",
+    ]  # fmt: skip
     root = Path(__file__).resolve().parents[2]
     with log.open("wb") as sink:
         process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=root)
@@ -259,12 +240,15 @@ def core_breakdown(calls: int = 3000) -> None:
 
 
 def main() -> None:
+    from tests.bench.sip_cpu import cpu_per_call, report
+
     core_breakdown()
     if SIPP is None:
         print("sipp not installed: skipped (apt-get install sip-tester)")
         return
     with tempfile.TemporaryDirectory(prefix="bench_sip_") as tmp:
         workdir = Path(tmp)
+        report(cpu_per_call(workdir, 300, 5.0), 300, 5.0)
         # SIPp against SIPp: the machine's reference.
         uas_port = _port()
         uas = subprocess.Popen(
@@ -292,7 +276,7 @@ def main() -> None:
             uas.kill()
             uas.wait()
         print(f"sipp uac -> sipp uas: {reference} calls/s clean ({PROBE:.0f} s probes)")
-        full = measure(workdir, stack_only=False, confirm_run=True)
+        full = measure(workdir, confirm_run=True)
         print(
             f"sipp uac -> tas serve (UDP, server on one core): {full[0]} calls/s clean for "
             f"{SECONDS:.0f} s ({full[1].get('SuccessfulCall(C)', 0)} calls, "
@@ -300,30 +284,30 @@ def main() -> None:
         )
         if reference:
             print(f"ratio tas/sipp: {full[0] / reference:.3f}")
-        timers = measure(workdir, stack_only=False, confirm_run=True, scenario=TIMERS_SCENARIO)
+        timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO)
         print(
             f"sipp uac with 100rel + session timers -> tas serve: {timers[0]} calls/s clean "
             f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls), next to "
             f"{full[0]} calls/s plain in the same run"
         )
-        if os.environ.get("BENCH_SIP_STACK", "0") == "1":
-            stack = measure(workdir, stack_only=True, confirm_run=False)
-            print(
-                f"sipp uac -> SIP stack + [invite] policy only (no call application): "
-                f"edge near {stack[0]} calls/s ({PROBE:.0f} s probes)"
-            )
 
 
 def measure(
-    workdir: Path, *, stack_only: bool, confirm_run: bool, scenario: Path | None = None
+    workdir: Path, *, confirm_run: bool, scenario: Path | None = None
 ) -> tuple[int, dict[str, str]]:
+    """Find the edge on one server, then confirm on a fresh one: the probes past the edge
+    leave a backlog (and 503s) that would otherwise count against the confirmation."""
+    edge = _with_server(workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario))
+    if not confirm_run or not edge:
+        return edge, {}
+    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario))
+
+
+def _with_server(workdir: Path, work: Callable[[int], T]) -> T:
     port = _port()
-    server = start_tas(port, workdir, stack_only=stack_only)
+    server = start_tas(port, workdir)
     try:
-        edge = find_edge(port, workdir, 125, 8000, scenario)
-        if not confirm_run:
-            return edge, {}
-        return confirm(port, workdir, edge, scenario) if edge else (0, {})
+        return work(port)
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -60,8 +60,9 @@ def launch_replica(
     tmp_path: Path, name: str, extra_config: str = "", voicemail: str = ""
 ) -> Replica:
     """One ``tas serve`` replica, launched (see :func:`wait_ready`): SIP on UDP+TCP, its own
-    data folder, no sandbox; the proxy on 127.0.0.1 is its trusted source. ``extra_config``:
-    more TOML tables; ``voicemail``: more keys of its ``[voicemail]`` table."""
+    data folder and ``[server] instance`` (``name``), no sandbox; the proxy on 127.0.0.1 is its
+    trusted source. ``extra_config``: more TOML tables (no ``[server]``); ``voicemail``: more
+    keys of its ``[voicemail]`` table."""
     folder = tmp_path / name
     folder.mkdir(parents=True)
     port, metrics, api = free_port(), free_port(), free_port()
@@ -69,6 +70,7 @@ def launch_replica(
     config.write_text(
         "[sandbox]\nenabled = false\n"
         "[events]\nenabled = false\n"
+        f'[server]\ninstance = "{name}"\n'  # each replica its own name, not all "<host>-0"
         f'[metrics]\nlisten = "127.0.0.1:{metrics}"\n'
         '[operator]\ntrusted = ["127.0.0.1"]\n'
         f"{extra_config}"

@@ -26,8 +26,9 @@ async def test_two_replicas_on_an_empty_postgres_start_together(tmp_path: Path) 
         extra = f'[database]\nurl = "{url}"\n'
         replicas = [launch_replica(tmp_path, n, extra) for n in ("a", "b")]  # same instant
         try:
-            for replica in replicas:
+            for replica, n in zip(replicas, ("a", "b"), strict=True):
                 await asyncio.to_thread(wait_ready, replica)
+                assert f"instance={n}" in replica.log.read_text()  # not both "<host>-0"
             async with await UserAgent.open(StackOptions(udp=("127.0.0.1:0",), tcp=())) as ua:
                 for replica in replicas:
                     call = await ua.call(f"sip:service@127.0.0.1:{replica.port}", sdp=SDP)

@@ -123,3 +123,18 @@ async def test_load_over_tcp_without_failures(server: TasServer) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["transport"], report["answered"], report["failed"]) == ("TCP", 100, 0)
+
+
+async def test_load_over_udp_to_a_closed_port_fails_fast() -> None:
+    """ICMP port unreachable (a connected UDP probe's ConnectionRefusedError) stops the run at
+    once instead of every call waiting 32 s for Timer B."""
+    from tests.interop.conftest import free_port
+
+    began = time.monotonic()
+    result = await tas_call(f"sip:x@127.0.0.1:{free_port()}", "--transport", "udp",
+                            "--rate", "50", "--calls", "100", "--no-media", "--json")  # fmt: skip
+    assert result.exit_code == 3
+    assert time.monotonic() - began < 10
+    report = json.loads(result.stdout)
+    assert report["stopped_early"].startswith("target unreachable: connection refused")
+    assert report["attempted"] == 0

@@ -14,27 +14,31 @@ from tas.calls.records import CallRecord
 
 
 class FakeStore:
-    """Stands in for CallRecordStore: records the calls, yields to the loop on each."""
+    """Stands in for CallRecordStore: records each batch's writes, yields to the loop."""
 
     def __init__(self, fail_open: bool = False) -> None:
         self.calls: list[tuple[Any, ...]] = []
+        self.batches = 0
         self.fail_open = fail_open
+        self.next_id = 7
 
-    async def open(self, record: CallRecord) -> CallRecord:
+    async def write_batch(
+        self,
+        opens: list[CallRecord],
+        milestones: list[tuple[CallRecord, str, str, datetime]],
+        updates: list[tuple[int, dict[str, object]]],
+    ) -> None:
         await asyncio.sleep(0)
-        if self.fail_open:
+        if self.fail_open and opens:
             raise OSError("database is gone")
-        self.calls.append(("open", record.sip_call_id))
-        record.id = 7
-        return record
-
-    async def milestone(self, record_id: int, kind: str, detail: str, at: datetime) -> None:
-        await asyncio.sleep(0)
-        self.calls.append(("milestone", record_id, kind, detail))
-
-    async def update(self, record_id: int, **fields: object) -> None:
-        await asyncio.sleep(0)
-        self.calls.append(("update", record_id, fields))
+        self.batches += 1
+        for record in opens:
+            self.calls.append(("open", record.sip_call_id, record.outcome))
+            record.id, self.next_id = self.next_id, self.next_id + 1
+        for record, kind, detail, _ in milestones:
+            self.calls.append(("milestone", record.id, kind, detail))
+        for record_id, fields in updates:
+            self.calls.append(("update", record_id, fields))
 
 
 async def test_journal_writes_record_then_milestones_in_order() -> None:
@@ -45,10 +49,11 @@ async def test_journal_writes_record_then_milestones_in_order() -> None:
     journal.note("bye")
     assert store.calls == []  # nothing awaited yet: the SIP side never waits
     await journal.close()
+    # one batch: the record is inserted with its current values, then the milestones in order
+    assert store.batches == 1
     assert store.calls == [
-        ("open", "c1"),
+        ("open", "c1", "voicemail-left"),
         ("milestone", 7, "invite", "fallback MT"),
-        ("update", 7, {"outcome": "voicemail-left"}),
         ("milestone", 7, "bye", ""),
     ]
     assert journal.kinds == ["invite", "bye"] and journal.record.outcome == "voicemail-left"
@@ -78,3 +83,44 @@ async def test_a_database_outage_is_logged_once_not_per_call(
     assert len(lines) == 2 and "call_record_failed" in lines[0]
     assert "event=call_records_recovered failed_writes=20" in lines[1]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_later_writes_of_an_open_record_are_updates_in_order() -> None:
+    store = FakeStore()
+    journal = CallJournal(store, CallRecord(sip_call_id="c3", direction="in"))  # type: ignore[arg-type]
+    await journal.close()
+    journal.note("answered")
+    journal.update(status=200)
+    journal.update(outcome="answered-by-tas")
+    await journal.close()
+    assert store.calls == [
+        ("open", "c3", "in-progress"),
+        ("milestone", 7, "answered", ""),
+        ("update", 7, {"status": 200}),
+        ("update", 7, {"outcome": "answered-by-tas"}),
+    ]
+
+
+async def test_many_legs_share_one_commit() -> None:
+    """The group commit: legs queued in the same loop pass go into one transaction."""
+    store = FakeStore()
+    journals = [
+        CallJournal(store, CallRecord(sip_call_id=f"g{i}", direction="in"))  # type: ignore[arg-type]
+        for i in range(50)
+    ]
+    for journal in journals:
+        journal.note("invite")
+    await asyncio.gather(*(j.close() for j in journals))
+    assert store.batches == 1 and len(store.calls) == 100
+    assert sorted(j.record.id or 0 for j in journals) == list(range(7, 57))
+
+
+async def test_a_leg_whose_record_failed_writes_nothing_more() -> None:
+    store = FakeStore(fail_open=True)
+    journal = CallJournal(store, CallRecord(sip_call_id="c4", direction="in"))  # type: ignore[arg-type]
+    await journal.close()
+    store.fail_open = False
+    journal.note("bye")
+    journal.update(outcome="abandoned")
+    await journal.close()
+    assert journal.failed and store.calls == [] and journal.record.id is None
