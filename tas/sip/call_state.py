@@ -43,6 +43,7 @@ UAC::
                                                         is followed by send_bye)
     calling|early|cancelling --recv_failure--> ended   (non-2xx final, Timer B, 503)
     early|cancelling --send_prack--> (unchanged)       (PRACK for a reliable 1xx, RFC 3262 §4)
+    early --recv_update--> early                   (UPDATE in the early dialog, RFC 3311 §5.2)
 
 Both::
 
@@ -122,7 +123,7 @@ _UAC: dict[CallState, dict[CallEvent, CallState]] = {
     S.CALLING: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
                 E.RECV_FAILURE: S.ENDED},
     S.EARLY: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
-              E.RECV_FAILURE: S.ENDED, E.SEND_PRACK: S.EARLY},
+              E.RECV_FAILURE: S.ENDED, E.SEND_PRACK: S.EARLY, E.RECV_UPDATE: S.EARLY},
     S.CANCELLING: {E.RECV_1XX: S.CANCELLING, E.RECV_2XX: S.CONFIRMED, E.RECV_FAILURE: S.ENDED,
                    E.SEND_PRACK: S.CANCELLING},
     S.CONFIRMED: {E.SEND_BYE: S.ENDING, E.NO_ACK: S.ENDED},

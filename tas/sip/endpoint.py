@@ -373,7 +373,7 @@ class Endpoint:
         if txn is call.client_txn and call.state in _INVITE_PENDING:
             self._uac.failed(call, str(status), synthesized(txn.request, status))
         elif isinstance(txn, ClientTransaction) and txn in (call.reinvite_out, call.update_out):
-            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status))
+            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status), now)
         elif txn.request.method == "BYE":
             reason = "BYE" if status == 408 else "transport error"
             self._core.end(call, CallEvent.BYE_DONE, reason, by_remote=False)
