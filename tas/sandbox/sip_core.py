@@ -205,9 +205,9 @@ class SandboxCore:
             user_agent="tas-sandbox-core",
             timers=self.timers,
             session_timer=SessionTimerConfig(  # RFC 4028, as the operator's core asks
-                session_expires=self.settings.sip.session_expires,
-                min_se=self.settings.sip.min_se,
+                session_expires=self.settings.sip.session_expires, min_se=self.settings.sip.min_se
             ),
+            reliable_provisionals=self.settings.sip.reliable_provisionals,  # RFC 3262
         )
         await self.handsets.start()
         try:
