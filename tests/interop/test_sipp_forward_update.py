@@ -3,7 +3,8 @@ core and calls an in-process ``tas serve`` whose policy forwards the number to a
 Once answered, the core sends UPDATE with a new SDP in the confirmed dialog (RFC 3311, the
 usual session refresh of a core): the TAS offers it to the target as a re-INVITE (RFC 3261
 §14), answers the UPDATE 200 with the target's SDP, and the call goes on to the caller's BYE
-(it used to be 405 and the call torn down)."""
+(it used to be 405 and the call torn down). And the other way: the target sends UPDATE without
+SDP in the early dialog of the TAS's INVITE (after its 180): 200, not 481 (RFC 3311 §5.2)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,12 @@ async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
         yield running
 
 
-async def _target(sipp: str, tmp_path: Path, port: int, mode: str) -> asyncio.subprocess.Process:
+async def _target(
+    sipp: str, tmp_path: Path, port: int, mode: str, scenario: str
+) -> asyncio.subprocess.Process:
     await asyncio.to_thread(tmp_path.mkdir)
     args = [
-        "-s", "KILL", "60", sipp, "-sf", str(SCENARIOS / "uas_reinvite.xml"), "-t", mode,
+        "-s", "KILL", "60", sipp, "-sf", str(SCENARIOS / scenario), "-t", mode,
         "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_port()), "-m", "1", "-nostdin",
         "-trace_err", "-error_file", str(tmp_path / "err.log"),
     ]  # fmt: skip
@@ -57,18 +60,24 @@ async def _target(sipp: str, tmp_path: Path, port: int, mode: str) -> asyncio.su
 
 
 @pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])
-async def test_update_with_sdp_on_a_forwarded_call_is_relayed_and_answered(
-    sipp: str, server: TasServer, tmp_path: Path, transport: str
+@pytest.mark.parametrize(
+    ("caller", "callee"),
+    [(["-sf", str(SCENARIOS / "uac_update_sdp.xml")], "uas_reinvite.xml"),
+     (["-sn", "uac", "-d", "300"], "uas_early_update.xml")],
+    ids=["confirmed-update-sdp", "early-update-from-target"],
+)  # fmt: skip
+async def test_update_on_a_forwarded_call(
+    sipp: str, server: TasServer, tmp_path: Path, transport: str, caller: list[str], callee: str
 ) -> None:
     port = free_port()
     proto = "udp" if transport == "u1" else "tcp"
     target = f"sip:+4790000001@127.0.0.1:{port};transport={proto}"
     await register(server, SUBSCRIBER, Route.LOOP)
     await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
-    callee = await _target(sipp, tmp_path / "target", port, transport)
+    target_sipp = await _target(sipp, tmp_path / "target", port, transport, callee)
     host, tas_port = server.stack.local["UDP" if transport == "u1" else "TCP"]
     args = [
-        f"{host}:{tas_port}", "-sf", str(SCENARIOS / "uac_update_sdp.xml"), "-t", transport,
+        f"{host}:{tas_port}", *caller, "-t", transport,
         "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
         "-s", SUBSCRIBER, "-timeout", "30", "-timeout_error",
     ]  # fmt: skip
@@ -76,11 +85,11 @@ async def test_update_with_sdp_on_a_forwarded_call_is_relayed_and_answered(
         code, stats, errors = await asyncio.to_thread(run_sipp, sipp, tmp_path, args, seconds=40)
         assert code == 0, f"sipp exit {code}: {errors[-3000:]}"
         assert int(stats["SuccessfulCall(C)"]) == 1 and int(stats["FailedCall(C)"]) == 0
-        target_code = await asyncio.wait_for(callee.wait(), 30)
+        target_code = await asyncio.wait_for(target_sipp.wait(), 30)
     finally:
-        if callee.returncode is None:
-            callee.kill()
-            await callee.wait()
+        if target_sipp.returncode is None:
+            target_sipp.kill()
+            await target_sipp.wait()
     errors_file = tmp_path / "target" / "err.log"
     assert target_code == 0, errors_file.read_text()[-2000:] if errors_file.exists() else ""
     await settled(server, 10.0)
