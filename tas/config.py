@@ -166,6 +166,7 @@ class SandboxSettings(BaseModel):
     subscribers: dict[str, str] = Field(default_factory=dict)  # number -> handset behaviour
     default_behaviour: str = "answer"  # answer[:s] echo[:s] busy reject unavailable no-answer
     hidden_callers: list[str] = Field(default_factory=list)  # CLIR: PAI + Privacy: id to the TAS
+    require_100rel: list[str] = Field(default_factory=list)  # subscribers: Require: 100rel to TAS
     # why a FALLBACK leg reached the TAS: RFC 5806 Diversion, RFC 7044 History-Info
     fallback_headers: tuple[Literal["diversion", "history-info"], ...] = (
         "diversion",

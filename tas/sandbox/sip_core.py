@@ -20,6 +20,7 @@ Every INVITE to the TAS goes over TLS to the registered ``sips:`` host:port and 
     Session-ID: <call_id>;remote=00000000000000000000000000000000   (RFC 7989)
     P-Asserted-Identity: <sip:+CALLER@sip_host>                     (caller is a number)
     Privacy: id            (hidden caller, RFC 3325 §9.3; From is then anonymous, RFC 3323)
+    Require: 100rel        (subscriber in ``[sandbox] require_100rel``, RFC 3262 §4)
     Diversion: <sip:+CALLEE@sip_host>;reason=user-busy|no-answer;counter=1   (FALLBACK)
     History-Info: <sip:+CALLEE@sip_host>;index=1,
                   <sips:+<prefix>CALLEE@tas;cause=486|408>;index=1.1;mp=1   (FALLBACK)
@@ -204,9 +205,9 @@ class SandboxCore:
             user_agent="tas-sandbox-core",
             timers=self.timers,
             session_timer=SessionTimerConfig(  # RFC 4028, as the operator's core asks
-                session_expires=self.settings.sip.session_expires,
-                min_se=self.settings.sip.min_se,
+                session_expires=self.settings.sip.session_expires, min_se=self.settings.sip.min_se
             ),
+            reliable_provisionals=self.settings.sip.reliable_provisionals,  # RFC 3262
         )
         await self.handsets.start()
         try:
@@ -366,6 +367,8 @@ class SandboxCore:
         inbound = bridge.inbound
         if core_call.hidden:  # RFC 3325 §9.3: the TAS is in the trust domain, the From not
             headers["Privacy"] = "id"
+        if plan.owner in self.sandbox.require_100rel:  # RFC 3262 §4: every 1xx reliable
+            headers["Require"] = "100rel"
         uri = reg.sip_uri
         try:
             uri = str(_tas_uri(reg, plan.tas_number))

@@ -309,8 +309,9 @@ class Endpoint:
             elif txn is owner.reinvite_out or txn is owner.update_out:
                 self._dialogs.reinvite_response(owner, txn, response, now)
             elif txn.request.method == "BYE":
-                if response.status >= 200:
-                    self._core.end(owner, CallEvent.BYE_DONE, "BYE", by_remote=False)
+                if response.status >= 200:  # "BYE", or why we sent it (session expired …)
+                    reason = owner.end_reason or "BYE"
+                    self._core.end(owner, CallEvent.BYE_DONE, reason, by_remote=False)
             elif 200 <= response.status < 300:
                 # a retransmitted 2xx to an INVITE already answered: ACK again (§13.2.2.4)
                 self._uac.resend_ack(owner)
@@ -373,7 +374,7 @@ class Endpoint:
         if txn is call.client_txn and call.state in _INVITE_PENDING:
             self._uac.failed(call, str(status), synthesized(txn.request, status))
         elif isinstance(txn, ClientTransaction) and txn in (call.reinvite_out, call.update_out):
-            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status))
+            self._dialogs.reinvite_failed(call, txn, synthesized(txn.request, status), now)
         elif txn.request.method == "BYE":
             reason = "BYE" if status == 408 else "transport error"
             self._core.end(call, CallEvent.BYE_DONE, reason, by_remote=False)

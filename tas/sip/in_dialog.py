@@ -6,9 +6,11 @@ rejects an incoming re-INVITE (§14.2; its 2xx is retransmitted until its ACK), 
 what arrives in a dialog: BYE (200, and 487 to an INVITE still pending, §15.1.2), re-INVITE
 (491 on glare with ours, 500 + Retry-After while one is pending, §14.2), INFO / OPTIONS /
 MESSAGE / NOTIFY (200 and a DialogRequest), PRACK (RFC 3262, :mod:`tas.sip.uas`), UPDATE
-(RFC 3311 §5.2: refreshes answered here, session changes surfaced as ReInvite, 491 on glare),
-501 for anything else. Every 2xx to a refresh restarts the dialog's session timer (RFC 4028
-§10). The dialog checks the CSeq order first (500 for an out-of-order request, §12.2.2).
+(RFC 3311 §5.2: refreshes answered here, session changes surfaced as ReInvite, 491 on glare;
+also in the early dialog of our own INVITE, which takes nothing else), 501 for anything else.
+Every 2xx to a refresh restarts the dialog's session timer (RFC 4028 §10); a 408/481 or a
+timeout for our re-INVITE or UPDATE sends BYE at once (RFC 4028 §10, RFC 3261 §12.2.1.2).
+The dialog checks the CSeq order first (500 for an out-of-order request, §12.2.2).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from tas.sip.uas import UasRole
 __all__ = ["InDialog"]
 
 _NO_BYE = (CallState.ENDING, CallState.ENDED, CallState.CANCELLING)
+#: our INVITE's early dialog (§12.1.2): it takes UPDATE (RFC 3311 §5.2), nothing else
+_UAC_EARLY = (CallState.EARLY, CallState.CANCELLING)
 
 
 class InDialog:
@@ -118,8 +122,10 @@ class InDialog:
         core = self.core
         dialog = call.dialog
         assert dialog is not None
-        dialog.check_request(request)
         method = request.method
+        if call.role == "uac" and call.state in _UAC_EARLY and method != "UPDATE":
+            raise RemoteProtocolError(f"{method} in our early dialog", 481)  # only UPDATE here
+        dialog.check_request(request)
         if method == "BYE":
             txn.respond(core.dialog_response(call, request, 200), now)
             invite = call.server_txn
@@ -152,8 +158,8 @@ class InDialog:
             raise RemoteProtocolError(f"{method} not supported in a dialog", 501)
 
     def _update(self, call: Call, txn: ServerTransaction, request: Request, now: float) -> None:
-        """UPDATE (RFC 3311 §5.2) in the early or confirmed dialog. With an offer: 491 while
-        an offer of ours is pending, 500 + Retry-After while theirs is; an offer repeating
+        """UPDATE (RFC 3311 §5.2) in the early dialog (either role) or the confirmed one. With
+        an offer: 491 while an offer of ours is pending, 500 + Retry-After while theirs is; an offer repeating
         the current session (a refresh, same ``o=`` version) is answered here with our SDP;
         one that changes the session reaches the TU as :class:`ReInvite` (``request.method``
         is UPDATE), answered with ``answer_reinvite``. Without SDP: 200 here."""
@@ -162,7 +168,11 @@ class InDialog:
             raise RemoteProtocolError("UPDATE now", 500, extra_headers=(("Retry-After", "1"),))
         offer = request.body
         if offer:
-            if call.reinvite_out is not None or call.update_out is not None:
+            # our INVITE's offer still unanswered (no reliable 1xx with SDP yet) is pending too
+            unanswered = (
+                call.role == "uac" and call.state == CallState.EARLY and not call.remote_sdp
+            )
+            if call.reinvite_out is not None or call.update_out is not None or unanswered:
                 raise RemoteProtocolError("UPDATE glare", 491)
             if call.reinvite_in is not None or call.ok is not None or not call.local_sdp:
                 raise RemoteProtocolError(
@@ -228,10 +238,13 @@ class InDialog:
                     call.transition(CallEvent.SESSION_REFRESHED)
         if not update or txn.request.body:
             self.core.events.append(ReInviteResult(call, response))
+        self._gone(call, status, now)
 
-    def reinvite_failed(self, call: Call, txn: ClientTransaction, response: Response) -> None:
-        """Our re-INVITE or UPDATE timed out or could not be sent: a synthesized final (a
-        refresh UPDATE without SDP is the session timer's own: its expiry acts, RFC 4028 §10)."""
+    def reinvite_failed(
+        self, call: Call, txn: ClientTransaction, response: Response, now: float
+    ) -> None:
+        """Our re-INVITE or UPDATE timed out (a synthesized 408: BYE at once, RFC 4028 §10) or
+        could not be sent (503)."""
         update = txn is call.update_out
         if update:
             call.update_out = None
@@ -239,3 +252,11 @@ class InDialog:
             call.reinvite_out = None
         if not update or txn.request.body:
             self.core.events.append(ReInviteResult(call, response))
+        self._gone(call, response.status, now)
+
+    def _gone(self, call: Call, status: int, now: float) -> None:
+        """RFC 4028 §10 (a session refresh) and RFC 3261 §12.2.1.2 (any in-dialog request):
+        408 or 481 to our re-INVITE or UPDATE means the dialog is gone: BYE at once, not at
+        the session's expiry."""
+        if status in (408, 481):
+            self.core.end_session(call, f"session refresh failed ({status})", now)

@@ -6,7 +6,9 @@ one call's reliable 1xx: RSeq numbers (a random start, +1 each, §3), the one un
 1xx it retransmits at T1, 2*T1, 4*T1 … until its PRACK, giving up after 64*T1 (the UA core
 then rejects the INVITE with a 5xx, §3); a later 1xx waits for the PRACK of the one before
 (§3: one unacknowledged reliable provisional at a time). :meth:`ReliableProvisionals.prack`
-matches a PRACK's RAck (§7.2) or refuses it with 481.
+matches a PRACK's RAck (§7.2) or refuses it with 481; a 1xx still unacknowledged when the
+final response went (:meth:`ReliableProvisionals.finish`) is no longer retransmitted, but its
+late PRACK still gets 200 (§3: "MUST be prepared to process PRACK requests" for it).
 
 UAC (§4): :func:`rseq_of` reads a reliable 1xx's RSeq; :func:`rack_value` is the RAck of the
 PRACK the UA core sends for each new one in order (a repeated or out-of-order RSeq is not
@@ -55,7 +57,7 @@ class ReliableProvisionals:
     """One call's reliable 1xx as UAS: numbering, retransmission and their PRACKs (§3)."""
 
     __slots__ = (
-        "call", "deadlines", "next_rseq", "unacked", "wire", "with_sdp", "queued",
+        "call", "deadlines", "next_rseq", "unacked", "late", "wire", "with_sdp", "queued",
         "deferred_answer", "interval", "give_up", "_heap", "_timers", "_transmit", "_resend", "_failed",
     )  # fmt: skip
 
@@ -72,6 +74,7 @@ class ReliableProvisionals:
         self.deadlines: dict[str, float] = {}  # TimerOwner: the one timer "rel1xx"
         self.next_rseq = 1 + secrets.randbelow(2**31 - 1)  # §3: random start, < 2**31
         self.unacked: int | None = None  # RSeq waiting for its PRACK
+        self.late: int | None = None  # RSeq unacknowledged when the final response went
         self.wire = b""
         self.with_sdp = False
         #: 1xx built while one is unacknowledged: sent one by one as the PRACKs come (§3)
@@ -112,11 +115,21 @@ class ReliableProvisionals:
         rack = (request.headers.get("RAck") or "").split()
         invite = self.call.invite
         expected = [str(self.unacked), str(invite.cseq.seq), invite.method]
+        if self.unacked is None and rack == [str(self.late), *expected[1:]]:
+            self.late = None  # the final response went first: acknowledged, nothing else
+            return
         if self.unacked is None or rack != expected:
             raise RemoteProtocolError("PRACK matches no unacknowledged provisional", 481)
         self.stop()
         if self.queued:
             self.send(self.queued.pop(0), now)
+
+    def finish(self) -> None:
+        """The final response goes with a 1xx unacknowledged: stop retransmitting it, still
+        accept its PRACK (§3)."""
+        self.late = self.unacked
+        self.queued.clear()  # §3: no new reliable 1xx after the final response
+        self.stop()
 
     def stop(self) -> None:
         """No more retransmissions (PRACKed, answered or ended)."""

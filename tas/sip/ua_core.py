@@ -284,11 +284,16 @@ class UACore:
 
     def _session_expired(self, call: Call, now: float) -> None:
         """§10: no refresh before SE - min(32, SE/3): end the session with BYE."""
+        self.end_session(call, "session expired", now)
+
+    def end_session(self, call: Call, reason: str, now: float) -> None:
+        """BYE at once in a confirmed dialog that is gone: the session expired (§10), or a
+        refresh of ours got 408/481 or timed out (§10, RFC 3261 §12.2.1.2)."""
         if call.state != CallState.CONFIRMED:
             return
         self.retransmitter.stop(call)
         call.transition(CallEvent.SESSION_EXPIRED)
-        call.end_reason = "session expired"
+        call.end_reason = reason
         self.send_in_dialog(call, "BYE", b"", None, now)
 
     def send_bye(self, call: Call, now: float) -> None:
@@ -342,6 +347,8 @@ class UACore:
         """Forget an ended call: drop it from the tables and break the call <-> transaction
         reference cycles so reference counting frees it (transactions keep ``owner``)."""
         self.uac_calls.pop((call.call_id, call.local_tag), None)
+        if call.dialog is not None and self.calls.get(call.dialog.id) is call:
+            del self.calls[call.dialog.id]  # a failed INVITE's early dialog (§12.3)
         if call.role == "uas":
             invite = call.invite
             self.uas_invites.pop((call.call_id, invite.from_.tag or "", invite.cseq.seq), None)

@@ -89,7 +89,9 @@ class UacRole:
         if status < 200:
             if status > 100:
                 if call.dialog is None and response.to.tag:
+                    # the early dialog (§12.1.2) takes requests: UPDATE (RFC 3311 §5.2)
                     call.dialog = Dialog.for_uac(txn.request, response)
+                    core.calls[call.dialog.id] = call
                 call.transition(CallEvent.RECV_1XX)
                 self._prack(call, response, now)
                 core.events.append(CallProgress(call, response))
@@ -106,6 +108,8 @@ class UacRole:
                 return
             dialog = call.dialog
             if dialog is None or dialog.remote_tag != (response.to.tag or ""):
+                if dialog is not None:  # another fork answered: its early dialog is gone
+                    core.calls.pop(dialog.id, None)
                 dialog = Dialog.for_uac(txn.request, response)
             dialog.update_from_response(response)
             call.dialog = dialog

@@ -87,7 +87,7 @@ class UasRole:
             if prack.with_sdp:  # RFC 3262 §3: no 2xx before the PRACK of a 1xx with SDP
                 prack.deferred_answer = (body, content_type)
                 return
-            prack.stop()
+            prack.finish()
         core = self.core
         response = core.uas_response(call, 200, body, content_type)
         if "timer" in core.config.supported:

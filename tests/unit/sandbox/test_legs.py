@@ -13,6 +13,7 @@ from typing import TypeVar
 import pytest
 
 from tas.sandbox.legs import Bridge
+from tas.sip.b2bua import B2bua
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
 from tas.sip.events import (
@@ -117,8 +118,14 @@ class World:
                 self.route(self.bridge)
             elif (listener := listener_of(event)) is not None:
                 listener.on_event(event)
+        elif (listener := listener_of(event)) is not None:
+            listener.on_event(event)  # the TAS's own B2BUA (script "forward")
         elif addr in (H, T) and isinstance(event, IncomingCall):
             script = self.scripts[addr]
+            if script == "forward":  # the TAS sends the call back to the core (LOOP leg 3)
+                tas = B2bua(ep, self.now, event.call)
+                tas.add(ep.invite(f"sip:+4799990000@{C[0]}:{C[1]}", now, body=OFFER))
+                return
             if script.startswith("reject"):
                 ep.reject(event.call, int(script.split(":")[1]), now)
                 return
@@ -302,3 +309,33 @@ def test_handset_2xx_crossing_the_no_answer_cancel_still_ends_the_caller() -> No
     assert world.sent_by_core(b"BYE", H) == [30.0]  # the 2xx crossed our CANCEL
     assert [f.response.status for f in world.of(A, CallFailed)] == [480]
     assert world.owner.reports[-1] == "finished 480"
+
+
+def test_forwarded_loop_call_lives_past_three_session_refreshes() -> None:
+    """LOOP through the core (RFC 4028 §10, issue 13): A -> C (leg 1) -> TAS (leg 2), the TAS
+    forwards it back -> C (leg 3) -> handset (leg 4). Each of the four dialogs runs its own
+    timer (1800 s, refresher = the UAC): three UPDATEs each by 2700 s, no BYE, every leg
+    confirmed; then the caller's BYE crosses all of them."""
+    world = World(handset="answer", tas="forward")
+    legs: list[Bridge] = []
+
+    def loop(bridge: Bridge) -> None:
+        legs.append(bridge)
+        world.leg(T if len(legs) == 1 else H, bridge)
+
+    world.route = loop
+    call = world.call()
+    world.run_until(2701.0)
+    wire = world.net.wire
+    hops = [(A, C), (C, T), (T, C), (C, H)]
+    updates = [
+        [t for t, s, d, data in wire if (s, d) == hop and data.startswith(b"UPDATE")]
+        for hop in hops
+    ]
+    assert updates == [[900.0, 1800.0, 2700.0]] * 4
+    assert not [data for *_, data in wire if data.startswith(b"BYE")]
+    calls = [call, *(b.inbound for b in legs), *(b.winner for b in legs)]
+    assert len(calls) == 5 and all(c is not None and c.state == "confirmed" for c in calls)
+    world.ep(A).bye(call, world.now())
+    world.run_until(2702.0)
+    assert len(world.of(H, CallEnded)) == 1 and world.of(T, CallEnded)

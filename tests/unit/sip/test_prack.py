@@ -172,6 +172,30 @@ def test_answer_waits_for_the_prack_of_a_1xx_with_sdp() -> None:
     assert call_a.state == call_b.state == "confirmed"
 
 
+def test_a_2xx_overtaking_the_prack_of_a_180_still_takes_that_prack() -> None:
+    """§3: a 1xx without SDP does not hold the 2xx back; its retransmissions stop, and the
+    PRACK that arrives after the 2xx (even after the ACK) gets 200, not 481."""
+    net = Net()
+    alice, bob = ringing_call(net)
+    held: list[bytes] = []
+    net.drop = lambda data: data.startswith(b"PRACK") and not held.append(data)
+    call_a = alice.invite(BOB_URI, net.now, body=SDP, headers={"Require": "100rel"})
+    net.pump()
+    call_b = incoming(net).call
+    bob.ring(call_b, net.now, 180)
+    net.pump()
+    bob.answer(call_b, SDP, net.now)
+    net.pump()
+    assert call_a.state == call_b.state == "confirmed"
+    net.drop = lambda data: False
+    bob.receive(held[0], Peer("UDP", *ALICE), net.now)
+    net.pump()
+    assert [r.cseq.method for r in responses(net, 200)] == ["INVITE", "PRACK"]
+    net.advance(40.0)
+    assert len(responses(net, 180)) == 1 and call_b.state == "confirmed"
+    assert call_b.prack is not None and call_b.prack.late is None  # acknowledged once
+
+
 def test_prack_with_a_wrong_rack_gets_481() -> None:
     net = Net()
     alice, bob = ringing_call(net)

@@ -121,14 +121,58 @@ def test_uas_refreshes_a_caller_without_timer_and_by_reinvite_without_update() -
 
 
 def test_missed_refresh_ends_the_call_with_bye_before_expiry() -> None:
+    """The refresher's UPDATE and its BYE never arrive: the other side ends the session."""
     net = Net()
-    net.drop = lambda data: data.startswith(b"UPDATE")
+    net.drop = lambda data: data.startswith((b"UPDATE", b"BYE sip:tas@127.0.0.1:5060"))
     alice, bob, call_a, call_b = answered_pair(net)
     net.advance(1800.0)
     assert net.sent(b"BYE", BOB) == [1800.0 - 32]  # SE - min(32, SE/3), §10
     assert call_b.ended and call_b.end_reason == "session expired"  # type: ignore[attr-defined]
     assert call_a.ended  # type: ignore[attr-defined]
     assert any(isinstance(e, CallEnded) for e in net.take(BOB))
+
+
+def test_refresh_timing_out_sends_bye_at_once() -> None:
+    """§10: the refresh transaction times out (Timer F, 64*T1 = 32 s): BYE then, not at the
+    expiry 868 s later."""
+    net = Net()
+    net.drop = lambda data: data.startswith(b"UPDATE")
+    alice, bob, call_a, call_b = answered_pair(net)
+    net.advance(1800.0)
+    assert net.sent(b"UPDATE", ALICE)[0] == 900.0
+    assert net.sent(b"BYE", ALICE) == [900.0 + 32]
+    assert call_a.end_reason == "session refresh failed (408)"  # type: ignore[attr-defined]
+    assert call_b.ended and net.sent(b"BYE", BOB) == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("status", [408, 481])
+def test_refresh_answered_408_or_481_sends_bye_at_once(status: int) -> None:
+    """§10 (and RFC 3261 §12.2.1.2): the dialog is gone at the peer: BYE right away."""
+    net = Net()
+    alice, bob, call_a, call_b = answered_pair(net)
+    net.advance(899.0)
+    net.drop = lambda data: data.startswith(b"UPDATE")
+    net.advance(900.0)
+    (update,) = [m for m in wire(net, ALICE) if isinstance(m, Request) and m.method == "UPDATE"]
+    refused = update.create_response(status, to_tag=update.to.tag)
+    alice.receive(bytes(refused), Peer("UDP", *BOB), 900.5)
+    net.drop = lambda data: False
+    net.pump()
+    assert net.sent(b"BYE", ALICE) == [900.0]
+    assert call_a.end_reason == f"session refresh failed ({status})"  # type: ignore[attr-defined]
+    assert call_a.ended and call_b.ended  # type: ignore[attr-defined]
+
+
+def test_a_refresh_refused_otherwise_keeps_the_session() -> None:
+    """A 500 to the refresh is no proof the dialog is gone: the session runs on (§10)."""
+    net = Net()
+    alice, bob, call_a, call_b = answered_pair(net)
+    net.drop = lambda data: data.startswith(b"UPDATE")
+    net.advance(900.0)
+    (update,) = [m for m in wire(net, ALICE) if isinstance(m, Request) and m.method == "UPDATE"]
+    alice.receive(bytes(update.create_response(500, to_tag=update.to.tag)), Peer("UDP", *BOB), 901)
+    net.pump()
+    assert net.sent(b"BYE") == [] and call_a.state == "confirmed"  # type: ignore[attr-defined]
 
 
 def test_short_interval_expiry_uses_a_third() -> None:

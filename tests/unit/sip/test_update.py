@@ -140,3 +140,74 @@ def test_update_in_the_early_dialog_with_and_without_sdp() -> None:
     (ok,) = [m for d, _ in bob.take_outbox() if isinstance(m := parse_message(d), Response)]
     assert ok.status == 200 and ok.body == SDP and call_b.remote_sdp == NEW_SDP
     assert call_b.state == "early"
+
+
+def _early_call(net: Net, reliable_sdp: bool = True) -> tuple[Endpoint, Endpoint, Call, Call]:
+    """alice's INVITE ringing at bob: a 183 (with SDP, reliable and PRACKed, when asked)."""
+    alice, bob = net.add(ALICE), net.add(BOB)
+    call_a = alice.invite(BOB_URI, net.now, body=SDP)
+    net.pump()
+    call_b = next(e for e in net.take(BOB) if isinstance(e, IncomingCall)).call
+    bob.ring(call_b, net.now, 183, SDP if reliable_sdp else b"")
+    net.pump()
+    assert call_a.state == "early" and call_a.dialog is not None
+    net.take(ALICE)
+    return alice, bob, call_a, call_b
+
+
+def _to_alice(net: Net, call_a: Call, call_b: Call, method: str, seq: int, body: bytes) -> Response:
+    """``method`` from bob in alice's early dialog; alice's one response."""
+    alice = net.endpoints[ALICE]
+    message = request(
+        method,
+        branch=f"z9hG4bK-x{seq}",
+        cseq=seq,
+        call_id=call_a.call_id,
+        to_tag=call_a.local_tag,
+        from_tag=call_b.local_tag,
+        body=body,
+    )
+    alice.receive(bytes(message), Peer("UDP", *BOB), net.now)
+    responses = [m for d, _ in alice.take_outbox() if isinstance(m := parse_message(d), Response)]
+    assert len(responses) <= 1
+    return responses[0] if responses else Response(0, "none")
+
+
+def test_update_in_our_outgoing_early_dialog() -> None:
+    """RFC 3311 §5.2 in the early dialog of our INVITE (was 481): without SDP a plain 200; a
+    repeat of the session answered by the core with ours; a new session reaches the TU."""
+    net = Net()
+    alice, bob, call_a, call_b = _early_call(net)
+    plain = _to_alice(net, call_a, call_b, "UPDATE", 5, b"")
+    assert plain.status == 200 and plain.body == b"" and call_a.state == "early"
+    repeat = _to_alice(net, call_a, call_b, "UPDATE", 6, SDP)
+    assert repeat.status == 200 and repeat.body == SDP
+    assert _to_alice(net, call_a, call_b, "UPDATE", 7, NEW_SDP).status == 0  # the TU decides
+    (event,) = [e for e in alice.take_events() if isinstance(e, ReInvite)]
+    assert event.call is call_a and event.request.method == "UPDATE"
+    alice.answer_reinvite(call_a, SDP, net.now)
+    (ok,) = [m for d, _ in alice.take_outbox() if isinstance(m := parse_message(d), Response)]
+    assert ok.status == 200 and ok.body == SDP and call_a.remote_sdp == NEW_SDP
+    bob.answer(call_b, SDP, net.now)
+    net.pump()
+    assert call_a.state == call_b.state == "confirmed"
+
+
+def test_our_early_dialog_refuses_other_requests_and_unanswered_offers() -> None:
+    net = Net()
+    _, _, call_a, call_b = _early_call(net, reliable_sdp=False)
+    assert not call_a.remote_sdp  # an unreliable 183 without SDP: our offer is unanswered
+    assert _to_alice(net, call_a, call_b, "UPDATE", 5, NEW_SDP).status == 491  # §5.2
+    assert _to_alice(net, call_a, call_b, "BYE", 6, b"").status == 481  # §15: no BYE here
+    assert _to_alice(net, call_a, call_b, "INFO", 7, b"").status == 481
+    assert call_a.state == "early"
+
+
+def test_a_failed_invite_forgets_its_early_dialog() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = _early_call(net)
+    assert call_a.dialog is not None and alice.calls.get(call_a.dialog.id) is call_a
+    bob.reject(call_b, 486, net.now)
+    net.pump()
+    assert call_a.ended and call_a.dialog.id not in alice.calls
+    assert _to_alice(net, call_a, call_b, "UPDATE", 9, b"").status == 481

@@ -1,0 +1,147 @@
+"""Issue 13 row 8 against real peers, over UDP and TCP: a forward policy to a ``sip:`` URI
+with a host name (RFC 3263). SIPp plays the operator core and calls an in-process ``tas serve``;
+the policy forwards the leg to ``sip:+4790000001@udp.voice.test`` (or ``tcp.``), which a real DNS server
+(dnsmasq on loopback, :mod:`tests.dnsmasq`) resolves NAPTR -> SRV -> A to, in priority order:
+
+* (TCP only) a port where nothing listens: the connection is refused;
+* a SIPp answering 503 (``uas_503.xml``);
+* SIPp's built-in ``uas``, which answers; the call goes on to the caller's BYE.
+
+The failed attempts are recorded as failed legs; the caller's SIPp counts one successful call,
+so the 503 never reached it (RFC 3263 §4.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from registrations.model import Route
+from tas.calls.policy import Action, Policy
+from tas.calls.records import Outcome
+from tas.server import TasServer
+from tests.dnsmasq import Dnsmasq, dnsmasq
+from tests.integration.calls.calls_helpers import SUBSCRIBER, register, server_settings, settled
+from tests.interop.conftest import free_port, run_sipp
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+async def _listening(port: int, mode: str) -> None:
+    """Wait until a SIPp UAS accepts connections (TCP); over UDP the INVITE is retransmitted."""
+    if mode == "u1":
+        await asyncio.sleep(0.3)
+        return
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+    raise AssertionError("sipp did not start listening")
+
+
+async def _uas(
+    sipp: str, tmp_path: Path, port: int, mode: str, scenario: list[str]
+) -> asyncio.subprocess.Process:
+    """A SIPp UAS for one call on ``port``; its statistics in ``tmp_path``."""
+    await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
+    args = [
+        "-s", "KILL", "60", sipp, *scenario, "-t", mode, "-i", "127.0.0.1", "-p", str(port),
+        "-m", "1", "-nostdin", "-trace_stat", "-stf", str(tmp_path / "stats.csv"),
+        "-trace_err", "-error_file", str(tmp_path / "err.log"),
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        "timeout", *args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    await _listening(port, mode)
+    return process
+
+
+async def _exit_code(process: asyncio.subprocess.Process) -> int:
+    try:
+        return await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+@dataclass
+class Forwarding:
+    """The running server, its DNS server and the SRV targets' ports."""
+
+    server: TasServer
+    dns: Dnsmasq
+    busy_port: int
+    uas_port: int
+
+
+@pytest.fixture
+async def forwarding(tmp_path: Path) -> AsyncIterator[Forwarding]:
+    """``tas serve`` in-process, its RFC 3263 resolver pointed at dnsmasq serving
+    ``udp.voice.test`` (NAPTR ``SIP+D2U`` only) and ``tcp.voice.test`` (``SIP+D2T`` only)."""
+    busy_port, uas_port, dead_port = free_port(), free_port(), free_port()
+    records = []
+    for proto, service in (("udp", "SIP+D2U"), ("tcp", "SIP+D2T")):
+        srv = f"_sip._{proto}.{proto}.voice.test"
+        records.append(f"--naptr-record={proto}.voice.test,10,50,S,{service},,{srv}")
+        if proto == "tcp":  # a refused connection is seen at once over TCP only
+            records.append(f"--srv-host={srv},dead.voice.test,{dead_port},5,0")
+        records += [
+            f"--srv-host={srv},busy.voice.test,{busy_port},10,0",
+            f"--srv-host={srv},uas.voice.test,{uas_port},20,0",
+        ]
+    records += [f"--host-record={name}.voice.test,127.0.0.1" for name in ("dead", "busy", "uas")]
+    with dnsmasq(tmp_path, records) as dns:
+        settings = server_settings(tmp_path / "data")
+        settings.dns.nameservers = [dns.nameserver]
+        server = TasServer(settings)
+        await server.start()
+        try:
+            yield Forwarding(server, dns, busy_port, uas_port)
+        finally:
+            await server.stop(grace=2.0)
+
+
+@pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])
+async def test_forward_to_a_host_name_fails_over_to_the_answering_sipp(
+    sipp: str, forwarding: Forwarding, tmp_path: Path, transport: str
+) -> None:
+    server = forwarding.server
+    proto = "udp" if transport == "u1" else "tcp"
+    target = f"sip:+4790000001@{proto}.voice.test"
+    await register(server, SUBSCRIBER, Route.LOOP)
+    await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
+    busy_scenario = ["-sf", str(SCENARIOS / "uas_503.xml")]
+    busy = await _uas(sipp, tmp_path / "busy", forwarding.busy_port, transport, busy_scenario)
+    uas = await _uas(sipp, tmp_path / "uas", forwarding.uas_port, transport, ["-sn", "uas"])
+    host, port = server.stack.local["UDP" if transport == "u1" else "TCP"]
+    args = [
+        f"{host}:{port}", "-sn", "uac", "-t", transport, "-m", "1", "-d", "500",
+        "-i", "127.0.0.1", "-p", str(free_port()), "-s", SUBSCRIBER,
+        "-timeout", "30", "-timeout_error",
+    ]  # fmt: skip
+    code, stats, errors = await asyncio.to_thread(run_sipp, sipp, tmp_path, args, seconds=40)
+    assert code == 0, f"caller sipp exit {code}: {errors[-3000:]}"
+    assert int(stats["SuccessfulCall(C)"]) == 1 and int(stats["FailedCall(C)"]) == 0
+    assert await _exit_code(busy) == 0, (tmp_path / "busy" / "err.log").read_text()[-2000:]
+    assert await _exit_code(uas) == 0, (tmp_path / "uas" / "err.log").read_text()[-2000:]
+    await settled(server, 10.0)
+    srv = f"_sip._{proto}.{proto}.voice.test"
+    assert forwarding.dns.queries()[:2] == [f"NAPTR {proto}.voice.test", f"SRV {srv}"]
+    caller_leg, *attempts, answered = server.app.journals
+    failed = [(a.record.status, a.record.outcome) for a in attempts]
+    assert failed == [(503, Outcome.FAILED.value)] * (2 if proto == "tcp" else 1)
+    assert caller_leg.record.outcome == answered.record.outcome == Outcome.FORWARDED.value
+    assert answered.record.callee == target
+    assert "answered" in answered.kinds and "bye" in caller_leg.kinds
