@@ -18,6 +18,7 @@ from tas.calls.app import CallApp
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
 from tas.calls.routing import LegInfo
+from tas.calls.rules import Rule
 from tas.calls.sources import StaticRegistrations, find_leg
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
@@ -75,6 +76,9 @@ class Registrations:
 
     def policies_for(self, number: str) -> Sequence[Policy]:
         return [p for p in self._policies if p.number == number]
+
+    def rules_for(self, number: str) -> Sequence[Rule]:
+        return []
 
 
 class World:
