@@ -67,9 +67,15 @@ class Host:
 class Registrations:
     """A RegistrationSource from a fixed list and per-number policies."""
 
-    def __init__(self, regs: Sequence[Registration], policies: Sequence[Policy] = ()) -> None:
+    def __init__(
+        self,
+        regs: Sequence[Registration],
+        policies: Sequence[Policy] = (),
+        rules: Sequence[Rule] = (),
+    ) -> None:
         self._regs = StaticRegistrations(regs)
         self._policies = policies
+        self._rules = rules
 
     def find(self, request_user: str | None, caller_user: str | None) -> LegInfo | None:
         return find_leg(self._regs, request_user, caller_user)
@@ -78,15 +84,17 @@ class Registrations:
         return [p for p in self._policies if p.number == number]
 
     def rules_for(self, number: str) -> Sequence[Rule]:
-        return []
+        return [r for r in self._rules if r.number == number]
 
 
 class World:
-    def __init__(self, route: Route, policies: Sequence[Policy] = ()) -> None:
+    def __init__(
+        self, route: Route, policies: Sequence[Policy] = (), rules: Sequence[Rule] = ()
+    ) -> None:
         self.net = Net()
         self.core, _, self.b = (self.net.add(addr) for addr in (CORE, TAS, B))
         regs = [Registration(SUBSCRIBER, route, "sips:127.0.0.1")]
-        self.app = CallApp(Host(self.net), MediaEngine(), Registrations(regs, policies))
+        self.app = CallApp(Host(self.net), MediaEngine(), Registrations(regs, policies, rules))
         self.seen: dict[tuple[str, int], list[Event]] = {CORE: [], B: []}
 
     async def settle(self) -> None:
