@@ -17,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tas.calls.early import EarlyEvents
+from tas.calls.failover import forward_peers
 from tas.calls.forward import ForwardPlan, plan_forward
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome, utcnow
 from tas.calls.rules import HANDSET, FollowMe, RingStep, RuleAction
 from tas.calls.voicemail_flow import leave_voicemail
+from tas.dns.resolver import SipResolver
 from tas.logs import log_event
 from tas.sip.b2bua import B2bua
 from tas.sip.call import Call
@@ -159,12 +162,16 @@ async def ring_in_turn(
     call: Call,
     request: Request,
     flush: Callable[[], None],
+    resolver: SipResolver,
 ) -> StepResult:
     """Run the steps; ``answered`` (the bridge carries the call), ``cancelled`` (the caller
-    left) or ``no-answer`` (nobody answered: the caller's leg is still ringing)."""
+    left) or ``no-answer`` (nobody answered: the caller's leg is still ringing). A URI target
+    with a host name goes to its first RFC 3263 target (no failover within a step)."""
     from_uri = str(request.from_.uri)
     for index, step in enumerate(plan.steps, 1):
-        plans = [_plan(call, request, bridge, target) for target in step.targets]
+        plans = [await _plan(call, request, bridge, t, resolver) for t in step.targets]
+        if not bridge.caller_waiting or bridge.done:  # left while we resolved
+            return "cancelled"
         bridge.a_journal.note("follow-me", _describe(index, step))
         log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=step.targets)
         bridge.ring(plans, from_uri)
@@ -181,10 +188,20 @@ async def ring_in_turn(
     return "no-answer"
 
 
-def _plan(call: Call, request: Request, bridge: FollowMeBridge, target: str) -> ForwardPlan:
-    return plan_forward(
+async def _plan(
+    call: Call, request: Request, bridge: FollowMeBridge, target: str, resolver: SipResolver
+) -> ForwardPlan:
+    forward = plan_forward(
         call, request, bridge.a_journal.record, "core" if target == HANDSET else target
     )
+    if forward.by_name is None:
+        return forward
+    try:
+        peers = await forward_peers(forward, resolver)
+    except Exception as exc:  # DNS failure: this target is left out of the step
+        log_event(log, "follow_me_target_unresolved", target=target, error=exc)
+        return forward
+    return replace(forward, peer=peers[0]) if peers else forward
 
 
 def _describe(index: int, step: RingStep) -> str:
@@ -209,7 +226,7 @@ async def run_follow_me(
     if isinstance(early, EarlyEvents):
         early.replay(bridge)
     try:
-        result = await ring_in_turn(bridge, plan, call, request, app.stack.flush)
+        result = await ring_in_turn(bridge, plan, call, request, app.stack.flush, app.resolver)
         if result == "answered":
             await bridge.a_ended.wait()
         elif result == "no-answer":
