@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from media import tones
 from registrations.model import Route
 from tas.calls.records import Outcome
@@ -28,6 +30,7 @@ from tests.integration.calls.calls_helpers import (
 STEP = 1.0  # seconds each follow-me step rings
 
 
+@pytest.mark.slow
 async def test_follow_me_rings_handset_then_second_number_then_voicemail(
     server: TasServer,
 ) -> None:
@@ -78,9 +81,9 @@ async def test_follow_me_rings_handset_then_second_number_then_voicemail(
     assert first.record.ended is not None and second.record.ended is not None
     rang1 = (first.record.ended - first.record.started).total_seconds()
     rang2 = (second.record.ended - second.record.started).total_seconds()
-    assert STEP - 0.05 <= rang1 <= STEP + 0.5 and STEP - 0.05 <= rang2 <= STEP + 0.5
+    assert STEP - 0.05 <= rang1 <= STEP + 1.0 and STEP - 0.05 <= rang2 <= STEP + 1.0
     gap = (second.record.started - first.record.ended).total_seconds()
-    assert 0 <= gap < 0.3
+    assert 0 <= gap < 0.5
     assert a.record.answered is not None and a.record.answered >= second.record.ended
     assert a.record.outcome == Outcome.VOICEMAIL_LEFT.value
     # voicemail recorded the caller with reason no-answer
