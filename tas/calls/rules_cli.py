@@ -7,6 +7,7 @@ Every way in goes through :func:`~tas.calls.rules.parse_rule`: ``set``'s options
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,10 +82,14 @@ def rules() -> None:
 
 @rules.command("list")
 @click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="The [[rule]] tables as a JSON list.")
 @config_option
-def list_(number: str, config: Path | None) -> None:
+def list_(number: str, as_json: bool, config: Path | None) -> None:
     """Show NUMBER's rules in order (the first matching one wins)."""
     found = _run(config, lambda store: store.for_number(_number(number)))
+    if as_json:
+        click.echo(json.dumps([rule_to_toml(rule) for rule in found], indent=2))
+        return
     if not found:
         click.echo(f"no rules for {number}: its policy (or the route type's default) applies")
     for position, rule in enumerate(found, 1):

@@ -3,6 +3,7 @@ the call directory seeing rules written by another process within its poll inter
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,8 @@ def test_set_list_replace_delete_agree_with_the_toml(runner: CliRunner) -> None:
     )  # fmt: skip
     listing = runner.invoke(cli, ["rules", "list", ALICE])
     assert listing.exit_code == 0 and listing.output.splitlines()[1].startswith("2. 'fm'")
+    as_json = runner.invoke(cli, ["rules", "list", ALICE, "--json"])
+    assert [parse_rule(t) for t in json.loads(as_json.output)] == [first, second]
     # the same name replaces that rule in place
     assert (
         runner.invoke(cli, ["rules", "set", ALICE, "--name", "fm", "--action", "dnd"]).exit_code

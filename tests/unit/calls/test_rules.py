@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from registrations.model import Registration, Route
-from tas.calls.policy import Action, Decision, Policy
+from tas.calls.policy import Action, Decision, Policy, decide
 from tas.calls.routing import Direction, LegInfo
 from tas.calls.rules import (
     FollowMe,
@@ -149,6 +149,26 @@ def test_decisions_and_the_policy_as_the_last_resort() -> None:
         leg(), [rule(action="announce", announcement="x.wav")], [], hidden=False, now=now
     )
     assert isinstance(announce, Decision) and announce.announcement == "x.wav"
+
+
+@pytest.mark.parametrize("route", [Route.LOOP, Route.LOOP_MT, Route.FALLBACK, Route.FORK])
+@pytest.mark.parametrize(
+    "policies",
+    [
+        [],
+        [Policy(ALICE, Action.REJECT, status=603)],
+        [Policy(ALICE, Action.VOICEMAIL), Policy(ALICE, Action.ANSWER, route=Route.LOOP)],
+    ],
+)
+def test_without_rules_the_decision_is_the_policys(route: Route, policies: list[Policy]) -> None:
+    info = LegInfo(
+        Registration(ALICE, route, "sips:tas.example.com"), Direction.MT, CALLER, ALICE, ""
+    )
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    other = parse_rule({"number": ALICE, "action": "dnd", "callers": ["+1"]})  # never matches
+    for rules in ([], [other]):
+        got = decide_with_rules(info, rules, policies, hidden=False, now=now)
+        assert got == decide(info, policies)
 
 
 def test_follow_me_steps_parse_in_order() -> None:
