@@ -1,8 +1,10 @@
 """The call application: the transaction user of ``tas serve`` (issue #5, "call application").
 
 For every INVITE: decode why the leg arrived (:func:`~tas.calls.routing.decode_leg` against
-the registrations we hold), pick the action (:func:`~tas.calls.policy.decide` with the stored
-per-number policies, else the route type's default), and run it:
+the registrations we hold), pick the action (the subscriber's first matching call rule,
+:mod:`tas.calls.rules`; else :func:`~tas.calls.policy.decide` with the stored per-number
+policies, else the route type's default), and run it (a ``ring`` rule:
+:mod:`tas.calls.rules_follow`):
 
 * ``answer``    announcement or DTMF menu (:mod:`tas.calls.announce`)
 * ``forward``   B2BUA (:mod:`tas.calls.b2bua`): ``core`` sends the call back to the core as
