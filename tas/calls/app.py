@@ -1,10 +1,9 @@
 """The call application: the transaction user of ``tas serve`` (issue #5, "call application").
 
 For every INVITE: decode why the leg arrived (:func:`~tas.calls.routing.decode_leg` against
-the registrations we hold), pick the action (the subscriber's first matching call rule,
-:mod:`tas.calls.rules`; else :func:`~tas.calls.policy.decide` with the stored per-number
-policies, else the route type's default), and run it (a ``ring`` rule:
-:mod:`tas.calls.rules_follow`):
+the registrations we hold), pick the action (first matching call rule of :mod:`tas.calls.rules`,
+else :func:`~tas.calls.policy.decide` with the stored per-number policies, else the route
+type's default), and run it (``ring`` rules: :mod:`tas.calls.rules_follow`):
 
 * ``answer``    announcement or DTMF menu (:mod:`tas.calls.announce`)
 * ``forward``   B2BUA (:mod:`tas.calls.b2bua`): ``core`` sends the call back to the core as
@@ -237,13 +236,9 @@ class CallApp:
         self.direct_stats.answered += 1
 
     def _decide(self, info: LegInfo, request: Request) -> Decision | FollowMe:
-        """The subscriber's first matching call rule, else the stored policy or the default
-        (both held in memory by the registrations source)."""
-        number, hidden = info.subscriber, caller_hidden(request)
-        rules, policies = (
-            self.registrations.rules_for(number),
-            self.registrations.policies_for(number),
-        )
+        """The first matching call rule, else the stored policy or the default (in memory)."""
+        source, number, hidden = self.registrations, info.subscriber, caller_hidden(request)
+        rules, policies = source.rules_for(number), source.policies_for(number)
         return decide_with_rules(info, rules, policies, hidden=hidden, now=self.wall_clock())
 
     async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
