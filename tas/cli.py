@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sandbox": ("tas.sandbox.cli:sandbox", "Run the built-in sandbox operator core on loopback."),
     "policy": ("tas.calls.cli:policy", "Per-number call policies (answer, forward, voicemail …)."),
+    "rules": ("tas.calls.rules_cli:rules", "Call rules per number: follow-me, time windows, DND."),
     "call": ("tas.harness.cli:call", "Place SIP test calls: single calls and load runs."),
     "voicemail": ("tas.voicemail.cli:voicemail", "List, export, mark and delete voicemail."),
     "calls": ("tas.events.cli:calls", "Show call timelines joined with the core's events."),

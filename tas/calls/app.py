@@ -1,8 +1,9 @@
 """The call application: the transaction user of ``tas serve`` (issue #5, "call application").
 
 For every INVITE: decode why the leg arrived (:func:`~tas.calls.routing.decode_leg` against
-the registrations we hold), pick the action (:func:`~tas.calls.policy.decide` with the stored
-per-number policies, else the route type's default), and run it:
+the registrations we hold), pick the action (first matching call rule of :mod:`tas.calls.rules`,
+else :func:`~tas.calls.policy.decide` with the stored per-number policies, else the route
+type's default), and run it (``ring`` rules: :mod:`tas.calls.rules_follow`):
 
 * ``answer``    announcement or DTMF menu (:mod:`tas.calls.announce`)
 * ``forward``   B2BUA (:mod:`tas.calls.b2bua`): ``core`` sends the call back to the core as
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from media.call_media import CallMedia
@@ -46,11 +48,13 @@ from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.outbound import OutboundCall
-from tas.calls.policy import Action, Decision, decide
+from tas.calls.policy import Action, Decision
 from tas.calls.policy_store import PolicyStore
 from tas.calls.privacy import shown_caller
 from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
 from tas.calls.routing import LegInfo, dialled_of, e164_of, uri_user, user_of
+from tas.calls.rules import FollowMe, decide_with_rules
+from tas.calls.rules_follow import run_follow_me
 from tas.calls.sources import DirectoryUnavailable, RegistrationSource
 from tas.calls.voicemail_flow import divert_to_voicemail
 from tas.config import InvitePolicy, VoicemailSettings
@@ -61,6 +65,7 @@ from tas.sip.errors import SipError
 from tas.sip.events import Event, IncomingCall, RequestReceived
 from tas.sip.listener import CallListener
 from tas.sip.message import Request
+from tas.sip.privacy import caller_hidden
 from tas.sip.routing import target_peer
 from tas.sip.uri import SipURI, parse_uri
 from tas.voicemail import Voicemail, VoicemailStore
@@ -98,7 +103,9 @@ class CallApp:
         observe_limit: float = OBSERVE_LIMIT,
         gate: TrustGate | None = None,
         resolver: SipResolver | None = None,
+        wall_clock: Callable[[], datetime] = utcnow,  # call rules' time windows
     ) -> None:
+        self.wall_clock = wall_clock
         self.stack = stack
         self.resolver = resolver or SipResolver()  # RFC 3263; no DNS traffic for numeric hops
         self.gate = gate or TrustGate(stack.trust_of)  # default: the stack's trust policy
@@ -184,7 +191,7 @@ class CallApp:
             )
             detail = f"{info.route.cli_name} {info.direction.name}"
             detail += f" prefix={info.prefix}" if info.prefix else ""
-            decision = self._decide(info)
+            decision: Decision | FollowMe = self._decide(info, request)
         else:
             assert self.direct is not None
             record = CallRecord(
@@ -208,6 +215,9 @@ class CallApp:
             subscriber=record.subscriber,
             action=decision.action.value,
         )
+        if isinstance(decision, FollowMe):  # a ring call rule (tas.calls.rules_follow)
+            await run_follow_me(self, call, request, decision, journal)
+            return
         if decision.action is Action.FORWARD:
             await self._forward(call, request, decision, journal)
             return
@@ -229,9 +239,11 @@ class CallApp:
     def _direct_answered(self) -> None:
         self.direct_stats.answered += 1
 
-    def _decide(self, info: LegInfo) -> Decision:
-        """The stored policy (held in memory by the registrations source) or the default."""
-        return decide(info, self.registrations.policies_for(info.subscriber))
+    def _decide(self, info: LegInfo, request: Request) -> Decision | FollowMe:
+        """The first matching call rule, else the stored policy or the default (in memory)."""
+        source, number, hidden = self.registrations, info.subscriber, caller_hidden(request)
+        rules, policies = source.rules_for(number), source.policies_for(number)
+        return decide_with_rules(info, rules, policies, hidden=hidden, now=self.wall_clock())
 
     async def _run(self, leg: AnsweredLeg, request: Request, decision: Decision) -> None:
         if leg.is_ended:  # CANCEL while we looked things up (or answered elsewhere)

@@ -32,6 +32,8 @@ from registrations.store import EntrySaved, routable
 from tas.calls.policy import Policy
 from tas.calls.policy_store import PoliciesWritten
 from tas.calls.routing import LegInfo
+from tas.calls.rules import Rule
+from tas.calls.rules_store import RulesWritten
 from tas.calls.sources import CombinedRegistrations, DirectoryUnavailable, NumberSource, find_leg
 from tas.logs import log_event
 from tas.store.changes import Change
@@ -106,6 +108,7 @@ class Directory:
         self._table = _Table()
         self._source: NumberSource = CombinedRegistrations(self._table, *live)
         self._policies: dict[str, tuple[Policy, ...]] = {}
+        self._rules: dict[str, tuple[Rule, ...]] = {}
         self.confirmed_at: float | None = None  # the store last answered (load or poll)
         self.failing_since: float | None = None  # first failure of the current outage
         self._outage_refused = 0
@@ -141,6 +144,9 @@ class Directory:
     def policies_for(self, number: str) -> Sequence[Policy]:
         return self._policies.get(number, ())
 
+    def rules_for(self, number: str) -> Sequence[Rule]:
+        return self._rules.get(number, ())
+
     def registrations_for(self, number: str) -> Sequence[Registration]:
         """Stored first, then the live sources; first wins per route."""
         return self._source.registrations_for(number)
@@ -165,6 +171,14 @@ class Directory:
         self.stats.policies = len(self._policies)
         self.stats.loads += 1
 
+    def replace_rules(self, rules: Iterable[Rule]) -> None:
+        """The whole stored call-rule table (a reload), in each number's order."""
+        by_number: dict[str, list[Rule]] = {}
+        for rule in rules:
+            by_number.setdefault(rule.number, []).append(rule)
+        self._rules = {n: tuple(r) for n, r in by_number.items()}
+        self.stats.loads += 1
+
     def apply(self, change: Change) -> None:
         """A committed in-process write (:class:`~tas.store.changes.ChangeFeed` subscriber)."""
         if isinstance(change, EntrySaved):
@@ -182,6 +196,11 @@ class Directory:
             else:
                 self._policies.pop(change.number, None)
             self.stats.policies = len(self._policies)
+        elif isinstance(change, RulesWritten):
+            if change.rules:
+                self._rules[change.number] = change.rules
+            else:
+                self._rules.pop(change.number, None)
 
     def confirmed(self, now: float | None = None) -> None:
         """The store answered: the directory is current as of ``now``; ends an outage."""

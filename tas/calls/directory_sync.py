@@ -27,6 +27,7 @@ from typing import Any
 from registrations.store import RegistrationStore, routable
 from tas.calls.directory import Directory
 from tas.calls.policy_store import PolicyStore
+from tas.calls.rules_store import RuleStore
 from tas.logs import log_event
 from tas.store import Database
 from tas.store.changes import NOTIFY_CHANNEL, Change, Topic, read_versions
@@ -47,6 +48,7 @@ class DirectorySync:
         self.timeout = max(5.0, 2 * directory.options.poll_interval)
         self.registrations = RegistrationStore(db)
         self.policies = PolicyStore(db)
+        self.rules = RuleStore(db)
         self.versions: dict[Topic, int | None] = dict.fromkeys(Topic)  # None: never loaded
         self._local: dict[Topic, int] = dict.fromkeys(Topic, 0)  # in-process writes seen
         self._wake = asyncio.Event()
@@ -108,6 +110,9 @@ class DirectorySync:
             entries = await self.registrations.entries()
             regs = [reg for e in entries if (reg := routable(e)) is not None]
             return lambda: self.directory.replace_registrations(regs)
+        if topic is Topic.RULES:
+            rules = await self.rules.all()
+            return lambda: self.directory.replace_rules(rules)
         policies = await self.policies.all()
         return lambda: self.directory.replace_policies(policies)
 

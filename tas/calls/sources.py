@@ -22,6 +22,7 @@ from typing import Protocol
 from registrations.model import Registration
 from tas.calls.policy import Policy
 from tas.calls.routing import LegInfo, decode_leg, dialled_of
+from tas.calls.rules import Rule
 
 __all__ = [
     "CombinedRegistrations",
@@ -53,6 +54,10 @@ class RegistrationSource(Protocol):
 
     def policies_for(self, number: str) -> Sequence[Policy]:
         """The stored policies of ``number`` (empty: the route type's default applies)."""
+        ...
+
+    def rules_for(self, number: str) -> Sequence[Rule]:
+        """The call rules of ``number`` in order (:mod:`tas.calls.rules`; empty: none)."""
         ...
 
 

@@ -46,6 +46,7 @@ class Topic(enum.Enum):
 
     REGISTRATIONS = "registrations"
     POLICIES = "policies"
+    RULES = "rules"  # call rules (tas.calls.rules_store)
 
 
 #: The counter of every topic (0 for a topic never written).

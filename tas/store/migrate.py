@@ -74,6 +74,7 @@ def all_metadata() -> MetaData:
     import registrations.store  # noqa: F401
     import tas.calls.policy_store  # noqa: F401
     import tas.calls.records  # noqa: F401
+    import tas.calls.rules_store  # noqa: F401
     import tas.events.models  # noqa: F401
     import tas.store.changes  # noqa: F401
     import tas.voicemail.models  # noqa: F401

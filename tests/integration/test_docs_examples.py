@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from registrations.model import Route
 from registrations.syncfile import load_sync_file
 from tas.calls.policy import Action, load_policy_file
+from tas.calls.rules import RuleAction
+from tas.calls.rules_file import load_rule_file
 from tas.cli import cli
 from tas.config import load_settings
 from tas.sandbox.subscribers import parse_behaviour
@@ -76,6 +78,34 @@ def test_policies_example_loads_through_the_cli(
     loaded = CliRunner().invoke(cli, ["policy", "load", str(EXAMPLES / "policies.toml")])
     assert loaded.exit_code == 0, loaded.output
     assert "loaded 5 policies" in loaded.output
+
+
+def test_rules_example_loads_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = load_rule_file(EXAMPLES / "rules.toml")
+    assert [(r.number, r.name, r.action) for r in rules] == [
+        ("+4799990001", "family", RuleAction.RING),
+        ("+4799990001", "no anonymous calls", RuleAction.REJECT),
+        ("+4799990001", "office hours", RuleAction.RING),
+        ("+4799990001", "nights", RuleAction.DND),
+        ("+4799990005", "", RuleAction.ANNOUNCE),
+    ]
+    family, anonymous, office, nights, _ = rules
+    assert [s.targets for s in family.steps] == [("handset",), ("+4799990004",)]
+    assert (anonymous.condition.hidden, anonymous.status) == (True, 433)
+    assert office.steps[0].targets == ("handset", "sip:desk@192.0.2.10")
+    window = nights.condition.window
+    assert window is not None and window.zone == "Europe/Oslo" and len(window.days) == 7
+    monkeypatch.setenv("TAS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TAS_CONFIG", raising=False)
+    imported = CliRunner().invoke(cli, ["rules", "import", str(EXAMPLES / "rules.toml")])
+    assert imported.exit_code == 0, imported.output
+    assert "imported 5 rule(s) for 2 number(s)" in imported.output
+    exported = CliRunner().invoke(cli, ["rules", "export"])
+    assert exported.exit_code == 0, exported.output
+    (tmp_path / "back.toml").write_text(exported.output)
+    assert load_rule_file(tmp_path / "back.toml") == rules
 
 
 def test_greeting_folder_example() -> None:

@@ -18,6 +18,7 @@ from tas.calls.app import CallApp
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
 from tas.calls.routing import LegInfo
+from tas.calls.rules import Rule
 from tas.calls.sources import StaticRegistrations, find_leg
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
@@ -66,9 +67,15 @@ class Host:
 class Registrations:
     """A RegistrationSource from a fixed list and per-number policies."""
 
-    def __init__(self, regs: Sequence[Registration], policies: Sequence[Policy] = ()) -> None:
+    def __init__(
+        self,
+        regs: Sequence[Registration],
+        policies: Sequence[Policy] = (),
+        rules: Sequence[Rule] = (),
+    ) -> None:
         self._regs = StaticRegistrations(regs)
         self._policies = policies
+        self._rules = rules
 
     def find(self, request_user: str | None, caller_user: str | None) -> LegInfo | None:
         return find_leg(self._regs, request_user, caller_user)
@@ -76,13 +83,18 @@ class Registrations:
     def policies_for(self, number: str) -> Sequence[Policy]:
         return [p for p in self._policies if p.number == number]
 
+    def rules_for(self, number: str) -> Sequence[Rule]:
+        return [r for r in self._rules if r.number == number]
+
 
 class World:
-    def __init__(self, route: Route, policies: Sequence[Policy] = ()) -> None:
+    def __init__(
+        self, route: Route, policies: Sequence[Policy] = (), rules: Sequence[Rule] = ()
+    ) -> None:
         self.net = Net()
         self.core, _, self.b = (self.net.add(addr) for addr in (CORE, TAS, B))
         regs = [Registration(SUBSCRIBER, route, "sips:127.0.0.1")]
-        self.app = CallApp(Host(self.net), MediaEngine(), Registrations(regs, policies))
+        self.app = CallApp(Host(self.net), MediaEngine(), Registrations(regs, policies, rules))
         self.seen: dict[tuple[str, int], list[Event]] = {CORE: [], B: []}
 
     async def settle(self) -> None:

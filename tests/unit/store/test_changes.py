@@ -35,10 +35,10 @@ async def test_counters_start_at_zero_and_count_every_bump() -> None:
     await db.migrate()
     try:
         async with db.session() as session:
-            assert await read_versions(session) == {Topic.REGISTRATIONS: 0, Topic.POLICIES: 0}
+            assert await read_versions(session) == dict.fromkeys(Topic, 0)
             for _ in range(3):
                 await bump(session, Topic.POLICIES)
             await session.commit()
-            assert await read_versions(session) == {Topic.REGISTRATIONS: 0, Topic.POLICIES: 3}
+            assert await read_versions(session) == {**dict.fromkeys(Topic, 0), Topic.POLICIES: 3}
     finally:
         await db.close()
