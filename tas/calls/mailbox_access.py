@@ -108,7 +108,9 @@ async def run_mailbox(
 ) -> None:
     """Answer and run the menu until it hangs up or the caller does."""
     leg.journal.update(action="mailbox")
-    pins = PinStore(store.db, attempts=settings.pin_attempts, lock_seconds=settings.pin_lock_seconds)
+    pins = PinStore(
+        store.db, attempts=settings.pin_attempts, lock_seconds=settings.pin_lock_seconds
+    )
     storage = MenuStorage(store, pins, access.mailbox)
     messages = await storage.messages()
     session = await leg.answer()
@@ -117,8 +119,8 @@ async def run_mailbox(
             leg.journal.update(outcome=Outcome.ABANDONED.value)
         return
     leg.journal.update(outcome=Outcome.ANSWERED_BY_TAS.value)
-    leg.journal.note("mailbox", f"{access.mailbox} {'trusted' if trusted else 'pin'}")
     trusted = access.trusted and not settings.pin_required
+    leg.journal.note("mailbox", f"{access.mailbox} {'trusted' if trusted else 'pin'}")
     menu = MailboxMenu(access.mailbox, messages, trusted=trusted,
                        tz=ZoneInfo(settings.timezone))  # fmt: skip
     driver = MenuDriver(menu, session, storage, PromptSet.load(settings.prompts_dir), leg)

@@ -1,0 +1,197 @@
+"""Mailbox by phone over real SIP (UDP caller -> sandbox core -> TLS -> TAS) and RTP: the
+subscriber calls their own number, logs in with the PIN (RFC 4733 digits), hears the count and
+a hidden caller announced as such, saves one message, deletes the other, records a busy
+greeting by phone; the next busy FALLBACK caller hears that greeting. Three wrong PINs lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from media.session import MediaSession
+from media.tones import speech_like, tone
+from media.wav import read_wav
+from registrations.model import Route
+from tas.server import TasServer
+from tas.transport.stack import StackOptions
+from tas.transport.ua import UserAgent
+from tas.voicemail.menu_compose import PromptSet
+from tas.voicemail.menu_prompts import Prompt
+from tas.voicemail.pin_store import PinStore
+from tas.voicemail.wavfile import pcm16_wav
+from tests.integration.calls.calls_helpers import (
+    CALLER,
+    SUBSCRIBER,
+    best_correlation,
+    register,
+    settled,
+)
+
+pytestmark = pytest.mark.slow
+
+PIN = "4321"
+PROMPTS = PromptSet.load(None)
+
+
+def seconds_of(*pieces: Prompt) -> float:
+    total = 0.0
+    for piece in pieces:
+        audio = read_wav(PROMPTS.path(piece))
+        total += len(audio.pcm16()) / 2 / audio.rate
+    return total
+
+
+def heard(recorded: bytes, piece: Prompt) -> float:
+    """How well ``piece`` (its shipped WAV) shows up in what the caller heard."""
+    return best_correlation(recorded, read_wav(PROMPTS.path(piece)).pcm16())
+
+
+class Caller:
+    """A UDP UA calling through the sandbox core, recording what it hears."""
+
+    def __init__(self, server: TasServer, tmp: Path, caller: str, callee: str) -> None:
+        self.server, self.tmp, self.caller, self.callee = server, tmp, caller, callee
+
+    async def __aenter__(self) -> Caller:
+        assert self.server.core is not None
+        self.ua = await UserAgent.open(
+            StackOptions(udp=("127.0.0.1:0",), tcp=(), user=self.caller[1:])
+        )
+        self.session, offer = await MediaSession.create_offer(self.server.engine)
+        host, port = self.server.core.address("UDP")
+        self.call = self.ua.dial(
+            f"sip:{self.callee}@{host}:{port}",
+            sdp=offer.encode(),
+            from_uri=f"sip:{self.caller}@127.0.0.1",
+        )
+        answer = await asyncio.wait_for(self.call.answered, 10.0)
+        self.session.apply_answer(answer.body)
+        self.heard_path = self.tmp / f"heard-{id(self)}.wav"
+        self.recording = self.session.record(self.heard_path, max_duration=120.0)
+        return self
+
+    async def keys(self, digits: str, pause: float = 0.3) -> None:
+        for digit in digits:
+            await self.session.send_dtmf(digit)
+            await asyncio.sleep(pause)
+
+    async def ended(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.call.wait_ended(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.call.call.state == "confirmed":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.call.hangup(), 5.0)
+        self.recording.stop()
+        result = await self.recording.wait()
+        self.heard = read_wav(result.path).pcm16() if result.path else b""
+        await self.session.close()
+        await self.ua.close()
+
+
+async def _mailbox(server: TasServer) -> PinStore:
+    await register(server, SUBSCRIBER, Route.LOOP)
+    server.voicemail.settings.pin_required = True  # the sandbox asserts every caller's number
+    pins = PinStore(server.voicemail.db)
+    await pins.set_pin(SUBSCRIBER, PIN)
+    return pins
+
+
+async def test_login_listen_save_delete_and_record_a_busy_greeting(
+    server: TasServer, tmp_path: Path
+) -> None:
+    await _mailbox(server)
+    now = datetime.now(UTC)
+    message = pcm16_wav(tone([440.0], 1.0))
+    hidden = await server.voicemail.deposit(
+        SUBSCRIBER, "anonymous", message, now=now - timedelta(minutes=2)
+    )
+    known = await server.voicemail.deposit(
+        SUBSCRIBER, CALLER, message, now=now - timedelta(minutes=1)
+    )
+    greeting = speech_like(2.0)
+
+    async with Caller(server, tmp_path, SUBSCRIBER, SUBSCRIBER) as call:
+        await asyncio.sleep(0.5)
+        await call.keys(PIN + "#")
+        # count + the hidden caller's envelope (not barged into), then save it
+        await asyncio.sleep(
+            2.0 + seconds_of(Prompt.YOU_HAVE, Prompt.N2, Prompt.NEW, Prompt.MESSAGES)
+            + seconds_of(Prompt.MESSAGE_FROM, Prompt.HIDDEN_NUMBER)
+        )  # fmt: skip
+        await call.keys("2")  # save the oldest (hidden caller's) message
+        await asyncio.sleep(1.0)
+        await call.keys("7")  # delete the next one
+        await asyncio.sleep(1.0)
+        await call.keys("0")  # options (barges into "no more messages")
+        await asyncio.sleep(0.5)
+        await call.keys("1")  # record the busy greeting
+        await asyncio.sleep(seconds_of(Prompt.RECORD_GREETING) + 0.4 + 0.6)
+        await call.session.play(greeting)
+        await asyncio.sleep(0.3)
+        await call.keys("#")
+        await asyncio.sleep(0.5)
+        await call.keys("3")  # save it
+        await asyncio.sleep(seconds_of(Prompt.GREETING_SAVED) + 0.5)
+    await settled(server)
+
+    assert heard(call.heard, Prompt.YOU_HAVE) >= 0.9
+    assert heard(call.heard, Prompt.HIDDEN_NUMBER) >= 0.9
+    stored = await server.voicemail.list_messages(SUBSCRIBER)
+    assert [(m.voicemail_id, m.played) for m in stored] == [(hidden.voicemail_id, True)]
+    assert known.voicemail_id not in {m.voicemail_id for m in stored}
+    kinds = server.app.journals[-1].kinds
+    assert "mailbox-login" in kinds and "mailbox-greeting-set" in kinds
+
+    # the next caller finds the subscriber busy and hears the greeting recorded by phone
+    await register(server, SUBSCRIBER, Route.FALLBACK)
+    assert server.core is not None
+    server.core.handsets.set(SUBSCRIBER, "busy")
+    async with Caller(server, tmp_path, CALLER, SUBSCRIBER) as busy:
+        await asyncio.sleep(3.5)
+    recorded_by_phone = read_wav(
+        server.voicemail.greetings.greeting_for(SUBSCRIBER, "busy")
+    ).pcm16()
+    assert best_correlation(recorded_by_phone, greeting) >= 0.9
+    assert best_correlation(busy.heard, recorded_by_phone) >= 0.9
+
+
+async def test_three_wrong_pins_lock_the_mailbox(server: TasServer, tmp_path: Path) -> None:
+    pins = await _mailbox(server)
+    async with Caller(server, tmp_path, SUBSCRIBER, SUBSCRIBER) as call:
+        for wrong in ("1111#", "2222#", "3333#"):
+            await asyncio.sleep(0.5)
+            await call.keys(wrong)
+            await asyncio.sleep(1.0)
+        assert await call.ended(10.0 + seconds_of(Prompt.LOCKED))
+    await settled(server)
+    assert await pins.locked_until(SUBSCRIBER) is not None
+    assert "mailbox-locked" in server.app.journals[-1].kinds
+
+    async with Caller(server, tmp_path, SUBSCRIBER, SUBSCRIBER) as again:  # the right PIN
+        await asyncio.sleep(0.5)
+        await again.keys(PIN + "#")
+        assert await again.ended(10.0 + seconds_of(Prompt.LOCKED))
+    await settled(server)
+    kinds = server.app.journals[-1].kinds
+    assert "mailbox-locked" in kinds and "mailbox-login" not in kinds
+    assert heard(again.heard, Prompt.LOCKED) >= 0.9
+
+
+async def test_own_number_with_asserted_identity_skips_the_pin(
+    server: TasServer, tmp_path: Path
+) -> None:
+    await register(server, SUBSCRIBER, Route.LOOP)
+    async with Caller(server, tmp_path, SUBSCRIBER, SUBSCRIBER):
+        await asyncio.sleep(1.0)
+    await settled(server)
+    kinds = server.app.journals[-1].kinds
+    assert "mailbox-trusted-login" in kinds
