@@ -154,6 +154,11 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         if str(digit) not in set("0123456789*#"):
             raise PolicyError(f"menu key must be one DTMF digit 0-9 * #, got {digit!r}")
         menu[str(digit)] = _action(value)
+    if Action.FORWARD in menu.values():  # the menu's leg is answered: no media relay to bridge
+        raise PolicyError(
+            "a menu digit cannot forward (the call is already answered and the TAS relays no "
+            "media); use action forward with target, or a voicemail/answer/reject digit"
+        )
     announcement = raw.get("announcement")
     early_media = raw.get("early_media", False)
     if not isinstance(early_media, bool):
