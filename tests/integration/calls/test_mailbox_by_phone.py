@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -226,3 +228,28 @@ async def test_access_number_reaches_the_callers_mailbox(server: TasServer, tmp_
     (leg,) = server.app.journals
     assert leg.record.callee == access and "mailbox-login" in leg.kinds
     assert heard(call.heard, Prompt.YOU_HAVE) >= 0.9
+
+
+def _tas_call(server: TasServer, heard: Path) -> subprocess.CompletedProcess[str]:
+    """``tas call`` (the harness CLI) logging in with RFC 4733 digits, recording what it hears."""
+    assert server.core is not None
+    host, port = server.core.address("UDP")
+    return subprocess.run(
+        ["timeout", "60", sys.executable, "-m", "tas", "call", SUBSCRIBER,
+         "--core", f"{host}:{port}", "--from", SUBSCRIBER, "--play", "silence",
+         "--dtmf", f"{PIN}#@1s", "--duration", "7s", "--record", str(heard),
+         "--rtp-ports", "23000-23998", "--expect", "answered"],
+        capture_output=True, text=True, timeout=70,
+    )  # fmt: skip
+
+
+async def test_tas_call_with_dtmf_logs_in(server: TasServer, tmp_path: Path) -> None:
+    await _mailbox(server)
+    heard_path = tmp_path / "heard.wav"
+    done = await asyncio.to_thread(_tas_call, server, heard_path)
+    assert done.returncode == 0, done.stderr
+    await settled(server)
+    (leg,) = server.app.journals
+    assert "mailbox-login" in leg.kinds
+    heard_audio = read_wav(heard_path).pcm16()
+    assert heard(heard_audio, Prompt.YOU_HAVE) >= 0.9
