@@ -37,7 +37,7 @@ from media.call_media import CallMedia
 from media.dtmf import DtmfDigit as MediaDigit
 from media.recording import Recording
 from tas.calls.leg import AnsweredLeg
-from tas.calls.records import Outcome, utcnow
+from tas.calls.records import Outcome
 from tas.calls.routing import Direction, LegInfo, e164_of, user_of
 from tas.config import VoicemailSettings
 from tas.logs import log_event
@@ -257,4 +257,4 @@ class MenuDriver:
     def _log(self, entry: Log) -> None:
         self.leg.journal.note(f"mailbox-{entry.kind.value}", entry.detail)
         log_event(log, "mailbox_menu", kind=entry.kind.value, mailbox=entry.mailbox,
-                  call_id=self.leg.call.call_id, at=utcnow().isoformat())  # fmt: skip
+                  call_id=self.leg.call.call_id)  # fmt: skip

@@ -62,6 +62,7 @@ def test_menu_forward_digit_is_refused_with_a_clear_message() -> None:
     raw = {"number": ALICE, "action": "answer", "menu": {"1": "voicemail", "2": "forward"}}
     with pytest.raises(PolicyError, match="a menu digit cannot forward"):
         parse_policy(raw)
+    assert parse_policy(raw, stored=True).menu["2"] is Action.FORWARD  # an older row loads
 
 
 @pytest.mark.parametrize(
