@@ -144,7 +144,8 @@ async def test_login_listen_save_delete_and_record_a_busy_greeting(
         await call.keys(PIN + "#")
         # the count, the hidden caller's envelope and the message itself, then save it
         said_first = (*count_sentence(2, 0), *envelope("", hidden.created, now, UTC))
-        await asyncio.sleep(2.0 + seconds_of(*said_first) + 1.5)
+        # (then the message menu: keys are taken during it and its replays, so wait long)
+        await asyncio.sleep(2.0 + seconds_of(*said_first) + 1.5 + 3.0)
         await call.keys("2")  # save the oldest (hidden caller's) message
         await asyncio.sleep(1.0)
         await call.keys("7")  # delete the next one
@@ -175,7 +176,7 @@ async def test_login_listen_save_delete_and_record_a_busy_greeting(
     assert server.core is not None
     server.core.handsets.set(SUBSCRIBER, "busy")
     async with Caller(server, tmp_path, CALLER, SUBSCRIBER) as busy:
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(4.5)
     recorded_by_phone = read_wav(
         server.voicemail.greetings.greeting_for(SUBSCRIBER, "busy")
     ).pcm16()
