@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("tas.calls.cli:policy", "Per-number call policies (answer, forward, voicemail …)."),
     "rules": ("tas.calls.rules_cli:rules", "Call rules per number: follow-me, time windows, DND."),
     "call": ("tas.harness.cli:call", "Place SIP test calls: single calls and load runs."),
+    "originate": ("tas.calls.originate_cli:originate", "Place one INGRESS call through the core."),
     "voicemail": ("tas.voicemail.cli:voicemail", "List, export, mark and delete voicemail."),
     "calls": ("tas.events.cli:calls", "Show call timelines joined with the core's events."),
     "demo": ("tas.demo:demo", "Run the full story on the embedded default (what `make run` does)."),

@@ -112,6 +112,10 @@ class VoicemailSettings(BaseModel):
     pin_attempts: int = Field(default=3, ge=1)
     pin_lock_seconds: float = Field(default=900.0, ge=0.0)
     timezone: str = "UTC"
+    # Numbers that reach the caller's own mailbox menu (besides calling one's own number).
+    access_numbers: list[str] = Field(default_factory=list)
+    # Ask the PIN even when the caller's asserted identity (P-Asserted-Identity) is the mailbox.
+    pin_required: bool = False
 
     notify: NotifySettings = Field(default_factory=NotifySettings)
 

@@ -10,9 +10,9 @@
   timing from the session's clock) until the caller's BYE or the hold time, then BYE.
 * menu: answer, play the announcement (a key press interrupts it), wait for one digit; the
   digit's action runs: ``voicemail`` records a message on the same answered leg; ``answer``
-  plays the announcement again; ``reject`` / ``observe`` / ``forward`` hang up (the leg is
-  already answered, and forwarding an answered leg would need a media relay the TAS does not
-  do). No digit within :data:`DIGIT_TIMEOUT`: the announcement is repeated, at most
+  plays the announcement again; ``reject`` / ``observe`` hang up, and so does a ``forward``
+  digit stored before ``tas policy set``/``load`` refused it (forwarding an answered leg would
+  need a media relay the TAS does not do). No digit within :data:`DIGIT_TIMEOUT`: the announcement is repeated, at most
   :data:`MAX_ROUNDS` times.
 """
 

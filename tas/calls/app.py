@@ -47,6 +47,7 @@ from tas.calls.gate import TrustGate
 from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
+from tas.calls.mailbox_access import mailbox_access, run_mailbox
 from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision
 from tas.calls.policy_store import PolicyStore
@@ -170,7 +171,11 @@ class CallApp:
                     self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
                 self.stack.flush()
                 return
-        if info is None and self.direct is None:
+        access = None
+        if self.voicemail is not None:  # mailbox by phone (tas.calls.mailbox_access)
+            vm_access = self.voicemail_settings.access_numbers
+            access = mailbox_access(info, number, caller_user, request, vm_access)
+        if info is None and self.direct is None and access is None:
             log_event(
                 log, "leg_not_ours", level=logging.DEBUG, call_id=call.call_id, uri=request.uri
             )
@@ -193,7 +198,6 @@ class CallApp:
             detail += f" prefix={info.prefix}" if info.prefix else ""
             decision: Decision | FollowMe = self._decide(info, request)
         else:
-            assert self.direct is not None
             record = CallRecord(
                 sip_call_id=call.call_id,
                 session_id=session_id_of(request),
@@ -203,7 +207,9 @@ class CallApp:
                 callee=e164_of(number) or number,
             )
             detail = f"{DIRECT_ROUTE} (no registration) to {request.uri}"
-            decision = decide_direct(number, self.registrations.policies_for, self.direct)
+            decision = Decision(Action.ANSWER, None, None)
+            if self.direct is not None and access is None:
+                decision = decide_direct(number, self.registrations.policies_for, self.direct)
         journal = self._journal(record)
         journal.note("invite", detail)
         journal.update(action=decision.action.value)
@@ -215,10 +221,10 @@ class CallApp:
             subscriber=record.subscriber,
             action=decision.action.value,
         )
-        if isinstance(decision, FollowMe):  # a ring call rule (tas.calls.rules_follow)
+        if access is None and isinstance(decision, FollowMe):  # a ring call rule
             await run_follow_me(self, call, request, decision, journal)
             return
-        if decision.action is Action.FORWARD:
+        if access is None and isinstance(decision, Decision) and decision.action is Action.FORWARD:
             await self._forward(call, request, decision, journal)
             return
         leg = AnsweredLeg(self.stack, self.engine, call, info, journal)
@@ -227,7 +233,10 @@ class CallApp:
             self.direct_stats.active.add(call.call_id)
             leg.on_answered = self._direct_answered
         try:
-            await self._run(leg, request, decision)
+            if access is not None and self.voicemail is not None:
+                await run_mailbox(leg, access, self.voicemail, self.voicemail_settings)
+            elif isinstance(decision, Decision):
+                await self._run(leg, request, decision)
         finally:
             if not leg.is_ended:  # whatever happened in the flow, the call ends with it
                 leg.hang_up(500)

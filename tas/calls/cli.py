@@ -101,7 +101,7 @@ def list_(config: Path | None, as_json: bool) -> None:
 @click.option("--status", type=int, default=486, show_default=True, help="For reject.")
 @click.option("--target", default="core", show_default=True, help="For forward.")
 @click.option("--announcement", default=None, help="WAV to play, for answer.")
-@click.option("--menu", default=None, help="For answer: DTMF menu like '1=voicemail,2=forward'.")
+@click.option("--menu", default=None, help="For answer: DTMF menu like '1=voicemail,2=reject'.")
 @click.option(
     "--early-media",
     is_flag=True,

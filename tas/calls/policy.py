@@ -122,8 +122,9 @@ def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:
     )
 
 
-def parse_policy(raw: Mapping[str, Any]) -> Policy:
-    """Validate one policy from TOML/CLI input; errors name the offending field."""
+def parse_policy(raw: Mapping[str, Any], *, stored: bool = False) -> Policy:
+    """Validate one policy from TOML/CLI input; errors name the offending field. ``stored``:
+    a row written before a rule was added (a menu ``forward`` digit) still loads."""
     known = {"number", "action", "route", "status", "target", "announcement", "menu", "early_media"}
     if unknown := set(raw) - known:
         raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
@@ -154,6 +155,11 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         if str(digit) not in set("0123456789*#"):
             raise PolicyError(f"menu key must be one DTMF digit 0-9 * #, got {digit!r}")
         menu[str(digit)] = _action(value)
+    if Action.FORWARD in menu.values() and not stored:  # answered leg: no media relay to bridge
+        raise PolicyError(
+            "a menu digit cannot forward (the call is already answered and the TAS relays no "
+            "media); use action forward with target, or a voicemail/answer/reject digit"
+        )
     announcement = raw.get("announcement")
     early_media = raw.get("early_media", False)
     if not isinstance(early_media, bool):

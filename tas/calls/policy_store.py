@@ -69,7 +69,7 @@ def _from_row(row: CallPolicyRow) -> Policy:
         raw["route"] = row.route
     if row.announcement is not None:
         raw["announcement"] = row.announcement
-    return parse_policy(raw)
+    return parse_policy(raw, stored=True)
 
 
 class PolicyStore:

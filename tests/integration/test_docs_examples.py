@@ -69,7 +69,7 @@ def test_policies_example_loads_through_the_cli(
     assert policies[1].route is Route.LOOP and policies[1].target == "core"
     assert dict(policies[2].menu) == {
         "1": Action.VOICEMAIL,
-        "2": Action.FORWARD,
+        "2": Action.ANSWER,
         "0": Action.REJECT,
     }
     assert (policies[3].status, policies[4].status) == (603, 404)

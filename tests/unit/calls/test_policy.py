@@ -53,9 +53,16 @@ def test_policies_of_other_numbers_do_not_apply() -> None:
 
 def test_menu_maps_digits_to_actions() -> None:
     policy = parse_policy(
-        {"number": ALICE, "action": "answer", "menu": {"1": "voicemail", "#": "forward"}}
+        {"number": ALICE, "action": "answer", "menu": {"1": "voicemail", "#": "reject"}}
     )
-    assert policy.menu == {"1": Action.VOICEMAIL, "#": Action.FORWARD}
+    assert policy.menu == {"1": Action.VOICEMAIL, "#": Action.REJECT}
+
+
+def test_menu_forward_digit_is_refused_with_a_clear_message() -> None:
+    raw = {"number": ALICE, "action": "answer", "menu": {"1": "voicemail", "2": "forward"}}
+    with pytest.raises(PolicyError, match="a menu digit cannot forward"):
+        parse_policy(raw)
+    assert parse_policy(raw, stored=True).menu["2"] is Action.FORWARD  # an older row loads
 
 
 @pytest.mark.parametrize(

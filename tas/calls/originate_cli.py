@@ -1,0 +1,134 @@
+"""``tas originate NUMBER --core URI``: place one INGRESS call through the operator core
+(:meth:`tas.calls.app.CallApp.originate`), play a WAV (or the default chime) when answered,
+hang up, and print the call's record.
+
+The command runs its own short-lived SIP stack and media engine (so it works next to a running
+``tas serve``): a UDP socket on an ephemeral loopback port and TLS client connections that
+trust the TAS certificate under ``data_dir`` (the one the embedded sandbox core presents) or
+the system roots. The number must be registered with INGRESS, or the core refuses (403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from tas.config import Settings
+from tas.config_cli import config_option, settings_for_cli
+
+__all__ = ["originate"]
+
+
+class _NoRegistrations:
+    """The one-shot app answers no incoming leg (a registration source that holds none)."""
+
+    def find(self, request_user: str | None, caller_user: str | None) -> None:
+        return None
+
+    def policies_for(self, number: str) -> Sequence[object]:
+        return ()
+
+
+def _bad(message: str) -> None:
+    click.echo(f"tas: {message}", err=True)
+    sys.exit(2)
+
+
+async def place(
+    settings: Settings,
+    number: str,
+    core: str,
+    *,
+    from_number: str | None,
+    play: Path | None,
+    ring_timeout: float,
+) -> dict[str, object]:
+    """Open a stack, originate, close; the call record as a dict."""
+    from media.session import MediaEngine
+    from tas.calls.app import CallApp
+    from tas.certificates import own_certificate
+    from tas.server import stack_options
+    from tas.transport.stack import SipStack
+    from tas.transport.tls import client_context
+
+    cafile = own_certificate(settings)[0] if settings.sip.tls else None
+    options = replace(
+        stack_options(settings), udp=("127.0.0.1:0",), tcp=(), tls=(), server_ssl=None,
+        client_ssl=client_context(cafile),
+    )  # fmt: skip
+    stack = await SipStack.open(options)
+    engine = MediaEngine.from_settings(settings.media)
+    app = CallApp(stack, engine, _NoRegistrations())  # type: ignore[arg-type]
+    stack.on_event = app.on_event
+    try:
+        record = await app.originate(
+            number,
+            core,
+            from_number=from_number,
+            announcement=str(play) if play else None,
+            ring_timeout=ring_timeout,
+        )
+        await app.shutdown(grace=2.0)
+    finally:
+        await stack.close()
+    fields = record.model_dump(exclude={"id"})
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
+
+
+@click.command("originate")
+@click.argument("number")
+@click.option("--core", required=True, help="The core's sip:/sips: URI, e.g. sips:127.0.0.1:5061.")
+@click.option("--from", "from_number", default=None, help="Caller number shown (E.164).")
+@click.option(
+    "--play",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="8 kHz mono WAV played when answered (default: a chime).",
+)
+@click.option("--ring-timeout", type=float, default=30.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the call record as JSON.")
+@config_option
+def originate(
+    number: str,
+    core: str,
+    from_number: str | None,
+    play: Path | None,
+    ring_timeout: float,
+    as_json: bool,
+    config_file: Path | None,
+) -> None:
+    """Call NUMBER (registered with INGRESS) through the core and play a WAV when answered."""
+    from tas.calls.announce import read_announcement
+
+    settings = settings_for_cli(config_file)
+    if play is not None:
+        try:
+            read_announcement(str(play))
+        except ValueError as exc:
+            _bad(str(exc))
+    try:
+        record = asyncio.run(
+            place(
+                settings,
+                number,
+                core,
+                from_number=from_number,
+                play=play,
+                ring_timeout=ring_timeout,
+            )  # fmt: skip
+        )
+    except ValueError as exc:
+        _bad(str(exc))
+        return
+    if as_json:
+        click.echo(json.dumps(record, default=str))
+    else:
+        click.echo(f"{number}: {record.get('outcome')} (status {record.get('status')})")
+    if record.get("status") != 200:
+        sys.exit(1)
