@@ -171,3 +171,14 @@ def show(config: Path | None, as_json: bool, key: str) -> None:
             str(entry.leg) if entry.leg is not None else "",
         )
     console.print(table)
+
+
+def _admin_commands() -> None:
+    """``tas calls live`` / ``hangup`` (tas.admin.cli: through the admin API)."""
+    from tas.admin.cli import hangup, live
+
+    calls.add_command(live)
+    calls.add_command(hangup)
+
+
+_admin_commands()
