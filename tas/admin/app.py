@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from tas.admin import routes_calls, routes_numbers, routes_ops, routes_voicemail
-from tas.admin.context import AdminContext
+from tas.admin.context import AdminContext, strict_query
 from tas.admin.problems import PROBLEM_RESPONSES, install
 
 __all__ = ["create_app"]
@@ -25,5 +25,5 @@ def create_app(context: AdminContext) -> FastAPI:
     app.state.admin = context
     install(app)
     for module in (routes_ops, routes_calls, routes_numbers, routes_voicemail):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(strict_query)])
     return app

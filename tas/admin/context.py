@@ -53,5 +53,21 @@ def _who(
     return _ctx(request).tokens.authenticate(request.headers.get("authorization"))
 
 
+def strict_query(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a typo is not silently ignored)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    pending = [dependant]
+    while pending:  # the route's own query parameters and those of its dependencies
+        current = pending.pop()
+        known.update(p.alias for p in current.query_params)
+        pending.extend(current.dependencies)
+    if unknown := sorted(set(request.query_params) - known):
+        raise Problem(400, "Unknown query parameter", f"unknown query parameter {unknown[0]!r}")
+
+
 Ctx = Annotated[AdminContext, Depends(_ctx)]
 Who = Annotated[Principal, Depends(_who)]

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
 
-from registrations.model import is_e164
+from registrations.model import E164, is_e164
 from tas.admin.context import Ctx, Who
 from tas.admin.problems import Problem
 from tas.calls.policy import Action, Policy, PolicyError, parse_policy
 
 router = APIRouter(prefix="/api", tags=["numbers"])
+
+#: A number in a path: E.164 (``registrations.model.E164``), so the OpenAPI document says so.
+Number = Annotated[str, Path(pattern=f"^{E164.pattern}$", examples=["+4799990001"])]
+RouteName = Literal["loop", "fork", "fallback", "loop-mo", "loop-mt", "ingress"]
 
 
 class RegistrationOut(BaseModel):
@@ -31,8 +35,12 @@ class RegistrationOut(BaseModel):
 
 
 class PolicyIn(BaseModel):
+    """``tas policy set``'s options as JSON (tas.calls.policy checks how they combine)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["answer", "forward", "voicemail", "reject", "observe"]
-    route: str | None = None
+    route: RouteName | None = None
     status: int = Field(486, ge=400, le=699)
     target: str = "core"
     announcement: str | None = None
@@ -102,7 +110,7 @@ async def list_registrations(ctx: Ctx, who: Who) -> list[RegistrationOut]:
 
 
 @router.get("/registrations/{number}", response_model=RegistrationOut, tags=["registrations"])
-async def show_registration(ctx: Ctx, who: Who, number: str) -> RegistrationOut:
+async def show_registration(ctx: Ctx, who: Who, number: Number) -> RegistrationOut:
     from registrations.store import RegistrationStore
 
     who.require(check_number(number))
@@ -124,14 +132,14 @@ async def list_policies(ctx: Ctx, who: Who) -> list[PolicyOut]:
 
 
 @router.get("/policies/{number}", response_model=list[PolicyOut], tags=["policies"])
-async def show_policies(ctx: Ctx, who: Who, number: str) -> list[PolicyOut]:
+async def show_policies(ctx: Ctx, who: Who, number: Number) -> list[PolicyOut]:
     """The number's policies (one per route type, or one for every route)."""
     who.require(check_number(number))
     return [_policy(p) for p in await _store(ctx).for_number(number)]
 
 
 @router.put("/policies/{number}", response_model=PolicyOut, tags=["policies"])
-async def set_policy(ctx: Ctx, who: Who, number: str, body: PolicyIn) -> PolicyOut:
+async def set_policy(ctx: Ctx, who: Who, number: Number, body: PolicyIn) -> PolicyOut:
     """Create or replace the policy for NUMBER (and ``route``), as ``tas policy set``."""
     from tas.calls.announce import read_announcement
 
@@ -154,7 +162,7 @@ async def set_policy(ctx: Ctx, who: Who, number: str, body: PolicyIn) -> PolicyO
 
 @router.delete("/policies/{number}", response_model=Removed, tags=["policies"])
 async def delete_policy(
-    ctx: Ctx, who: Who, number: str, route: str | None = Query(None, max_length=16)
+    ctx: Ctx, who: Who, number: Number, route: RouteName | None = None
 ) -> Removed:
     """Remove the policy for NUMBER (and ``route``); 404 when there was none."""
     who.require(check_number(number))

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from registrations.model import E164
 from tas.admin.context import Ctx, Who
 from tas.admin.problems import Problem
-from tas.admin.routes_numbers import check_number
+from tas.admin.routes_numbers import Number, check_number
 from tas.voicemail.errors import InvalidAudio, InvalidVoicemailId, VoicemailNotFound
 from tas.voicemail.greetings import GreetingKind
 
@@ -75,7 +76,7 @@ def _kind(kind: str) -> GreetingKind:
 
 @router.get("", response_model=list[VoicemailOut])
 async def list_voicemail(
-    ctx: Ctx, who: Who, mailbox: str | None = Query(None, max_length=16)
+    ctx: Ctx, who: Who, mailbox: str | None = Query(None, pattern=f"^{E164.pattern}$")
 ) -> list[VoicemailOut]:
     """Messages, newest first (a subscriber: its own mailboxes)."""
     if mailbox is not None:
@@ -105,7 +106,7 @@ async def delete_voicemail(ctx: Ctx, who: Who, voicemail_id: str) -> Deleted:
 
 
 @router.get("/greetings/{number}", response_model=list[GreetingOut], tags=["greetings"])
-async def list_greetings(ctx: Ctx, who: Who, number: str) -> list[GreetingOut]:
+async def list_greetings(ctx: Ctx, who: Who, number: Number) -> list[GreetingOut]:
     """Which greetings are the mailbox's own (the others fall back to the default)."""
     who.require(check_number(number))
     own = await ctx.need("voicemail").greeting_catalog.custom_greetings(number)
@@ -115,7 +116,7 @@ async def list_greetings(ctx: Ctx, who: Who, number: str) -> list[GreetingOut]:
 @router.get(
     "/greetings/{number}/{kind}", response_class=Response, responses=_WAV, tags=["greetings"]
 )
-async def get_greeting(ctx: Ctx, who: Who, number: str, kind: str) -> Response:
+async def get_greeting(ctx: Ctx, who: Who, number: Number, kind: GreetingKind) -> Response:
     """The mailbox's own greeting for ``kind``; 404 when it has none."""
     who.require(check_number(number))
     own = await ctx.need("voicemail").greeting_catalog.custom_greetings(number)
@@ -138,7 +139,9 @@ async def get_greeting(ctx: Ctx, who: Who, number: str, kind: str) -> Response:
         }
     },
 )
-async def put_greeting(ctx: Ctx, who: Who, number: str, kind: str, request: Request) -> GreetingOut:
+async def put_greeting(
+    ctx: Ctx, who: Who, number: Number, kind: GreetingKind, request: Request
+) -> GreetingOut:
     """Set the greeting from the request body: any audio FFmpeg reads (WAV, MP3, OGG, FLAC,
     M4A), 1-60 s, not silent; stored as 8 kHz mono 16-bit WAV."""
     from tas.voicemail.greeting_audio import prepare_greeting
@@ -157,7 +160,7 @@ async def put_greeting(ctx: Ctx, who: Who, number: str, kind: str, request: Requ
 
 
 @router.delete("/greetings/{number}/{kind}", response_model=Deleted, tags=["greetings"])
-async def delete_greeting(ctx: Ctx, who: Who, number: str, kind: str) -> Deleted:
+async def delete_greeting(ctx: Ctx, who: Who, number: Number, kind: GreetingKind) -> Deleted:
     who.require(check_number(number))
     greeting = _kind(kind)
     if not await ctx.need("voicemail").greeting_catalog.delete_greeting(number, greeting):

@@ -79,7 +79,9 @@ async def test_subscriber_scope_on_numbers(client: httpx.AsyncClient) -> None:
     other = await client.get("/api/policies/+4799990002", headers=sub)
     assert other.status_code == 403 and "+4799990002" in other.json()["detail"]
     bad = await client.get("/api/policies/12ab", headers={"Authorization": f"Bearer {ADMIN}"})
-    assert bad.status_code == 400 and "E.164" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("path.number:")
+    typo = await client.get("/api/policies?numbr=1", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert typo.status_code == 400 and "numbr" in typo.json()["detail"]
     # the database is not running here: a problem document, not a 500
     own = await client.get("/api/policies/+4799990001", headers=sub)
     assert own.status_code == 503 and own.json()["detail"] == "db is not running on this server"
@@ -101,3 +103,12 @@ async def test_openapi_document_lists_every_resource(client: httpx.AsyncClient) 
     ):
         assert path in paths, path
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
+
+
+def test_route_names_of_the_schema_are_the_cli_spellings() -> None:
+    from typing import get_args
+
+    from registrations.model import Route
+    from tas.admin.routes_numbers import RouteName
+
+    assert set(get_args(RouteName)) == {route.cli_name for route in Route}
