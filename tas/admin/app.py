@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from tas.admin import routes_calls, routes_numbers, routes_ops, routes_voicemail
+from tas.admin import console, routes_calls, routes_numbers, routes_ops, routes_voicemail
 from tas.admin.context import AdminContext, strict_query
 from tas.admin.problems import PROBLEM_RESPONSES, install
 
@@ -26,4 +26,5 @@ def create_app(context: AdminContext) -> FastAPI:
     install(app)
     for module in (routes_ops, routes_calls, routes_numbers, routes_voicemail):
         app.include_router(module.router, dependencies=[Depends(strict_query)])
+    app.include_router(console.router)
     return app
