@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import pytest
 from media.tones import speech_like, tone
 from tas.server import TasServer
 from tas.voicemail.wavfile import pcm16_wav
-from tests.integration.admin.conftest import ADMIN, OWN, auth
+from tests.integration.admin.conftest import ADMIN, OTHER, OWN, auth
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -41,6 +42,18 @@ def prepare(tmp_path: Path) -> Path:
     greeting = tmp_path / "greeting.wav"
     greeting.write_bytes(pcm16_wav(tone([440.0], 3.0)))
     return greeting
+
+
+async def registered(server: TasServer, number: str, ttl: float) -> None:
+    """A registration accepted by the operator, expiring in ``ttl`` s, in the store."""
+    from registrations.model import Registration, Route
+    from registrations.schedule import Entry
+    from registrations.store import RegistrationStore
+
+    wanted = Registration(number, Route.FALLBACK, "sips:127.0.0.1:5061")
+    now = time.time()
+    entry = Entry(number, wanted, wanted, registered_at=now, expires_at=now + ttl)
+    await RegistrationStore(server.db).save(entry)
 
 
 async def test_console_in_chromium(server: TasServer, tmp_path: Path) -> None:
@@ -111,6 +124,22 @@ async def test_console_in_chromium(server: TasServer, tmp_path: Path) -> None:
                 timeout=15000,
             )
             await page.screenshot(path=str(ARTEFACTS / "5-greeting-uploaded.png"))
+
+            # registrations with their TTL counting down in the page
+            await registered(server, OTHER, ttl=600.0)
+            await page.goto(f"{url}/console/registrations")
+            ttl = page.locator("#registrations td.ttl").first
+            await page.wait_for_function(
+                "(document.querySelector('#registrations td.ttl') || {}).textContent?.endsWith(' s')",
+                timeout=15000,
+            )
+            first = int((await ttl.inner_text()).split()[0])
+            await page.wait_for_function(
+                f"parseInt(document.querySelector('#registrations td.ttl').textContent) < {first}",
+                timeout=5000,
+            )
+            assert 590 <= first <= 600
+            await page.screenshot(path=str(ARTEFACTS / "6-registrations-ttl.png"))
         finally:
             await browser.close()
 
