@@ -303,6 +303,11 @@ class TasServer:
 
     async def _start_http(self) -> None:
         """The one HTTP server: /metrics, /healthz, /readyz and the admin API (tas.admin)."""
+        import importlib
+
+        # FastAPI and the routes take most of a second to import: off the loop, so SIP
+        # (already serving) sees no lag spike and the overload guard no reason to 503.
+        await asyncio.to_thread(importlib.import_module, "tas.metrics")
         from tas.admin.auth import Tokens
         from tas.admin.context import AdminContext
         from tas.events.metrics import ConsumerCollector
