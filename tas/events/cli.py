@@ -75,7 +75,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 @click.group("calls")
 def calls() -> None:
-    """Call timelines: the TAS's SIP legs joined with the core's voice/voicemail events."""
+    """Call timelines: the TAS's SIP legs joined with the core's voice/voicemail events;
+    live calls of a running server (live, hangup: through its admin API)."""
 
 
 @calls.command("list")
