@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from registrations.model import E164, is_e164
+from tas.admin.auth import Principal
 from tas.admin.context import Ctx, Who
 from tas.admin.problems import Problem
 from tas.calls.policy import Action, Policy, PolicyError, parse_policy
@@ -17,6 +18,10 @@ router = APIRouter(prefix="/api", tags=["numbers"])
 
 #: A number in a path: E.164 (``registrations.model.E164``), so the OpenAPI document says so.
 Number = Annotated[str, Path(pattern=f"^{E164.pattern}$", examples=["+4799990001"])]
+#: A policy's number: E.164, or ``*`` (every leg for a number with no registration; admin only).
+PolicyNumber = Annotated[
+    str, Path(pattern=rf"^(\*|{E164.pattern})$", examples=["+4799990001", "*"])
+]
 RouteName = Literal["loop", "fork", "fallback", "loop-mo", "loop-mt", "ingress"]
 
 
@@ -61,6 +66,15 @@ class PolicyOut(BaseModel):
 
 class Removed(BaseModel):
     removed: int
+
+
+def check_policy_number(who: Principal, number: str) -> str:
+    """A policy's number: ``*`` for an admin, else the principal's own E.164 number."""
+    if number == "*":
+        who.require_admin()
+        return number
+    who.require(check_number(number))
+    return number
 
 
 def check_number(number: str) -> str:
@@ -132,18 +146,18 @@ async def list_policies(ctx: Ctx, who: Who) -> list[PolicyOut]:
 
 
 @router.get("/policies/{number}", response_model=list[PolicyOut], tags=["policies"])
-async def show_policies(ctx: Ctx, who: Who, number: Number) -> list[PolicyOut]:
+async def show_policies(ctx: Ctx, who: Who, number: PolicyNumber) -> list[PolicyOut]:
     """The number's policies (one per route type, or one for every route)."""
-    who.require(check_number(number))
+    check_policy_number(who, number)
     return [_policy(p) for p in await _store(ctx).for_number(number)]
 
 
 @router.put("/policies/{number}", response_model=PolicyOut, tags=["policies"])
-async def set_policy(ctx: Ctx, who: Who, number: Number, body: PolicyIn) -> PolicyOut:
+async def set_policy(ctx: Ctx, who: Who, number: PolicyNumber, body: PolicyIn) -> PolicyOut:
     """Create or replace the policy for NUMBER (and ``route``), as ``tas policy set``."""
     from tas.calls.announce import read_announcement
 
-    who.require(check_number(number))
+    check_policy_number(who, number)
     if body.announcement and not who.is_admin:  # a server-side path: operators only
         raise Problem(403, "Forbidden", "only an admin token may name an announcement file")
     raw: dict[str, Any] = body.model_dump(exclude_none=True)
@@ -162,10 +176,10 @@ async def set_policy(ctx: Ctx, who: Who, number: Number, body: PolicyIn) -> Poli
 
 @router.delete("/policies/{number}", response_model=Removed, tags=["policies"])
 async def delete_policy(
-    ctx: Ctx, who: Who, number: Number, route: RouteName | None = None
+    ctx: Ctx, who: Who, number: PolicyNumber, route: RouteName | None = None
 ) -> Removed:
     """Remove the policy for NUMBER (and ``route``); 404 when there was none."""
-    who.require(check_number(number))
+    check_policy_number(who, number)
     removed = await _store(ctx).delete(number, route)
     if not removed:
         raise Problem(404, "Not found", f"no policy for {number}")

@@ -112,3 +112,10 @@ def test_route_names_of_the_schema_are_the_cli_spellings() -> None:
     from tas.admin.routes_numbers import RouteName
 
     assert set(get_args(RouteName)) == {route.cli_name for route in Route}
+
+
+async def test_the_star_policy_is_for_admins_only(client: httpx.AsyncClient) -> None:
+    sub = await client.get("/api/policies/*", headers={"Authorization": f"Bearer {SUB}"})
+    assert sub.status_code == 403 and sub.json()["detail"] == "this needs an admin token"
+    admin = await client.get("/api/policies/*", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert admin.status_code == 503  # allowed; no database in this test
