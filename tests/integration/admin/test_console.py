@@ -158,3 +158,59 @@ async def test_console_in_chromium(server: TasServer, tmp_path: Path) -> None:
     assert any(
         t["frequency"] == pytest.approx(440, rel=0.03) for t in json.loads(out)["result"]["tones"]
     )
+
+
+async def test_console_ladder_shows_the_core_events_beside_ours(tmp_path: Path) -> None:
+    """The `make run` story's call (FALLBACK, busy handset, voicemail through the sandbox
+    core): its page, found by the voicemail id, shows the core's events in the core column
+    beside our milestones."""
+    from playwright.async_api import async_playwright
+
+    from registrations.model import Route
+    from tas.demo import greeting_seconds, place_call, register
+    from tests.integration.admin.conftest import admin_settings
+
+    settings = admin_settings(tmp_path / "data")
+    settings.events.enabled = True  # the consumer reads the embedded sandbox's stream
+    server = TasServer(settings)
+    await server.start()
+    try:
+        assert server.core is not None and server.metrics is not None
+        await register(server, OWN, Route.FALLBACK)
+        server.core.handsets.set(OWN, "busy")
+        result = await place_call(
+            server.engine, server.core.address("UDP"), "+4712345678", OWN,
+            speak_after=greeting_seconds() + 0.5, message=speech_like(2.0),
+        )  # fmt: skip
+        assert result.status == 200
+        await asyncio.wait_for(server.app.idle.wait(), 15)
+        (message,) = await server.voicemail.list_messages(OWN)
+        prepare(tmp_path)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(f"{server.metrics.url}/console/calls/{message.voicemail_id}")
+                await page.fill("#token", ADMIN)
+                await page.dispatch_event("#token", "change")
+                core_rows = page.locator("#ladder tbody tr.entry.core")
+                for _ in range(50):  # the consumer stores the core's events (bounded)
+                    if await core_rows.count() >= 2:
+                        break
+                    await asyncio.sleep(0.2)
+                    await page.reload()
+                    await page.fill("#token", ADMIN)
+                    await page.dispatch_event("#token", "change")
+                    await page.locator("#ladder tbody tr.entry").first.wait_for(timeout=10000)
+                ladder = await page.locator("#ladder").inner_text()
+                assert await core_rows.count() >= 2, ladder
+                assert await page.locator("#ladder tbody tr.entry.tas").count() >= 3, ladder
+                assert "NEW_VOICEMAIL" in ladder and "recording" in ladder.lower(), ladder
+                await page.screenshot(path=str(ARTEFACTS / "7-ladder-core-and-tas.png"))
+            finally:
+                await browser.close()
+    finally:
+        await server.stop(grace=1.0)
