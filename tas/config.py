@@ -23,6 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tas.config_admin import AdminSettings
 from tas.config_check import (
     ConfigError as ConfigError,  # re-exported: the one error of load_settings
 )
@@ -293,6 +294,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     dns: DnsSettings = Field(default_factory=DnsSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @model_validator(mode="before")
     @classmethod

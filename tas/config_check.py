@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: ``TAS_…`` variables that are not settings fields (read by the CLI itself).
-NOT_SETTINGS_ENV = frozenset({"TAS_CONFIG", "TAS_HARNESS_TOKEN"})
+NOT_SETTINGS_ENV = frozenset({"TAS_CONFIG", "TAS_HARNESS_TOKEN", "TAS_ADMIN_TOKEN"})
 
 _SECRET_NAME = re.compile(r"(^|_)(secret|secrets|token|tokens|password|passwd)($|_)")
 _NOT_SECRET_SUFFIX = ("_url", "_file", "_path", "_dir", "_ttl", "_timeout")

@@ -7,27 +7,18 @@
   fresh - and the server is not draining (:mod:`tas.drain`).
 
 Both answer 200 or 503 with a JSON body ``{"status": "ok"|"fail", "checks": {name: "ok" |
-reason}}``. The HTTP server runs on a thread (:func:`make_app` routes the health paths, the
-rest goes to prometheus_client's exposition app), so the checks only read what the loop
-writes: a float, a flag, a dict.
+reason}}`` (routes in :mod:`tas.admin.routes_ops`, served in the server's event loop).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
-
-__all__ = ["Health", "HealthHttpServer", "make_app", "start_http", "watch_server"]
+__all__ = ["Health", "watch_server"]
 
 Check = Callable[[], str | None]  # None: ok, else the reason it fails
 
@@ -139,52 +130,3 @@ def watch_server(health: Health, db: Any, directory: Any, listening: Callable[[]
     health.add_probe("database", ping)
     health.add_check("directory", fresh)
     health.start()
-
-
-def _body(ok: bool, checks: dict[str, str]) -> bytes:
-    return json.dumps({"status": "ok" if ok else "fail", "checks": checks}).encode()
-
-
-def make_app(registry: CollectorRegistry, health: Health | None) -> Callable[..., Iterable[bytes]]:
-    """WSGI app: ``/healthz`` and ``/readyz`` from ``health``, the rest from prometheus."""
-    metrics = make_wsgi_app(registry)
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if health is not None and path in ("/healthz", "/readyz"):
-            ok, checks = health.liveness() if path == "/healthz" else health.readiness()
-            body = _body(ok, checks)
-            status = "200 OK" if ok else "503 Service Unavailable"
-            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            start_response(status, headers)
-            return [body]
-        result: Iterable[bytes] = metrics(environ, start_response)
-        return result
-
-    return app
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
-        pass
-
-
-class HealthHttpServer(ThreadingMixIn, WSGIServer):
-    """Threaded WSGI server (one thread per request, daemon threads)."""
-
-    daemon_threads = True
-
-
-def start_http(
-    host: str, port: int, app: Callable[..., Iterable[bytes]]
-) -> tuple[WSGIServer, threading.Thread]:
-    """Bind ``host:port`` (IPv4 or IPv6) and serve ``app`` from a daemon thread."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-
-    class Server(HealthHttpServer):
-        address_family = family
-
-    httpd = make_server(host, port, app, Server, handler_class=_Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, name="tas-http", daemon=True)
-    thread.start()
-    return httpd, thread

@@ -2,12 +2,11 @@
 
 :class:`MetricsServer` owns a per-process :class:`~prometheus_client.CollectorRegistry` (never
 the global one, so several servers and tests in one process do not collide) with the standard
-``process_*`` collector, and serves it over HTTP on ``[metrics] listen`` from a thread
-(:func:`tas.health.start_http`), with ``/healthz`` and ``/readyz`` (:mod:`tas.health`) beside
-``/metrics``. The collectors below add nothing to the SIP or media hot
-paths: they count what the endpoint, the call application and the media port pool already hold,
-when scraped. They run on the exposition thread, so each takes one snapshot (``list()`` /
-``len()``, atomic under the GIL) of the containers the event loop mutates.
+``process_*`` collector, and serves it on the one HTTP server of ``tas serve``
+(:mod:`tas.admin.http`: uvicorn in the server's event loop), with ``/healthz``, ``/readyz``
+and the admin API beside ``/metrics``. The collectors below add nothing to the SIP or media
+hot paths: they count what the endpoint, the call application and the media port pool already
+hold, when scraped (on the event loop; each still takes one snapshot with ``list()``).
 
 * :class:`SipCollector` - ``tas_sip_calls{state}``, ``tas_sip_transactions{role,method}``
 * :class:`CallAppCollector` - ``tas_calls_active``, ``tas_calls_recent{outcome}``,
@@ -21,21 +20,20 @@ when scraped. They run on the exposition thread, so each takes one snapshot (``l
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
+from pathlib import Path
 from typing import Any, Protocol
-from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from tas.admin.app import create_app
+from tas.admin.context import AdminContext
+from tas.admin.http import HttpServer
 from tas.calls.directory import DirectoryStats, Health
 from tas.calls.records import Outcome
-from tas.health import Health as ServerHealth
-from tas.health import make_app, start_http
 from tas.hostport import HostPort
 
 __all__ = [
@@ -61,16 +59,26 @@ def split_listen(listen: str) -> tuple[str, int]:
 
 
 class MetricsServer:
-    """``register()`` collectors, ``await start()``, scrape ``http://<address>/metrics``,
+    """The one HTTP server of ``tas serve``: ``/metrics`` from :attr:`registry` (when
+    ``enabled``), ``/healthz`` ``/readyz`` and the admin API (:mod:`tas.admin`) of ``context``.
+    ``register()`` collectors, ``await start()``, scrape ``http://<address>/metrics``,
     ``await stop()``."""
 
-    def __init__(self, listen: str, health: ServerHealth | None = None) -> None:
+    def __init__(
+        self,
+        listen: str,
+        context: AdminContext,
+        *,
+        enabled: bool = True,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.listen = listen
-        self.health = health  # /healthz and /readyz (tas.health) when given
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
-        self._httpd: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.context = context
+        context.registry = self.registry if enabled else None
+        cert, key = (str(tls[0]), str(tls[1])) if tls else (None, None)
+        self._http = HttpServer(create_app(context), listen, certfile=cert, keyfile=key)
 
     def register(self, collector: Collector) -> None:
         self.registry.register(collector)
@@ -78,29 +86,20 @@ class MetricsServer:
     @property
     def address(self) -> str:
         """``host:port`` actually bound (the OS's pick for port 0)."""
-        if self._httpd is None:
-            raise RuntimeError("metrics server not started")
-        host, port = self._httpd.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return self._http.address
+
+    @property
+    def url(self) -> str:
+        return f"{self._http.scheme}://{self.address}"
 
     async def start(self) -> str:
-        """Bind and serve from a daemon thread; OSError when the address is taken."""
-        host, port = split_listen(self.listen)
-        app = make_app(self.registry, self.health)
-        self._httpd, self._thread = await asyncio.to_thread(start_http, host, port, app)
-        return self.address
+        """Bind and serve in this event loop; OSError when the address is taken."""
+        split_listen(self.listen)
+        return await self._http.start()
 
     async def stop(self) -> None:
         """Stop serving and close the socket. Idempotent."""
-        httpd, thread = self._httpd, self._thread
-        self._httpd = self._thread = None
-        if httpd is None:
-            return
-        await asyncio.to_thread(httpd.shutdown)  # returns once serve_forever has
-        httpd.server_close()
-        if thread is not None:
-            await asyncio.to_thread(thread.join, 5.0)
+        await self._http.stop()
 
 
 class _HasState(Protocol):

@@ -6,11 +6,11 @@
 loopback), the SIP stack (listeners from :class:`~tas.config.SipSettings`; a self-signed TLS
 certificate is generated under ``data_dir`` when none is configured), the media engine, the
 call application (:class:`tas.calls.app.CallApp`), the voicemail API, the registration
-refresher, the event consumer, the hourly voicemail purge and the Prometheus ``/metrics``
-endpoint (:mod:`tas.metrics`); :meth:`TasServer.stop` stops them
+refresher, the event consumer, the hourly voicemail purge and the one HTTP server (Prometheus
+``/metrics`` of :mod:`tas.metrics` and the admin API of :mod:`tas.admin`); :meth:`TasServer.stop` stops them
 in reverse order, BYE-ing active calls first (a recording in progress is committed).
 :func:`serve` drains first on SIGTERM (:mod:`tas.drain`); ``/healthz`` and ``/readyz``
-(:mod:`tas.health`) are served on the metrics port.
+(:mod:`tas.health`) are served on the same HTTP server.
 
 Every INVITE goes through the call application. Legs from a trusted source for numbers we
 hold no registration for (plain SIP tests, SIPp) are ``direct`` legs (:mod:`tas.calls.direct`):
@@ -238,8 +238,8 @@ class TasServer:
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
         self._start_notify(settings)
         self._start_health()
-        if settings.metrics.enabled:
-            await self._optional("metrics", self._start_metrics())
+        if settings.metrics.enabled or settings.admin.listen:
+            await self._optional("HTTP (metrics, admin API)", self._start_http())
 
     def _start_health(self) -> None:
         """Readiness checks of ``/readyz`` and the loop heartbeat (tas.health)."""
@@ -301,7 +301,15 @@ class TasServer:
 
         self.voicemail_api = await start_voicemail_api(self.settings, self.voicemail)
 
-    async def _start_metrics(self) -> None:
+    async def _start_http(self) -> None:
+        """The one HTTP server: /metrics, /healthz, /readyz and the admin API (tas.admin)."""
+        import importlib
+
+        # FastAPI and the routes take most of a second to import: off the loop, so SIP
+        # (already serving) sees no lag spike and the overload guard no reason to 503.
+        await asyncio.to_thread(importlib.import_module, "tas.metrics")
+        from tas.admin.auth import Tokens
+        from tas.admin.context import AdminContext
         from tas.events.metrics import ConsumerCollector
         from tas.metrics import (
             CallAppCollector,
@@ -314,7 +322,19 @@ class TasServer:
         from tas.transport.metrics import ConnectionCollector
         from tas.voicemail.metrics import VoicemailCollector
 
-        metrics = MetricsServer(self.settings.metrics.listen, self.health)
+        settings, admin = self.settings, self.settings.admin
+        if problem := admin.exposure_problem(settings.metrics.listen):
+            raise ValueError(problem)
+        context = AdminContext(
+            settings, Tokens(admin.tokens), self.app, self.db, self.voicemail, self.health
+        )
+        tls = (admin.tls_cert, admin.tls_key) if admin.tls_cert and admin.tls_key else None
+        metrics = MetricsServer(
+            admin.address(settings.metrics.listen),
+            context,
+            enabled=settings.metrics.enabled,
+            tls=tls,
+        )
         metrics.register(SipCollector(self.stack.endpoint))
         metrics.register(OverloadCollector(self.stack.overload))
         metrics.register(CallAppCollector(self.app, self.app.direct_stats))

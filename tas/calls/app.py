@@ -47,6 +47,7 @@ from tas.calls.gate import TrustGate
 from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
+from tas.calls.live import LiveCalls, end_call
 from tas.calls.mailbox_access import mailbox_access, run_mailbox
 from tas.calls.outbound import OutboundCall
 from tas.calls.policy import Action, Decision
@@ -123,6 +124,7 @@ class CallApp:
         self.direct_stats = DirectStats()
         self.observe_limit = observe_limit
         self.journals: list[CallJournal] = []  # every leg's journal, newest last
+        self.live = LiveCalls()  # legs in progress (the admin API)
         self._tasks: set[asyncio.Task[None]] = set()
         self._bridges: set[Bridge] = set()
         self.idle = asyncio.Event()
@@ -211,6 +213,7 @@ class CallApp:
             if self.direct is not None and access is None:
                 decision = decide_direct(number, self.registrations.policies_for, self.direct)
         journal = self._journal(record)
+        self.live.add(call, journal)
         journal.note("invite", detail)
         journal.update(action=decision.action.value)
         log_event(
@@ -383,6 +386,7 @@ class CallApp:
             )
         )
         journal.note("invite", f"to {uri}")
+        self.live.add(call, journal)
         outbound = OutboundCall(self.stack, call, journal)
         call.listener = outbound
         done = asyncio.get_running_loop().create_future()
@@ -432,25 +436,22 @@ class CallApp:
         """Legs being handled right now."""
         return len(self._tasks) + len(self._bridges)
 
+    def hang_up(self, call_id: str) -> bool:
+        """End the live leg ``call_id`` (:func:`~tas.calls.live.end_call`); False if none."""
+        call = self.live.call(call_id)
+        if call is None or not end_call(call, self.stack.endpoint, self.stack.now(), 487):
+            return False
+        self.stack.flush()
+        return True
+
     async def shutdown(self, grace: float = 5.0) -> None:
         """BYE/503 every call we own, let the flows finish (committing recordings), then stop."""
         ep, now = self.stack.endpoint, self.stack.now()
         calls = list(ep.calls.values())
         calls += [b.b for b in self._bridges if b.b is not None and b.b not in calls]
         for call in calls:
-            owner = call.listener
-            if owner is None:
-                continue
-            if isinstance(owner, AnsweredLeg):
-                owner.hang_up(503)  # the flow sees the end and finishes (commits a recording)
-                continue
-            with contextlib.suppress(SipError):
-                if call.state in ("answered", "confirmed"):
-                    ep.bye(call, now)
-                elif call.role == "uas" and call.state in ("incoming", "early"):
-                    ep.reject(call, 503, now)
-                elif call.role == "uac" and call.state in ("calling", "early"):
-                    ep.cancel(call, now)
+            if call.listener is not None:
+                end_call(call, ep, now)
         self.stack.flush()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle.wait(), grace)

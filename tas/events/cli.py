@@ -75,7 +75,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 @click.group("calls")
 def calls() -> None:
-    """Call timelines: the TAS's SIP legs joined with the core's voice/voicemail events."""
+    """Call timelines: the TAS's SIP legs joined with the core's voice/voicemail events;
+    live calls of a running server (live, hangup: through its admin API)."""
 
 
 @calls.command("list")
@@ -171,3 +172,14 @@ def show(config: Path | None, as_json: bool, key: str) -> None:
             str(entry.leg) if entry.leg is not None else "",
         )
     console.print(table)
+
+
+def _admin_commands() -> None:
+    """``tas calls live`` / ``hangup`` (tas.admin.cli: through the admin API)."""
+    from tas.admin.cli import hangup, live
+
+    calls.add_command(live)
+    calls.add_command(hangup)
+
+
+_admin_commands()

@@ -141,7 +141,7 @@ async def test_taken_metrics_port_is_logged_and_sip_serves(
             await server.start()
         try:
             assert server.metrics is None
-            assert "event=service_unavailable service='metrics'" in caplog.text
+            assert "event=service_unavailable service='HTTP (metrics, admin API)'" in caplog.text
             assert "UDP" in server.stack.local
         finally:
             await server.stop(grace=1.0)

@@ -1,15 +1,11 @@
-"""``/healthz`` and ``/readyz`` (tas.health): the checks on a virtual clock and the WSGI app."""
+"""``/healthz`` and ``/readyz`` (tas.health): the checks on a virtual clock (the routes:
+tests/unit/admin/test_app.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
-from wsgiref.util import setup_testing_defaults
 
-from prometheus_client import CollectorRegistry
-
-from tas.health import Health, make_app
+from tas.health import Health
 
 
 class Clock:
@@ -18,20 +14,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def _get(app: Any, path: str) -> tuple[str, dict[str, Any] | bytes]:
-    environ: dict[str, Any] = {"PATH_INFO": path}
-    setup_testing_defaults(environ)
-    seen: list[str] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        seen.append(status)
-
-    body = b"".join(app(environ, start_response))
-    if path in ("/healthz", "/readyz"):
-        return seen[0], json.loads(body)
-    return seen[0], body
 
 
 def test_liveness_follows_the_heartbeat() -> None:
@@ -88,18 +70,3 @@ async def test_probe_and_heartbeat_run_on_the_loop() -> None:
         assert not ok and checks["database"] == "ConnectionError: database down"
     finally:
         await health.stop()
-
-
-def test_wsgi_app_routes_health_and_metrics() -> None:
-    health = Health()
-    app = make_app(CollectorRegistry(), health)
-    status, body = _get(app, "/readyz")
-    assert status == "200 OK" and body == {
-        "status": "ok",
-        "checks": {"event_loop": "ok", "draining": "ok"},
-    }
-    health.draining = True
-    status, body = _get(app, "/readyz")
-    assert status.startswith("503") and isinstance(body, dict) and body["status"] == "fail"
-    assert _get(app, "/healthz")[0] == "200 OK"  # draining is alive
-    assert _get(app, "/metrics")[0] == "200 OK"

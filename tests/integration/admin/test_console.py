@@ -1,0 +1,216 @@
+"""The web console end to end in Debian's headless Chromium (Playwright, no browser
+download): a call placed by the `tas call` harness appears live and goes without reload, its
+timeline shows the ladder, a voicemail plays in the page's <audio> element, and a greeting
+uploaded in the page is what the next caller hears (the harness detects its 440 Hz tone).
+Screenshots: build/artefacts/console/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from media.tones import speech_like, tone
+from tas.server import TasServer
+from tas.voicemail.wavfile import pcm16_wav
+from tests.integration.admin.conftest import ADMIN, OTHER, OWN, auth
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+CHROMIUM = "/usr/bin/chromium"
+ARTEFACTS = Path(__file__).resolve().parents[3] / "build" / "artefacts" / "console"
+
+
+async def harness(tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
+    env = dict(os.environ, TAS_DATA_DIR=str(tmp_path / "cli"))
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tas", "call", *args, "--json", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+def prepare(tmp_path: Path) -> Path:
+    """The artefact folder and the greeting file (a 440 Hz tone) to upload."""
+    assert Path(CHROMIUM).exists()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    greeting = tmp_path / "greeting.wav"
+    greeting.write_bytes(pcm16_wav(tone([440.0], 3.0)))
+    return greeting
+
+
+async def registered(server: TasServer, number: str, ttl: float) -> None:
+    """A registration accepted by the operator, expiring in ``ttl`` s, in the store."""
+    from registrations.model import Registration, Route
+    from registrations.schedule import Entry
+    from registrations.store import RegistrationStore
+
+    wanted = Registration(number, Route.FALLBACK, "sips:127.0.0.1:5061")
+    now = time.time()
+    entry = Entry(number, wanted, wanted, registered_at=now, expires_at=now + ttl)
+    await RegistrationStore(server.db).save(entry)
+
+
+async def test_console_in_chromium(server: TasServer, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    assert server.metrics is not None
+    greeting = prepare(tmp_path)
+    url = server.metrics.url
+    host, port = server.stack.local["UDP"]
+    message = await server.voicemail.deposit(OWN, "+4712345678", pcm16_wav(speech_like(3.0)))
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{url}/console")
+            await page.fill("#token", ADMIN)
+            await page.dispatch_event("#token", "change")
+
+            # a call appears live, then goes, without a reload
+            call = await harness(tmp_path, f"sip:console@{host}:{port}", "--duration", "3s")
+            live_row = page.locator("#live tbody tr")
+            await live_row.first.wait_for(timeout=15000)
+            call_id = await live_row.first.get_attribute("data-id")
+            assert call_id
+            await page.screenshot(path=str(ARTEFACTS / "1-live-call.png"))
+            out, err = await asyncio.wait_for(call.communicate(), 30)
+            assert call.returncode == 0, err.decode()
+            await page.wait_for_function(
+                "document.querySelectorAll('#live tbody tr').length === 0", timeout=15000
+            )
+            await page.locator(f'#recent tbody tr[data-id="{call_id}"]').wait_for(timeout=15000)
+            await page.screenshot(path=str(ARTEFACTS / "2-call-ended.png"))
+
+            # its timeline with the ladder
+            await page.locator(f'#recent tbody tr[data-id="{call_id}"] a').click()
+            await page.locator("#ladder tbody tr.entry").nth(2).wait_for(timeout=15000)
+            ladder = await page.locator("#ladder").inner_text()
+            assert "invite" in ladder and "bye" in ladder, ladder
+            await page.screenshot(path=str(ARTEFACTS / "3-timeline-ladder.png"))
+
+            # a voicemail plays in the page
+            await page.goto(f"{url}/console/voicemail")
+            audio = f"#audio-{message.voicemail_id}"
+            await page.wait_for_function(
+                f"document.querySelector('{audio}') && document.querySelector('{audio}').src",
+                timeout=15000,
+            )
+            await page.eval_on_selector(audio, "a => a.play()")
+            await page.wait_for_function(
+                f"document.querySelector('{audio}').readyState >= 2 && "
+                f"document.querySelector('{audio}').currentTime > 0.2",
+                timeout=15000,
+            )
+            assert await page.eval_on_selector(audio, "a => a.duration") == pytest.approx(3.0, 0.05)
+            await page.screenshot(path=str(ARTEFACTS / "4-voicemail-playing.png"))
+
+            # upload a greeting in the page
+            await page.fill("#greeting input[name=number]", OWN)
+            await page.select_option("#greeting select[name=kind]", "default")
+            await page.set_input_files("#greeting input[name=file]", str(greeting))
+            await page.click("#greeting button")
+            await page.wait_for_function(
+                "document.getElementById('greeting-result').textContent === 'greeting set'",
+                timeout=15000,
+            )
+            await page.screenshot(path=str(ARTEFACTS / "5-greeting-uploaded.png"))
+
+            # registrations with their TTL counting down in the page
+            await registered(server, OTHER, ttl=600.0)
+            await page.goto(f"{url}/console/registrations")
+            ttl = page.locator("#registrations td.ttl").first
+            await page.wait_for_function(
+                "(document.querySelector('#registrations td.ttl') || {}).textContent?.endsWith(' s')",
+                timeout=15000,
+            )
+            first = int((await ttl.inner_text()).split()[0])
+            await page.wait_for_function(
+                f"parseInt(document.querySelector('#registrations td.ttl').textContent) < {first}",
+                timeout=5000,
+            )
+            assert 590 <= first <= 600
+            await page.screenshot(path=str(ARTEFACTS / "6-registrations-ttl.png"))
+        finally:
+            await browser.close()
+
+    # the next caller hears it: OWN's calls go to voicemail, the harness listens for 440 Hz
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        r = await client.put(
+            f"/api/policies/{OWN}", json={"action": "voicemail"}, headers=auth(ADMIN)
+        )
+        assert r.status_code == 200
+    await asyncio.sleep(0.5)  # the call directory picks the policy up from the change feed
+    call = await harness(
+        tmp_path, f"sip:{OWN}@{host}:{port}", "--duration", "5s", "--expect", "tone=440"
+    )
+    out, err = await asyncio.wait_for(call.communicate(), 40)
+    assert call.returncode == 0, (out.decode()[-2000:], err.decode())
+    assert any(
+        t["frequency"] == pytest.approx(440, rel=0.03) for t in json.loads(out)["result"]["tones"]
+    )
+
+
+async def test_console_ladder_shows_the_core_events_beside_ours(tmp_path: Path) -> None:
+    """The `make run` story's call (FALLBACK, busy handset, voicemail through the sandbox
+    core): its page, found by the voicemail id, shows the core's events in the core column
+    beside our milestones."""
+    from playwright.async_api import async_playwright
+
+    from registrations.model import Route
+    from tas.demo import greeting_seconds, place_call, register
+    from tests.integration.admin.conftest import admin_settings
+
+    settings = admin_settings(tmp_path / "data")
+    settings.events.enabled = True  # the consumer reads the embedded sandbox's stream
+    server = TasServer(settings)
+    await server.start()
+    try:
+        assert server.core is not None and server.metrics is not None
+        await register(server, OWN, Route.FALLBACK)
+        server.core.handsets.set(OWN, "busy")
+        result = await place_call(
+            server.engine, server.core.address("UDP"), "+4712345678", OWN,
+            speak_after=greeting_seconds() + 0.5, message=speech_like(2.0),
+        )  # fmt: skip
+        assert result.status == 200
+        await asyncio.wait_for(server.app.idle.wait(), 15)
+        (message,) = await server.voicemail.list_messages(OWN)
+        prepare(tmp_path)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(f"{server.metrics.url}/console/calls/{message.voicemail_id}")
+                await page.fill("#token", ADMIN)
+                await page.dispatch_event("#token", "change")
+                core_rows = page.locator("#ladder tbody tr.entry.core")
+                for _ in range(50):  # the consumer stores the core's events (bounded)
+                    if await core_rows.count() >= 2:
+                        break
+                    await asyncio.sleep(0.2)
+                    await page.reload()
+                    await page.fill("#token", ADMIN)
+                    await page.dispatch_event("#token", "change")
+                    await page.locator("#ladder tbody tr.entry").first.wait_for(timeout=10000)
+                ladder = await page.locator("#ladder").inner_text()
+                assert await core_rows.count() >= 2, ladder
+                assert await page.locator("#ladder tbody tr.entry.tas").count() >= 3, ladder
+                assert "NEW_VOICEMAIL" in ladder and "recording" in ladder.lower(), ladder
+                await page.screenshot(path=str(ARTEFACTS / "7-ladder-core-and-tas.png"))
+            finally:
+                await browser.close()
+    finally:
+        await server.stop(grace=1.0)
