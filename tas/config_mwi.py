@@ -8,6 +8,8 @@ configuration file, like ``smtp_password``; keep the file readable by the servic
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
@@ -18,6 +20,8 @@ class MwiSettings(BaseModel):
 
     enabled: bool = False
     realm: str = "tas"
+    # RFC 8760 prefers SHA-256; older phones (baresip 1.0, many desk phones) know only MD5
+    algorithm: Literal["SHA-256", "MD5"] = "SHA-256"
     passwords: dict[str, SecretStr] = Field(default_factory=dict)  # E.164 number -> password
     min_expires: int = Field(default=60, ge=1)  # shorter: 423 Interval Too Brief
     max_expires: int = Field(default=3600, ge=1)  # longer: shortened to this

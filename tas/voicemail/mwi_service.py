@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from registrations.model import is_e164
 from tas.calls.host import CallHost
@@ -54,24 +54,31 @@ from tas.sip.subscription import (
 from tas.sip.transaction_base import Peer
 from tas.sip.transaction_server import ServerTransaction
 from tas.sip.uri import SipURI, parse_uri
+from tas.voicemail.models import Voicemail
 from tas.voicemail.mwi import CONTENT_TYPE, EVENT, MessageSummary, message_summary, summarize
-from tas.voicemail.store import VoicemailStore
 
 __all__ = ["MwiService"]
 
 log = logging.getLogger(__name__)
 
 
+class MessageLister(Protocol):
+    """What the notifier reads of the voicemail store."""
+
+    async def list_messages(self, mailbox: str | None = None) -> list[Voicemail]: ...
+
+
 class MwiService:
     """Subscriptions to mailboxes and their NOTIFYs; :meth:`run` is its task."""
 
-    def __init__(self, host: CallHost, store: VoicemailStore, settings: MwiSettings) -> None:
+    def __init__(self, host: CallHost, store: MessageLister, settings: MwiSettings) -> None:
         self.host = host
         self.store = store
         self.settings = settings
         self.auth = DigestAuthenticator(
             settings.realm,
             {number: secret.get_secret_value() for number, secret in settings.passwords.items()},
+            algorithm=settings.algorithm,
         )
         bounds = ExpiryBounds(settings.min_expires, settings.max_expires, settings.default_expires)
         self.table = SubscriptionTable(bounds, settings.max_subscriptions)
@@ -258,29 +265,34 @@ class MwiService:
         self._wake.set()
 
     async def run(self) -> None:
-        """Expire subscriptions and NOTIFY changed mailboxes until cancelled."""
+        """:meth:`step` every ``poll_interval`` (sooner for an expiry or :meth:`wake`) until
+        cancelled."""
         while True:
-            now = self.host.now()
-            for sub in self.table.expire(now):
-                self._notify(sub, self._summaries.get(sub.resource))
-            watched = set(self.table.resources())
-            for mailbox in list(self._summaries):
-                if mailbox not in watched:
-                    del self._summaries[mailbox]
-            for mailbox in watched:
-                summary = await self._count(mailbox)
-                if summary is not None and summary != self._summaries.get(mailbox):
-                    self._summaries[mailbox] = summary
-                    for sub in self.table.of_resource(mailbox):
-                        self._notify(sub, summary)
-            self.host.flush()
-            delay = self.settings.poll_interval
-            deadline = self.table.next_deadline()
-            if deadline is not None:
-                delay = max(0.01, min(delay, deadline - self.host.now()))
+            delay = await self.step()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def step(self) -> float:
+        """Expire subscriptions, NOTIFY every watched mailbox whose summary changed; returns
+        the seconds until the next step is due."""
+        for sub in self.table.expire(self.host.now()):
+            self._notify(sub, self._summaries.get(sub.resource))
+        watched = set(self.table.resources())
+        for mailbox in set(self._summaries) - watched:
+            del self._summaries[mailbox]
+        for mailbox in watched:
+            summary = await self._count(mailbox)
+            if summary is not None and summary != self._summaries.get(mailbox):
+                self._summaries[mailbox] = summary
+                for sub in self.table.of_resource(mailbox):
+                    self._notify(sub, summary)
+        self.host.flush()
+        delay = self.settings.poll_interval
+        deadline = self.table.next_deadline()
+        if deadline is not None:
+            delay = max(0.01, min(delay, deadline - self.host.now()))
+        return delay
 
     def in_front_of(self, on_event: Callable[[Event], None]) -> Callable[[Event], None]:
         """The stack's event handler: SUBSCRIBEs and our NOTIFYs' answers here, the rest to
