@@ -264,12 +264,16 @@ class Endpoint:
         txn.owner = handle
         return handle
 
+    def own_contact(self, transport: str) -> str:
+        """Our Contact for ``transport`` (a dialog-creating 2xx needs one, §12.1.1)."""
+        return self._core.contact(transport)
+
     def send_built(self, request: Request, peer: Peer, now: float) -> OutgoingRequest:
         """Send a request the TU built in a dialog this endpoint does not track (a NOTIFY of a
         subscription, RFC 6665 §4.2.2): our Via and Contact are added here;
         RequestCompleted carries the final response."""
         request.headers.add("Via", self._core.via(peer.transport))
-        request.headers.add("Contact", self._core.contact(peer.transport))
+        request.headers.add("Contact", self.own_contact(peer.transport))
         handle = OutgoingRequest(request, peer, None, None)
         self.layer.send_request(request, peer, now).owner = handle
         return handle

@@ -168,6 +168,7 @@ class MwiService:
         self._peers[sub.key] = txn.peer
         response = request.create_response(200, to_tag=sub.local_tag)
         response.headers.add("Expires", str(expires))
+        response.headers.add("Contact", self.host.endpoint.own_contact(txn.peer.transport))
         txn.respond(response, now)
         log_event(
             log,

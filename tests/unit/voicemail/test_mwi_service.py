@@ -187,6 +187,7 @@ async def test_subscribe_notify_on_every_change_refresh_and_unsubscribe() -> Non
     w.store.add(played=True)
     (ok,), (first,) = split(await w.authed(expires=7200))
     assert ok.status == 200 and ok.headers.get("Expires") == "3600"  # capped
+    assert ok.headers.get("Contact") == "<sip:tas@127.0.0.1:5070>"  # dialog-creating 2xx
     assert first.method == "NOTIFY" and str(first.uri) == f"sip:{BOX}@127.0.0.1:5062"
     assert first.headers.get("Subscription-State") == "active;expires=3600"
     assert first.headers.get("Event") == "message-summary"
