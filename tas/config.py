@@ -36,6 +36,7 @@ from tas.config_check import (
     unknown_keys,
     validation_problems,
 )
+from tas.config_mwi import MwiSettings  # re-exported: the [mwi] section
 from tas.config_voicemail import (  # re-exported: the [voicemail] sections
     ApiToken as ApiToken,
 )
@@ -289,6 +290,7 @@ class Settings(BaseSettings):
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
+    mwi: MwiSettings = Field(default_factory=MwiSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -44,6 +44,7 @@ from tas.hostport import HostPort
 from tas.logs import log_event
 from tas.sip.session_timer import SessionTimerConfig
 from tas.sip.timers import TimerConfig
+from tas.sip.ua_core import EndpointConfig
 from tas.transport.connections import ConnectionLimits
 from tas.transport.overload import OverloadLimits
 from tas.transport.stack import SipStack, StackOptions
@@ -89,6 +90,7 @@ def stack_options(settings: Settings) -> StackOptions:
             max_per_source=sip.max_connections_per_source,
         ),
         limits=OverloadLimits(**settings.limits.model_dump()),
+        allow=(*EndpointConfig({}).allow, "SUBSCRIBE") if settings.mwi.enabled else None,
     )
 
 
@@ -127,6 +129,7 @@ class TasServer:
         self.metrics: Any = None  # tas.metrics.MetricsServer
         self.health = Health()  # /healthz, /readyz (tas.health)
         self._tasks: list[asyncio.Task[None]] = []
+        self.mwi: Any = None  # tas.voicemail.mwi_service.MwiService when [mwi] enabled
         self.notify: Any = None  # tas.voicemail.notify_worker.NotifyWorker once started
         self._stopped = False
 
@@ -223,6 +226,7 @@ class TasServer:
             ),
         )
         self.stack.on_event = self.app.on_event
+        self._start_mwi(settings)
         if self.plane is not None:
             await self._start_sandbox_core()
         await self._optional("voicemail API", self._start_voicemail_api())
@@ -360,11 +364,23 @@ class TasServer:
         )
         self._tasks.append(asyncio.create_task(self.notify.run()))
 
+    def _start_mwi(self, settings: Settings) -> None:
+        """``[mwi]``: SUBSCRIBE/NOTIFY for mailboxes (tas.voicemail.mwi_service), in front of
+        the call application (each SUBSCRIBE is digest-authenticated there)."""
+        if settings.mwi.enabled:
+            from tas.voicemail.mwi_service import MwiService
+
+            self.mwi = MwiService(self.stack, self.voicemail, settings.mwi)
+            self.stack.on_event = self.mwi.in_front_of(self.app.on_event)
+            self._tasks.append(asyncio.create_task(self.mwi.run()))
+
     def _new_voicemail(self, message: Any) -> None:
         """NEW_VOICEMAIL into the embedded sandbox's event stream (the real core does its own);
         the notification worker looks at the outbox now."""
         if self.notify is not None:
             self.notify.wake()
+        if self.mwi is not None:
+            self.mwi.wake()
         if self.plane is not None:
             self.plane.publish_voicemail_event(
                 message.voicemail_id, message.caller_number, message.mailbox

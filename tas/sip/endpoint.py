@@ -264,6 +264,20 @@ class Endpoint:
         txn.owner = handle
         return handle
 
+    def own_contact(self, transport: str) -> str:
+        """Our Contact for ``transport`` (a dialog-creating 2xx needs one, §12.1.1)."""
+        return self._core.contact(transport)
+
+    def send_built(self, request: Request, peer: Peer, now: float) -> OutgoingRequest:
+        """Send a request the TU built in a dialog this endpoint does not track (a NOTIFY of a
+        subscription, RFC 6665 §4.2.2): our Via and Contact are added here;
+        RequestCompleted carries the final response."""
+        request.headers.add("Via", self._core.via(peer.transport))
+        request.headers.add("Contact", self.own_contact(peer.transport))
+        handle = OutgoingRequest(request, peer, None, None)
+        self.layer.send_request(request, peer, now).owner = handle
+        return handle
+
     def respond(
         self,
         txn: ServerTransaction,
@@ -355,6 +369,9 @@ class Endpoint:
                 self._core.events.append(RequestReceived(request, txn))
             return
         call = self.calls.get((request.call_id, to_tag, request.from_.tag or ""))
+        if call is None and method == "SUBSCRIBE":  # a refresh: the subscription's owner decides
+            self._core.events.append(RequestReceived(request, txn))  # (RFC 6665 §4.2.1)
+            return
         if call is None or call.dialog is None:
             raise RemoteProtocolError("no such dialog", 481)  # §12.2.2
         self._dialogs.dispatch(call, txn, request, now)
