@@ -34,7 +34,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from media.call_media import CallMedia
 from media.session import MediaEngine, MediaSession
 from tas.calls.announce import announce, announce_early, answer_and_hold, run_menu
 from tas.calls.b2bua import Bridge
@@ -49,7 +48,7 @@ from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
 from tas.calls.live import LiveCalls, end_call
 from tas.calls.mailbox_access import mailbox_access, run_mailbox
-from tas.calls.outbound import OutboundCall
+from tas.calls.outbound import OutboundCall, run_outbound
 from tas.calls.policy import Action, Decision
 from tas.calls.policy_store import PolicyStore
 from tas.calls.privacy import shown_caller
@@ -390,25 +389,9 @@ class CallApp:
         outbound = OutboundCall(self.stack, call, journal)
         call.listener = outbound
         done = asyncio.get_running_loop().create_future()
-        self._spawn(self._outbound(outbound, session, announcement, ring_timeout, done))
+        self._spawn(run_outbound(outbound, session, announcement, ring_timeout, done))
         await asyncio.shield(done)
         return journal.record
-
-    async def _outbound(
-        self,
-        outbound: OutboundCall,
-        session: CallMedia,
-        announcement: bytes | str | None,
-        ring_timeout: float,
-        done: asyncio.Future[None],
-    ) -> None:
-        try:
-            await outbound.run(session, announcement, ring_timeout)
-        finally:
-            await session.close()
-            await outbound.journal.close()
-            if not done.done():
-                done.set_result(None)
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -94,3 +94,21 @@ class OutboundCall:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ended.wait(), 5.0)
         journal.update(ended=utcnow())
+
+
+async def run_outbound(
+    outbound: OutboundCall,
+    session: CallMedia,
+    announcement: bytes | str | None,
+    ring_timeout: float,
+    done: asyncio.Future[None],
+) -> None:
+    """Run a call we placed (``CallApp.originate``) to its end, then release its media and
+    journal and resolve ``done``."""
+    try:
+        await outbound.run(session, announcement, ring_timeout)
+    finally:
+        await session.close()
+        await outbound.journal.close()
+        if not done.done():
+            done.set_result(None)
