@@ -91,7 +91,7 @@ class Transaction:
         self.key = key
         self.peer = peer
         self.request = request
-        self.state = ""
+        self.state: str = ""  # the initial state; every transition is _set_state
         self.deadlines: dict[str, float] = {}
         self.interval = 0.0
         #: what the transaction user attached (a call, an outgoing request handle …).
@@ -105,7 +105,7 @@ class Transaction:
     def terminated(self) -> bool:
         return self.state == "Terminated"
 
-    def _go(self, state: str) -> None:
+    def _set_state(self, state: str) -> None:
         if state not in self.TRANSITIONS[self.state]:
             raise LocalProtocolError(f"{type(self).__name__}: {self.state} -> {state} not allowed")
         self.state = state
@@ -129,7 +129,7 @@ class Transaction:
         """§17.1.4 / §17.2.4: inform the TU and terminate."""
         if self.terminated:
             return
-        self._go("Terminated")
+        self._set_state("Terminated")
         self.layer.tu.on_transport_error(self, now)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:

@@ -72,7 +72,7 @@ class ClientTransaction(Transaction):
         raise NotImplementedError
 
     def _timeout(self, now: float) -> None:
-        self._go("Terminated")
+        self._set_state("Terminated")
         self.layer.tu.on_timeout(self, now)
 
 
@@ -98,7 +98,7 @@ class InviteClientTransaction(ClientTransaction):
 
     def start(self, now: float) -> None:
         config = self.layer.config
-        self._go("Calling")
+        self._set_state("Calling")
         self._send(self.wire)
         if not self.reliable:
             self.interval = config.a()
@@ -115,23 +115,23 @@ class InviteClientTransaction(ClientTransaction):
             if status < 200:
                 if state == "Calling":
                     self._cancel("B")  # B only bounds Calling (§17.1.1.2)
-                    self._go("Proceeding")
+                    self._set_state("Proceeding")
             elif status < 300:
                 self._cancel("B")
-                self._go("Accepted")
+                self._set_state("Accepted")
                 self._arm("M", config.m(), now)
             else:
                 self._cancel("B")
                 ack = build_non2xx_ack(self.request, response)
                 self.ack = bytes(ack)
                 self._send(self.ack)
-                self._go("Completed")
+                self._set_state("Completed")
                 delay = config.d(self.reliable)
                 self.layer.tu.on_response(self, response, now)
                 if delay:
                     self._arm("D", delay, now)
                 else:
-                    self._go("Terminated")
+                    self._set_state("Terminated")
                 return
             self.layer.tu.on_response(self, response, now)
         elif state == "Accepted":
@@ -149,7 +149,7 @@ class InviteClientTransaction(ClientTransaction):
         elif name == "B" and self.state == "Calling":
             self._timeout(now)
         elif name in ("D", "M"):
-            self._go("Terminated")
+            self._set_state("Terminated")
 
 
 class NonInviteClientTransaction(ClientTransaction):
@@ -167,7 +167,7 @@ class NonInviteClientTransaction(ClientTransaction):
 
     def start(self, now: float) -> None:
         config = self.layer.config
-        self._go("Trying")
+        self._set_state("Trying")
         self._send(self.wire)
         if not self.reliable:
             self.interval = config.e()
@@ -181,18 +181,18 @@ class NonInviteClientTransaction(ClientTransaction):
         self.last_response = response
         if response.status < 200:
             if state == "Trying":
-                self._go("Proceeding")
+                self._set_state("Proceeding")
             self.layer.tu.on_response(self, response, now)
             return
         self._cancel("E")
         self._cancel("F")
-        self._go("Completed")
+        self._set_state("Completed")
         self.layer.tu.on_response(self, response, now)
         delay = self.layer.config.k(self.reliable)
         if delay:
             self._arm("K", delay, now)
         else:
-            self._go("Terminated")
+            self._set_state("Terminated")
 
     def on_timer(self, name: str, now: float) -> None:
         config = self.layer.config
@@ -207,7 +207,7 @@ class NonInviteClientTransaction(ClientTransaction):
         elif name == "F" and self.state in ("Trying", "Proceeding"):
             self._timeout(now)
         elif name == "K":
-            self._go("Terminated")
+            self._set_state("Terminated")
 
 
 def new_client_transaction(

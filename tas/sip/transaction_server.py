@@ -89,7 +89,7 @@ class InviteServerTransaction(ServerTransaction):
     }
 
     def start(self, now: float) -> None:
-        self._go("Proceeding")
+        self._set_state("Proceeding")
         self._arm("Trying", self.layer.config.trying(), now)
 
     def on_request(self, request: Request, now: float) -> None:
@@ -98,12 +98,12 @@ class InviteServerTransaction(ServerTransaction):
             if state == "Completed":
                 self._cancel("G")
                 self._cancel("H")
-                self._go("Confirmed")
+                self._set_state("Confirmed")
                 delay = self.layer.config.i(self.reliable)
                 if delay:
                     self._arm("I", delay, now)
                 else:
-                    self._go("Terminated")
+                    self._set_state("Terminated")
             elif state == "Accepted":
                 self.layer.tu.on_ack(request, self.peer, now)  # RFC 6026 §8.7
             return  # ACKs in Confirmed are absorbed
@@ -121,10 +121,10 @@ class InviteServerTransaction(ServerTransaction):
             if status < 200:
                 return
             if status < 300:
-                self._go("Accepted")
+                self._set_state("Accepted")
                 self._arm("L", config.l(), now)
             else:
-                self._go("Completed")
+                self._set_state("Completed")
                 if not self.reliable:
                     self.interval = config.g()
                     self._arm("G", self.interval, now)
@@ -149,10 +149,10 @@ class InviteServerTransaction(ServerTransaction):
             self.interval = config.next_interval(self.interval)
             self._arm("G", self.interval, now)
         elif name == "H" and self.state == "Completed":
-            self._go("Terminated")
+            self._set_state("Terminated")
             self.layer.tu.on_timeout(self, now)
         elif name in ("I", "L"):
-            self._go("Terminated")
+            self._set_state("Terminated")
 
 
 class NonInviteServerTransaction(ServerTransaction):
@@ -169,7 +169,7 @@ class NonInviteServerTransaction(ServerTransaction):
     }
 
     def start(self, now: float) -> None:
-        self._go("Trying")
+        self._set_state("Trying")
 
     def on_request(self, request: Request, now: float) -> None:
         if self.state != "Trying":
@@ -182,18 +182,18 @@ class NonInviteServerTransaction(ServerTransaction):
         self._send_response(response)
         if response.status < 200:
             if state == "Trying":
-                self._go("Proceeding")
+                self._set_state("Proceeding")
             return
-        self._go("Completed")
+        self._set_state("Completed")
         delay = self.layer.config.j(self.reliable)
         if delay:
             self._arm("J", delay, now)
         else:
-            self._go("Terminated")
+            self._set_state("Terminated")
 
     def on_timer(self, name: str, now: float) -> None:
         if name == "J":
-            self._go("Terminated")
+            self._set_state("Terminated")
 
 
 def new_server_transaction(
