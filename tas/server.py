@@ -188,6 +188,7 @@ class TasServer:
         self._start_health()
         if settings.metrics.enabled or settings.admin.listen:
             await self._optional("HTTP (metrics, admin API)", self._start_http())
+        self.stack.overload.lag.clear()  # start-up stalls are not overload (issue 10 guard)
 
     def _start_health(self) -> None:
         """Readiness checks of ``/readyz`` and the loop heartbeat (tas.health)."""

@@ -68,6 +68,11 @@ class LagSignal:
                 self._calm_since = None
         return self.overloaded
 
+    def clear(self) -> None:
+        """Forget the lag seen so far (not the peak): the server's own start-up stalls the loop
+        (imports, migrations, building the admin app) and that is not overload."""
+        self.overloaded, self.smoothed, self._calm_since = False, 0.0, None
+
 
 @dataclass(slots=True)
 class RateLimitedLog:

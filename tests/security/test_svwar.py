@@ -53,8 +53,10 @@ async def test_svwar_invite_scan_finds_no_extension(
 ) -> None:
     assert (server.app.gate.status, server.app.gate.reason) == (403, "Forbidden")  # default
     server.app.gate.status, server.app.gate.reason = status, reason  # as [untrusted] sets it
+    # MO legs carry an MO prefix (as operators configure it): svwar's INVITEs have From = To,
+    # which without one is the subscriber calling their own number, i.e. the mailbox menu
     for number, route in REGISTERED.items():
-        await register(server, number, route)
+        await register(server, number, route, mo="1")
     await server.app.policies.put(Policy("+4799990204", Action.FORWARD, target="+4790011111"))
     words = tmp_path / "numbers.txt"
     words.write_text("\n".join([*REGISTERED, *UNREGISTERED]) + "\n")

@@ -92,6 +92,15 @@ def test_one_long_stall_signals_at_once() -> None:
     assert LagSignal(threshold=0.2, alpha=0.5).observe(0.5, 0.0)
 
 
+def test_cleared_lag_signal_admits_at_once_and_keeps_the_peak() -> None:
+    signal = LagSignal(threshold=0.2, hold=2.0, alpha=0.5)
+    assert signal.observe(0.8, 0.0)  # a start-up stall
+    signal.clear()
+    assert not signal.overloaded
+    assert not signal.observe(0.01, 0.1)  # no hold to wait out
+    assert signal.peak == 0.8
+
+
 def test_lag_signal_off() -> None:
     assert not LagSignal(threshold=0.0).observe(100.0, 0.0)
 
