@@ -193,6 +193,8 @@ class EventsSettings(BaseModel):
     durable_name: str = "tas-events"  # the position survives reconnects
     max_in_flight: int = 50
     ack_timeout: float = 30.0  # manual ack; unacked events come back after this
+    batch_max: int = 100  # events per SQL transaction (at most half of max_in_flight)
+    batch_wait: float = 0.002  # seconds the first event of a batch may wait for more
     start: Literal["new", "oldest"] = "oldest"  # only when the server holds no position yet
     scopes: list[str] = Field(
         default_factory=lambda: ["events.voice.subscribe", "events.voicemail.subscribe"]

@@ -1,9 +1,10 @@
 """asyncio consumer of the operator's event stream (EventsService v0, wgtwo-api.md §4.1).
 
 Subscribes to VOICE_EVENT and VOICEMAIL_EVENT with the recommended production settings
-(queue_name + durable_name, manual ack with a timeout, max_in_flight), stores each batch of
-events in one SQL transaction (idempotent, see :mod:`tas.events.models`) and acks an event only
-after that commit. Any stream end or error (the server's hourly forced close, an expired token,
+(queue_name + durable_name, manual ack with a timeout, max_in_flight), stores the events in
+size- and time-bounded batches of one SQL transaction each (:mod:`tas.events.batching`;
+idempotent, see :mod:`tas.events.models`) and acks an event only after that commit, with the
+Ack calls pipelined behind the next commits (:mod:`tas.events.acks`). Any stream end or error (the server's hourly forced close, an expired token,
 a restart) leads to a reconnect with the same settings after an exponential backoff with jitter;
 the durable subscription resumes where it stopped and redeliveries are recognised as duplicates.
 """
@@ -15,7 +16,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,9 @@ from registrations.errors import AuthenticationFailed, OperatorError
 from registrations.oauth import ClientCredentials, TokenSource, sandbox_auth
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from tas.config import EventsSettings, Settings
+from tas.events.acks import AckPipeline
 from tas.events.backoff import Backoff
+from tas.events.batching import Batcher
 from tas.events.models import CoreEvent, UnsupportedEvent, core_event_from_proto
 from tas.events.store import EventStore
 from tas.store import Database
@@ -39,7 +42,6 @@ __all__ = ["ConsumerStats", "EventConsumer", "subscribe_request"]
 log = logging.getLogger(__name__)
 
 SUBSCRIBED_TYPES = (events_pb2.VOICE_EVENT, events_pb2.VOICEMAIL_EVENT)
-ACK_DEADLINE = 10.0  # seconds per Ack RPC
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class ConsumerStats:
     acked: int = 0
     ack_failures: int = 0  # those come back as redeliveries
     store_failures: int = 0  # batches the database refused: not acked, so redelivered
+    batches: int = 0  # transactions committed (stored / batches is the mean batch)
     streams: int = 0  # Subscribe calls made
     reconnects: int = 0
     lag: float | None = None  # seconds, newest stored event
@@ -118,6 +121,9 @@ class EventConsumer:
         self._backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max)
         self._store_backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max)
         self._task: asyncio.Task[None] | None = None
+        # At most half of what the server may have unacked with us: the next batch can fill
+        # while one commits and its acks are on the way.
+        self._batch_size = min(self.settings.batch_max, max(1, self.settings.max_in_flight // 2))
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -175,9 +181,10 @@ class EventConsumer:
         metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.stats.streams += 1
         call = stub.Subscribe(self.request, metadata=metadata)
-        queue: asyncio.Queue[events_pb2.Event | None] = asyncio.Queue()
-        reader = asyncio.create_task(self._read(call, queue))
-        writer = asyncio.create_task(self._write(queue, stub, metadata))
+        inbox = _Inbox(Batcher(self._batch_size, self.settings.batch_wait))
+        acks = AckPipeline(stub, metadata, self.settings.max_in_flight, self._ack_done)
+        reader = asyncio.create_task(self._read(call, inbox))
+        writer = asyncio.create_task(self._write(inbox, acks))
         try:
             done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
             if writer in done:  # it stops before the stream ends only by failing
@@ -187,44 +194,34 @@ class EventConsumer:
         finally:
             reader.cancel()
             writer.cancel()
+            acks.cancel()
             call.cancel()
 
-    async def _read(self, call: Any, queue: asyncio.Queue[events_pb2.Event | None]) -> int:
-        """Queue every event of the stream, then None; returns how many arrived."""
+    async def _read(self, call: Any, inbox: _Inbox) -> int:
+        """Hand every event of the stream to the inbox, then end it; returns how many."""
         got = 0
         try:
             async for response in call:
-                queue.put_nowait(response.event)
+                inbox.put(response.event)
                 got += 1
             log.info("event stream closed by the server after %d event(s)", got)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
                 self.tokens.invalidate()  # expired or revoked: fetch a new one
             self._failed(f"stream: {exc.code().name}: {exc.details()}")
-        queue.put_nowait(None)
+        inbox.end()
         return got
 
-    async def _write(
-        self, queue: asyncio.Queue[events_pb2.Event | None], stub: Any, metadata: Sequence[Any]
-    ) -> None:
-        """Take what has arrived (up to max_in_flight), commit it, then ack it."""
-        done = False
-        while not done:
-            first = await queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while not queue.empty() and len(batch) < self.settings.max_in_flight:
-                item = queue.get_nowait()
-                if item is None:
-                    done = True
-                    break
-                batch.append(item)
-            await self._handle(batch, stub, metadata)
+    async def _write(self, inbox: _Inbox, acks: AckPipeline) -> None:
+        """Commit each due batch, then start its acks and go on with the next commit while
+        they run (tas.events.batching, tas.events.acks); at the stream's end, wait for them."""
+        while (batch := await inbox.next_batch()) is not None:
+            if await self._commit(batch):
+                await self._ack(batch, acks)
+        await acks.drain()
 
-    async def _handle(
-        self, batch: list[events_pb2.Event], stub: Any, metadata: Sequence[Any]
-    ) -> None:
+    async def _commit(self, batch: list[events_pb2.Event]) -> bool:
+        """Store ``batch`` in one transaction; False (nothing to ack) if the database refused."""
         self.stats.received += len(batch)
         received = datetime.fromtimestamp(self._clock(), UTC)
         rows: list[CoreEvent] = []
@@ -241,8 +238,9 @@ class EventConsumer:
             self.stats.store_failures += 1
             self._failed(f"store: {type(exc).__name__}: {exc}")
             await self._sleep(self._store_backoff.next_delay(self._rand()))
-            return
+            return False
         self._store_backoff.reset()
+        self.stats.batches += 1
         committed = self._clock()
         for row, new in zip(rows, fresh, strict=True):
             if new:
@@ -251,30 +249,18 @@ class EventConsumer:
                 self.stats.lags.append(self.stats.lag)
             else:
                 self.stats.duplicates += 1
-        await self._ack(batch, stub, metadata)
+        return True
 
-    async def _ack(self, batch: list[events_pb2.Event], stub: Any, metadata: Sequence[Any]) -> None:
-        results = await asyncio.gather(
-            *(
-                stub.Ack(
-                    events_pb2.AckRequest(
-                        inbox=event.metadata.ack_inbox, sequence=event.metadata.sequence
-                    ),
-                    metadata=metadata,
-                    timeout=ACK_DEADLINE,
-                )
-                for event in batch
-            ),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, grpc.aio.AioRpcError):
-                self.stats.ack_failures += 1
-                self._failed(f"ack: {result.code().name}: {result.details()}")
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                self.stats.acked += 1
+    async def _ack(self, batch: list[events_pb2.Event], acks: AckPipeline) -> None:
+        """Only after the commit (module docstring): a crash before this redelivers."""
+        await acks.send(batch)
+
+    def _ack_done(self, error: grpc.aio.AioRpcError | None) -> None:
+        if error is None:
+            self.stats.acked += 1
+        else:
+            self.stats.ack_failures += 1
+            self._failed(f"ack: {error.code().name}: {error.details()}")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -308,3 +294,45 @@ def _token_source(settings: Settings, target: Target) -> TokenSource:
     return ClientCredentials(
         op.client_id, op.client_secret, token_url=op.token_url, scopes=settings.events.scopes
     )
+
+
+class _Inbox:
+    """Events the stream delivered and the writer has not taken yet (reader -> writer).
+
+    Batch ages use the event loop's monotonic clock, whatever clock the consumer reports lag
+    with.
+    """
+
+    def __init__(self, batcher: Batcher[events_pb2.Event]) -> None:
+        self._batcher = batcher
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._ended = False
+
+    def put(self, event: events_pb2.Event) -> None:
+        batcher = self._batcher
+        batcher.add(event, self._loop.time())
+        if len(batcher) == 1 or batcher.full:  # a new deadline to arm, or due now
+            self._wake.set()
+
+    def end(self) -> None:
+        self._ended = True
+        self._wake.set()
+
+    async def next_batch(self) -> list[events_pb2.Event] | None:
+        """The next due batch (everything left once the stream ended); None when done."""
+        batcher = self._batcher
+        while True:
+            now = self._loop.time()
+            if batcher.due(now) or (self._ended and len(batcher)):
+                return batcher.take()
+            if self._ended:
+                return None
+            self._wake.clear()
+            deadline = batcher.deadline()
+            timer = None if deadline is None else self._loop.call_at(deadline, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                if timer is not None:
+                    timer.cancel()

@@ -25,6 +25,7 @@ _COUNTERS = {
     "acked": "Acks the server accepted.",
     "ack_failures": "Acks that failed (the events come back as redeliveries).",
     "store_failures": "Batches the database refused (not acked, redelivered later).",
+    "batches": "Transactions that committed a batch of events.",
     "streams": "Subscribe calls made.",
     "reconnects": "Reconnects after a stream ended or failed.",
 }

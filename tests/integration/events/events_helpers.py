@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from registrations.wgtwo.events.v0 import events_pb2
 from tas.config import EventsSettings, SandboxSettings, Settings
 from tas.events import EventConsumer
+from tas.events.acks import AckPipeline
 from tas.sandbox.grpc_server import ControlPlane
 
 
@@ -35,5 +35,5 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
 class CrashBeforeAck(EventConsumer):
     """Commits, but none of its acks reach the server: a process killed between the two."""
 
-    async def _ack(self, batch: list[events_pb2.Event], stub: Any, meta: Sequence[Any]) -> None:
+    async def _ack(self, batch: list[events_pb2.Event], acks: AckPipeline) -> None:
         return None

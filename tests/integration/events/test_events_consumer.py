@@ -3,12 +3,10 @@ reconnects, queue sharing and token refresh."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from registrations.wgtwo.events.v0 import events_pb2
 from tas.config import SandboxSettings
 from tas.events import EventConsumer, EventStore
+from tas.events.acks import AckPipeline
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
 from tests.integration.events.events_helpers import CrashBeforeAck, consumer_settings, eventually
@@ -79,11 +77,11 @@ async def test_ack_timeout_redelivery_is_a_duplicate(plane: ControlPlane, db: Da
     class AckLater(EventConsumer):
         skipped = False
 
-        async def _ack(self, batch: list[events_pb2.Event], stub: Any, meta: Sequence[Any]) -> None:
+        async def _ack(self, batch: list[events_pb2.Event], acks: AckPipeline) -> None:
             if not self.skipped:
                 self.skipped = True
                 return
-            await super()._ack(batch, stub, meta)
+            await super()._ack(batch, acks)
 
     consumer = AckLater(consumer_settings(plane, ack_timeout=0.2), db)
     consumer.start()
