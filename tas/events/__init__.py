@@ -5,7 +5,13 @@ from tas.events.consumer import ConsumerStats, EventConsumer, subscribe_request
 from tas.events.correlate import correlate, normalise_e164, outcome_of
 from tas.events.history import find_timeline, load_timelines
 from tas.events.metrics import ConsumerCollector
-from tas.events.models import CoreEvent, UnsupportedEvent, core_event_from_proto, event_key
+from tas.events.models import (
+    CoreEvent,
+    EventRecord,
+    UnsupportedEvent,
+    core_event_from_proto,
+    event_key,
+)
 from tas.events.store import EventStore
 from tas.events.timeline import Entry, Leg, Timeline
 
@@ -15,6 +21,7 @@ __all__ = [
     "ConsumerStats",
     "CoreEvent",
     "Entry",
+    "EventRecord",
     "EventConsumer",
     "EventStore",
     "Leg",

@@ -33,7 +33,7 @@ from tas.config import EventsSettings, Settings
 from tas.events.acks import AckPipeline
 from tas.events.backoff import Backoff
 from tas.events.batching import Batcher
-from tas.events.models import CoreEvent, UnsupportedEvent, core_event_from_proto
+from tas.events.models import EventRecord, UnsupportedEvent, core_event_from_proto
 from tas.events.store import EventStore
 from tas.store import Database
 
@@ -224,7 +224,7 @@ class EventConsumer:
         """Store ``batch`` in one transaction; False (nothing to ack) if the database refused."""
         self.stats.received += len(batch)
         received = datetime.fromtimestamp(self._clock(), UTC)
-        rows: list[CoreEvent] = []
+        rows: list[EventRecord] = []
         for event in batch:
             try:
                 rows.append(core_event_from_proto(event, self.stream, received))

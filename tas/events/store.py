@@ -2,25 +2,43 @@
 
 :meth:`EventStore.save` inserts a batch in one transaction with ``ON CONFLICT (event_key) DO
 NOTHING … RETURNING``: after it returns, every row of the batch is committed (new, or stored
-before), which is the point where the consumer may ack.
+before), which is the point where the consumer may ack. On PostgreSQL the batch is one
+statement over ``unnest`` of one array per column (one round trip, one cached plan, whatever
+the batch size); on SQLite it is one multi-row ``INSERT``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import TextClause, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from tas.events.models import CoreEvent
+from tas.events.models import CoreEvent, EventRecord
 from tas.store import Database
 
 __all__ = ["EventStore"]
 
-_COLUMNS = [c.name for c in CoreEvent.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+_TABLE = CoreEvent.__table__  # type: ignore[attr-defined]
+_COLUMNS = [f.name for f in fields(EventRecord)]
+if _COLUMNS != [c.name for c in _TABLE.columns if c.name != "id"]:
+    raise RuntimeError("EventRecord must list the core_event columns but id, in table order")
+
+
+def _unnest_insert() -> TextClause:
+    """INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING RETURNING."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = [_TABLE.c[name].type.compile(dialect=dialect) for name in _COLUMNS]
+    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, types))
+    columns = ", ".join(f'"{name}"' for name in _COLUMNS)
+    return text(
+        f"INSERT INTO core_event ({columns}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (event_key) DO NOTHING RETURNING event_key"
+    )
 
 
 class EventStore:
@@ -36,22 +54,30 @@ class EventStore:
         else:
             raise ValueError(f"event store supports sqlite and postgresql, not {dialect}")
         table = CoreEvent.__table__  # type: ignore[attr-defined]
-        self._statement = (
-            self._insert(table)
+        self._columnar = dialect == "postgresql"
+        self._statement: Any = (
+            _unnest_insert()
+            if self._columnar
+            else self._insert(table)
             .on_conflict_do_nothing(index_elements=["event_key"])
             .returning(table.c.event_key)
         )
 
-    async def save(self, rows: Sequence[CoreEvent]) -> list[bool]:
+    async def save(self, rows: Sequence[EventRecord]) -> list[bool]:
         """Store ``rows`` in one transaction; per row, True if new, False if already stored."""
         if not rows:
             return []
-        unique: dict[str, dict[str, Any]] = {}
+        first: dict[str, EventRecord] = {}
         for row in rows:
-            unique.setdefault(row.event_key, {name: getattr(row, name) for name in _COLUMNS})
+            first.setdefault(row.event_key, row)
+        unique = list(first.values())
+        params: Any
+        if self._columnar:
+            params = {name: [getattr(row, name) for row in unique] for name in _COLUMNS}
+        else:  # executemany of one cached statement ("insertmanyvalues" with RETURNING)
+            params = [{name: getattr(row, name) for name in _COLUMNS} for row in unique]
         async with self.db.engine.begin() as conn:
-            # executemany of one cached statement ("insertmanyvalues" batches it with RETURNING)
-            found = await conn.execute(self._statement, list(unique.values()))
+            found = await conn.execute(self._statement, params)
             inserted = set(found.scalars())
         result = []
         for row in rows:

@@ -27,7 +27,7 @@ from tas.store import Database
 BACKLOG = 4000  # events queued before the consumer starts (throughput)
 PACED_RATE = 300  # events/s published while consuming (lag)
 PACED_SECONDS = 3.0
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/h_perfevents_bench"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -156,7 +156,7 @@ async def _postgres_problem() -> str | None:
 
     try:
         conn = await asyncio.wait_for(
-            asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test"), 3
+            asyncpg.connect("postgresql://postgres@127.0.0.1:5432/h_perfevents_bench"), 3
         )
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"

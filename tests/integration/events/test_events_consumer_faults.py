@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from registrations.wgtwo.events.v0 import events_pb2, events_pb2_grpc
 from tas.config import EventsSettings, SandboxSettings, Settings
-from tas.events import CoreEvent, EventConsumer, EventStore
+from tas.events import CoreEvent, EventConsumer, EventRecord, EventStore
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
 from tests.integration.calls.directory_helpers import postgres_database
@@ -93,7 +93,7 @@ class FlakyStore(EventStore):
 
     failed = False
 
-    async def save(self, rows: Sequence[CoreEvent]) -> list[bool]:
+    async def save(self, rows: Sequence[EventRecord]) -> list[bool]:
         if not self.failed:
             self.failed = True
             raise OperationalError("INSERT", {}, Exception("database is locked"))
@@ -160,7 +160,7 @@ class BuggyStore(EventStore):
 
     failed = False
 
-    async def save(self, rows: Sequence[CoreEvent]) -> list[bool]:
+    async def save(self, rows: Sequence[EventRecord]) -> list[bool]:
         if not self.failed:
             self.failed = True
             raise RuntimeError("surprise")
