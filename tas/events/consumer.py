@@ -123,7 +123,7 @@ class EventConsumer:
         self._task: asyncio.Task[None] | None = None
         # At most half of what the server may have unacked with us: the next batch can fill
         # while one commits and its acks are on the way.
-        self._batch_size = min(self.settings.batch_max, max(1, self.settings.max_in_flight // 2))
+        self.batch_size = min(self.settings.batch_max, max(1, self.settings.max_in_flight // 2))
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ class EventConsumer:
         metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.stats.streams += 1
         call = stub.Subscribe(self.request, metadata=metadata)
-        inbox = _Inbox(Batcher(self._batch_size, self.settings.batch_wait))
+        inbox = _Inbox(Batcher(self.batch_size, self.settings.batch_wait))
         acks = AckPipeline(stub, metadata, self.settings.max_in_flight, self._ack_done)
         reader = asyncio.create_task(self._read(call, inbox))
         writer = asyncio.create_task(self._write(inbox, acks))

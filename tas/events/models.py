@@ -80,9 +80,7 @@ def event_key(stream: str, event: events_pb2.Event) -> str:
     return _key(stream, event.metadata.sequence, _body(event))
 
 
-def core_event_from_proto(
-    event: events_pb2.Event, stream: str, received: datetime
-) -> EventRecord:
+def core_event_from_proto(event: events_pb2.Event, stream: str, received: datetime) -> EventRecord:
     """Flatten one ``Event``; raises :class:`UnsupportedEvent` for other kinds."""
     which = event.WhichOneof("event")
     call_id: str | None = None

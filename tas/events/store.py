@@ -33,7 +33,9 @@ def _unnest_insert() -> TextClause:
     """INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING RETURNING."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     types = [_TABLE.c[name].type.compile(dialect=dialect) for name in _COLUMNS]
-    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, types))
+    arrays = ", ".join(
+        f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, types, strict=True)
+    )
     columns = ", ".join(f'"{name}"' for name in _COLUMNS)
     return text(
         f"INSERT INTO core_event ({columns}) SELECT * FROM unnest({arrays}) "
