@@ -3,8 +3,10 @@
 :meth:`EventStore.save` inserts a batch in one transaction with ``ON CONFLICT (event_key) DO
 NOTHING … RETURNING``: after it returns, every row of the batch is committed (new, or stored
 before), which is the point where the consumer may ack. On PostgreSQL the batch is one
-statement over ``unnest`` of one array per column (one round trip, one cached plan, whatever
-the batch size); on SQLite it is one multi-row ``INSERT``.
+statement over ``unnest`` of one array per column, sent on the pooled connection's asyncpg
+driver as a single implicit transaction: one round trip and one cached plan whatever the batch
+size, without the BEGIN and COMMIT round trips and the ORM work per commit. On SQLite it is
+one multi-row ``INSERT`` in one transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, func, text
+import asyncpg
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from tas.events.models import CoreEvent, EventRecord
@@ -29,15 +33,14 @@ if _COLUMNS != [c.name for c in _TABLE.columns if c.name != "id"]:
     raise RuntimeError("EventRecord must list the core_event columns but id, in table order")
 
 
-def _unnest_insert() -> TextClause:
-    """INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING RETURNING."""
+def _unnest_insert() -> str:
+    """INSERT … SELECT FROM unnest($1..$n, one array per column) ON CONFLICT DO NOTHING
+    RETURNING event_key (asyncpg placeholders)."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     types = [_TABLE.c[name].type.compile(dialect=dialect) for name in _COLUMNS]
-    arrays = ", ".join(
-        f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, types, strict=True)
-    )
+    arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, start=1))
     columns = ", ".join(f'"{name}"' for name in _COLUMNS)
-    return text(
+    return (
         f"INSERT INTO core_event ({columns}) SELECT * FROM unnest({arrays}) "
         "ON CONFLICT (event_key) DO NOTHING RETURNING event_key"
     )
@@ -56,11 +59,9 @@ class EventStore:
         else:
             raise ValueError(f"event store supports sqlite and postgresql, not {dialect}")
         table = CoreEvent.__table__  # type: ignore[attr-defined]
-        self._columnar = dialect == "postgresql"
-        self._statement: Any = (
-            _unnest_insert()
-            if self._columnar
-            else self._insert(table)
+        self._unnest = _unnest_insert() if dialect == "postgresql" else None
+        self._statement = (
+            self._insert(table)
             .on_conflict_do_nothing(index_elements=["event_key"])
             .returning(table.c.event_key)
         )
@@ -73,19 +74,31 @@ class EventStore:
         for row in rows:
             first.setdefault(row.event_key, row)
         unique = list(first.values())
-        params: Any
-        if self._columnar:
-            params = {name: [getattr(row, name) for row in unique] for name in _COLUMNS}
-        else:  # executemany of one cached statement ("insertmanyvalues" with RETURNING)
+        if self._unnest is not None:
+            inserted = await self._save_unnest(self._unnest, unique)
+        else:
             params = [{name: getattr(row, name) for name in _COLUMNS} for row in unique]
-        async with self.db.engine.begin() as conn:
-            found = await conn.execute(self._statement, params)
-            inserted = set(found.scalars())
+            async with self.db.engine.begin() as conn:
+                # executemany of one cached statement ("insertmanyvalues" with RETURNING)
+                found = await conn.execute(self._statement, params)
+                inserted = set(found.scalars())
         result = []
         for row in rows:
             result.append(row.event_key in inserted)
             inserted.discard(row.event_key)  # a second copy in the same batch is a duplicate
         return result
+
+    async def _save_unnest(self, statement: str, rows: list[EventRecord]) -> set[str]:
+        """One statement, committed when it returns; driver errors come out as DBAPIError."""
+        arrays = [[getattr(row, name) for row in rows] for name in _COLUMNS]
+        async with self.db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            try:
+                found = await driver.fetch(statement, *arrays)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                raise DBAPIError(statement, None, exc) from exc
+        return {record[0] for record in found}
 
     async def count(self) -> int:
         async with self.db.session() as session:
