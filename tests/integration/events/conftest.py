@@ -1,4 +1,5 @@
-"""A sandbox control plane on an ephemeral loopback port, a SQLite store."""
+"""A sandbox control plane on an ephemeral loopback port, a SQLite store, a throw-away
+PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from tas.config import SandboxSettings
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
+from tests.integration.calls.directory_helpers import postgres_database
 
 
 @pytest.fixture
@@ -26,3 +28,12 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.migrate()
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[Database]:
+    async with postgres_database() as name:  # skips when PostgreSQL is unreachable
+        database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+        await database.migrate()
+        yield database
+        await database.close()

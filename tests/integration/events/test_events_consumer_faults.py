@@ -18,7 +18,6 @@ from tas.config import EventsSettings, SandboxSettings, Settings
 from tas.events import CoreEvent, EventConsumer, EventRecord, EventStore
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store import Database
-from tests.integration.calls.directory_helpers import postgres_database
 from tests.integration.events.events_helpers import CrashBeforeAck, consumer_settings, eventually
 
 
@@ -116,15 +115,6 @@ async def test_a_batch_the_database_refuses_is_not_acked_and_comes_back(
     assert stats.last_error is not None and "database is locked" in stats.last_error
     [row] = await EventStore(db).recent()
     assert row.call_id == "flaky"
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[Database]:
-    async with postgres_database() as name:  # skips when PostgreSQL is unreachable
-        database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-        await database.migrate()
-        yield database
-        await database.close()
 
 
 @pytest.mark.postgres
