@@ -38,18 +38,28 @@ async def stored_sequences(db: Database, stream: str) -> list[int]:
 async def test_kill_between_commit_and_ack_then_restart_stores_each_event_once(
     plane: ControlPlane, pg: Database
 ) -> None:
-    await _crash_and_recover(plane, pg, kill_at=5)
+    publish(plane)
+    unacked_batch = await _crash(plane, pg, kill_at=5)
+    await _recover(plane, pg, unacked_batch)
 
 
-async def test_kill_at_any_moment_of_a_backlog_then_restart_stores_each_event_once(
+async def test_kills_at_any_moment_of_a_backlog_then_restart_store_each_event_once(
     plane: ControlPlane, pg: Database
 ) -> None:
-    await _crash_and_recover(plane, pg, kill_at=0)
+    publish(plane)
+    for quarter in (1, 2, 3):  # three crashes, each somewhere in a commit or its acks
+        await _crash(plane, pg, kill_at=0, stored=quarter * EVENTS // 4)
+    await _recover(plane, pg, unacked_batch=0)
 
 
-async def _crash_and_recover(plane: ControlPlane, pg: Database, kill_at: int) -> None:
+def publish(plane: ControlPlane) -> None:
     for n in range(EVENTS):
         plane.publish_voice_event(f"once-{n}", "CALL_INITIATED", A, B)
+
+
+async def _crash(plane: ControlPlane, pg: Database, kill_at: int, stored: int = 0) -> int:
+    """Run a consumer process until it kills itself after commit ``kill_at`` (returning that
+    batch's size), or until ``stored`` rows are in and we kill it (returning 0)."""
     assert plane.address is not None
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -65,25 +75,27 @@ async def _crash_and_recover(plane: ControlPlane, pg: Database, kill_at: int) ->
     assert process.stdout is not None
     try:
         assert await asyncio.wait_for(process.stdout.readline(), 30) == b"consuming\n"
+        unacked_batch = 0
         if kill_at:
             line = await asyncio.wait_for(process.stdout.readline(), 30)
             assert line.startswith(b"killed "), line
             unacked_batch = int(line.split()[1])
         else:
-            first: list[int] = []
 
-            async def some_stored() -> bool:
-                first[:] = await stored_sequences(pg, "crash")
-                return len(first) >= EVENTS // 3
+            async def enough() -> bool:
+                return len(await stored_sequences(pg, "crash")) >= stored
 
-            await _until(some_stored, 30)
+            await _until(enough, 30)
             process.kill()
-            unacked_batch = 0
         assert await asyncio.wait_for(process.wait(), 10) == -signal.SIGKILL
+        return unacked_batch
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def _recover(plane: ControlPlane, pg: Database, unacked_batch: int) -> None:
     committed = len(await stored_sequences(pg, "crash"))
     assert 0 < committed < EVENTS
 
