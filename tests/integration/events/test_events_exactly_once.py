@@ -103,7 +103,12 @@ async def _recover(plane: ControlPlane, pg: Database, unacked_batch: int) -> Non
     survivor.stream = "crash"
     survivor.start()
     try:
-        await eventually(lambda: survivor.stats.stored == EVENTS - committed, within=30)
+        # A statement the killed process had sent may still commit after `committed` was read:
+        # wait for the database to hold everything, then for the survivor's acks.
+        async def all_stored() -> bool:
+            return len(await stored_sequences(pg, "crash")) >= EVENTS
+
+        await _until(all_stored, 30)
         await eventually(lambda: survivor.stats.acked == survivor.stats.received, within=10)
     finally:
         await survivor.stop()
@@ -113,6 +118,7 @@ async def _recover(plane: ControlPlane, pg: Database, unacked_batch: int) -> Non
     # Committed before the kill but never acked: redelivered, recognised, stored no second time.
     assert stats.duplicates >= unacked_batch
     assert stats.received == stats.stored + stats.duplicates
+    assert committed + stats.stored <= EVENTS
     assert await EventStore(pg).count() == EVENTS
 
 
