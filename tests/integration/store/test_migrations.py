@@ -41,6 +41,7 @@ async def _previous_release(url: str) -> None:
         "voicemail_greeting",
         "voicemail_pin",
         "call_rule",  # 0008
+        "voicemail_transcript",  # 0009
     }
     old = [t for name, t in metadata.tables.items() if name not in new]
     async with engine.begin() as conn:
