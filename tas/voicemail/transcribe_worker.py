@@ -117,6 +117,9 @@ class TranscribeWorker:
         self._clock = clock
         self._on_transcribed = on_transcribed  # e.g. wake the notification worker
         self._wake = asyncio.Event()
+        # One recognition per pool process at a time: the timeout counts recognition only,
+        # not the wait of a claimed row behind another (queue > workers).
+        self._slots = asyncio.Semaphore(settings.workers)
 
     def wake(self) -> None:
         """Look for pending rows now (a message was just committed)."""
@@ -157,7 +160,8 @@ class TranscribeWorker:
         engine = self.engine
         try:
             _, wav = await self.store.read_audio(job.voicemail_id)
-            text = await asyncio.wait_for(engine.transcribe(wav), self.settings.timeout)
+            async with self._slots:
+                text = await asyncio.wait_for(engine.transcribe(wav), self.settings.timeout)
         except VoicemailNotFound:
             return  # deleted meanwhile: its row went with it (cascade)
         except EngineCrashed as exc:
