@@ -288,3 +288,29 @@ def test_tas_voicemail_show_prints_the_transcript(
     )
     pending = [m["voicemail_id"] for m in vm_list if m["voicemail_id"] not in (first, second)]
     assert "pending: not transcribed yet" in show(*pending).output
+
+
+def test_show_says_no_transcriber_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_pocketsphinx: None
+) -> None:
+    monkeypatch.delenv("TAS_CONFIG", raising=False)
+    monkeypatch.delenv("TAS_DATABASE__URL", raising=False)
+    config = tmp_path / "tas.toml"
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n')
+    from tas.voicemail.wavfile import pcm16_wav
+
+    async def seed() -> str:
+        vm = VoicemailStore.from_settings(load_settings(config))
+        await vm.open()
+        try:
+            return (await vm.deposit(BOX, CALLER, pcm16_wav(bytes(16000)))).voicemail_id
+        finally:
+            await vm.close()
+
+    voicemail_id = asyncio.run(seed())
+    args = ["voicemail", "--config", str(config), "show", voicemail_id]
+    shown = CliRunner().invoke(cli, args)
+    assert shown.exit_code == 0
+    assert "unavailable: no transcriber installed" in " ".join(shown.output.split())
+    data = json.loads(CliRunner().invoke(cli, [*args, "--json"]).output)["transcript"]
+    assert (data["status"], data["text"]) == ("unavailable", None)
