@@ -37,6 +37,9 @@ from tas.config_check import (
     validation_problems,
 )
 from tas.config_mwi import MwiSettings  # re-exported: the [mwi] section
+from tas.config_transcribe import (  # re-exported: [voicemail.transcribe]
+    TranscribeSettings as TranscribeSettings,
+)
 from tas.config_voicemail import (  # re-exported: the [voicemail] sections
     ApiToken as ApiToken,
 )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from tas.config_transcribe import TranscribeSettings
 from tas.hostport import HostPort
 
 
@@ -118,6 +119,7 @@ class VoicemailSettings(BaseModel):
     pin_required: bool = False
 
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
 
     @model_validator(mode="after")
     def _api_exposure(self) -> VoicemailSettings:

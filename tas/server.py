@@ -44,6 +44,7 @@ from tas.logs import log_event
 from tas.server_options import stack_options, trust_policy
 from tas.transport.stack import SipStack
 from tas.transport.tls import client_context
+from tas.voicemail.transcribe_worker import start_transcriber
 
 __all__ = ["serve", "TasServer", "stack_options", "trust_policy"]  # the last two: server_options
 
@@ -75,6 +76,7 @@ class TasServer:
         self._tasks: list[asyncio.Task[None]] = []
         self.mwi: Any = None  # tas.voicemail.mwi_service.MwiService when [mwi] enabled
         self.notify: Any = None  # tas.voicemail.notify_worker.NotifyWorker once started
+        self.transcriber: Any = None  # tas.voicemail.transcribe_worker.TranscribeWorker
         self._stopped = False
 
     @property
@@ -185,6 +187,7 @@ class TasServer:
                 self.consumer.start()
         self._tasks.append(asyncio.create_task(self.voicemail.purge_periodically()))
         self._start_notify(settings)
+        self.transcriber = start_transcriber(self.voicemail, settings, self.notify, self._tasks)
         self._start_health()
         if settings.metrics.enabled or settings.admin.listen:
             await self._optional("HTTP (metrics, admin API)", self._start_http())
@@ -324,6 +327,8 @@ class TasServer:
         the notification worker looks at the outbox now."""
         if self.notify is not None:
             self.notify.wake()
+        if self.transcriber is not None:
+            self.transcriber.wake()
         if self.mwi is not None:
             self.mwi.wake()
         if self.plane is not None:
@@ -348,6 +353,7 @@ class TasServer:
             ("metrics", self.metrics.stop() if self.metrics else None),
             ("event consumer", self.consumer.stop() if self.consumer else None),
             ("notifications", self.notify.aclose() if self.notify else None),
+            ("transcripts", self.transcriber.aclose() if self.transcriber else None),
             ("refresher", self.refresher.stop() if self.refresher else None),
             ("call directory", self.directory_sync.stop() if self.directory_sync else None),
             ("voicemail API", self.voicemail_api.stop() if self.voicemail_api else None),

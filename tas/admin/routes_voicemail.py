@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -17,6 +17,8 @@ from tas.admin.problems import Problem
 from tas.admin.routes_numbers import Number, check_number
 from tas.voicemail.errors import InvalidAudio, InvalidVoicemailId, VoicemailNotFound
 from tas.voicemail.greetings import GreetingKind
+from tas.voicemail.transcript_models import Transcript
+from tas.voicemail.transcript_store import TranscriptStore
 
 router = APIRouter(prefix="/api/voicemail", tags=["voicemail"])
 
@@ -25,6 +27,15 @@ MAX_UPLOAD = 16 * 1024 * 1024
 _WAV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"audio/wav": {}}, "description": "WAV audio"}
 }
+
+
+class TranscriptOut(BaseModel):
+    status: Literal["pending", "done", "failed", "unavailable"]
+    text: str | None  # the words, once done
+    engine: str | None
+    language: str | None
+    detail: str  # the words, or why there are none ("no transcriber installed", …)
+    updated: datetime
 
 
 class VoicemailOut(BaseModel):
@@ -38,6 +49,7 @@ class VoicemailOut(BaseModel):
     reason: str
     call_id: str | None
     size: int
+    transcript: TranscriptOut | None  # None: the message predates transcripts
 
 
 class GreetingOut(BaseModel):
@@ -49,12 +61,19 @@ class Deleted(BaseModel):
     deleted: str
 
 
-def _out(m: Any) -> VoicemailOut:
+def _out(m: Any, transcript: Transcript | None) -> VoicemailOut:
     return VoicemailOut(
         id=m.voicemail_id, mailbox=m.mailbox, caller=m.caller, duration=m.duration,
         created=m.created, expires=m.expires, played=m.played, reason=str(m.reason.value),
         call_id=m.call_id, size=m.size,
+        transcript=None if transcript is None else TranscriptOut.model_validate(
+            transcript.as_dict()
+        ),
     )  # fmt: skip
+
+
+def _transcripts(ctx: Ctx) -> TranscriptStore:
+    return TranscriptStore(ctx.need("voicemail").db)
 
 
 async def _message(ctx: Ctx, who: Who, voicemail_id: str) -> Any:
@@ -81,13 +100,16 @@ async def list_voicemail(
     """Messages, newest first (a subscriber: its own mailboxes)."""
     if mailbox is not None:
         who.require(check_number(mailbox))
-    messages = await ctx.need("voicemail").list_messages(mailbox)
-    return [_out(m) for m in messages if who.may(m.mailbox)]
+    messages = [m for m in await ctx.need("voicemail").list_messages(mailbox) if who.may(m.mailbox)]
+    transcripts = await _transcripts(ctx).get_many(m.voicemail_id for m in messages)
+    return [_out(m, transcripts.get(m.voicemail_id)) for m in messages]
 
 
 @router.get("/{voicemail_id}", response_model=VoicemailOut)
 async def show_voicemail(ctx: Ctx, who: Who, voicemail_id: str) -> VoicemailOut:
-    return _out(await _message(ctx, who, voicemail_id))
+    """One message with its transcript."""
+    message = await _message(ctx, who, voicemail_id)
+    return _out(message, await _transcripts(ctx).get(message.voicemail_id))
 
 
 @router.get("/{voicemail_id}/audio", response_class=Response, responses=_WAV)

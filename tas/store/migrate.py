@@ -80,6 +80,7 @@ def all_metadata() -> MetaData:
     import tas.voicemail.models  # noqa: F401
     import tas.voicemail.notify_models  # noqa: F401
     import tas.voicemail.pin_store  # noqa: F401
+    import tas.voicemail.transcript_models  # noqa: F401
 
     return SQLModel.metadata
 

@@ -39,6 +39,8 @@ from tas.voicemail.notify_store import MailboxOverride, OutboxStore, plan
 from tas.voicemail.pin_cli import pin
 from tas.voicemail.store import VoicemailStore
 from tas.voicemail.tokens import digest_of
+from tas.voicemail.transcript_models import Transcript, describe_transcript
+from tas.voicemail.transcript_store import TranscriptStore
 from tas.voicemail.wavfile import probe_wav
 
 __all__ = ["voicemail"]
@@ -95,12 +97,19 @@ def list_command(ctx: click.Context, mailbox: str | None, as_json: bool) -> None
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def show_command(ctx: click.Context, voicemail_id: str, as_json: bool) -> None:
-    """Show one message's details."""
-    message = _run(ctx, lambda store: store.get(voicemail_id))
+    """Show one message's details and its transcript."""
+
+    async def work(store: VoicemailStore) -> tuple[Voicemail, Transcript | None]:
+        message = await store.get(voicemail_id)
+        return message, await TranscriptStore(store.db).get(message.voicemail_id)
+
+    message, transcript = _run(ctx, work)
     if as_json:
-        click.echo(json.dumps(message.as_dict(), indent=2))
+        values = message.as_dict()
+        values["transcript"] = transcript.as_dict() if transcript else None
+        click.echo(json.dumps(values, indent=2))
         return
-    _console().print(_details(message))
+    _console().print(_details(message, transcript))
 
 
 @voicemail.command("export")
@@ -390,7 +399,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def _details(message: Voicemail) -> Table:
+def _details(message: Voicemail, transcript: Transcript | None) -> Table:
     table = Table(show_header=False, title=f"Voicemail {message.voicemail_id}")
     table.add_column(style="bold")
     table.add_column()
@@ -398,6 +407,7 @@ def _details(message: Voicemail) -> Table:
     values["duration"] = f"{message.duration:.2f} s"
     for key, value in values.items():
         table.add_row(key, "-" if value is None else str(value))
+    table.add_row("transcript", describe_transcript(transcript))
     return table
 
 

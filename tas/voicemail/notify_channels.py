@@ -15,8 +15,16 @@ from typing import Protocol
 
 from tas.voicemail.models import Voicemail
 from tas.voicemail.notify_models import Channel
+from tas.voicemail.transcript_models import Transcript, describe_transcript
 
-__all__ = ["Notice", "Notifier", "PermanentFailure", "caller_text", "summary"]
+__all__ = [
+    "Notice",
+    "Notifier",
+    "PermanentFailure",
+    "caller_text",
+    "summary",
+    "transcript_text",
+]
 
 
 class PermanentFailure(Exception):
@@ -30,6 +38,7 @@ class Notice:
     message: Voicemail
     key: str
     audio: Callable[[], Awaitable[bytes]]  # the stored WAV, from whichever blob store
+    transcript: Transcript | None = None  # None: the message predates transcripts
 
 
 class Notifier(Protocol):
@@ -53,3 +62,9 @@ def summary(message: Voicemail) -> str:
         f"New voicemail for {message.mailbox} from {caller_text(message)}, "
         f"{message.duration:.0f} s, {message.created:%Y-%m-%d %H:%M} UTC"
     )
+
+
+def transcript_text(notice: Notice) -> str:
+    """The transcript line of a text notification: the words when ready in time, else why not
+    (still pending when sent, failed, no transcriber installed)."""
+    return f"Transcript ({describe_transcript(notice.transcript)})"

@@ -16,7 +16,7 @@ import aiosmtplib
 from tas.config import NotifySettings
 from tas.hostport import HostPort
 from tas.voicemail.export import export_audio
-from tas.voicemail.notify_channels import Notice, PermanentFailure, summary
+from tas.voicemail.notify_channels import Notice, PermanentFailure, summary, transcript_text
 from tas.voicemail.notify_models import Channel
 
 __all__ = ["EmailNotifier", "compose"]
@@ -59,7 +59,7 @@ class EmailNotifier:
 
 
 def compose(notice: Notice, sender: str, to: str, audio: bytes, fmt: str) -> EmailMessage:
-    """The e-mail: text part, then the audio as ``<voicemail id>.wav|.ogg``."""
+    """The e-mail: text part (summary, transcript), then the audio as ``<voicemail id>.wav|.ogg``."""
     message = notice.message
     email = EmailMessage()
     email["Subject"] = summary(message)
@@ -67,7 +67,9 @@ def compose(notice: Notice, sender: str, to: str, audio: bytes, fmt: str) -> Ema
     email["To"] = to
     email["Date"] = format_datetime(message.created)
     email["Message-ID"] = f"<{notice.key.replace('/', '.')}@tas-voicemail>"
-    email.set_content(f"{summary(message)}\n\nThe message is attached.\n")
+    email.set_content(
+        f"{summary(message)}\n\n{transcript_text(notice)}\n\nThe message is attached.\n"
+    )
     subtype = "wav" if fmt == "wav" else "ogg"
     email.add_attachment(
         audio,

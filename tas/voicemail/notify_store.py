@@ -79,11 +79,17 @@ async def enqueue(
     mailbox: str,
     settings: NotifySettings,
     now: datetime,
+    *,
+    held: frozenset[Channel] = frozenset(),
+    held_until: datetime | None = None,
 ) -> int:
-    """Add the outbox rows of a new message to ``session``'s transaction; returns how many."""
+    """Add the outbox rows of a new message to ``session``'s transaction; returns how many.
+    The ``held`` channels are first due at ``held_until`` (they wait for the transcript,
+    :mod:`tas.voicemail.commit_rows`), the others at once."""
     row = await session.get(MailboxNotify, mailbox)
     planned = plan(mailbox, settings, _override(row))
     for channel, target in planned:
+        due = held_until if held_until is not None and channel in held else now
         session.add(
             OutboxRow(
                 voicemail_id=voicemail_id,
@@ -92,7 +98,7 @@ async def enqueue(
                 target=target,
                 state=OutboxState.PENDING.value,
                 attempts=0,
-                next_attempt=now,
+                next_attempt=due,
                 created=now,
             )
         )

@@ -25,7 +25,8 @@ _RETRIED_4XX = frozenset({408, 429})
 
 
 def payload(notice: Notice) -> dict[str, object]:
-    """The JSON document; ``from`` is null for a hidden caller."""
+    """The JSON document; ``from`` is null for a hidden caller, ``transcript`` for a message
+    that predates transcripts."""
     message = notice.message
     return {
         "event": "voicemail.new",
@@ -38,6 +39,8 @@ def payload(notice: Notice) -> dict[str, object]:
         "reason": message.reason.value,
         "created": message.created.isoformat(),
         "expires": message.expires.isoformat(),
+        # status pending/done/failed/unavailable, text (null unless done), engine, language
+        "transcript": None if notice.transcript is None else notice.transcript.as_dict(),
     }
 
 

@@ -13,18 +13,17 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, or_, select
-
-from tas.calls.records import CallMilestone, CallRecord
 from tas.config import NotifySettings, Settings
 from tas.logs import log_event
 from tas.voicemail.errors import VoicemailNotFound
+from tas.voicemail.milestones import add_milestone
 from tas.voicemail.models import Voicemail
 from tas.voicemail.notify_channels import Notice, Notifier, PermanentFailure
 from tas.voicemail.notify_models import Channel, OutboxState
 from tas.voicemail.notify_outbox import Backoff, Entry, failed, idempotency_key, sent
 from tas.voicemail.notify_store import OutboxStore
 from tas.voicemail.store import VoicemailStore
+from tas.voicemail.transcript_store import TranscriptStore
 
 __all__ = ["NotifyWorker", "notifiers_from_settings"]
 
@@ -45,6 +44,7 @@ class NotifyWorker:
     ) -> None:
         self.store = store
         self.outbox = OutboxStore(store.db)
+        self.transcripts = TranscriptStore(store.db)
         self.notifiers = dict(notifiers)
         self.settings = settings
         self.owner = owner
@@ -93,7 +93,8 @@ class NotifyWorker:
                 message = await self.store.get(entry.voicemail_id)
             except VoicemailNotFound as exc:
                 raise PermanentFailure("the message was deleted before it was notified") from exc
-            notice = Notice(message, idempotency_key(entry), self._audio_of(message))
+            transcript = await self.transcripts.get(message.voicemail_id)
+            notice = Notice(message, idempotency_key(entry), self._audio_of(message), transcript)
             detail = await asyncio.wait_for(
                 notifier.send(entry.target, notice), self.settings.timeout
             )
@@ -142,23 +143,7 @@ class NotifyWorker:
         return audio  # type: ignore[return-value]
 
     async def _milestone(self, message: Voicemail | None, kind: str, detail: str) -> None:
-        """A milestone on the call that left ``message`` (found by voicemail id or Call-ID)."""
-        if message is None:
-            return
-        keys = [col(CallRecord.voicemail_id) == message.voicemail_id]
-        if message.call_id:
-            keys.append(col(CallRecord.sip_call_id) == message.call_id)
-        try:
-            async with self.store.db.session() as session:
-                record_id = (
-                    await session.exec(select(CallRecord.id).where(or_(*keys)).limit(1))
-                ).first()
-                if record_id is None:
-                    return
-                session.add(CallMilestone(call_record_id=record_id, kind=kind, detail=detail))
-                await session.commit()
-        except Exception as exc:  # the timeline is a record, never a reason to resend
-            log_event(log, "notify_milestone_failed", level=logging.WARNING, error=exc)
+        await add_milestone(self.store.db, message, kind, detail)
 
 
 def owner_of(settings: Settings) -> str:

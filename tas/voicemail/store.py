@@ -55,6 +55,7 @@ from tas.config import Settings, VoicemailSettings
 from tas.logs import log_event
 from tas.store.db import Database
 from tas.voicemail.blobs import BlobRef, BlobStore, make_blob_store
+from tas.voicemail.commit_rows import add_commit_rows
 from tas.voicemail.errors import (
     AudioTooLarge,
     InvalidAudio,
@@ -68,7 +69,6 @@ from tas.voicemail.greetings import Greetings
 from tas.voicemail.ids import check_number, check_voicemail_id
 from tas.voicemail.models import Mailbox, Reason, Voicemail, VoicemailRow
 from tas.voicemail.naming import clean_instance, default_instance, staged_name
-from tas.voicemail.notify_store import enqueue
 from tas.voicemail.storeio import _GuardedSession, _io, _seal, _unlink_durably
 from tas.voicemail.wavfile import WavInfo, probe_wav, write_durably
 
@@ -419,10 +419,8 @@ class VoicemailStore:
             session.add(row)
             await session.flush()  # the row before its audio (voicemail_audio's foreign key)
             await self.blobs.put(ref, pending.path, session)
-            # Its notifications commit with it (outbox: tas.voicemail.notify_outbox).
-            await enqueue(
-                session, row.voicemail_id, row.mailbox, self.settings.notify, self._now(None)
-            )
+            # Its transcript and notifications commit with it (tas.voicemail.commit_rows).
+            await add_commit_rows(session, row, self.settings, self._now(None))
             await session.commit()
         return row
 

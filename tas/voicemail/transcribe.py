@@ -8,10 +8,22 @@ is the word-level Levenshtein distance over the reference length (the usual WER)
 
 from __future__ import annotations
 
+import functools
 import io
 import wave
 
-__all__ = ["NoTranscriber", "available", "transcribe", "word_error_rate"]
+__all__ = [
+    "ENGINE",
+    "LANGUAGE",
+    "NoTranscriber",
+    "available",
+    "transcribe",
+    "unavailable_reason",
+    "word_error_rate",
+]
+
+ENGINE = "pocketsphinx"
+LANGUAGE = "en-US"  # the model inside the PocketSphinx wheel
 
 
 class NoTranscriber(RuntimeError):
@@ -21,13 +33,22 @@ class NoTranscriber(RuntimeError):
         super().__init__("no transcriber installed (pip install 'tas-companion[transcribe]')")
 
 
+@functools.cache
 def available() -> bool:
-    """Is PocketSphinx importable?"""
+    """Is PocketSphinx importable? (Asked once per process: the answer does not change while
+    it runs, and the commit path asks it for every message.)"""
     try:
         import pocketsphinx  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+def unavailable_reason(enabled: bool) -> str:
+    """Why new messages get no transcript ("" when they do): turned off, or not installed."""
+    if not enabled:
+        return "transcripts are turned off ([voicemail.transcribe] enabled = false)"
+    return "" if available() else str(NoTranscriber())
 
 
 def transcribe(wav: bytes) -> str:

@@ -1,7 +1,9 @@
 """A message left through a real call (UDP caller -> sandbox core -> TLS -> TAS, RTP) is
 announced once on every channel, by the server's own notification worker: one SMS in the
 sandbox core's SmsService, one e-mail at an SMTP server (attachment = the stored audio), one
-webhook call; each delivery is a ``notified`` milestone in the call's timeline. A hidden
+webhook call; each delivery is a ``notified`` milestone in the call's timeline. The server's transcript
+worker transcribes the message after commit; e-mail and webhook carry it, and the timeline gets
+a ``transcribed`` milestone. A hidden
 caller's number is in none of them."""
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlmodel import select
 from registrations.model import Route
 from tas.calls.records import CallMilestone
 from tas.server import TasServer
+from tas.voicemail.transcript_models import TranscriptStatus
+from tas.voicemail.transcript_store import TranscriptStore
 from tests.integration.calls.calls_helpers import (
     CALLER,
     SUBSCRIBER,
@@ -69,7 +73,8 @@ async def test_a_new_message_is_notified_once_on_every_channel(
     (message,) = await server.voicemail.list_messages(SUBSCRIBER)
 
     plane = server.plane
-    await eventually(lambda: bool(plane.sms.sent() and smtp.received and hook.requests), seconds=15)
+    # E-mail and webhook wait for the transcript (the server's worker pool, after commit).
+    await eventually(lambda: bool(plane.sms.sent() and smtp.received and hook.requests), seconds=60)
     (sms,) = plane.sms.sent()
     (mail,) = smtp.received
     (request,) = hook.requests
@@ -79,6 +84,11 @@ async def test_a_new_message_is_notified_once_on_every_channel(
     assert attachment.get_payload(decode=True) == wav
     body = json.loads(request.body)
     assert body["voicemail_id"] == message.voicemail_id
+    transcript = await TranscriptStore(server.db).get(message.voicemail_id)
+    assert transcript is not None and transcript.status is TranscriptStatus.DONE
+    assert body["transcript"]["status"] == "done"
+    assert body["transcript"]["text"] == transcript.text
+    assert f"Transcript (done: {transcript.describe()})" in mail.as_string()
     if hidden:
         assert CALLER not in sms.text and CALLER not in mail.as_string()
         assert CALLER.encode() not in request.body and body["from"] is None
@@ -94,14 +104,17 @@ async def test_a_new_message_is_notified_once_on_every_channel(
             rows = await session.exec(
                 select(CallMilestone).where(CallMilestone.call_record_id == record_id)
             )
-            return [f"{m.kind}: {m.detail}" for m in rows if m.kind == "notified"]
+            return [f"{m.kind}: {m.detail}" for m in rows if m.kind in ("notified", "transcribed")]
 
     notified: list[str] = []
     for _ in range(50):
         notified = await milestones()
-        if len(notified) == 3:
+        if len(notified) == 4:
             break
         await asyncio.sleep(0.1)
+    transcribed = [n for n in notified if n.startswith("transcribed: pocketsphinx: ")]
+    assert len(transcribed) == 1, notified  # the "transcribed" milestone on the call's timeline
+    notified.remove(transcribed[0])
     assert sorted(n.split(" ")[1] for n in notified) == ["e-mail", "sms", "webhook"], notified
     # Nothing more is sent later (each entry was marked sent once).
     assert await server.notify.run_once() == 0

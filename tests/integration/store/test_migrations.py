@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ async def _previous_release(url: str) -> None:
         "voicemail_greeting",
         "voicemail_pin",
         "call_rule",  # 0008
+        "voicemail_transcript",  # 0009
     }
     old = [t for name, t in metadata.tables.items() if name not in new]
     async with engine.begin() as conn:
@@ -157,3 +159,61 @@ def test_tas_db_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     asyncio.run(newer())
     refused = runner.invoke(cli, ["db", "upgrade"])
     assert refused.exit_code == 1 and "newer than this release knows" in refused.output
+
+
+async def test_0009_transcripts_upgrade_and_downgrade(url: str) -> None:
+    """0008 -> 0009 adds voicemail_transcript (deleted with its message); 0009 -> 0008 drops it
+    and leaves the messages; upgrading again brings it back."""
+    from alembic import command
+
+    from tas.store.migrate import _config
+
+    db = Database(url)
+    try:
+        assert await upgrade(db, "0008") == (None, "0008")
+        assert await upgrade(db) == ("0008", "0009")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text("INSERT INTO voicemail_mailbox (number, created) VALUES ('+47', :t)"),
+                {"t": datetime.now(UTC)},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO voicemail_message (voicemail_id, mailbox, caller, duration, "
+                    "created, expires, played, reason, size, path) VALUES "
+                    "('m1', '+47', 'anonymous', 1.0, :t, :t, false, 'busy', 1, 'a.wav')"
+                ),
+                {"t": datetime.now(UTC)},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO voicemail_transcript (voicemail_id, status, text, engine, "
+                    "language, error, attempts, created, updated) VALUES "
+                    "('m1', 'done', 'call me', 'pocketsphinx', 'en-US', '', 1, :t, :t)"
+                ),
+                {"t": datetime.now(UTC)},
+            )
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(_config(c), "0008"))
+        assert await current(db) == "0008"
+        async with db.engine.connect() as conn:
+            names = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
+            assert "voicemail_transcript" not in names
+            kept = (await conn.execute(sa.text("SELECT voicemail_id FROM voicemail_message"))).all()
+            assert [tuple(r) for r in kept] == [("m1",)]
+        assert await upgrade(db) == ("0008", "0009")
+        async with db.engine.begin() as conn:
+            count = "SELECT count(*) FROM voicemail_transcript"
+            assert (await conn.execute(sa.text(count))).scalar() == 0  # nothing came back
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO voicemail_transcript (voicemail_id, status, text, engine, "
+                    "language, error, attempts, created, updated) VALUES "
+                    "('m1', 'pending', '', '', '', '', 0, :t, :t)"
+                ),
+                {"t": datetime.now(UTC)},
+            )
+            await conn.execute(sa.text("DELETE FROM voicemail_message"))
+            assert (await conn.execute(sa.text(count))).scalar() == 0  # cascaded
+    finally:
+        await db.close()

@@ -13,7 +13,7 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tas.config import NotifySettings, VoicemailSettings
+from tas.config import NotifySettings, TranscribeSettings, VoicemailSettings
 from tas.store.db import Database
 from tas.voicemail import VoicemailStore
 from tas.voicemail.models import Voicemail
@@ -57,7 +57,9 @@ def _settings(url: str) -> NotifySettings:
 
 
 async def _deposit(db_url: str, root: Path, hook: str, wav: bytes) -> Voicemail:
-    store = VoicemailStore(Database(db_url), root, VoicemailSettings(notify=_settings(hook)))
+    # Notifications only: the webhook does not wait for a transcript (notify_wait = 0).
+    vm = VoicemailSettings(notify=_settings(hook), transcribe=TranscribeSettings(notify_wait=0))
+    store = VoicemailStore(Database(db_url), root, vm)
     await store.open()
     try:
         return await store.deposit("+4799990001", "+4799990002", wav)

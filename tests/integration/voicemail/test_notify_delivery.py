@@ -22,18 +22,23 @@ from sqlalchemy import delete
 
 from registrations.client import Target
 from registrations.sms import SmsClient
-from tas.config import NotifySettings, VoicemailSettings
+from tas.config import NotifySettings, TranscribeSettings, VoicemailSettings
 from tas.sandbox.grpc_server import ControlPlane
 from tas.store.db import Database
 from tas.voicemail import VoicemailStore
 from tas.voicemail.models import Mailbox, VoicemailRow
 from tas.voicemail.notify_channels import Notifier
 from tas.voicemail.notify_email import EmailNotifier
-from tas.voicemail.notify_models import Channel, OutboxRow, OutboxState
+from tas.voicemail.notify_models import Channel, MailboxNotify, OutboxRow, OutboxState
 from tas.voicemail.notify_sms import SmsNotifier
 from tas.voicemail.notify_store import MailboxOverride, OutboxStore
 from tas.voicemail.notify_webhook import WebhookNotifier
 from tas.voicemail.notify_worker import NotifyWorker
+from tas.voicemail.transcribe import transcribe
+from tas.voicemail.transcribe_worker import PoolEngine, TranscribeWorker
+from tas.voicemail.transcript_models import TranscriptStatus
+from tas.voicemail.transcript_store import TranscriptStore
+from tests.bench.bench_transcribe_wer import speak
 from tests.integration.voicemail.conftest import Speech
 from tests.integration.voicemail.notify_peers import SmtpSink, WebhookSink, smtp_sink, webhook_sink
 
@@ -81,12 +86,12 @@ async def rig(db_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
             max_attempts=3,
             lease_seconds=60.0,
         )
-        store = VoicemailStore(
-            Database(db_url), tmp_path / "vm", VoicemailSettings(notify=settings)
-        )
+        # notify_wait = 0: these tests are about delivery; the transcript wait has its own.
+        vm = VoicemailSettings(notify=settings, transcribe=TranscribeSettings(notify_wait=0))
+        store = VoicemailStore(Database(db_url), tmp_path / "vm", vm)
         await store.open()
         async with store.db.session() as session:  # PostgreSQL is shared by the session
-            for table in (OutboxRow, VoicemailRow, Mailbox):
+            for table in (OutboxRow, MailboxNotify, VoicemailRow, Mailbox):
                 await session.exec(delete(table))  # type: ignore[call-overload]
             await session.commit()
         plane = ControlPlane()
@@ -241,3 +246,60 @@ async def test_concurrent_workers_deliver_each_entry_once(rig: Rig, speech: Spee
     assert sum(claimed) == 4
     keys = [r.headers["idempotency-key"] for r in rig.hook.requests]
     assert len(keys) == len(set(keys)) == 4
+
+
+async def test_email_and_webhook_wait_for_the_real_transcript(rig: Rig, tmp_path: Path) -> None:
+    """PocketSphinx in the worker pool (the transcribe extra is in dev, so this runs in CI):
+    SMS goes at once; e-mail and webhook wait, and carry the words once they are ready."""
+    wav = speak("please call me back when you get this message", tmp_path)
+    rig.store.settings.transcribe = TranscribeSettings(notify_wait=30)
+    message = await rig.store.deposit(BOX, CALLER, wav, call_id="call-t")
+    notify = rig.worker("w1")
+    woken: list[str] = []
+    transcriber = TranscribeWorker(
+        rig.store, PoolEngine(1), rig.store.settings.transcribe, owner="t1",
+        on_transcribed=woken.append,
+    )  # fmt: skip
+    try:
+        assert await notify.run_once() == 1  # the SMS; e-mail and webhook are held
+        assert await transcriber.run_once() == 1
+        assert woken == [message.voicemail_id]
+        assert await notify.run_once() == 2  # released by the transcript
+    finally:
+        await transcriber.aclose()
+        await notify.aclose()
+    transcript = await TranscriptStore(rig.store.db).get(message.voicemail_id)
+    assert transcript is not None and transcript.status is TranscriptStatus.DONE
+    assert (transcript.engine, transcript.language) == ("pocketsphinx", "en-US")
+    assert transcript.text and transcript.text == transcribe(wav)  # same words as in-process
+    [sms] = rig.plane.sms.sent()
+    assert "Transcript" not in sms.text  # SMS stays short
+    [mail] = rig.smtp.received
+    [text, _] = list(mail.iter_parts())
+    assert f"Transcript (done: {transcript.text})" in text.get_content()
+    [request] = rig.hook.requests
+    sent = json.loads(request.body)["transcript"]
+    assert (sent["status"], sent["text"], sent["engine"], sent["language"]) == (
+        "done",
+        transcript.text,
+        "pocketsphinx",
+        "en-US",
+    )
+
+
+async def test_without_a_transcript_in_time_they_go_anyway_and_say_so(
+    rig: Rig, speech: Speech
+) -> None:
+    rig.store.settings.transcribe = TranscribeSettings(notify_wait=30)
+    await rig.store.deposit(BOX, CALLER, speech(2.0))
+    assert await rig.worker("w1").run_once() == 1  # SMS
+    late = rig.worker("w1", clock_offset=31)  # the wait is over, no transcript yet
+    try:
+        assert await late.run_once() == 2
+    finally:
+        await late.aclose()
+    [mail] = rig.smtp.received
+    assert "Transcript (pending: not transcribed yet)" in mail.as_string()
+    [request] = rig.hook.requests
+    sent = json.loads(request.body)["transcript"]
+    assert (sent["status"], sent["text"]) == ("pending", None)

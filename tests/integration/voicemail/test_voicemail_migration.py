@@ -36,9 +36,9 @@ async def _tables(db: Database) -> set[str]:
         return await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
 
 
-async def _no_outbox(*args: Any) -> int:
-    """What a 0002 release did about notifications: nothing (no outbox table before 0005)."""
-    return 0
+async def _no_outbox(*args: Any) -> None:
+    """What a 0002 release did about notifications and transcripts: nothing (no outbox table
+    before 0005, no transcript table before 0009)."""
 
 
 async def test_0002_database_with_a_message_is_upgraded(
@@ -50,7 +50,7 @@ async def test_0002_database_with_a_message_is_upgraded(
         assert await current(db) == "0002" and "voicemail_audio" not in await _tables(db)
         old = VoicemailStore(db, tmp_path / "vm", VoicemailSettings(), instance="old")
         old.db._migrated = True  # a 0002 release: do not upgrade on open
-        monkeypatch.setattr("tas.voicemail.store.enqueue", _no_outbox)
+        monkeypatch.setattr("tas.voicemail.store.add_commit_rows", _no_outbox)
         wav = speech(2.0)
         message = await old.deposit(BOX, "+4799999999", wav)
         monkeypatch.undo()  # this release from here on

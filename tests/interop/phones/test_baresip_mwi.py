@@ -201,7 +201,8 @@ async def test_baresip_gets_messages_waiting_yes_then_no(
         (message,) = await server.voicemail.list_messages(SUBSCRIBER)
         plane = server.plane
         assert plane is not None
-        await eventually(lambda: bool(plane.sms.sent() and smtp.received and hook.requests), 15)
+        # E-mail and webhook wait for the transcript (the server's worker pool, after commit).
+        await eventually(lambda: bool(plane.sms.sent() and smtp.received and hook.requests), 60)
         (sms,) = plane.sms.sent()
         (mail,) = smtp.received
         (request,) = hook.requests
