@@ -10,8 +10,9 @@ failed ``b`` leaves ``a`` exactly as it was. The price is that the RTP goes thro
 
 :func:`place` sends the INVITE (offering ``a``'s codec only, so no transcoding is ever needed)
 and returns the new leg's :class:`~tas.calls.outbound.OutboundCall` and media;
-:func:`bridge` relays until either side ends (a BYE from either side ends both, RFC 3261
-§15.1.1 on the other leg).
+:func:`wait_answer` waits for its answer while ``a`` hears a ringback tone (after whatever
+prompt is queued); :func:`bridge` relays until either side ends (a BYE from either side ends
+both, RFC 3261 §15.1.1 on the other leg).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
+from media.errors import MediaError
 from media.relay import MediaRelay, RelayCounts
 from media.session import MediaEngine, MediaSession
+from media.tones import ringback
 from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.outbound import OutboundCall
@@ -30,7 +33,7 @@ from tas.calls.records import CallRecord
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import SipURI
 
-__all__ = ["BridgeSide", "NewJournal", "bridge", "place"]
+__all__ = ["BridgeSide", "NewJournal", "bridge", "place", "wait_answer"]
 
 #: Makes (and registers) the journal of a new leg's record.
 NewJournal = Callable[[CallRecord], CallJournal]
@@ -72,6 +75,27 @@ async def place(
     call.listener = outbound
     host.flush()
     return outbound, session
+
+
+async def wait_answer(
+    a_media: MediaSession, b: OutboundCall, b_media: MediaSession, ring_timeout: float
+) -> bool:
+    """:meth:`OutboundCall.wait_answer` of ``b`` while ``a`` hears ringing (425 Hz, 1 s on,
+    4 s off: :func:`media.tones.ringback`), queued after any prompt ``a`` is hearing."""
+    tone = asyncio.ensure_future(_ring(a_media, ring_timeout))
+    try:
+        return await b.wait_answer(b_media, ring_timeout)
+    finally:
+        if not tone.done():
+            a_media.stop_playback()
+        tone.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await tone
+
+
+async def _ring(media: MediaSession, seconds: float) -> None:
+    with contextlib.suppress(MediaError):  # e.g. the leg closed meanwhile
+        await media.play(ringback(seconds))
 
 
 async def bridge(

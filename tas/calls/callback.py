@@ -9,7 +9,7 @@ new call the TAS places (wgtwo-api.md §3), From the subscriber's number. Its re
 to the mailbox call's: the same ``session_id`` (so both legs share one timeline,
 :mod:`tas.events.correlate`) and a ``call-back`` milestone on each naming the other's Call-ID.
 
-When the called party answers, the subscriber is bridged to them (:func:`tas.calls.bridged.bridge`,
+The subscriber hears "calling back", then ringing; when the called party answers, they are bridged to them (:func:`tas.calls.bridged.bridge`,
 our media relay) until either hangs up, which ends both. A failure (busy, declined, 403 from
 the core, no answer in :data:`RING_TIMEOUT` s, a leg the relay cannot carry) returns False and
 the menu goes on.
@@ -21,7 +21,7 @@ import logging
 
 from media.errors import MediaError
 from media.session import MediaSession
-from tas.calls.bridged import NewJournal, bridge, place
+from tas.calls.bridged import NewJournal, bridge, place, wait_answer
 from tas.calls.forward import plan_forward
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import CallRecord
@@ -81,7 +81,7 @@ async def call_back(
     journal.note("call-back", f"{number} as {b.call.call_id}")
     b.journal.note("call-back", f"for mailbox call {leg.call.call_id}")
     try:
-        answered = await leg.race(b.wait_answer(b_media, ring_timeout))
+        answered = await leg.race(wait_answer(a_media, b, b_media, ring_timeout))
         if not answered:
             journal.note("call-back-failed", f"{number}: {b.status or 'no answer'}")
             return False

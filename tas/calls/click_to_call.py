@@ -3,7 +3,7 @@ operator core (INGRESS, wgtwo-api.md §3), and when it answers call ``URI`` and 
 over our media relay (:mod:`tas.calls.bridged`).
 
 The second leg is placed only once the first is answered (the person who asked for the call
-is rung first, as click-to-call services do); its From is the number, so the far end sees who
+is rung first, as click-to-call services do; they hear ringing meanwhile); its From is the number, so the far end sees who
 is calling. The two records share one new ``session_id`` (RFC 7989 form: 32 hex digits), so
 they form one timeline. A BYE from either side ends both; a second leg that fails ends the
 first (BYE).
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from media.errors import MediaError
 from media.session import MediaEngine
-from tas.calls.bridged import NewJournal, bridge, place
+from tas.calls.bridged import NewJournal, bridge, place, wait_answer
 from tas.calls.host import CallHost
 from tas.calls.records import CallRecord
 from tas.calls.routing import e164_of
@@ -104,7 +104,7 @@ async def click_to_call(
             record=second, new_journal=new_journal,
         )  # fmt: skip
         try:
-            if await b.wait_answer(b_media, ring_timeout):
+            if await wait_answer(a_media, b, b_media, ring_timeout):
                 try:
                     await bridge(a, a_media, a.journal, b, b_media)
                 except MediaError as exc:  # e.g. answered with another codec than offered

@@ -36,6 +36,8 @@ from tests.integration.calls.test_mailbox_by_phone import PIN, Caller, heard, se
 
 pytestmark = pytest.mark.slow
 
+RINGBACK_HZ = 425.0  # media.tones.ringback (the European cadence)
+
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
@@ -94,7 +96,7 @@ async def test_call_back_bridges_the_subscriber_to_the_caller(
 ) -> None:
     await _mailbox_with(server, CALLER)
     assert server.core is not None
-    server.core.handsets.set(CALLER, "answer:2.0")  # rings while "calling back" is said
+    server.core.handsets.set(CALLER, "answer:3.0")  # "calling back", then ringing
     said = speech_like(2.0)
     async with Caller(server, tmp_path, SUBSCRIBER, SUBSCRIBER) as call:
         await _log_in_and_press_3(call)
@@ -117,6 +119,7 @@ async def test_call_back_bridges_the_subscriber_to_the_caller(
     for half in (said[:16000], said[16000:]):
         assert best_correlation(far_audio, half) >= 0.9
     assert tone_seconds(call.heard, TONE_HZ) >= 2.0  # and back: the called party's tone
+    assert tone_seconds(call.heard, RINGBACK_HZ) >= 0.5  # the subscriber heard it ring
 
     (mailbox,) = _journals(server, "mailbox")
     (back,) = _journals(server, "call-back")

@@ -26,7 +26,7 @@ from tas.server import TasServer
 from tas.transport.stack import StackOptions
 from tas.transport.ua import CallHandle, UserAgent
 from tests.integration.calls.calls_helpers import SUBSCRIBER, best_correlation, register
-from tests.integration.calls.test_mailbox_call_back import tone_seconds
+from tests.integration.calls.test_mailbox_call_back import RINGBACK_HZ, tone_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +82,7 @@ async def test_click_to_call_bridges_the_handset_to_a_sip_uri(
     assert b"PCMU" in call.remote_sdp and b"PCMA" not in call.remote_sdp  # the handset's codec
     session, answer = await MediaSession.create(server.engine, call.remote_sdp)
     try:
+        await asyncio.sleep(1.2)  # the handset hears ringing meanwhile
         call.answer(answer.encode())
         await asyncio.wait_for(call.wait_confirmed(), 10.0)
         far_heard = session.record(tmp_path / "far.wav", max_duration=30.0)
@@ -107,6 +108,7 @@ async def test_click_to_call_bridges_the_handset_to_a_sip_uri(
     assert far.path is not None
     assert tone_seconds(read_wav(far.path).pcm16(), TONE_HZ) >= 1.5  # handset -> URI
     handset_audio = read_wav((await handset_heard.wait()).path or "").pcm16()
+    assert tone_seconds(handset_audio, RINGBACK_HZ) >= 0.5
     for half in (said[:16000], said[16000:]):  # URI -> handset
         assert best_correlation(handset_audio, half) >= 0.9
 
