@@ -54,17 +54,19 @@ def _sip_uri(text: str, what: str) -> SipURI:
         raise ValueError(f"{what} is not a SIP URI: {text!r} ({exc})") from None
     if not isinstance(uri, SipURI):
         raise ValueError(f"{what} must be a sip: or sips: URI: {text!r}")
-    if not is_numeric(uri.host.strip("[]")):
-        raise ValueError(f"{what} needs an IP address as its host (no DNS here): {text!r}")
     return uri
 
 
 def plan_click_to_call(number: str, core: str, bridge_to: str) -> ClickToCall:
-    """Check the command's input; ValueError with what is wrong."""
+    """Check the command's input; ValueError with what is wrong. The ``--bridge`` host must be
+    an IP address: the leg goes straight there (no RFC 3263 location here)."""
     e164 = e164_of(number)
     if e164 is None:
         raise ValueError(f"NUMBER must be an E.164 number such as +4799990001: {number!r}")
-    return ClickToCall(e164, _sip_uri(core, "--core"), _sip_uri(bridge_to, "--bridge"))
+    bridge = _sip_uri(bridge_to, "--bridge")
+    if not is_numeric(bridge.host.strip("[]")):
+        raise ValueError(f"--bridge needs an IP address as its host (no DNS here): {bridge_to!r}")
+    return ClickToCall(e164, _sip_uri(core, "--core"), bridge)
 
 
 async def click_to_call(
