@@ -28,7 +28,7 @@ from tests.integration.calls.calls_helpers import (
     SUBSCRIBER,
     best_correlation,
     register,
-    server_settings,
+    running_server,
     settled,
 )
 from tests.integration.calls.test_mailbox_by_phone import Caller
@@ -60,14 +60,8 @@ def worst_chunk(heard: bytes, sent: bytes, seconds: float = 2.0) -> float:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
-    settings = server_settings(tmp_path / "data")
-    settings.limits.lag_threshold = 0.0  # a session of seconds on a busy machine
-    running = TasServer(settings)
-    await running.start()
-    try:
+    async for running in running_server(tmp_path / "data", lag_guard=False):
         yield running
-    finally:
-        await running.stop(grace=2.0)
 
 
 async def test_sipp_logs_in_saves_deletes_and_records_a_busy_greeting(

@@ -29,7 +29,7 @@ from tests.integration.calls.calls_helpers import (
     best_correlation,
     eventually,
     register,
-    server_settings,
+    running_server,
     settled,
 )
 from tests.integration.calls.test_mailbox_by_phone import PIN, Caller, heard, seconds_of
@@ -41,15 +41,8 @@ RINGBACK_HZ = 425.0  # media.tones.ringback (the European cadence)
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
-    """``tas serve`` with the sandbox core, no event-loop lag guard (calls last seconds)."""
-    settings = server_settings(tmp_path / "data")
-    settings.limits.lag_threshold = 0.0
-    running = TasServer(settings)
-    await running.start()
-    try:
+    async for running in running_server(tmp_path / "data", lag_guard=False):
         yield running
-    finally:
-        await running.stop(grace=2.0)
 
 
 async def _mailbox_with(server: TasServer, *callers: str) -> None:
