@@ -1,5 +1,8 @@
 """Calls the TAS places itself (the INGRESS route type, wgtwo-api.md §3): INVITE a registered
-number through the operator core, play an announcement when it answers, hang up.
+number through the operator core, play an announcement when it answers, hang up
+(:meth:`OutboundCall.run`); or, for a call bridged to another leg (:mod:`tas.calls.bridged`),
+just :meth:`~OutboundCall.wait_answer`, :meth:`~OutboundCall.hang_up` and
+:meth:`~OutboundCall.finish`. An answer that crosses our CANCEL is hung up by ``finish``.
 
 Outcome of the call's record: ``answered-by-handset`` when it was answered, ``rejected`` with
 the status when it failed, ``abandoned`` when nobody answered within the ring timeout (CANCEL).
@@ -102,18 +105,17 @@ class OutboundCall:
         self, session: CallMedia, announcement: bytes | str | None, ring_timeout: float
     ) -> None:
         """Wait for the answer, play, hang up; records the outcome."""
-        if not await self.wait_answer(session, ring_timeout):
-            return
-        try:
-            self.journal.note("announcement", "default" if announcement is None else "custom")
-            source = default_announcement() if announcement is None else announcement
-            play = asyncio.ensure_future(session.play(source))
-            ended = asyncio.ensure_future(self.ended.wait())
-            await asyncio.wait({play, ended}, return_when=asyncio.FIRST_COMPLETED)
-            ended.cancel()
-            play.cancel()
-        except MediaError as exc:
-            log_event(log, "outbound_media_failed", call_id=self.call.call_id, error=exc)
+        if await self.wait_answer(session, ring_timeout):
+            try:
+                self.journal.note("announcement", "default" if announcement is None else "custom")
+                source = default_announcement() if announcement is None else announcement
+                play = asyncio.ensure_future(session.play(source))
+                ended = asyncio.ensure_future(self.ended.wait())
+                await asyncio.wait({play, ended}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                play.cancel()
+            except MediaError as exc:
+                log_event(log, "outbound_media_failed", call_id=self.call.call_id, error=exc)
         await self.finish()
 
     async def finish(self) -> None:
