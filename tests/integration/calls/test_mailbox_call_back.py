@@ -18,6 +18,7 @@ from media.tones import speech_like, tone_ratio
 from media.wav import read_wav
 from registrations.model import Route
 from tas.calls.journal import CallJournal
+from tas.events.history import find_timeline
 from tas.sandbox.subscribers import TONE_HZ, HandsetCall
 from tas.server import TasServer
 from tas.voicemail.menu_prompts import Prompt
@@ -125,6 +126,15 @@ async def test_call_back_bridges_the_subscriber_to_the_caller(
     assert record.session_id is not None and record.session_id == mailbox.record.session_id
     # INGRESS: a new call in the core, not a leg 3 of the mailbox call
     assert far.session_id is not None and record.session_id not in far.session_id
+
+    # one timeline (tas calls show …) holds both legs and the call-back milestones
+    assert server.app.records is not None
+    timeline = await find_timeline(server.app.records.db, mailbox.record.sip_call_id)
+    assert timeline is not None
+    legs = {leg.sip_call_id: leg.action for leg in timeline.legs}
+    assert legs == {mailbox.record.sip_call_id: "mailbox", record.sip_call_id: "call-back"}
+    kinds = [e.kind for e in timeline.entries if e.source == "tas"]
+    assert kinds.count("call-back") == 2 and kinds.count("bridged") == 2
 
 
 async def test_the_called_party_hanging_up_ends_the_mailbox_call(
