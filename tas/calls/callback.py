@@ -7,17 +7,18 @@ mailbox call, on the same connection (:func:`~tas.calls.forward.plan_forward`'s 
 core"), as an INGRESS call: no ``Session-ID`` of the mailbox call, so the core routes it as a
 new call the TAS places (wgtwo-api.md §3), From the subscriber's number. Its record is linked
 to the mailbox call's: the same ``session_id`` (so both legs share one timeline,
-:mod:`tas.events.correlate`) and a ``call-back`` milestone on each naming the other's Call-ID.
+:mod:`tas.events.correlate`; a mailbox call that came without a Session-ID gets a new one) and a ``call-back`` milestone on each naming the other's Call-ID.
 
-The subscriber hears "calling back", then ringing; when the called party answers, they are bridged to them (:func:`tas.calls.bridged.bridge`,
-our media relay) until either hangs up, which ends both. A failure (busy, declined, 403 from
-the core, no answer in :data:`RING_TIMEOUT` s, a leg the relay cannot carry) returns False and
-the menu goes on.
+The subscriber hears "calling back", then ringing; when the called party answers, the two are
+bridged (:func:`tas.calls.bridged.bridge`, our media relay) until either hangs up, which ends
+both. A failure (busy, declined, 403 from the core, no answer in :data:`RING_TIMEOUT` s, a leg
+the relay cannot carry) returns False and the menu goes on.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from media.errors import MediaError
 from media.session import MediaSession
@@ -56,6 +57,8 @@ async def call_back(
         journal.note("call-back-failed", f"{number}: not a number the core can route")
         return False
     host = plan.uri.host
+    if journal.record.session_id is None:  # e.g. a direct leg: link the two legs anyway
+        journal.update(session_id=uuid.uuid4().hex)
 
     def record(call_id: str) -> CallRecord:
         return CallRecord(

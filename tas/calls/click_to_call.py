@@ -3,8 +3,8 @@ operator core (INGRESS, wgtwo-api.md §3), and when it answers call ``URI`` and 
 over our media relay (:mod:`tas.calls.bridged`).
 
 The second leg is placed only once the first is answered (the person who asked for the call
-is rung first, as click-to-call services do; they hear ringing meanwhile); its From is the number, so the far end sees who
-is calling. The two records share one new ``session_id`` (RFC 7989 form: 32 hex digits), so
+is rung first, as click-to-call services do; they hear ringing meanwhile); its From is the
+number, so the far end sees who is calling. The two records share one new ``session_id`` (RFC 7989 form: 32 hex digits), so
 they form one timeline. A BYE from either side ends both; a second leg that fails ends the
 first (BYE).
 """

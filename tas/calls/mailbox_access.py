@@ -75,7 +75,8 @@ __all__ = ["MailboxAccess", "MenuDriver", "mailbox_access", "run_mailbox"]
 
 log = logging.getLogger(__name__)
 
-#: Places a call-back to a number; True when the subscriber was connected (:mod:`tas.calls.callback`).
+#: Places a call-back to a number; True when the subscriber was connected
+#: (:mod:`tas.calls.callback`).
 CallBackPlacer = Callable[[str], Awaitable[bool]]
 #: Seconds a call-back in progress gets to end after the mailbox call ended.
 CALL_BACK_WAIT = 10.0

@@ -8,8 +8,9 @@ never touches files, the database or the network, so tests drive it on a virtual
 Flow: the PIN (skipped when ``trusted``: the caller's identity is the mailbox's, decided by
 the call app), "You have N new and M saved messages", every new then every saved message
 (oldest first) with its envelope (who, "a hidden number" for a hidden caller, and when), its
-keys (1 repeat, 2 save, 3 call back (a known E.164 caller only), 7 delete, 9 next, # skip to the menu, 0 options), then the
-main menu (1 listen again, 0 options, * hang up). Options: record the busy / unavailable /
+keys (1 repeat, 2 save, 3 call back: a known E.164 caller only, back to the message's menu if
+the call fails; 7 delete, 9 next, # skip to the menu, 0 options), then the main menu (1 listen
+again, 0 options, * hang up). Options: record the busy / unavailable /
 default greeting or the name with review (1 listen, 2 record again, 3 save), change the PIN
 (4-8 digits, twice). Timing (:class:`MenuTimers`): a key menu waits ``input_timeout`` after
 its prompt and plays it again, ``replays`` times, then says goodbye; a PIN being typed is

@@ -1,8 +1,8 @@
 """``tas originate NUMBER --bridge URI`` (click-to-call, issue #15): the command (a separate
 process) calls the INGRESS handset through the sandbox core over TLS, then a harness UA at URI
 over UDP, and relays the RTP between them: the handset's tone reaches the UA and the UA's
-speech and RFC 4733 digits reach the handset; the UA's BYE ends both. A UA that declines ends the first leg; bad
-input is refused before any call."""
+speech and RFC 4733 digits reach the handset; the UA's BYE ends both. A UA that declines ends
+the first leg; a refused first leg places no second one; bad input is refused before any call."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The mailbox menu's asyncio driver (tas.calls.mailbox_access.MenuDriver) with a fake call
-media, store and call-back placer, on an event loop whose clock is virtual: a select() with a timeout advances
-the clock instead of waiting, so the menu's 8 s input timeouts pass at once and exactly."""
+media, store and call-back placer, on an event loop whose clock is virtual: a select() with a
+timeout advances the clock instead of waiting, so the menu's 8 s input timeouts pass at once
+and exactly."""
 
 from __future__ import annotations
 
