@@ -80,6 +80,7 @@ class MediaSession(CapturingLeg):
         self.closed = False
         self._origin = Origin("tas", str(random.getrandbits(48)), "1", address=endpoint.host)
         self._direction = "sendrecv"
+        self._codecs: tuple[str, ...] = ()  # () : the engine's
         self._pending_offer: SessionDescription | None = None
         self._out = OutboundStream(lambda: engine.pacer, endpoint.send_rtp)
         self._ssrc = self._out.ssrc
@@ -111,11 +112,14 @@ class MediaSession(CapturingLeg):
 
     @classmethod
     async def create_offer(
-        cls, engine: MediaEngine, direction: str = "sendrecv"
+        cls, engine: MediaEngine, direction: str = "sendrecv", codecs: tuple[str, ...] = ()
     ) -> tuple[MediaSession, str]:
-        """Open an endpoint and make an SDP offer (UAC); pass the answer to :meth:`apply_answer`."""
+        """Open an endpoint and make an SDP offer (UAC); pass the answer to :meth:`apply_answer`.
+        ``codecs`` narrows the engine's codecs (e.g. to the codec of a leg this one is relayed
+        to, :mod:`media.relay`); empty: all of them."""
         session = cls(engine, await RtpEndpoint.open(engine.host, engine.pool))
         session._direction = direction
+        session._codecs = codecs
         return session, session.offer()
 
     def offer(self, direction: str | None = None) -> str:
@@ -162,7 +166,8 @@ class MediaSession(CapturingLeg):
         return str(answer)
 
     def _local(self) -> LocalMedia:
-        return self.engine.local_media(self.endpoint.port, self._direction, self.endpoint.host)
+        local = self.engine.local_media(self.endpoint.port, self._direction, self.endpoint.host)
+        return replace(local, codecs=self._codecs) if self._codecs else local
 
     def _next_origin(self) -> Origin:
         if self.local_sdp is not None:  # RFC 3264 §8: version goes up by one per new SDP

@@ -236,7 +236,9 @@ class CallApp:
             leg.on_answered = self._direct_answered
         try:
             if access is not None and self.voicemail is not None:
-                await run_mailbox(leg, access, self.voicemail, self.voicemail_settings)
+                await run_mailbox(
+                    leg, access, self.voicemail, self.voicemail_settings, self._journal
+                )
             elif isinstance(decision, Decision):
                 await self._run(leg, request, decision)
         finally:

@@ -17,7 +17,9 @@ the operator's word; a From header never is. ``[voicemail] pin_required`` asks t
 :class:`~tas.voicemail.menu_io.Play` replaces the one playing), RFC 4733 digits become
 :class:`~tas.voicemail.menu_io.DtmfDigit`, recordings go to a temporary 8 kHz WAV, timers run
 on the event loop's clock (``menu.deadline``), storage actions go to
-:class:`~tas.voicemail.menu_storage.MenuStorage`. Wrong PINs are counted (and the mailbox
+:class:`~tas.voicemail.menu_storage.MenuStorage`, a :class:`~tas.voicemail.menu_io.CallBack` to
+the ``call_back`` placer (:func:`tas.calls.callback.call_back`), which answers with
+:class:`~tas.voicemail.menu_io.CallBackEnded`. Wrong PINs are counted (and the mailbox
 locked) by :class:`~tas.voicemail.pin_store.PinStore`.
 """
 
@@ -27,15 +29,18 @@ import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from media.call_media import CallMedia
 from media.dtmf import DtmfDigit as MediaDigit
 from media.recording import Recording
+from tas.calls.bridged import NewJournal
+from tas.calls.callback import call_back
 from tas.calls.leg import AnsweredLeg
 from tas.calls.records import Outcome
 from tas.calls.routing import Direction, LegInfo, e164_of, user_of
@@ -49,6 +54,7 @@ from tas.voicemail.menu_io import (
     Action,
     Beep,
     CallBack,
+    CallBackEnded,
     DiscardRecording,
     DtmfDigit,
     Hangup,
@@ -68,6 +74,12 @@ from tas.voicemail.pin_store import PinStore
 __all__ = ["MailboxAccess", "MenuDriver", "mailbox_access", "run_mailbox"]
 
 log = logging.getLogger(__name__)
+
+#: Places a call-back to a number; True when the subscriber was connected
+#: (:mod:`tas.calls.callback`).
+CallBackPlacer = Callable[[str], Awaitable[bool]]
+#: Seconds a call-back in progress gets to end after the mailbox call ended.
+CALL_BACK_WAIT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +116,14 @@ def mailbox_access(
 
 
 async def run_mailbox(
-    leg: AnsweredLeg, access: MailboxAccess, store: VoicemailStore, settings: VoicemailSettings
+    leg: AnsweredLeg,
+    access: MailboxAccess,
+    store: VoicemailStore,
+    settings: VoicemailSettings,
+    new_journal: NewJournal,
 ) -> None:
-    """Answer and run the menu until it hangs up or the caller does."""
+    """Answer and run the menu until it hangs up or the caller does; key 3 calls back
+    (:func:`~tas.calls.callback.call_back`, its leg's journal from ``new_journal``)."""
     leg.journal.update(action="mailbox")
     pins = PinStore(
         store.db, attempts=settings.pin_attempts, lock_seconds=settings.pin_lock_seconds
@@ -123,7 +140,9 @@ async def run_mailbox(
     leg.journal.note("mailbox", f"{access.mailbox} {'trusted' if trusted else 'pin'}")
     menu = MailboxMenu(access.mailbox, messages, trusted=trusted,
                        tz=ZoneInfo(settings.timezone))  # fmt: skip
-    driver = MenuDriver(menu, session, storage, PromptSet.load(settings.prompts_dir), leg)
+    prompts = PromptSet.load(settings.prompts_dir)
+    placer = partial(call_back, leg, access.mailbox, new_journal=new_journal)
+    driver = MenuDriver(menu, session, storage, prompts, leg, placer)
     try:
         await leg.race(driver.run())
     finally:
@@ -141,8 +160,10 @@ class MenuDriver:
         storage: MenuStorage,
         prompts: PromptSet,
         leg: AnsweredLeg,
+        call_back: CallBackPlacer,
     ) -> None:
         self.menu = menu
+        self.call_back = call_back
         self.session = session
         self.storage = storage
         self.prompts = prompts
@@ -152,6 +173,7 @@ class MenuDriver:
         self._player: asyncio.Task[None] | None = None
         self._recording: Recording | None = None
         self._recorder: asyncio.Task[None] | None = None
+        self._calling: asyncio.Task[None] | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="tas-menu-"))
         self._count = 0
         self._done = False
@@ -175,6 +197,9 @@ class MenuDriver:
         self.session.on_dtmf = None
         if not self._done:
             await self._execute(self.menu.hung_up())
+        if self._calling is not None:  # it races the caller's hang-up itself: let it end
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calling, CALL_BACK_WAIT)
         for task in (self._player, self._recorder):
             if task is not None and not task.done():
                 task.cancel()
@@ -222,12 +247,13 @@ class MenuDriver:
             case DiscardRecording(path=path):
                 Path(path).unlink(missing_ok=True)
             case CallBack(number=number):
-                # Bridging the subscriber to an INGRESS call needs a media relay the TAS
-                # does not have yet: say so in the journal and end the menu call.
-                self.leg.journal.note("call-back", f"{number} (not bridged: ending the call)")
-                self._done = True
+                self._calling = asyncio.ensure_future(self._call_back(number))
             case Hangup():
                 self._done = True
+
+    async def _call_back(self, number: str) -> None:
+        connected = await self.call_back(number)
+        self.inputs.put_nowait(CallBackEnded(connected))
 
     def _stop_playback(self) -> None:
         if self._player is not None and not self._player.done():

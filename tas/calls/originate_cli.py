@@ -1,6 +1,8 @@
 """``tas originate NUMBER --core URI``: place one INGRESS call through the operator core
 (:meth:`tas.calls.app.CallApp.originate`), play a WAV (or the default chime) when answered,
-hang up, and print the call's record.
+hang up, and print the call's record. With ``--bridge URI`` (click-to-call,
+:mod:`tas.calls.click_to_call`): when NUMBER answers, call URI and connect the two until
+either hangs up; both records are printed.
 
 The command runs its own short-lived SIP stack and media engine (so it works next to a running
 ``tas serve``): a UDP socket on an ephemeral loopback port and TLS client connections that
@@ -15,12 +17,18 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tas.config import Settings
 from tas.config_cli import config_option, settings_for_cli
+
+if TYPE_CHECKING:
+    from tas.calls.click_to_call import ClickToCall
+    from tas.calls.records import CallRecord
 
 __all__ = ["originate"]
 
@@ -48,10 +56,14 @@ async def place(
     from_number: str | None,
     play: Path | None,
     ring_timeout: float,
+    bridge_to: ClickToCall | None = None,
 ) -> dict[str, object]:
-    """Open a stack, originate, close; the call record as a dict."""
+    """Open a stack, originate, close; the call record as a dict (with ``--bridge``: both
+    records, under ``number`` and ``bridge``)."""
     from media.session import MediaEngine
     from tas.calls.app import CallApp
+    from tas.calls.click_to_call import click_to_call
+    from tas.calls.journal import CallJournal
     from tas.certificates import own_certificate
     from tas.server import stack_options
     from tas.transport.stack import SipStack
@@ -67,6 +79,13 @@ async def place(
     app = CallApp(stack, engine, _NoRegistrations())  # type: ignore[arg-type]
     stack.on_event = app.on_event
     try:
+        if bridge_to is not None:
+            new_journal = partial(CallJournal, None)
+            first, second = await click_to_call(
+                stack, engine, bridge_to, new_journal, ring_timeout=ring_timeout
+            )
+            await app.shutdown(grace=2.0)
+            return {"number": _fields(first), "bridge": _fields(second) if second else None}
         record = await app.originate(
             number,
             core,
@@ -77,6 +96,10 @@ async def place(
         await app.shutdown(grace=2.0)
     finally:
         await stack.close()
+    return _fields(record)
+
+
+def _fields(record: CallRecord) -> dict[str, object]:
     fields = record.model_dump(exclude={"id"})
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
@@ -91,6 +114,12 @@ async def place(
     default=None,
     help="8 kHz mono WAV played when answered (default: a chime).",
 )
+@click.option(
+    "--bridge",
+    "bridge_to",
+    default=None,
+    help="Click-to-call: when NUMBER answers, call this sip:/sips: URI (IP host) and connect them.",
+)
 @click.option("--ring-timeout", type=float, default=30.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the call record as JSON.")
 @config_option
@@ -99,14 +128,27 @@ def originate(
     core: str,
     from_number: str | None,
     play: Path | None,
+    bridge_to: str | None,
     ring_timeout: float,
     as_json: bool,
     config_file: Path | None,
 ) -> None:
-    """Call NUMBER (registered with INGRESS) through the core and play a WAV when answered."""
+    """Call NUMBER (registered with INGRESS) through the core and play a WAV when answered,
+    or (--bridge) connect it to a SIP URI."""
     from tas.calls.announce import read_announcement
+    from tas.calls.click_to_call import plan_click_to_call
 
     settings = settings_for_cli(config_file)
+    plan = None
+    if bridge_to is not None:
+        if play is not None:
+            _bad("--play and --bridge exclude each other")
+        try:
+            plan = plan_click_to_call(number, core, bridge_to)
+        except ValueError as exc:
+            _bad(str(exc))
+    if not ring_timeout > 0:
+        _bad(f"--ring-timeout must be more than 0 s: {ring_timeout:g}")
     if play is not None:
         try:
             read_announcement(str(play))
@@ -121,6 +163,7 @@ def originate(
                 from_number=from_number,
                 play=play,
                 ring_timeout=ring_timeout,
+                bridge_to=plan,
             )  # fmt: skip
         )
     except ValueError as exc:
@@ -128,7 +171,14 @@ def originate(
         return
     if as_json:
         click.echo(json.dumps(record, default=str))
-    else:
-        click.echo(f"{number}: {record.get('outcome')} (status {record.get('status')})")
-    if record.get("status") != 200:
+    legs = [record] if plan is None else [record["number"], record["bridge"]]
+    failed = False
+    for leg in legs:
+        if not isinstance(leg, dict):  # the bridge leg was never placed
+            failed = True
+            continue
+        if not as_json:
+            click.echo(f"{leg.get('callee')}: {leg.get('outcome')} (status {leg.get('status')})")
+        failed = failed or leg.get("status") != 200
+    if failed:
         sys.exit(1)

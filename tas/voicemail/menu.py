@@ -8,8 +8,9 @@ never touches files, the database or the network, so tests drive it on a virtual
 Flow: the PIN (skipped when ``trusted``: the caller's identity is the mailbox's, decided by
 the call app), "You have N new and M saved messages", every new then every saved message
 (oldest first) with its envelope (who, "a hidden number" for a hidden caller, and when), its
-keys (1 repeat, 2 save, 3 call back, 7 delete, 9 next, # skip to the menu, 0 options), then the
-main menu (1 listen again, 0 options, * hang up). Options: record the busy / unavailable /
+keys (1 repeat, 2 save, 3 call back: a known E.164 caller only, back to the message's menu if
+the call fails; 7 delete, 9 next, # skip to the menu, 0 options), then the main menu (1 listen
+again, 0 options, * hang up). Options: record the busy / unavailable /
 default greeting or the name with review (1 listen, 2 record again, 3 save), change the PIN
 (4-8 digits, twice). Timing (:class:`MenuTimers`): a key menu waits ``input_timeout`` after
 its prompt and plays it again, ``replays`` times, then says goodbye; a PIN being typed is
@@ -24,11 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from registrations.model import is_e164
 from tas.voicemail.menu_compose import count_sentence, envelope
 from tas.voicemail.menu_io import (
     Action,
     Beep,
     CallBack,
+    CallBackEnded,
     DeleteMessage,
     DiscardRecording,
     DtmfDigit,
@@ -150,6 +153,8 @@ class MailboxMenu:
                 actions += self._recording_finished(event)
             case PinVerified(result=result):
                 actions += self._pin_verified(result)
+            case CallBackEnded(connected=connected):
+                actions += self._call_back_ended(connected)
             case Tick():
                 pass
         return actions
@@ -234,9 +239,12 @@ class MailboxMenu:
             self._go(trigger)
             return [self._play(Prompt.OPTIONS_MENU)]
         if trigger is T.CALL_BACK:
-            if not current.caller_number:
-                self._go(T.NO_CALL_BACK)
-                return [self._play(Prompt.CANNOT_CALL_BACK, Prompt.MESSAGE_MENU)]
+            if not current.caller_number or not is_e164(current.caller_number):
+                self._go(T.NO_CALL_BACK)  # hidden: nothing to call; not E.164: not allowed
+                why = Prompt.NUMBER_NOT_AVAILABLE
+                if current.caller_number:
+                    why = Prompt.CANNOT_CALL_BACK
+                return [self._play(why, Prompt.MESSAGE_MENU)]
             self._go(trigger)
             self.deadline = None
             return [Log(LogKind.CALL_BACK, self.mailbox, current.caller_number),
@@ -319,6 +327,15 @@ class MailboxMenu:
         self._recording = event.path
         self._go(T.RECORDED)
         return [self._play(Prompt.REVIEW_MENU)]
+
+    def _call_back_ended(self, connected: bool) -> list[Action]:
+        if self.state is not S.CALLING:
+            return []
+        if connected:
+            self._go(T.CONNECTED)
+            return [Hangup()]
+        self._go(T.CALL_BACK_FAILED)
+        return [self._play(Prompt.CALL_BACK_FAILED, Prompt.MESSAGE_MENU)]
 
     def _pin_verified(self, result: PinCheck) -> list[Action]:
         if self.state is not S.VERIFYING:

@@ -20,6 +20,7 @@ __all__ = [
     "Action",
     "Beep",
     "CallBack",
+    "CallBackEnded",
     "DeleteMessage",
     "DiscardRecording",
     "DtmfDigit",
@@ -119,7 +120,15 @@ class Tick:
     """Nothing happened; only time passed (call at :attr:`MailboxMenu.deadline`)."""
 
 
-Input = DtmfDigit | PromptFinished | RecordingFinished | PinVerified | Tick
+@dataclass(frozen=True, slots=True)
+class CallBackEnded:
+    """The answer to :class:`CallBack`: ``connected`` when the subscriber was bridged to the
+    caller (and that call is now over), else the call-back failed (busy, declined, refused)."""
+
+    connected: bool
+
+
+Input = DtmfDigit | PromptFinished | RecordingFinished | PinVerified | CallBackEnded | Tick
 
 
 # ---- actions ------------------------------------------------------------------------------
@@ -201,8 +210,8 @@ class DeleteMessage:
 
 @dataclass(frozen=True, slots=True)
 class CallBack:
-    """Call ``number`` for the subscriber (INGRESS through the core) and bridge them; the menu
-    is over once this is asked."""
+    """Call ``number`` for the subscriber (INGRESS through the core) and bridge them; feed
+    :class:`CallBackEnded` when that is over."""
 
     number: str
 

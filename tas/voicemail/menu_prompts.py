@@ -95,6 +95,8 @@ class Prompt(StrEnum):
     DELETED_OK = "deleted_ok"
     CANNOT_CALL_BACK = "cannot_call_back"
     CALLING_BACK = "calling_back"
+    NUMBER_NOT_AVAILABLE = "number_not_available"
+    CALL_BACK_FAILED = "call_back_failed"
     OPTIONS_MENU = "options_menu"
     RECORD_GREETING = "record_greeting"
     RECORD_NAME = "record_name"
@@ -178,6 +180,8 @@ TEXTS: dict[Prompt, str] = {
     Prompt.DELETED_OK: "Deleted.",
     Prompt.CANNOT_CALL_BACK: "This caller cannot be called back.",
     Prompt.CALLING_BACK: "Calling back.",
+    Prompt.NUMBER_NOT_AVAILABLE: "The number is not available.",
+    Prompt.CALL_BACK_FAILED: "The call could not be connected.",
     Prompt.OPTIONS_MENU: "Press 1 to record your busy greeting, 2 your unavailable greeting, "
     "3 your default greeting, 4 your name, 5 to change your PIN, star to go back.",
     Prompt.RECORD_GREETING: "Record your greeting after the tone, then press hash.",

@@ -11,8 +11,9 @@ means which trigger in a state is :data:`KEYS` (keys a state does not list are "
     start --trusted--> messages | main                (no messages left: main)
     verifying --pin_wrong--> pin;  --pin_locked | pin_not_set--> ending
     messages --repeat|save|delete|next|skip--> messages  (no messages left: main)
-    messages --call_back--> ended                         (CallBack: the call app bridges)
-    messages --no_call_back--> messages                   (a hidden caller: nothing to call)
+    messages --call_back--> calling                       (CallBack: the call app places it)
+    calling --connected--> ended;  calling --call_back_failed--> messages
+    messages --no_call_back--> messages                   (hidden or not E.164: not called)
     messages|main --options--> options;  main --listen--> messages;  main --quit--> ending
     options --record--> recording --recorded--> review;  recording --too_short--> recording
     recording --stop--> stopping --recorded--> review;  stopping --too_short--> recording
@@ -43,6 +44,7 @@ class MenuState(StrEnum):
     REVIEW = "review"
     NEW_PIN = "new_pin"
     CONFIRM_PIN = "confirm_pin"
+    CALLING = "calling"  # CallBack asked, waiting for CallBackEnded
     ENDING = "ending"  # a last prompt plays, then Hangup
     ENDED = "ended"
 
@@ -59,6 +61,8 @@ class Trigger(StrEnum):
     SAVE = "save"
     CALL_BACK = "call_back"
     NO_CALL_BACK = "no_call_back"
+    CONNECTED = "connected"
+    CALL_BACK_FAILED = "call_back_failed"
     DELETE = "delete"
     NEXT = "next"
     SKIP = "skip"
@@ -102,7 +106,8 @@ TRANSITIONS: dict[MenuState, dict[Trigger, MenuState | None]] = {
     S.VERIFYING: {T.PIN_OK: S.MESSAGES, T.PIN_WRONG: S.PIN, T.PIN_LOCKED: S.ENDING,
                   T.PIN_NOT_SET: S.ENDING},
     S.MESSAGES: {T.REPEAT: None, T.SAVE: None, T.DELETE: None, T.NEXT: None, T.SKIP: None,
-                 T.CALL_BACK: S.ENDED, T.NO_CALL_BACK: None, T.OPTIONS: S.OPTIONS, T.NO_MORE: S.MAIN, **_WAITING},
+                 T.CALL_BACK: S.CALLING, T.NO_CALL_BACK: None, T.OPTIONS: S.OPTIONS,
+                 T.NO_MORE: S.MAIN, **_WAITING},
     S.MAIN: {T.LISTEN: S.MESSAGES, T.OPTIONS: S.OPTIONS, T.QUIT: S.ENDING, **_WAITING},
     S.OPTIONS: {**_RECORD, T.CHANGE_PIN: S.NEW_PIN, T.BACK: S.MAIN, **_WAITING},
     S.RECORDING: {T.STOP: S.STOPPING, T.RECORDED: S.REVIEW, T.TOO_SHORT: None},
@@ -111,6 +116,7 @@ TRANSITIONS: dict[MenuState, dict[Trigger, MenuState | None]] = {
     S.NEW_PIN: {T.PIN_ENTERED: S.CONFIRM_PIN, T.PIN_INVALID: None, T.BACK: S.OPTIONS,
                 **_WAITING},
     S.CONFIRM_PIN: {T.PINS_MATCH: S.OPTIONS, T.PINS_DIFFER: S.NEW_PIN, **_WAITING},
+    S.CALLING: {T.CONNECTED: S.ENDED, T.CALL_BACK_FAILED: S.MESSAGES},
     S.ENDING: {T.DONE: S.ENDED},
     S.ENDED: {},
 }  # fmt: skip

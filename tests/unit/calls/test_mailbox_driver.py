@@ -1,12 +1,14 @@
 """The mailbox menu's asyncio driver (tas.calls.mailbox_access.MenuDriver) with a fake call
-media and store, on an event loop whose clock is virtual: a select() with a timeout advances
-the clock instead of waiting, so the menu's 8 s input timeouts pass at once and exactly."""
+media, store and call-back placer, on an event loop whose clock is virtual: a select() with a
+timeout advances the clock instead of waiting, so the menu's 8 s input timeouts pass at once
+and exactly."""
 
 from __future__ import annotations
 
 import asyncio
 import selectors
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,14 @@ from media.recorder import RecordingResult
 from tas.calls.mailbox_access import MenuDriver
 from tas.voicemail.menu import MailboxMenu, MenuTimers
 from tas.voicemail.menu_compose import PromptSet
-from tas.voicemail.menu_io import Action, PinCheck, PinVerified, SetGreeting, VerifyPin
+from tas.voicemail.menu_io import (
+    Action,
+    MenuMessage,
+    PinCheck,
+    PinVerified,
+    SetGreeting,
+    VerifyPin,
+)
 from tas.voicemail.menu_prompts import Prompt
 
 MAILBOX = "+4799990001"
@@ -124,12 +133,75 @@ class FakeLeg:
         self.call = type("C", (), {"call_id": "c1"})()
 
 
-def driver_for(trusted: bool, pin_answers: list[PinCheck] = ()) -> tuple[MenuDriver, FakeMedia]:  # type: ignore[assignment]
+class FakePlacer:
+    """Call-backs: each takes ``seconds`` on the loop clock and answers ``connected``."""
+
+    def __init__(self, connected: bool, seconds: float = 5.0) -> None:
+        self.connected, self.seconds = connected, seconds
+        self.numbers: list[tuple[float, str]] = []
+
+    async def __call__(self, number: str) -> bool:
+        self.numbers.append((asyncio.get_running_loop().time(), number))
+        await asyncio.sleep(self.seconds)
+        return self.connected
+
+
+async def _not_called(number: str) -> bool:
+    raise AssertionError(f"no call-back expected: {number}")
+
+
+def driver_for(
+    trusted: bool,
+    pin_answers: list[PinCheck] = (),  # type: ignore[assignment]
+    messages: list[MenuMessage] = (),  # type: ignore[assignment]
+    placer: Callable[[str], Awaitable[bool]] = _not_called,
+) -> tuple[MenuDriver, FakeMedia]:
     media = FakeMedia()
-    menu = MailboxMenu(MAILBOX, [], trusted=trusted, timers=MenuTimers())
+    menu = MailboxMenu(MAILBOX, list(messages), trusted=trusted, timers=MenuTimers())
     storage = FakeStorage(list(pin_answers))
-    driver = MenuDriver(menu, media, storage, PROMPTS, FakeLeg())  # type: ignore[arg-type]
+    driver = MenuDriver(menu, media, storage, PROMPTS, FakeLeg(), placer)  # type: ignore[arg-type]
     return driver, media
+
+
+MESSAGE = MenuMessage("a" * 32, "+4799990002", datetime(2026, 12, 5, 14, 5, tzinfo=UTC),
+                      Path("/vm/a.wav"), saved=False)  # fmt: skip
+
+
+def test_key_3_calls_back_and_a_failure_returns_to_the_message_menu() -> None:
+    async def scenario() -> tuple[MenuDriver, FakeMedia, FakePlacer]:
+        placer = FakePlacer(connected=False)
+        driver, media = driver_for(trusted=True, messages=[MESSAGE], placer=placer)
+        task = asyncio.ensure_future(driver.run())
+        await asyncio.sleep(1.0)
+        media.key("3")
+        await asyncio.sleep(10.0)  # the call-back fails after 5 s
+        media.key("*")  # not an option in the message menu: hang up
+        await task
+        await driver.finish()
+        return driver, media, placer
+
+    driver, media, placer = run_virtual(scenario)
+    assert placer.numbers == [(pytest.approx(1.0), MESSAGE.caller_number)]
+    assert media.heard(Prompt.CALLING_BACK)
+    failed = [t for t, source in media.played if source == PROMPTS.path(Prompt.CALL_BACK_FAILED)]
+    assert failed == [pytest.approx(6.0)]
+    assert "mailbox-call-back" in driver.leg.journal.kinds  # type: ignore[attr-defined]
+
+
+def test_a_connected_call_back_ends_the_menu_when_the_bridge_ends() -> None:
+    async def scenario() -> tuple[float, FakeMedia]:
+        placer = FakePlacer(connected=True, seconds=42.0)  # rings, then 40 s bridged
+        driver, media = driver_for(trusted=True, messages=[MESSAGE], placer=placer)
+        task = asyncio.ensure_future(driver.run())
+        await asyncio.sleep(1.0)
+        media.key("3")
+        await task
+        await driver.finish()
+        return asyncio.get_running_loop().time(), media
+
+    ended, media = run_virtual(scenario)
+    assert ended == pytest.approx(43.0)  # no menu timeout fired while calling
+    assert not media.heard(Prompt.CALL_BACK_FAILED) and not media.heard(Prompt.GOODBYE)
 
 
 def test_no_input_replays_the_menu_then_says_goodbye_on_the_loop_clock() -> None:

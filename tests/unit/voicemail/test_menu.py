@@ -13,6 +13,7 @@ from tas.voicemail.menu_io import (
     Action,
     Beep,
     CallBack,
+    CallBackEnded,
     DeleteMessage,
     DiscardRecording,
     DtmfDigit,
@@ -186,15 +187,55 @@ def test_trusted_caller_skips_the_pin_and_hears_a_hidden_caller_as_hidden() -> N
     s.finish()
     out = s.keys("3")  # no number to call back
     assert not any(isinstance(a, CallBack) for a in out)
+    assert plays(out) == [(P.NUMBER_NOT_AVAILABLE, P.MESSAGE_MENU)]
+    assert s.menu.state is MenuState.MESSAGES
+
+
+def test_call_back_to_a_number_that_is_not_e164_is_refused() -> None:
+    odd = MenuMessage("d" * 32, "12345", datetime(2026, 12, 5, 11, 0, tzinfo=UTC),
+                      Path("/vm/d.wav"), saved=False)  # fmt: skip
+    s = Session(MailboxMenu(BOX, [odd], trusted=True))
+    s.start()
+    out = s.keys("3")
+    assert not any(isinstance(a, CallBack) for a in out)
     assert plays(out) == [(P.CANNOT_CALL_BACK, P.MESSAGE_MENU)]
+    assert s.menu.state is MenuState.MESSAGES
 
 
-def test_call_back_hands_the_call_over() -> None:
+def test_call_back_connected_ends_the_menu() -> None:
     s = Session(MailboxMenu(BOX, [NEW], trusted=True))
     s.start()
     out = s.keys("3")
+    assert out[:2] == [StopPlayback(), Log(LogKind.CALL_BACK, BOX, NEW.caller_number)]
+    assert plays(out) == [(P.CALLING_BACK,)]
     assert out[-1] == CallBack(NEW.caller_number)
-    assert s.menu.state is MenuState.ENDED and s.menu.deadline is None
+    assert s.menu.state is MenuState.CALLING and s.menu.deadline is None
+    assert s.finish() == [] and s.wait(600.0) == []  # nothing is timed while calling
+    assert s.keys("5#") == []  # keys while calling are the bridged call's
+    assert s.feed(CallBackEnded(connected=True)) == [Hangup()]
+    assert s.menu.state is MenuState.ENDED
+
+
+def test_failed_call_back_returns_to_the_message_menu() -> None:
+    s = Session(MailboxMenu(BOX, [NEW, OLD], trusted=True))
+    s.start()
+    s.keys("3")
+    out = s.feed(CallBackEnded(connected=False))
+    assert plays(out) == [(P.CALL_BACK_FAILED, P.MESSAGE_MENU)]
+    assert s.menu.state is MenuState.MESSAGES
+    s.finish()
+    assert s.menu.deadline is not None  # the menu waits for a key again
+    assert isinstance(s.keys("2")[0], MarkSaved)  # still on the same message
+    assert s.feed(CallBackEnded(connected=True)) == []  # late or stray: ignored
+
+
+def test_hang_up_while_calling_back() -> None:
+    s = Session(MailboxMenu(BOX, [NEW], trusted=True))
+    s.start()
+    s.keys("3")
+    assert s.menu.hung_up() == []
+    assert s.menu.state is MenuState.ENDED
+    assert s.feed(CallBackEnded(connected=False)) == []
 
 
 def test_no_input_replays_the_menu_then_says_goodbye() -> None:
