@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path
 
 from tas.admin.auth import Principal
 from tas.admin.context import Ctx, Who
@@ -26,6 +26,14 @@ from tas.calls.rules_store import RuleStore
 router = APIRouter(prefix="/api/rules", tags=["rules"])
 
 Position = Annotated[int, Path(ge=1, le=1000, description="1-based: the first rule is 1")]
+#: A follow-me rule on weekdays and a hidden-caller rejection (the OpenAPI example).
+_EXAMPLE = [
+    {"name": "hidden", "action": "reject", "hidden": True, "status": 433},
+    {"name": "office", "action": "ring", "time_zone": "Europe/Oslo",
+     "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "until": "17:00",
+     "steps": [{"targets": ["handset"], "timeout": 15}, {"targets": ["+4799990003"], "timeout": 10}]},
+]  # fmt: skip
+Rules = Annotated[list[RuleTable], Body(examples=[_EXAMPLE])]
 
 
 def _store(ctx: Ctx) -> RuleStore:
@@ -92,7 +100,7 @@ async def show_rule(ctx: Ctx, who: Who, number: Number, position: Position) -> R
 
 
 @router.put("/{number}", response_model=list[RuleTable])
-async def set_rules(ctx: Ctx, who: Who, number: Number, body: list[RuleTable]) -> list[RuleTable]:
+async def set_rules(ctx: Ctx, who: Who, number: Number, body: Rules) -> list[RuleTable]:
     """Make NUMBER's rules exactly ``body``, in this order (``[]``: none), as ``tas rules
     import`` does for each number of a file."""
     who.require(check_number(number))

@@ -130,7 +130,8 @@ function drawWire(messages) {  // the ladder: one column per peer and the TAS, o
   }
   messages.forEach((m, i) => {
     const [from, to] = m.direction === "in" ? [m.peer, "TAS"] : ["TAS", m.peer];
-    const y = 50 + i * 26, g = svgAdd(svg, "g", { class: "msg", "data-label": m.label, "data-from": from, "data-to": to });
+    const cseq = (m.headers.find((h) => h[0] === "CSeq") || ["", ""])[1];
+    const y = 50 + i * 26, g = svgAdd(svg, "g", { class: "msg", "data-label": m.label, "data-cseq": cseq, "data-from": from, "data-to": to });
     svgAdd(g, "title", {}, [m.first_line, ...m.headers.map((h) => h.join(": "))].join("\n"));
     svgAdd(g, "text", { x: 4, y: y, class: "at" }, "+" + ((Date.parse(m.at) - start) / 1000).toFixed(3));
     svgAdd(g, "line", { x1: x(from), y1: y, x2: x(to), y2: y, "marker-end": "url(#head)" });
