@@ -364,6 +364,8 @@ def demo(config_file: Path | None, once: bool, log_level: str) -> None:
     from tas.transport.loop import run
 
     settings = ephemeral(settings_for_cli(config_file))
+    if not settings.admin.ladder_messages:  # the demo is where the console gets looked at
+        settings.admin.ladder_messages = 50
     configure_logging(log_level, "kv")
     message = run(run_demo(settings, keep_serving=not once))
     if message is None:

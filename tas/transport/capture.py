@@ -22,7 +22,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Protocol
 
 from tas.sip.transaction_base import Peer
@@ -35,6 +35,7 @@ MAX_VALUE = 160
 _KEPT = {"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
          "call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq", "contact": "Contact",
          "m": "Contact", "reason": "Reason", "rseq": "RSeq", "rack": "RAck"}  # fmt: skip
+_JSON = json.JSONEncoder(separators=(",", ":"))
 #: Methods whose messages may wait for their leg's sink (the call's own dialog).
 _CALL_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO"})
 
@@ -55,7 +56,8 @@ class WireMessage:
 
     def to_detail(self) -> str:
         """The JSON a ``sip`` milestone stores (:meth:`from_detail` reads it back)."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        fields = {name: getattr(self, name) for name in self.__slots__}  # not asdict: 5x slower
+        return _JSON.encode(fields)
 
     @classmethod
     def from_detail(cls, detail: str) -> WireMessage:
