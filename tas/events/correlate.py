@@ -234,11 +234,12 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
     messages: list[Message] = []
     for record in call.records:
         assert record.id is not None
-        for index, milestone in enumerate(_milestones_of(record, milestones)):
-            if milestone.kind == WIRE_KIND:
-                messages.append(Message(record.id, WireMessage.from_detail(milestone.detail)))
-            else:
-                entries.append((milestone.at, 1, index, milestone))
+        rows = milestones.get(record.id, ())
+        wire = [m for m in rows if m.kind == WIRE_KIND]  # the ladder's messages, not entries
+        messages += (Message(record.id, WireMessage.from_detail(m.detail)) for m in wire)
+        marked = [m for m in rows if m.kind != WIRE_KIND]
+        for index, milestone in enumerate(_milestones_of(record, marked)):
+            entries.append((milestone.at, 1, index, milestone))
     entries.sort(key=lambda item: item[:3])
     messages.sort(key=lambda m: m.wire.at)
     voice = next((e for e in call.events if e.kind == "voice"), None)
@@ -271,11 +272,8 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
     )
 
 
-def _milestones_of(
-    record: CallRecord, milestones: Mapping[int, Sequence[CallMilestone]]
-) -> list[Entry]:
+def _milestones_of(record: CallRecord, rows: Sequence[CallMilestone]) -> list[Entry]:
     assert record.id is not None
-    rows = milestones.get(record.id, ())
     if rows:
         ordered = sorted(rows, key=lambda m: (_utc(m.at), m.id or 0))
         return [Entry(_utc(m.at), "tas", m.kind, m.detail, record.id) for m in ordered]

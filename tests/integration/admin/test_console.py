@@ -280,6 +280,10 @@ async def test_console_ladder_shows_the_core_events_beside_ours(tmp_path: Path) 
             assert await core_rows.count() >= 2, ladder
             assert await page.locator("#ladder tbody tr.entry.tas").count() >= 3, ladder
             assert "NEW_VOICEMAIL" in ladder and "recording" in ladder.lower(), ladder
+            labels = await page.eval_on_selector_all(
+                "#wire g.msg", "gs => gs.map(g => g.dataset.to + ' ' + g.dataset.label)"
+            )
+            assert labels[0] == "TAS INVITE" and "TAS BYE" in labels, labels  # from the core
             await page.screenshot(path=str(ARTEFACTS / "7-ladder-core-and-tas.png"))
     finally:
         await server.stop(grace=1.0)
