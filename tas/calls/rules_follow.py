@@ -9,7 +9,10 @@ goes to ``then``: voicemail with reason ``no-answer`` (the subscriber's mailbox)
 
 Targets go where a ``forward`` policy sends them (:func:`~tas.calls.forward.plan_forward`):
 ``handset`` and E.164 numbers back to the core that sent the leg, ``sip:``/``sips:`` URIs
-directly. Every outgoing leg has its own call record; the caller's record notes each step.
+directly. On a FORK leg the core already rings the handset in parallel with us (its own
+fork), so ``handset`` is not rung again: a step of only ``handset`` waits its timeout while the
+core's fork rings the phone (the core cancels our leg when the handset answers). Every
+outgoing leg has its own call record; the caller's record notes each step.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from registrations.model import Route
 from tas.calls.early import EarlyEvents
 from tas.calls.failover import forward_peers
 from tas.calls.forward import ForwardPlan, plan_forward
@@ -168,14 +172,19 @@ async def ring_in_turn(
     left) or ``no-answer`` (nobody answered: the caller's leg is still ringing). A URI target
     with a host name goes to its first RFC 3263 target (no failover within a step)."""
     from_uri = str(request.from_.uri)
+    forked = plan.leg.route is Route.FORK  # the core's fork rings the handset already
     for index, step in enumerate(plan.steps, 1):
-        plans = [await _plan(call, request, bridge, t, resolver) for t in step.targets]
+        targets = [t for t in step.targets if not (forked and t == HANDSET)]
+        plans = [await _plan(call, request, bridge, t, resolver) for t in targets]
         if not bridge.caller_waiting or bridge.done:  # left while we resolved
             return "cancelled"
-        bridge.a_journal.note("follow-me", _describe(index, step))
-        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=step.targets)
-        bridge.ring(plans, from_uri)
-        flush()
+        bridge.a_journal.note("follow-me", _describe(index, step, forked))
+        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=targets)
+        if plans:
+            bridge.ring(plans, from_uri)
+            flush()
+        else:  # only the handset, which the core's fork rings: wait the step out
+            bridge.step_over.clear()
         try:
             await asyncio.wait_for(bridge.step_over.wait(), step.timeout)
         except TimeoutError:
@@ -204,8 +213,11 @@ async def _plan(
     return replace(forward, peer=peers[0]) if peers else forward
 
 
-def _describe(index: int, step: RingStep) -> str:
-    return f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s"
+def _describe(index: int, step: RingStep, forked: bool) -> str:
+    text = f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s"
+    if forked and HANDSET in step.targets:
+        text += " (the handset by the core's own fork)"
+    return text
 
 
 async def run_follow_me(

@@ -140,3 +140,30 @@ async def test_the_step_timeout_cancels_and_a_crossing_answer_is_hung_up() -> No
     assert [e.call for e in w.of(B, CallEnded)] == [at_b.call]  # the late 2xx got a BYE
     (out,) = bridge.journals.values()
     assert out.kinds[-2:] == ["cancel", "bye"] and out.record.outcome == Outcome.ABANDONED.value
+
+
+async def test_a_fork_leg_never_rings_the_handset_a_second_time() -> None:
+    """FORK: the core rings the handset in parallel with us, so ``handset`` in a step is left
+    to the core's fork: the step's other targets ring at once, and a step of only the handset
+    places no leg (the core cancels ours when the handset answers)."""
+    w = World(Route.FORK, rules=[ring_rule(["handset", B_URI])])
+    w.leg2()
+    await w.settle()
+    (at_b,) = w.of(B, IncomingCall)
+    assert w.of(CORE, IncomingCall) == []  # no second INVITE to the handset
+    assert [d for k, d in w.app.journals[0].notes if k == "follow-me"] == [
+        f"step 1: ring handset, {B_URI} for 30 s (the handset by the core's own fork)"
+    ]
+    w.b.reject(at_b.call, 486, w.net.now)
+    await w.settle()
+
+    w = World(Route.FORK, rules=[ring_rule(["handset"], [B_URI])])
+    leg2 = w.leg2()
+    await w.settle()
+    assert w.of(CORE, IncomingCall) == [] and w.of(B, IncomingCall) == []  # waiting, step 1
+    w.net.advance(w.net.now + 0.3)  # our 100 Trying, after which the core may CANCEL (§9.1)
+    w.core.cancel(leg2, w.net.now)  # the handset answered the core's fork
+    await w.settle()
+    assert w.of(B, IncomingCall) == [] and w.of(CORE, IncomingCall) == []
+    assert w.app.journals[0].record.outcome == Outcome.ABANDONED.value
+    assert w.app.active == 0
