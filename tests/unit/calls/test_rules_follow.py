@@ -167,3 +167,42 @@ async def test_a_fork_leg_never_rings_the_handset_a_second_time() -> None:
     assert w.of(B, IncomingCall) == [] and w.of(CORE, IncomingCall) == []
     assert w.app.journals[0].record.outcome == Outcome.ABANDONED.value
     assert w.app.active == 0
+
+
+async def test_a_step_target_fails_over_to_its_next_rfc3263_target() -> None:
+    """A target whose first peer times out (the client transaction's 408, RFC 3261 §17.1.1.2)
+    is placed anew on its next peer within the step (RFC 3263 §4.3); the caller waits on."""
+    w = World(Route.LOOP)
+    w.leg2()
+    w.net.pump()
+    (incoming,) = [e for e in w.net.take(TAS) if isinstance(e, IncomingCall)]
+    record = CallRecord(sip_call_id=incoming.call.call_id, direction="in", route="loop")
+    bridge = FollowMeBridge(
+        w.net.endpoints[TAS],
+        lambda: w.net.now,
+        incoming.call,
+        CallJournal(None, record),
+        lambda b, plan: CallJournal(None, plan.out_record(b.call_id, incoming.request, record)),
+    )
+    dead = target_peer(parse_uri("sip:127.0.0.1:5999"), "UDP")  # nobody there
+    plan = ForwardPlan(B_URI, dead, {}, "+4799990003")
+    assert bridge.ring([plan], None, [[target_peer(parse_uri(B_URI), "UDP")]]) == 1
+
+    def pump() -> None:
+        for event in w.net.take(TAS):
+            deliver(event, lambda e: None)
+        w.seen[B] += w.net.take(B)
+
+    w.net.advance(w.net.now + 40)  # Timer B: 64*T1 = 32 s
+    pump()
+    w.net.pump()
+    pump()
+    (at_b,) = w.of(B, IncomingCall)
+    assert str(at_b.request.uri) == B_URI and not bridge.step_over.is_set()
+    first, second = bridge.journals.values()
+    assert first.notes[-2:] == [("failed", "408"), ("failover", "to UDP:127.0.0.1:5080")]
+    assert second.kinds == ["invite"] and incoming.call.state in ("incoming", "early")
+    w.b.answer(at_b.call, ANSWER, w.net.now)
+    w.net.pump()
+    pump()
+    assert bridge.winner is list(bridge.journals)[1]  # the failed-over leg answered
