@@ -4,7 +4,12 @@ The API shares one HTTP server with ``/metrics``, ``/healthz`` and ``/readyz``: 
 ``listen``, or on ``[metrics] listen`` when ``listen`` is empty. Tokens carry a role:
 ``admin`` (everything) or ``subscriber`` (only the listed ``numbers``). Only SHA-256 digests
 are kept in memory (:mod:`tas.admin.auth`); ``token_sha256`` keeps the secret out of the file.
-Bearer tokens in plaintext HTTP beyond loopback are refused unless ``allow_plaintext``."""
+Bearer tokens in plaintext HTTP beyond loopback are refused unless ``allow_plaintext``.
+
+``ladder_messages`` > 0 records, per call leg, up to that many SIP messages as sent and
+received (:mod:`tas.transport.capture`) so the console's ladder draws the real arrows; off (0)
+by default, as it costs a summary per message on the hot path. ``ladder_calls`` bounds how
+many legs are tracked at once (memory: about ``ladder_calls`` × ``ladder_messages`` × 1 KB)."""
 
 from __future__ import annotations
 
@@ -57,6 +62,8 @@ class AdminSettings(BaseModel):
     tls_cert: Path | None = None  # PEM chain: HTTPS
     tls_key: Path | None = None
     allow_plaintext: bool = False  # plaintext HTTP with tokens on a non-loopback address
+    ladder_messages: int = Field(default=0, ge=0, le=1000)  # SIP messages kept per leg; 0: off
+    ladder_calls: int = Field(default=1000, ge=1, le=100_000)  # legs tracked at once
 
     @model_validator(mode="after")
     def _check(self) -> AdminSettings:

@@ -228,17 +228,39 @@ async def run_demo(
         message = await _story(server, out, message_seconds)
         if keep_serving:
             out("\nStill serving (SIP, voicemail API, sandbox core). Ctrl-C to stop.")
-            if server.core is not None:
-                host, port = server.core.address("UDP")
-                out(
-                    f"Call again from another shell: tas call {SUBSCRIBER} --core {host}:{port}"
-                    f" --from {CALLER}"
-                )
+            for line in hint(server):
+                out(line)
             with stop_signals() as stop:
                 await stop.wait()
         return message
     finally:
         await server.stop()
+
+
+def hint(server: TasServer) -> list[str]:
+    """What to try from another shell while the demo keeps serving: call again, list the
+    voicemail API (its address and token), open the console."""
+    lines = []
+    if server.core is not None:
+        host, port = server.core.address("UDP")
+        lines.append(
+            f"Call again from another shell: tas call {SUBSCRIBER} --core {host}:{port}"
+            f" --from {CALLER}"
+        )
+    if server.voicemail_api is not None:
+        lines.append(
+            f"Voicemail API at 127.0.0.1:{server.voicemail_api.port}: grpcurl -plaintext -H "
+            f"'authorization: Bearer {_voicemail_token(server)}' "
+            f"127.0.0.1:{server.voicemail_api.port} list"
+        )
+    if server.metrics is not None:
+        lines.append(f"Console: http://{server.metrics.address}/console ([admin] tokens)")
+    return lines
+
+
+def _voicemail_token(server: TasServer) -> str:
+    first = server.settings.voicemail.api_tokens[0]
+    return first.split(":", 1)[0] if isinstance(first, str) else "from the config"
 
 
 async def _story(
@@ -253,8 +275,7 @@ async def _story(
     out(f"  TAS SIP       udp={_hp(sip['UDP'])} tcp={_hp(sip['TCP'])} tls={_hp(sip['TLS'])}")
     out(f"  sandbox core  gRPC={server.plane.address} SIP udp={_hp(server.core.address('UDP'))}")
     if server.voicemail_api is not None:
-        first = server.settings.voicemail.api_tokens[0]
-        token = first.split(":", 1)[0] if isinstance(first, str) else "from the config"
+        token = _voicemail_token(server)
         out(f"  voicemail API 127.0.0.1:{server.voicemail_api.port} (bearer token {token})")
     if server.metrics is not None:
         out(f"  metrics       http://{server.metrics.address}/metrics")
@@ -343,6 +364,8 @@ def demo(config_file: Path | None, once: bool, log_level: str) -> None:
     from tas.transport.loop import run
 
     settings = ephemeral(settings_for_cli(config_file))
+    if not settings.admin.ladder_messages:  # the demo is where the console gets looked at
+        settings.admin.ladder_messages = 50
     configure_logging(log_level, "kv")
     message = run(run_demo(settings, keep_serving=not once))
     if message is None:

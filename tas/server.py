@@ -42,6 +42,7 @@ from tas.health import Health
 from tas.hostport import HostPort
 from tas.logs import log_event
 from tas.server_options import stack_options, trust_policy
+from tas.transport.capture import WireCapture
 from tas.transport.stack import SipStack
 from tas.transport.tls import client_context
 from tas.voicemail.transcribe_worker import start_transcriber
@@ -125,6 +126,9 @@ class TasServer:
         if self.plane is not None and settings.sip.tls:  # the sandbox core presents our cert
             options = replace(options, client_ssl=client_context(own_certificate(settings)[0]))
         self.stack = await SipStack.open(options)
+        if settings.admin.ladder_messages:  # the console's ladder (tas.transport.capture)
+            admin = settings.admin
+            self.stack.capture = WireCapture(admin.ladder_messages, admin.ladder_calls)
         trust = options.trust
         if not (trust.operator or trust.sandbox or trust.operator_names):
             log_event(

@@ -4,9 +4,11 @@ the token kept in the tab's ``sessionStorage``. The pages carry no data themselv
 need no token; every datum comes from ``/api`` under the same roles.
 
 Pages: live calls (polled every second: calls appear and go without reload), one call's
-timeline drawn as a ladder (core | TAS columns, the core's events beside our milestones),
+timeline (an SVG ladder of the SIP messages as sent and received, one column per peer, from
+``[admin] ladder_messages``; and the core's events beside our milestones),
 registrations with a TTL counting down, the voicemail inbox with an ``<audio>`` player and
-a greeting upload."""
+a greeting upload, and a number's call rules (``[[rule]]`` tables as JSON: add, edit, delete,
+reorder, saved through ``PUT /api/rules/{number}``, the field at fault shown by its rule)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ PAGES = {
     "calls": "Live calls",
     "registrations": "Registrations",
     "voicemail": "Voicemail",
+    "rules": "Rules",
 }
 
 
@@ -51,6 +54,11 @@ async def registrations_page(request: Request) -> HTMLResponse:
 @router.get("/voicemail", response_class=HTMLResponse)
 async def voicemail_page(request: Request) -> HTMLResponse:
     return _page(request, "voicemail")
+
+
+@router.get("/rules", response_class=HTMLResponse)
+async def rules_page(request: Request, number: str = "") -> HTMLResponse:
+    return _page(request, "rules", number=number)
 
 
 @router.get("/static/console.js")

@@ -20,6 +20,7 @@ _SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "field": {"type": "string"},  # extension member (RFC 9457 §3.2): the input at fault
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -42,14 +43,28 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 class Problem(Exception):
     """Raise to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str, *, bearer: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        bearer: bool = False,
+        field: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.bearer = status, title, detail, bearer
+        self.field = field  # the input at fault (``rules[1].time_zone``), when one is
 
 
-def problem_response(status: int, title: str, detail: str, bearer: bool = False) -> JSONResponse:
+def problem_response(
+    status: int, title: str, detail: str, bearer: bool = False, field: str | None = None
+) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="tas-admin"'} if bearer else None
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    if field is not None:
+        body["field"] = field
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -58,7 +73,7 @@ def install(app: FastAPI) -> None:
 
     async def on_problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.title, exc.detail, exc.bearer)
+        return problem_response(exc.status, exc.title, exc.detail, exc.bearer, exc.field)
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
@@ -68,7 +83,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem_response(422, "Malformed request", f"{where}: {first.get('msg', 'invalid')}")
+        detail = f"{where}: {first.get('msg', 'invalid')}"
+        return problem_response(422, "Malformed request", detail, field=where or None)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(HTTPException, on_http)

@@ -15,27 +15,9 @@ from tas.calls.live import LiveCall
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
 
-class LiveCallOut(BaseModel):
-    id: str
-    state: str
-    direction: str
-    route: str | None
-    caller: str | None
-    callee: str | None
-    subscriber: str | None
-    action: str | None
-    record_id: int | None
-    started: datetime
-    answered: datetime | None
-
-
 class HangupOut(BaseModel):
     id: str
     hung_up: bool
-
-
-def _out(call: LiveCall) -> LiveCallOut:
-    return LiveCallOut.model_validate(call, from_attributes=True)
 
 
 def _live(ctx: Ctx, who: Who, call_id: str) -> LiveCall:
@@ -47,16 +29,16 @@ def _live(ctx: Ctx, who: Who, call_id: str) -> LiveCall:
     return call
 
 
-@router.get("/live", response_model=list[LiveCallOut])
-async def list_live(ctx: Ctx, who: Who) -> list[LiveCallOut]:
-    """Calls in progress (``tas calls live``)."""
+@router.get("/live", response_model=list[LiveCall])
+async def list_live(ctx: Ctx, who: Who) -> list[LiveCall]:
+    """Calls in progress (``tas calls live``): :class:`~tas.calls.live.LiveCall` served as is."""
     calls = ctx.need("calls").live
-    return [_out(c) for c in calls if who.may(c.subscriber, c.callee, c.caller)]
+    return [c for c in calls if who.may(c.subscriber, c.callee, c.caller)]
 
 
-@router.get("/live/{call_id}", response_model=LiveCallOut)
-async def show_live(ctx: Ctx, who: Who, call_id: str) -> LiveCallOut:
-    return _out(_live(ctx, who, call_id))
+@router.get("/live/{call_id}", response_model=LiveCall)
+async def show_live(ctx: Ctx, who: Who, call_id: str) -> LiveCall:
+    return _live(ctx, who, call_id)
 
 
 @router.post("/live/{call_id}/hangup", response_model=HangupOut, status_code=202)

@@ -399,6 +399,8 @@ class CallApp:
 
     def _journal(self, record: CallRecord) -> CallJournal:
         journal = CallJournal(self.records, record)
+        if self.stack.capture is not None:  # the ladder's messages (tas.transport.capture)
+            self.stack.capture.attach(record.sip_call_id, journal)
         self.journals.append(journal)
         del self.journals[:-1000]
         return journal

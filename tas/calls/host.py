@@ -7,6 +7,7 @@ from typing import Protocol
 
 from tas.sip.endpoint import Endpoint
 from tas.sip.transaction_base import Peer
+from tas.transport.capture import WireCapture
 from tas.transport.trust import Trust
 
 __all__ = ["CallHost"]
@@ -23,3 +24,7 @@ class CallHost(Protocol):
 
     def trust_of(self, peer: Peer) -> Trust:
         """Where a message came from (tas.transport.trust)."""
+
+    @property
+    def capture(self) -> WireCapture | None:
+        """Per-call SIP message summaries for the ladder (tas.transport.capture); None: off."""

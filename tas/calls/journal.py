@@ -18,15 +18,18 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tas.calls.records import CallRecord, CallRecordStore, MilestoneRow, utcnow
 from tas.logs import log_event
+from tas.transport.capture import WireMessage
 
-__all__ = ["CallJournal"]
+__all__ = ["WIRE_KIND", "CallJournal"]
 
 log = logging.getLogger(__name__)
 
+#: The milestone kind of a SIP message summary (the timeline lists them apart, as messages).
+WIRE_KIND = "sip"
 #: Most queued writes in one transaction (bounds one commit's latency under a backlog).
 BATCH = 2000
 
@@ -158,6 +161,13 @@ class CallJournal:
         self.notes.append((kind, detail))
         if self._writer is not None:
             self._writer.put(_Op(self, "milestone", kind, detail, at or utcnow()))
+
+    def wire(self, message: WireMessage) -> None:
+        """A SIP message of this leg (:mod:`tas.transport.capture`), written as a ``sip``
+        milestone in the same batched commits (not kept in :attr:`notes`)."""
+        if self._writer is not None:
+            at = datetime.fromtimestamp(message.at, UTC)
+            self._writer.put(_Op(self, "milestone", WIRE_KIND, message.to_detail(), at))
 
     @property
     def kinds(self) -> list[str]:

@@ -24,7 +24,6 @@ voicemail, LOOP / LOOP_MO / LOOP_MT -> back to the core unchanged, FORK -> obser
 from __future__ import annotations
 
 import enum
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 from registrations.model import Route
 from tas.calls.routing import LegInfo, e164_of
+from tas.calls.toml_tables import load_tables
 
 __all__ = [
     "Action",
@@ -182,22 +182,7 @@ def parse_policy(raw: Mapping[str, Any], *, stored: bool = False) -> Policy:
 
 def load_policy_file(path: Path) -> list[Policy]:
     """Read ``[[policy]]`` tables from a TOML file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError(f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from None
-    entries = data.get("policy", [])
-    if not isinstance(entries, list):
-        raise PolicyError(f"{path}: expected [[policy]] tables")
-    policies = []
-    for index, entry in enumerate(entries, 1):
-        try:
-            policies.append(parse_policy(entry))
-        except PolicyError as exc:
-            raise PolicyError(f"{path}: policy #{index}: {exc}") from None
-    return policies
+    return load_tables(path, "policy", parse_policy, PolicyError)
 
 
 def _action(value: object) -> Action:

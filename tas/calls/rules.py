@@ -28,8 +28,11 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict from 3.12 only
 
 from registrations.model import Direction
 from tas.calls.policy import Action, Decision, Policy, decide
@@ -44,6 +47,8 @@ __all__ = [
     "Rule",
     "RuleAction",
     "RuleError",
+    "RuleTable",
+    "StepTable",
     "TimeWindow",
     "decide_with_rules",
     "evaluate",
@@ -51,21 +56,60 @@ __all__ = [
     "rule_to_toml",
 ]
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.weekday() order
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[str, ...] = get_args(Day)  # datetime.weekday() order
 HANDSET = "handset"  # a ring target: the subscriber's own phone, through the core
 _ALL_DAYS = frozenset(range(7))
 
 
 class RuleError(ValueError):
-    """A rule that cannot be applied; the message is meant for the user."""
+    """A rule that cannot be applied; the message is meant for the user. ``field`` names the
+    ``[[rule]]`` field at fault (``steps[1].timeout``: 0-based step), when one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
-class RuleAction(enum.Enum):
+class RuleAction(enum.StrEnum):
     RING = "ring"
     VOICEMAIL = "voicemail"
     DND = "dnd"
     REJECT = "reject"
     ANNOUNCE = "announce"
+
+
+@with_config(ConfigDict(extra="forbid"))
+class StepTable(TypedDict, total=False):
+    """One ``[[rule.steps]]`` table: ``targets`` rung at once for ``timeout`` seconds."""
+
+    targets: list[str]  # handset, an E.164 number, or a sip:/sips: URI
+    timeout: float  # 0-300, default 20
+
+
+#: The ``[[rule]]`` table: the one schema of a rule as the TOML file, ``tas rules`` and the admin
+#: API (a pydantic model of this TypedDict) give it; :func:`parse_rule` checks the values.
+#: Functional syntax: ``from`` is a Python keyword.
+RuleTable = TypedDict(
+    "RuleTable",
+    {
+        "number": str,  # E.164
+        "name": str,
+        "action": RuleAction,
+        "callers": list[str],  # numbers or prefixes
+        "hidden": bool,
+        "time_zone": str,  # IANA
+        "days": list[Day],
+        "from": str,  # HH:MM
+        "until": str,  # HH:MM
+        "steps": list[StepTable],
+        "then": RuleAction,  # voicemail | reject
+        "status": int,  # 400-699
+        "announcement": str,  # a WAV file on the server
+    },
+    total=False,
+)
+with_config(ConfigDict(extra="forbid"))(RuleTable)  # pydantic: no unknown field
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,39 +212,39 @@ def decide_with_rules(
 
 # -- TOML / CLI input -------------------------------------------------------------------------
 
-_KNOWN = {
-    "number", "name", "action", "callers", "hidden", "time_zone", "days", "from", "until",
-    "steps", "then", "status", "announcement",
-}  # fmt: skip
+_KNOWN = frozenset(RuleTable.__annotations__)
 
 
 def parse_rule(raw: Mapping[str, Any]) -> Rule:
     """Validate one ``[[rule]]`` table; errors name the offending field."""
     if unknown := set(raw) - _KNOWN:
-        raise RuleError(f"unknown rule field(s): {', '.join(sorted(unknown))}")
+        raise RuleError(f"unknown rule field(s): {', '.join(sorted(unknown))}", min(unknown))
     number = e164_of(str(raw.get("number", "")))
     if number is None:
-        raise RuleError(f"number must be E.164 like +4799990000, got {raw.get('number')!r}")
+        raise RuleError(
+            f"number must be E.164 like +4799990000, got {raw.get('number')!r}", "number"
+        )
     action = _rule_action(raw.get("action"), "action")
     callers = raw.get("callers", [])
     if not isinstance(callers, list) or not all(_is_prefix(c) for c in callers):
         raise RuleError(
-            f"callers must be a list of numbers or prefixes like +4722, got {callers!r}"
+            f"callers must be a list of numbers or prefixes like +4722, got {callers!r}",
+            "callers",
         )
     hidden = raw.get("hidden")
     if hidden is not None and not isinstance(hidden, bool):
-        raise RuleError(f"hidden must be true or false, got {hidden!r}")
+        raise RuleError(f"hidden must be true or false, got {hidden!r}", "hidden")
     status = raw.get("status", 486)
     if not isinstance(status, int) or not 400 <= status <= 699:
-        raise RuleError(f"status must be a 4xx-6xx SIP status, got {status!r}")
+        raise RuleError(f"status must be a 4xx-6xx SIP status, got {status!r}", "status")
     then = _rule_action(raw.get("then", "voicemail"), "then")
     if then not in (RuleAction.VOICEMAIL, RuleAction.REJECT):
-        raise RuleError(f"then must be voicemail or reject, got {then.value!r}")
+        raise RuleError(f"then must be voicemail or reject, got {then.value!r}", "then")
     steps = tuple(_step(s, i) for i, s in enumerate(raw.get("steps") or [], 1))
     if action is RuleAction.RING and not steps:
-        raise RuleError("action ring needs at least one [[rule.steps]] with targets")
+        raise RuleError("action ring needs at least one [[rule.steps]] with targets", "steps")
     if action is not RuleAction.RING and steps:
-        raise RuleError("steps apply to action ring only")
+        raise RuleError("steps apply to action ring only", "steps")
     announcement = raw.get("announcement")
     return Rule(
         number=number,
@@ -246,7 +290,7 @@ def _rule_action(value: object, name: str) -> RuleAction:
         return RuleAction(str(value).lower())
     except ValueError:
         names = ", ".join(a.value for a in RuleAction)
-        raise RuleError(f"{name} must be one of {names}, got {value!r}") from None
+        raise RuleError(f"{name} must be one of {names}, got {value!r}", name) from None
 
 
 def _is_prefix(value: object) -> bool:
@@ -255,19 +299,25 @@ def _is_prefix(value: object) -> bool:
 
 def _step(raw: object, index: int) -> RingStep:
     if not isinstance(raw, Mapping) or set(raw) - {"targets", "timeout"}:
-        raise RuleError(f"steps #{index}: a table with targets and timeout")
+        raise RuleError(f"steps #{index}: a table with targets and timeout", f"steps[{index - 1}]")
     targets = raw.get("targets")
     if not isinstance(targets, list) or not targets:
-        raise RuleError(f"steps #{index}: targets must be a non-empty list")
+        raise RuleError(
+            f"steps #{index}: targets must be a non-empty list", f"steps[{index - 1}].targets"
+        )
     for target in targets:
         if not _valid_target(target):
             raise RuleError(
                 f"steps #{index}: target must be 'handset', an E.164 number or a sip:/sips: "
-                f"URI, got {target!r}"
+                f"URI, got {target!r}",
+                f"steps[{index - 1}].targets",
             )
     timeout = raw.get("timeout", 20)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
-        raise RuleError(f"steps #{index}: timeout must be 0-300 seconds, got {timeout!r}")
+        raise RuleError(
+            f"steps #{index}: timeout must be 0-300 seconds, got {timeout!r}",
+            f"steps[{index - 1}].timeout",
+        )
     return RingStep(tuple(str(t) for t in targets), float(timeout))
 
 
@@ -284,12 +334,14 @@ def _window(raw: Mapping[str, Any]) -> TimeWindow | None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RuleError(f"time_zone must be an IANA zone like Europe/Oslo, got {zone!r}") from None
+        raise RuleError(
+            f"time_zone must be an IANA zone like Europe/Oslo, got {zone!r}", "time_zone"
+        ) from None
     days_raw = raw.get("days", list(DAYS))
     if not isinstance(days_raw, list) or not all(str(d).lower() in DAYS for d in days_raw):
-        raise RuleError(f"days must be a list of {', '.join(DAYS)}, got {days_raw!r}")
+        raise RuleError(f"days must be a list of {', '.join(DAYS)}, got {days_raw!r}", "days")
     if ("from" in raw) != ("until" in raw):
-        raise RuleError("from and until go together")
+        raise RuleError("from and until go together", "from" if "from" not in raw else "until")
     start, end = (
         _clock(raw.get("from", "00:00"), "from"),
         _clock(raw.get("until", "00:00"), "until"),
@@ -302,4 +354,4 @@ def _clock(value: object, name: str) -> time:
         hours, minutes = str(value).split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise RuleError(f"{name} must be HH:MM, got {value!r}") from None
+        raise RuleError(f"{name} must be HH:MM, got {value!r}", name) from None

@@ -8,44 +8,23 @@ name the file and the rule's index); :func:`dump_rules` writes rules in the same
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from tas.calls.rules import Rule, RuleError, parse_rule, rule_to_toml
+from tas.calls.toml_tables import load_tables, parse_tables
 
 __all__ = ["dump_rules", "load_rule_file", "parse_rules"]
 
 
 def parse_rules(text: str, source: str = "<rules>") -> list[Rule]:
     """The rules of TOML ``text``; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{source}: {exc}") from None
-    if unknown := set(data) - {"rule"}:
-        raise RuleError(f"{source}: unknown table(s): {', '.join(sorted(unknown))}")
-    entries = data.get("rule", [])
-    if not isinstance(entries, list):
-        raise RuleError(f"{source}: expected [[rule]] tables")
-    rules = []
-    for index, entry in enumerate(entries, 1):
-        try:
-            rules.append(parse_rule(entry))
-        except RuleError as exc:
-            raise RuleError(f"{source}: rule #{index}: {exc}") from None
-    return rules
+    return parse_tables(text, source, "rule", parse_rule, RuleError)
 
 
 def load_rule_file(path: Path) -> list[Rule]:
     """Read ``[[rule]]`` tables from a TOML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RuleError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"cannot read {path}: {exc}") from None
-    return parse_rules(text, str(path))
+    return load_tables(path, "rule", parse_rule, RuleError)
 
 
 def dump_rules(rules: Iterable[Rule]) -> str:

@@ -9,19 +9,23 @@ goes to ``then``: voicemail with reason ``no-answer`` (the subscriber's mailbox)
 
 Targets go where a ``forward`` policy sends them (:func:`~tas.calls.forward.plan_forward`):
 ``handset`` and E.164 numbers back to the core that sent the leg, ``sip:``/``sips:`` URIs
-directly. Every outgoing leg has its own call record; the caller's record notes each step.
+directly. On a FORK leg the core already rings the handset in parallel with us (its own
+fork), so ``handset`` is not rung again: a step of only ``handset`` waits its timeout while the
+core's fork rings the phone (the core cancels our leg when the handset answers). Every
+outgoing leg has its own call record; the caller's record notes each step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from registrations.model import Route
 from tas.calls.early import EarlyEvents
-from tas.calls.failover import forward_peers
+from tas.calls.failover import FAILOVER_STATUSES, forward_peers
 from tas.calls.forward import ForwardPlan, plan_forward
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg
@@ -36,6 +40,7 @@ from tas.sip.endpoint import Endpoint
 from tas.sip.errors import SipError
 from tas.sip.events import CallEnded, Event
 from tas.sip.message import Request, Response
+from tas.sip.transaction_base import Peer
 from tas.voicemail import Reason
 
 if TYPE_CHECKING:
@@ -68,27 +73,43 @@ class FollowMeBridge(B2bua):
         self.journals: dict[Call, CallJournal] = {}  # every outgoing leg, in the order placed
         self.step_over = asyncio.Event()
         self.a_ended = asyncio.Event()  # the caller's leg ended (after an answer, or cancelled)
+        # a pending leg's plan, From and the RFC 3263 targets left to fail over to
+        self._spare: dict[Call, tuple[ForwardPlan, str | None, list[Peer]]] = {}
 
-    def ring(self, plans: list[ForwardPlan], from_uri: str | None) -> int:
-        """Place one leg per plan (a's offer unchanged); returns how many could be sent."""
+    def ring(
+        self,
+        plans: list[ForwardPlan],
+        from_uri: str | None,
+        spares: Sequence[Sequence[Peer]] = (),
+    ) -> int:
+        """Place one leg per plan (a's offer unchanged) on its ``peer``; ``spares[i]``: plan
+        i's further targets, tried in turn when its leg fails over (RFC 3263 §4.3). Returns
+        how many legs could be sent."""
         self.step_over.clear()
         placed = 0
-        for plan in plans:
-            try:
-                b = self.ep.invite(
-                    plan.uri, self.now(), peer=plan.peer, from_uri=from_uri,
-                    body=self.inbound.remote_sdp, headers=plan.headers,
-                )  # fmt: skip
-            except (SipError, ValueError) as exc:
-                log_event(log, "follow_me_target_failed", target=str(plan.uri), error=exc)
-                continue
-            self.add(b)
-            journal = self.journals[b] = self._out_journal(b, plan)
-            journal.note("invite", f"to {plan.uri}")
-            placed += 1
+        for index, plan in enumerate(plans):
+            spare = list(spares[index]) if index < len(spares) else []
+            placed += self._place(plan, plan.peer, from_uri, spare)
         if not placed:
             self.step_over.set()
         return placed
+
+    def _place(
+        self, plan: ForwardPlan, peer: Peer | None, from_uri: str | None, spare: list[Peer]
+    ) -> bool:
+        try:
+            b = self.ep.invite(
+                plan.uri, self.now(), peer=peer, from_uri=from_uri,
+                body=self.inbound.remote_sdp, headers=plan.headers,
+            )  # fmt: skip
+        except (SipError, ValueError) as exc:
+            log_event(log, "follow_me_target_failed", target=str(plan.uri), error=exc)
+            return False
+        self.add(b)
+        journal = self.journals[b] = self._out_journal(b, plan)
+        journal.note("invite", f"to {plan.uri}")
+        self._spare[b] = (plan, from_uri, spare)
+        return True
 
     def give_up(self) -> None:
         """The step's time is over: CANCEL its pending legs (their 487s are not waited for)."""
@@ -117,9 +138,19 @@ class FollowMeBridge(B2bua):
         return status if status in (180, 183) else 180
 
     def leg_failed(self, leg: Call, response: Response) -> bool:
+        """True when the leg is placed anew on its next RFC 3263 target (§4.3: a 503, or the
+        408/503 of a timeout or transport error, while the caller still waits)."""
         journal = self.journals[leg]
         journal.note("failed", str(response.status))
         journal.update(outcome=Outcome.REJECTED.value, status=response.status, ended=utcnow())
+        plan, from_uri, spare = self._spare.pop(leg, (None, None, []))
+        while plan is not None and spare and response.status in FAILOVER_STATUSES:
+            if self.done or not self.caller_waiting:
+                break
+            journal.note("failover", f"to {spare[0].transport}:{spare[0].host}:{spare[0].port}")
+            if self._place(plan, spare[0], from_uri, spare[1:]):
+                return True
+            spare = spare[1:]
         return False
 
     def on_progress(self, leg: Call, response: Response, relayed: bool) -> None:
@@ -166,16 +197,22 @@ async def ring_in_turn(
 ) -> StepResult:
     """Run the steps; ``answered`` (the bridge carries the call), ``cancelled`` (the caller
     left) or ``no-answer`` (nobody answered: the caller's leg is still ringing). A URI target
-    with a host name goes to its first RFC 3263 target (no failover within a step)."""
+    with a host name goes to its RFC 3263 targets in turn, within the step's time."""
     from_uri = str(request.from_.uri)
+    forked = plan.leg.route is Route.FORK  # the core's fork rings the handset already
     for index, step in enumerate(plan.steps, 1):
-        plans = [await _plan(call, request, bridge, t, resolver) for t in step.targets]
+        targets = [t for t in step.targets if not (forked and t == HANDSET)]
+        found = [await _plan(call, request, bridge, t, resolver) for t in targets]
+        plans, spares = [p for p, _ in found], [rest for _, rest in found]
         if not bridge.caller_waiting or bridge.done:  # left while we resolved
             return "cancelled"
-        bridge.a_journal.note("follow-me", _describe(index, step))
-        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=step.targets)
-        bridge.ring(plans, from_uri)
-        flush()
+        bridge.a_journal.note("follow-me", _describe(index, step, forked))
+        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=targets)
+        if plans:
+            bridge.ring(plans, from_uri, spares)
+            flush()
+        else:  # only the handset, which the core's fork rings: wait the step out
+            bridge.step_over.clear()
         try:
             await asyncio.wait_for(bridge.step_over.wait(), step.timeout)
         except TimeoutError:
@@ -190,22 +227,26 @@ async def ring_in_turn(
 
 async def _plan(
     call: Call, request: Request, bridge: FollowMeBridge, target: str, resolver: SipResolver
-) -> ForwardPlan:
+) -> tuple[ForwardPlan, list[Peer]]:
+    """The target's plan on its first peer, and its further RFC 3263 targets."""
     forward = plan_forward(
         call, request, bridge.a_journal.record, "core" if target == HANDSET else target
     )
     if forward.by_name is None:
-        return forward
+        return forward, []
     try:
         peers = await forward_peers(forward, resolver)
     except Exception as exc:  # DNS failure: this target is left out of the step
         log_event(log, "follow_me_target_unresolved", target=target, error=exc)
-        return forward
-    return replace(forward, peer=peers[0]) if peers else forward
+        return forward, []
+    return (replace(forward, peer=peers[0]), peers[1:]) if peers else (forward, [])
 
 
-def _describe(index: int, step: RingStep) -> str:
-    return f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s"
+def _describe(index: int, step: RingStep, forked: bool) -> str:
+    text = f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s"
+    if forked and HANDSET in step.targets:
+        text += " (the handset by the core's own fork)"
+    return text
 
 
 async def run_follow_me(

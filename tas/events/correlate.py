@@ -20,9 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tas.calls.journal import WIRE_KIND
 from tas.calls.records import CallMilestone, CallRecord, Outcome
 from tas.events.models import CoreEvent
-from tas.events.timeline import Entry, Leg, Timeline
+from tas.events.timeline import Entry, Leg, Message, Timeline
+from tas.transport.capture import WireMessage
 
 __all__ = ["DEFAULT_WINDOW", "correlate", "normalise_e164", "outcome_of"]
 
@@ -229,11 +231,17 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
     for index, event in enumerate(sorted(call.events, key=_event_order)):
         entry = Entry(_utc(event.timestamp), "core", event.type, _describe(event))
         entries.append((entry.at, 0, index, entry))
+    messages: list[Message] = []
     for record in call.records:
         assert record.id is not None
-        for index, milestone in enumerate(_milestones_of(record, milestones)):
+        rows = milestones.get(record.id, ())
+        wire = [m for m in rows if m.kind == WIRE_KIND]  # the ladder's messages, not entries
+        messages += (Message(record.id, WireMessage.from_detail(m.detail)) for m in wire)
+        marked = [m for m in rows if m.kind != WIRE_KIND]
+        for index, milestone in enumerate(_milestones_of(record, marked)):
             entries.append((milestone.at, 1, index, milestone))
     entries.sort(key=lambda item: item[:3])
+    messages.sort(key=lambda m: m.wire.at)
     voice = next((e for e in call.events if e.kind == "voice"), None)
     first = call.events[0] if call.events else None
     vm_ids = [e.voicemail_id for e in call.events if e.voicemail_id]
@@ -260,14 +268,12 @@ def _timeline(call: _Call, milestones: Mapping[int, Sequence[CallMilestone]]) ->
         matched_by=call.matched_by if call.records and call.events else None,
         legs=tuple(_leg(r) for r in call.records),
         entries=tuple(item[3] for item in entries),
+        messages=tuple(messages),
     )
 
 
-def _milestones_of(
-    record: CallRecord, milestones: Mapping[int, Sequence[CallMilestone]]
-) -> list[Entry]:
+def _milestones_of(record: CallRecord, rows: Sequence[CallMilestone]) -> list[Entry]:
     assert record.id is not None
-    rows = milestones.get(record.id, ())
     if rows:
         ordered = sorted(rows, key=lambda m: (_utc(m.at), m.id or 0))
         return [Entry(_utc(m.at), "tas", m.kind, m.detail, record.id) for m in ordered]

@@ -4,12 +4,13 @@ time order, with the final outcome. Frozen data; built by :mod:`tas.events.corre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tas.calls.records import Outcome
+from tas.transport.capture import WireMessage
 
-__all__ = ["Entry", "Leg", "Timeline"]
+__all__ = ["Entry", "Leg", "Message", "Timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,28 @@ class Entry:
             "kind": self.kind,
             "detail": self.detail,
             "leg": self.leg,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A SIP message of leg ``leg`` (a CallRecord id) as sent or received on the wire
+    (:mod:`tas.transport.capture`, when ``[admin] ladder_messages`` is on): the ladder's arrows."""
+
+    leg: int
+    wire: WireMessage
+
+    def as_dict(self) -> dict[str, Any]:
+        w = self.wire
+        return {
+            "at": datetime.fromtimestamp(w.at, UTC).isoformat(),
+            "leg": self.leg,
+            "direction": w.direction,
+            "transport": w.transport,
+            "peer": w.peer,
+            "label": w.label,
+            "first_line": w.first_line,
+            "headers": [list(h) for h in w.headers],
         }
 
 
@@ -76,6 +99,7 @@ class Timeline:
     matched_by: str | None
     legs: tuple[Leg, ...]
     entries: tuple[Entry, ...]
+    messages: tuple[Message, ...] = ()  # in time order; empty when capture was off
 
     @property
     def seen_by(self) -> str:
@@ -99,4 +123,5 @@ class Timeline:
             "seen_by": self.seen_by,
             "legs": [leg.as_dict() for leg in self.legs],
             "entries": [entry.as_dict() for entry in self.entries],
+            "messages": [message.as_dict() for message in self.messages],
         }

@@ -47,6 +47,7 @@ from tas.sip.listener import deliver
 from tas.sip.message import Request, Response
 from tas.sip.parser import parse_message
 from tas.sip.transaction_base import Peer
+from tas.transport.capture import WireCapture
 from tas.transport.guard import LagMonitor, OverloadGuard
 from tas.transport.overload import (
     MINIMAL_STATUS,
@@ -89,6 +90,8 @@ class SipStack:
         self.guard = ConnectionGuard(self.loop, options.connections)
         #: per-message DEBUG lines (first line, peer); decided once so the hot path stays cheap
         self.trace = log.isEnabledFor(logging.DEBUG)
+        #: per-call message summaries for the console's ladder (None: off, the default)
+        self.capture: WireCapture | None = None
         self.overload = OverloadGuard(options.limits)
         self._lag = LagMonitor(self.overload, self.loop)
 
@@ -249,6 +252,8 @@ class SipStack:
         except ParseError as exc:
             self.receive_error(exc, peer)
             return
+        if self.capture is not None:
+            self.capture.record("in", data, peer)
         self._deliver(message, peer, trust.is_trusted, now)
 
     def receive_message(self, message: Request | Response, peer: Peer) -> None:
@@ -264,6 +269,8 @@ class SipStack:
             return
         if self.trace:
             _trace("in", bytes(message), peer)
+        if self.capture is not None:
+            self.capture.record("in", bytes(message), peer)
         self._deliver(message, peer, trusted, now)
 
     def _deliver(self, message: Request | Response, peer: Peer, trusted: bool, now: float) -> None:
@@ -329,6 +336,8 @@ class SipStack:
     def _send(self, data: bytes, peer: Peer) -> None:
         if self.trace:
             _trace("out", data, peer)
+        if self.capture is not None:
+            self.capture.record("out", data, peer)
         if peer.transport == "UDP":
             if self._udp:
                 self._udp[0].sendto(data, peer)

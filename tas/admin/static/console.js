@@ -10,9 +10,9 @@ async function api(path, options = {}) {
   const headers = Object.assign({ Authorization: "Bearer " + tokenBox.value }, options.headers || {});
   const response = await fetch(path, Object.assign({}, options, { headers }));
   if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail; } catch (e) { /* not JSON */ }
-    throw new Error(response.status + ": " + detail);
+    let problem = { detail: response.statusText };
+    try { problem = await response.json(); } catch (e) { /* not JSON */ }
+    throw Object.assign(new Error(response.status + ": " + problem.detail), { field: problem.field });
   }
   return response;
 }
@@ -61,6 +61,7 @@ const pages = {
     const t = await (await api("/api/calls/timelines/" + encodeURIComponent(key))).json();
     document.getElementById("summary").textContent =
       `${t.caller || "?"} -> ${t.callee || "?"}, route ${t.route || "-"}, outcome ${t.outcome}`;
+    drawWire(t.messages);
     const body = document.querySelector("#ladder tbody");
     body.replaceChildren();
     const start = Date.parse(t.started);
@@ -105,6 +106,81 @@ const pages = {
   },
 };
 
+const SVG = "http://www.w3.org/2000/svg";
+function svgAdd(parent, tag, attrs, text) {
+  const node = parent.appendChild(document.createElementNS(SVG, tag));
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+function drawWire(messages) {  // the ladder: one column per peer and the TAS, one arrow per message
+  const svg = document.getElementById("wire");
+  svg.replaceChildren();
+  if (!messages.length) return;
+  const peers = [...new Set(messages.map((m) => m.peer))];
+  const cols = [peers[0], "TAS", ...peers.slice(1)];
+  const x = (name) => 100 + cols.indexOf(name) * 240, start = Date.parse(messages[0].at);
+  const height = 60 + messages.length * 26;
+  svg.setAttribute("width", x(cols[cols.length - 1]) + 100);
+  svg.setAttribute("height", height);
+  for (const c of cols) {
+    svgAdd(svg, "text", { x: x(c), y: 16, "text-anchor": "middle", class: "column" }, c);
+    svgAdd(svg, "line", { x1: x(c), y1: 24, x2: x(c), y2: height, class: "life" });
+  }
+  messages.forEach((m, i) => {
+    const [from, to] = m.direction === "in" ? [m.peer, "TAS"] : ["TAS", m.peer];
+    const cseq = (m.headers.find((h) => h[0] === "CSeq") || ["", ""])[1];
+    const y = 50 + i * 26, g = svgAdd(svg, "g", { class: "msg", "data-label": m.label, "data-cseq": cseq, "data-from": from, "data-to": to });
+    svgAdd(g, "title", {}, [m.first_line, ...m.headers.map((h) => h.join(": "))].join("\n"));
+    svgAdd(g, "text", { x: 4, y: y, class: "at" }, "+" + ((Date.parse(m.at) - start) / 1000).toFixed(3));
+    svgAdd(g, "line", { x1: x(from), y1: y, x2: x(to), y2: y, "marker-end": "url(#head)" });
+    svgAdd(g, "text", { x: (x(from) + x(to)) / 2, y: y - 4, "text-anchor": "middle", class: "label" },
+      m.label + " " + m.transport);
+  });
+  const defs = svgAdd(svg, "defs", {});
+  const head = svgAdd(defs, "marker", { id: "head", markerWidth: 8, markerHeight: 8, refX: 8, refY: 4, orient: "auto" });
+  svgAdd(head, "path", { d: "M0,0 L8,4 L0,8 z" });
+}
+
+const rules = {  // the rules page: [[rule]] tables as JSON, edited in place, saved as a whole
+  list: () => [...document.querySelectorAll("#rules li")],
+  row(table) {
+    const li = document.createElement("li");
+    const text = li.appendChild(document.createElement("textarea"));
+    text.rows = 4; text.cols = 70; text.value = JSON.stringify(table, null, 1);
+    for (const [name, act] of [["up", () => li.previousElementSibling && li.after(li.previousElementSibling)],
+      ["down", () => li.nextElementSibling && li.before(li.nextElementSibling)], ["delete", () => li.remove()]]) {
+      const b = li.appendChild(document.createElement("button"));
+      b.textContent = name; b.type = "button"; b.className = name; b.onclick = act;
+    }
+    li.appendChild(document.createElement("div")).className = "error";
+    document.getElementById("rules").appendChild(li);
+  },
+  async load() {
+    const number = document.getElementById("rules-number").value;
+    document.getElementById("rules").replaceChildren();
+    for (const t of await (await api("/api/rules/" + encodeURIComponent(number))).json()) rules.row(t);
+  },
+  async save() {
+    const number = document.getElementById("rules-number").value, result = document.getElementById("rules-result");
+    for (const e of document.querySelectorAll("#rules .error")) e.textContent = "";
+    result.textContent = "";
+    try {
+      const body = rules.list().map((li, i) => {
+        try { return JSON.parse(li.querySelector("textarea").value); }
+        catch (e) { throw Object.assign(new Error("not JSON: " + e.message), { field: `rules[${i}]` }); }
+      });
+      await api("/api/rules/" + encodeURIComponent(number), { method: "PUT", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+      await rules.load();
+      result.textContent = "saved";
+    } catch (e) {
+      const at = /^rules\[(\d+)\]/.exec(e.field || ""), li = at && rules.list()[Number(at[1])];
+      (li ? li.querySelector(".error") : result).textContent = (e.field ? e.field + ": " : "") + e.message;
+    }
+  },
+};
+
 function tick() {  // the TTL column counts down without reload
   for (const td of document.querySelectorAll("td.ttl")) {
     const expires = Number(td.dataset.expires);
@@ -119,6 +195,7 @@ async function refresh() {
     if (document.getElementById("ladder")) await pages.ladder();
     if (document.getElementById("registrations")) await pages.registrations();
     if (document.getElementById("inbox") && !document.querySelector("#inbox audio")) await pages.inbox();
+    if (document.getElementById("rules") && !rules.list().length) await rules.load();
     status("");
   } catch (e) { status(String(e.message || e)); }
 }
@@ -135,6 +212,12 @@ if (form) form.addEventListener("submit", async (event) => {
     result.textContent = "greeting set";
   } catch (e) { result.textContent = String(e.message || e); }
 });
+
+if (document.getElementById("rules")) {
+  document.getElementById("rules-load").onclick = () => rules.load().catch((e) => status(e.message));
+  document.getElementById("rules-add").onclick = () => rules.row({ action: "dnd" });
+  document.getElementById("rules-save").onclick = rules.save;
+}
 
 refresh();
 if (document.getElementById("live")) setInterval(refresh, 1000);

@@ -23,6 +23,7 @@ def admin_settings(data_dir: Path) -> Settings:
         AdminToken(token=ADMIN),
         AdminToken(token=SUBSCRIBER, role="subscriber", numbers=[OWN]),
     ]
+    settings.admin.ladder_messages = 50  # the console's ladder draws the SIP messages
     return settings
 
 

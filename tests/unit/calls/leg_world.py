@@ -142,6 +142,8 @@ class Host:
     def flush(self) -> None:
         pass
 
+    capture = None  # no ladder capture
+
     def trust_of(self, peer: object) -> Trust:
         return Trust.SANDBOX
 

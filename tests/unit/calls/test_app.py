@@ -60,6 +60,8 @@ class Host:
     def flush(self) -> None:
         pass  # the driver pumps the network
 
+    capture = None  # no ladder capture
+
     def trust_of(self, peer: Peer) -> Trust:
         return Trust.SANDBOX
 

@@ -243,3 +243,44 @@ def test_bad_number_is_refused() -> None:
 def test_rule_to_toml_reads_back_to_the_same_rule(fields: dict[str, Any]) -> None:
     r = rule(**fields)
     assert parse_rule(rule_to_toml(r)) == r
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ({"number": "x", "action": "dnd"}, "number"),
+        ({"number": "+4799990001", "action": "sing"}, "action"),
+        ({"number": "+4799990001", "action": "dnd", "colour": 1}, "colour"),
+        ({"number": "+4799990001", "action": "dnd", "time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"number": "+4799990001", "action": "dnd", "from": "8"}, "until"),
+        ({"number": "+4799990001", "action": "dnd", "from": "8", "until": "9"}, "from"),
+        ({"number": "+4799990001", "action": "ring", "steps": [{"targets": ["handset"]},
+          {"targets": ["handset"], "timeout": 0}]}, "steps[1].timeout"),
+        ({"number": "+4799990001", "action": "reject", "status": 200}, "status"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_field(table: dict[str, object], field: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rule(table)
+    assert caught.value.field == field
+
+
+def test_the_rule_table_schema_is_the_parsers() -> None:
+    """RuleTable (the API's pydantic model) has exactly the keys parse_rule reads, refuses
+    others, and every table rule_to_toml writes validates against it."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from tas.calls.rules import RuleTable, rule_to_toml
+
+    adapter = TypeAdapter(RuleTable)
+    rule = parse_rule({"number": "+4799990001", "action": "ring", "days": ["sat"],
+                       "steps": [{"targets": ["handset", "+4799990002"], "timeout": 5}]})  # fmt: skip
+    assert parse_rule(adapter.validate_python(rule_to_toml(rule))) == rule
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"action": "dnd", "colour": "red"})
+    schema = adapter.json_schema()
+    assert set(schema["properties"]) == {
+        "number", "name", "action", "callers", "hidden", "time_zone", "days", "from", "until",
+        "steps", "then", "status", "announcement",
+    }  # fmt: skip
+    assert schema["additionalProperties"] is False

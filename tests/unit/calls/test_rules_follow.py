@@ -140,3 +140,69 @@ async def test_the_step_timeout_cancels_and_a_crossing_answer_is_hung_up() -> No
     assert [e.call for e in w.of(B, CallEnded)] == [at_b.call]  # the late 2xx got a BYE
     (out,) = bridge.journals.values()
     assert out.kinds[-2:] == ["cancel", "bye"] and out.record.outcome == Outcome.ABANDONED.value
+
+
+async def test_a_fork_leg_never_rings_the_handset_a_second_time() -> None:
+    """FORK: the core rings the handset in parallel with us, so ``handset`` in a step is left
+    to the core's fork: the step's other targets ring at once, and a step of only the handset
+    places no leg (the core cancels ours when the handset answers)."""
+    w = World(Route.FORK, rules=[ring_rule(["handset", B_URI])])
+    w.leg2()
+    await w.settle()
+    (at_b,) = w.of(B, IncomingCall)
+    assert w.of(CORE, IncomingCall) == []  # no second INVITE to the handset
+    assert [d for k, d in w.app.journals[0].notes if k == "follow-me"] == [
+        f"step 1: ring handset, {B_URI} for 30 s (the handset by the core's own fork)"
+    ]
+    w.b.reject(at_b.call, 486, w.net.now)
+    await w.settle()
+
+    w = World(Route.FORK, rules=[ring_rule(["handset"], [B_URI])])
+    leg2 = w.leg2()
+    await w.settle()
+    assert w.of(CORE, IncomingCall) == [] and w.of(B, IncomingCall) == []  # waiting, step 1
+    w.net.advance(w.net.now + 0.3)  # our 100 Trying, after which the core may CANCEL (§9.1)
+    w.core.cancel(leg2, w.net.now)  # the handset answered the core's fork
+    await w.settle()
+    assert w.of(B, IncomingCall) == [] and w.of(CORE, IncomingCall) == []
+    assert w.app.journals[0].record.outcome == Outcome.ABANDONED.value
+    assert w.app.active == 0
+
+
+async def test_a_step_target_fails_over_to_its_next_rfc3263_target() -> None:
+    """A target whose first peer times out (the client transaction's 408, RFC 3261 §17.1.1.2)
+    is placed anew on its next peer within the step (RFC 3263 §4.3); the caller waits on."""
+    w = World(Route.LOOP)
+    w.leg2()
+    w.net.pump()
+    (incoming,) = [e for e in w.net.take(TAS) if isinstance(e, IncomingCall)]
+    record = CallRecord(sip_call_id=incoming.call.call_id, direction="in", route="loop")
+    bridge = FollowMeBridge(
+        w.net.endpoints[TAS],
+        lambda: w.net.now,
+        incoming.call,
+        CallJournal(None, record),
+        lambda b, plan: CallJournal(None, plan.out_record(b.call_id, incoming.request, record)),
+    )
+    dead = target_peer(parse_uri("sip:127.0.0.1:5999"), "UDP")  # nobody there
+    plan = ForwardPlan(B_URI, dead, {}, "+4799990003")
+    assert bridge.ring([plan], None, [[target_peer(parse_uri(B_URI), "UDP")]]) == 1
+
+    def pump() -> None:
+        for event in w.net.take(TAS):
+            deliver(event, lambda e: None)
+        w.seen[B] += w.net.take(B)
+
+    w.net.advance(w.net.now + 40)  # Timer B: 64*T1 = 32 s
+    pump()
+    w.net.pump()
+    pump()
+    (at_b,) = w.of(B, IncomingCall)
+    assert str(at_b.request.uri) == B_URI and not bridge.step_over.is_set()
+    first, second = bridge.journals.values()
+    assert first.notes[-2:] == [("failed", "408"), ("failover", "to UDP:127.0.0.1:5080")]
+    assert second.kinds == ["invite"] and incoming.call.state in ("incoming", "early")
+    w.b.answer(at_b.call, ANSWER, w.net.now)
+    w.net.pump()
+    pump()
+    assert bridge.winner is list(bridge.journals)[1]  # the failed-over leg answered

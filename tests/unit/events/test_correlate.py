@@ -373,3 +373,39 @@ def test_core_only_call_with_a_hidden_caller_shows_no_number() -> None:
     (timeline,) = correlate([], {}, events)
     assert timeline.caller == "anonymous"  # as our records store a hidden caller
     assert ALICE not in str(timeline.as_dict())
+
+
+def test_sip_milestones_are_the_timelines_messages_not_entries() -> None:
+    """The wire capture's ``sip`` milestones (tas.transport.capture) of both legs of a call
+    become its ``messages`` in time order, each with its leg; the entries keep the rest."""
+    from tas.calls.journal import WIRE_KIND
+    from tas.sip.transaction_base import Peer
+    from tas.transport.capture import summarise
+
+    inbound = record(40, 0.0, session_id="sess-w")
+    outbound = record(41, 0.05, session_id="sess-w", direction="out", sip_call_id="out-41")
+
+    def wire(n: int, leg: int, seconds: float, data: bytes, direction: str) -> CallMilestone:
+        peer = Peer("UDP", "127.0.0.1", 5060 + leg)
+        _, _, message = summarise(direction, data, peer, at(seconds).timestamp())
+        return CallMilestone(
+            id=n, call_record_id=leg, at=at(seconds), kind=WIRE_KIND, detail=message.to_detail()
+        )
+
+    invite = b"INVITE sip:+4799990001@tas SIP/2.0\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n"
+    milestones = {
+        40: [
+            *marks(40, (0.01, "invite")),
+            wire(10, 40, 0.0, invite, "in"),
+            wire(11, 40, 0.3, b"SIP/2.0 200 OK\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n", "out"),
+        ],
+        41: [wire(12, 41, 0.1, invite.replace(b"Call-ID: a", b"Call-ID: out-41"), "out")],
+    }
+    [timeline] = correlate([inbound, outbound], milestones, [voice("sess-w", "CALL_INITIATED", 0)])
+    # leg 41 has only messages: its entries fall back to the record's own timestamps
+    assert lines(timeline) == ["core:CALL_INITIATED", "tas:invite", "tas:started"]
+    shown = [(m.leg, m.wire.direction, m.wire.label) for m in timeline.messages]
+    assert shown == [(40, "in", "INVITE"), (41, "out", "INVITE"), (40, "out", "200")]
+    as_json = timeline.as_dict()["messages"]
+    assert as_json[2]["first_line"] == "SIP/2.0 200 OK" and as_json[2]["peer"] == "127.0.0.1:5100"
+    assert as_json[0]["headers"] == [["Call-ID", "a"], ["CSeq", "1 INVITE"]]

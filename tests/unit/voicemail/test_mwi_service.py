@@ -41,6 +41,8 @@ class Host:
     def flush(self) -> None:
         pass
 
+    capture = None  # no ladder capture
+
     def trust_of(self, peer: Peer) -> Trust:
         return Trust.UNTRUSTED
 
