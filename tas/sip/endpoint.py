@@ -155,10 +155,17 @@ class Endpoint:
         self._uas.ring(call, now, status, body)
 
     def answer(
-        self, call: Call, body: bytes, now: float, content_type: str = "application/sdp"
+        self,
+        call: Call,
+        body: bytes,
+        now: float,
+        content_type: str = "application/sdp",
+        *,
+        after_prack: bool = False,
     ) -> None:
-        """200 OK with ``body``; retransmitted until the ACK comes (§13.3.1.4)."""
-        self._uas.answer(call, body, now, content_type)
+        """200 OK with ``body``; retransmitted until the ACK comes (§13.3.1.4). With
+        ``after_prack`` it waits for the PRACK of a reliable 1xx (RFC 3262 §3)."""
+        self._uas.answer(call, body, now, content_type, after_prack)
 
     def reject(
         self,
