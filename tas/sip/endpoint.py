@@ -226,8 +226,9 @@ class Endpoint:
     def update(
         self, call: Call, body: bytes, now: float, content_type: str = "application/sdp"
     ) -> None:
-        """UPDATE in the confirmed dialog (RFC 3311 §5.1), an offer when ``body``;
-        ReInviteResult follows for an offer."""
+        """UPDATE in the early or confirmed dialog (RFC 3311 §5.1), an offer when ``body``;
+        ReInviteResult follows for an offer. A 491 sends it again after the random time of
+        RFC 3261 §14.1."""
         self._dialogs.update(call, body, now, content_type)
 
     def answer_reinvite(self, call: Call, body: bytes, now: float) -> None:
