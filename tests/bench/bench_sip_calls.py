@@ -123,9 +123,12 @@ def prack_counts(rundir: Path) -> tuple[int, int]:
     return sent, ringing
 
 
-def start_tas(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_tas(
+    port: int, workdir: Path, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``tas serve`` on UDP ``port``; ``settings``: extra ``TAS_…`` environment settings."""
     log = workdir / f"tas_{port}.log"
-    env = dict(os.environ, TAS_DATA_DIR=str(workdir / f"data_{port}"))
+    env = dict(os.environ, TAS_DATA_DIR=str(workdir / f"data_{port}"), **(settings or {}))
     cmd = [
         *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
         "--tcp", "off", "--tls", "off", "--metrics", "off", "--log-level", "WARNING",
@@ -313,28 +316,38 @@ def main() -> None:
         )
         if reference:
             print(f"ratio tas/sipp: {full[0] / reference:.3f}")
-        timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO)
+        timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO, settings=RING_FIRST)
         print(
             f"sipp uac with 100rel + session timers -> tas serve: {timers[0]} calls/s clean "
-            f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls), next to "
+            f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls, "
+            f"{timers[1].get('PRACK sent', 0)} PRACKs for {timers[1].get('180 received', 0)} "
+            "reliable 180s), next to "
             f"{full[0]} calls/s plain in the same run"
         )
 
 
 def measure(
-    workdir: Path, *, confirm_run: bool, scenario: Path | None = None
+    workdir: Path,
+    *,
+    confirm_run: bool,
+    scenario: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Find the edge on one server, then confirm on a fresh one: the probes past the edge
     leave a backlog (and 503s) that would otherwise count against the confirmation."""
-    edge = _with_server(workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario))
+    edge = _with_server(
+        workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario), settings
+    )
     if not confirm_run or not edge:
         return edge, {}
-    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario))
+    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario), settings)
 
 
-def _with_server(workdir: Path, work: Callable[[int], T]) -> T:
+def _with_server(
+    workdir: Path, work: Callable[[int], T], settings: dict[str, str] | None = None
+) -> T:
     port = _port()
-    server = start_tas(port, workdir)
+    server = start_tas(port, workdir, settings)
     try:
         return work(port)
     finally:
