@@ -69,6 +69,22 @@ def test_the_offer_goes_across_and_the_answer_comes_back() -> None:
     assert got[0].response.body == SDP % b"held"
 
 
+def test_an_update_goes_on_as_update_where_the_peer_allows_it() -> None:
+    """RFC 3311 §5.1: the other leg's peer listed UPDATE in its Allow, so A's UPDATE offer
+    reaches B as UPDATE (no re-INVITE, no ACK), and B's answer comes back in A's 200."""
+    w = World()
+    assert "UPDATE" in w.m_out.peer_allow
+    w.a.update(w.a_call, SDP % b"upd", w.net.now)
+    w.run_m()
+    (offer,) = [e for e in w.net.take(B) if isinstance(e, ReInvite)]
+    assert offer.request.method == "UPDATE" and offer.request.body == SDP % b"upd"
+    w.b.answer_reinvite(w.b_call, SDP % b"ok", w.net.now)
+    w.run_m()
+    got = [e for e in w.net.take(A) if isinstance(e, ReInviteResult)]
+    assert [e.response.status for e in got] == [200] and got[0].response.body == SDP % b"ok"
+    assert not [d for _, s, _, d in w.net.wire if s == M and d.startswith(b"INVITE")]
+
+
 def test_a_refusal_is_relayed_with_its_status() -> None:
     w = World()
     w.a.reinvite(w.a_call, SDP % b"video", w.net.now)
