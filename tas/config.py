@@ -106,6 +106,9 @@ class InvitePolicy(BaseModel):
     hangup_after: float | None = None  # seconds after answer; None keeps the call
     max_duration: float = 3600.0
     announcement: str | None = None  # answer: WAV (8 kHz mono) played once; then silence
+    # answer: 180 first (reliable when the caller requires 100rel), the 200 this many seconds
+    # later and never before the 180's PRACK (RFC 3262 §3); None answers at once
+    ring_before_answer: float | None = Field(default=None, ge=0)
 
 
 class UntrustedSettings(BaseModel):

@@ -109,11 +109,21 @@ async def announce_early(leg: AnsweredLeg, announcement: str | None, status: int
     leg.reject(status)
 
 
-async def answer_and_hold(leg: AnsweredLeg, announcement: str | None, seconds: float) -> None:
+async def answer_and_hold(
+    leg: AnsweredLeg, announcement: str | None, seconds: float, ring: float | None = None
+) -> None:
     """Answer, play ``announcement`` once (if set), hold with silence up to ``seconds`` after
-    the answer, hang up (unless the caller did)."""
+    the answer, hang up (unless the caller did). With ``ring``: a 180 first (reliable when the
+    caller requires 100rel, RFC 3262 §3), the 200 ``ring`` seconds later and after its PRACK."""
     leg.journal.update(action=Action.ANSWER.value)
-    session = await leg.answer()
+    if ring is not None:
+        leg.ring()
+        if ring > 0:
+            await leg.race(asyncio.sleep(ring))
+        if leg.is_ended:
+            _abandoned(leg)
+            return
+    session = await leg.answer(after_prack=ring is not None)
     if session is None:
         _abandoned(leg)
         return

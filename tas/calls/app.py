@@ -273,7 +273,7 @@ class CallApp:
         elif action is Action.VOICEMAIL:
             await self._voicemail(leg, request, early_media=decision.early_media)
         elif decision.hold is not None:
-            await answer_and_hold(leg, decision.announcement, decision.hold)
+            await answer_and_hold(leg, decision.announcement, decision.hold, decision.ring)
         elif decision.menu:
             await run_menu(
                 leg, decision.announcement, decision.menu, lambda: self._voicemail(leg, request)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from tas.calls.bridge_notes import note_answered, note_cancelled, note_ended, note_placed
 from tas.calls.journal import CallJournal
 from tas.calls.records import Outcome, utcnow
 from tas.sip.b2bua import B2bua
@@ -69,8 +70,7 @@ class Bridge(B2bua):
         )
         self.add(b)
         self.b = b
-        self.b_journal = self._b_journal_factory(b)
-        self.b_journal.note("invite", f"to {target}")
+        self.b_journal = note_placed(self._b_journal_factory(b), target)
         self.a_journal.note("forwarded", str(target))
         return b
 
@@ -110,12 +110,7 @@ class Bridge(B2bua):
             self.a_journal.note("ringing", f"{status} relayed")
 
     def on_answered(self, leg: Call, won: bool) -> None:
-        journal = self._journal_b()
-        journal.note("answered")
-        journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
-        if won:
-            self.a_journal.note("answered", "by the forward target")
-            self.a_journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
+        note_answered(self._journal_b(), self.a_journal, won=won, by="by the forward target")
 
     def on_rejected(self, status: int) -> None:
         self.a_journal.note("rejected", f"{status} relayed")
@@ -123,17 +118,12 @@ class Bridge(B2bua):
         self.a_journal.update(ended=utcnow())
 
     def on_cancelled(self) -> None:
-        self.a_journal.note("cancel", "caller cancelled")
-        self.a_journal.update(outcome=Outcome.ABANDONED.value, status=487, ended=utcnow())
+        note_cancelled(self.a_journal)
 
     def on_ended(self, event: CallEnded) -> None:
+        note_ended(event, self.a, self.a_journal, self.b_journal)
         if event.call is self.a:
-            self.a_journal.note("bye", f"{'caller' if event.by_remote else 'tas'}: {event.reason}")
-            self.a_journal.update(ended=utcnow())
             return
-        journal = self._journal_b()
-        journal.note("bye", f"{'far end' if event.by_remote else 'tas'}: {event.reason}")
-        journal.update(ended=utcnow())
         if not self.a.ended and event.call is self.winner:
             self.a_journal.note("bye", "far end hung up")
             self.a_journal.update(ended=utcnow())

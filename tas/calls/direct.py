@@ -8,7 +8,8 @@ leg goes through the call application like any other (call record, metrics, medi
 1. a stored policy for the Request-URI number without a route type (``tas policy set NUMBER``);
 2. else the wildcard policy ``*`` (``tas policy set '*' …``), which applies to direct legs only;
 3. else the ``[invite]`` settings: ``answer`` (silence, or the ``[invite] announcement`` once,
-   held until BYE or ``min(max_duration, hangup_after)`` seconds) or ``reject`` with
+   held until BYE or ``min(max_duration, hangup_after)`` seconds; with ``ring_before_answer``
+   a 180 goes first, reliably when the caller requires 100rel) or ``reject`` with
    ``reject_status``.
 
 Route-specific policies never match: a direct leg has no route type.
@@ -75,5 +76,10 @@ def decide_direct(
     if invite.action == "reject":
         return Decision(Action.REJECT, None, None, status=invite.reject_status)
     return Decision(
-        Action.ANSWER, None, None, announcement=invite.announcement, hold=hold_seconds(invite)
+        Action.ANSWER,
+        None,
+        None,
+        announcement=invite.announcement,
+        hold=hold_seconds(invite),
+        ring=invite.ring_before_answer,
     )

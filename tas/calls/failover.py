@@ -17,9 +17,9 @@ import logging
 from collections.abc import Callable, Mapping
 
 from tas.calls.b2bua import Bridge
+from tas.calls.bridge_notes import note_failover
 from tas.calls.forward import ForwardPlan
 from tas.calls.journal import CallJournal
-from tas.calls.records import Outcome, utcnow
 from tas.dns.resolver import SipResolver
 from tas.logs import log_event
 from tas.sip.errors import LocalProtocolError
@@ -85,8 +85,7 @@ class Failover:
             return False
         journal = bridge.b_journal
         if journal is not None:
-            journal.note("failed", f"{status}; trying the next target (RFC 3263 §4.3)")
-            journal.update(outcome=Outcome.FAILED.value, status=status, ended=utcnow())
+            note_failover(journal, status)
             self.retire(journal)
         log_event(
             log,

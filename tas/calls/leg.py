@@ -151,9 +151,10 @@ class AnsweredLeg:
         self.journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         self.ended.set()
 
-    async def answer(self) -> CallMedia | None:
+    async def answer(self, *, after_prack: bool = False) -> CallMedia | None:
         """Open media and send 200 OK; None when the caller left first, the SDP is unusable
-        (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After)."""
+        (then 488 was sent, RFC 3264 §6) or no RTP port pair is free (503 + Retry-After).
+        ``after_prack``: the 200 waits for the PRACK of our reliable 180 (RFC 3262 §3)."""
         if self.session is not None:
             return self.session
         if self.is_ended:
@@ -182,9 +183,12 @@ class AnsweredLeg:
             await session.close()
             return None
         self.session = session
-        self.stack.endpoint.answer(self.call, sdp.encode(), self.stack.now())
+        self.stack.endpoint.answer(
+            self.call, sdp.encode(), self.stack.now(), after_prack=after_prack
+        )
         self.stack.flush()
-        self.journal.note("answered", "200 sent")
+        held = self.call.state in ("incoming", "early")
+        self.journal.note("answered", "200 held for the PRACK" if held else "200 sent")
         self.journal.update(status=200, answered=utcnow())
         if self.on_answered is not None:
             self.on_answered()

@@ -94,6 +94,7 @@ class Decision:
     menu: Mapping[str, Action] = field(default_factory=dict)
     hold: float | None = None  # answer: keep the call (silence) this long, then BYE
     early_media: bool = False
+    ring: float | None = None  # hold: 180 first, answer this long after it (and its PRACK)
 
 
 def decide(leg: LegInfo, policies: Iterable[Policy]) -> Decision:

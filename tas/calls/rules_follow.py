@@ -9,21 +9,30 @@ goes to ``then``: voicemail with reason ``no-answer`` (the subscriber's mailbox)
 
 Targets go where a ``forward`` policy sends them (:func:`~tas.calls.forward.plan_forward`):
 ``handset`` and E.164 numbers back to the core that sent the leg, ``sip:``/``sips:`` URIs
-directly. On a FORK leg the core already rings the handset in parallel with us (its own
-fork), so ``handset`` is not rung again: a step of only ``handset`` waits its timeout while the
-core's fork rings the phone (the core cancels our leg when the handset answers). Every
-outgoing leg has its own call record; the caller's record notes each step.
+directly. A URI with a host name is tried on its RFC 3263 §4 targets in turn: a leg that fails
+with 503, or with the 408/503 of a timeout or transport error, is placed anew on the next
+target (§4.3, as a forward does, :mod:`tas.calls.failover`). On a FORK leg the core already
+rings the handset in parallel with us: a ``handset`` target places no leg there, and its step
+lasts its timeout (the handset may still answer; the core then CANCELs us). Every outgoing leg
+has its own call record; the caller's record notes each step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from registrations.model import Route
+from tas.calls.bridge_notes import (
+    note_answered,
+    note_cancelled,
+    note_ended,
+    note_failover,
+    note_placed,
+)
 from tas.calls.early import EarlyEvents
 from tas.calls.failover import FAILOVER_STATUSES, forward_peers
 from tas.calls.forward import ForwardPlan, plan_forward
@@ -46,11 +55,13 @@ from tas.voicemail import Reason
 if TYPE_CHECKING:
     from tas.calls.app import CallApp
 
-__all__ = ["FollowMeBridge", "StepResult", "ring_in_turn", "run_follow_me"]
+__all__ = ["FollowMeBridge", "StepResult", "Target", "ring_in_turn", "run_follow_me"]
 
 log = logging.getLogger(__name__)
 
 StepResult = str  # "answered" | "no-answer" | "cancelled" (the caller left)
+#: One target of a step: its plan and the RFC 3263 peers left to try after ``plan.peer``.
+Target = tuple[ForwardPlan, list[Peer]]
 
 
 class FollowMeBridge(B2bua):
@@ -73,42 +84,33 @@ class FollowMeBridge(B2bua):
         self.journals: dict[Call, CallJournal] = {}  # every outgoing leg, in the order placed
         self.step_over = asyncio.Event()
         self.a_ended = asyncio.Event()  # the caller's leg ended (after an answer, or cancelled)
-        # a pending leg's plan, From and the RFC 3263 targets left to fail over to
-        self._spare: dict[Call, tuple[ForwardPlan, str | None, list[Peer]]] = {}
+        #: the handset rings through the core this step (FORK): the step waits its timeout
+        self.core_rings = False
+        self._from_uri: str | None = None
+        self._next: dict[Call, Target] = {}  # leg -> its plan and the peers left to try
 
-    def ring(
-        self,
-        plans: list[ForwardPlan],
-        from_uri: str | None,
-        spares: Sequence[Sequence[Peer]] = (),
-    ) -> int:
-        """Place one leg per plan (a's offer unchanged) on its ``peer``; ``spares[i]``: plan
-        i's further targets, tried in turn when its leg fails over (RFC 3263 §4.3). Returns
-        how many legs could be sent."""
+    def ring(self, targets: list[Target], from_uri: str | None, *, core_rings: bool = False) -> int:
+        """Place one leg per target (a's offer unchanged); returns how many could be sent."""
         self.step_over.clear()
-        placed = 0
-        for index, plan in enumerate(plans):
-            spare = list(spares[index]) if index < len(spares) else []
-            placed += self._place(plan, plan.peer, from_uri, spare)
-        if not placed:
+        self.core_rings = core_rings
+        self._from_uri = from_uri
+        placed = sum(self._place(plan, peers) for plan, peers in targets)
+        if not placed and not core_rings:
             self.step_over.set()
         return placed
 
-    def _place(
-        self, plan: ForwardPlan, peer: Peer | None, from_uri: str | None, spare: list[Peer]
-    ) -> bool:
+    def _place(self, plan: ForwardPlan, rest: list[Peer]) -> bool:
         try:
             b = self.ep.invite(
-                plan.uri, self.now(), peer=peer, from_uri=from_uri,
+                plan.uri, self.now(), peer=plan.peer, from_uri=self._from_uri,
                 body=self.inbound.remote_sdp, headers=plan.headers,
             )  # fmt: skip
         except (SipError, ValueError) as exc:
             log_event(log, "follow_me_target_failed", target=str(plan.uri), error=exc)
             return False
         self.add(b)
-        journal = self.journals[b] = self._out_journal(b, plan)
-        journal.note("invite", f"to {plan.uri}")
-        self._spare[b] = (plan, from_uri, spare)
+        self.journals[b] = note_placed(self._out_journal(b, plan), plan.uri)
+        self._next[b] = (plan, rest)
         return True
 
     def give_up(self) -> None:
@@ -124,8 +126,9 @@ class FollowMeBridge(B2bua):
     # -- the shared B2BUA's policy and hooks ----------------------------------------------------
 
     def settle(self) -> None:
-        """Every leg of the step failed: the step is over (the caller is not answered here)."""
-        if not self.outs:
+        """Every leg of the step failed: the step is over (the caller is not answered here),
+        unless the core rings the handset meanwhile."""
+        if not self.outs and not self.core_rings:
             self.step_over.set()
 
     def answered(self, leg: Call, response: Response) -> None:
@@ -138,19 +141,17 @@ class FollowMeBridge(B2bua):
         return status if status in (180, 183) else 180
 
     def leg_failed(self, leg: Call, response: Response) -> bool:
-        """True when the leg is placed anew on its next RFC 3263 target (§4.3: a 503, or the
-        408/503 of a timeout or transport error, while the caller still waits)."""
-        journal = self.journals[leg]
-        journal.note("failed", str(response.status))
-        journal.update(outcome=Outcome.REJECTED.value, status=response.status, ended=utcnow())
-        plan, from_uri, spare = self._spare.pop(leg, (None, None, []))
-        while plan is not None and spare and response.status in FAILOVER_STATUSES:
-            if self.done or not self.caller_waiting:
-                break
-            journal.note("failover", f"to {spare[0].transport}:{spare[0].host}:{spare[0].port}")
-            if self._place(plan, spare[0], from_uri, spare[1:]):
+        """A leg failed: on to its next RFC 3263 target for 503 / timeout / transport error
+        (§4.3) while the caller waits, else the leg is over."""
+        journal, (plan, rest) = self.journals[leg], self._next.pop(leg)
+        status = response.status
+        if status in FAILOVER_STATUSES and rest and self.caller_waiting and not self.done:
+            note_failover(journal, status)
+            log_event(log, "follow_me_failover", status=status, failed=plan.peer, next=rest[0])
+            if self._place(replace(plan, peer=rest[0]), rest[1:]):
                 return True
-            spare = spare[1:]
+        journal.note("failed", str(status))
+        journal.update(outcome=Outcome.REJECTED.value, status=status, ended=utcnow())
         return False
 
     def on_progress(self, leg: Call, response: Response, relayed: bool) -> None:
@@ -158,25 +159,14 @@ class FollowMeBridge(B2bua):
 
     def on_answered(self, leg: Call, won: bool) -> None:
         journal = self.journals[leg]
-        journal.note("answered")
-        journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
-        if won:
-            self.a_journal.note("answered", f"by {journal.record.callee}")
-            self.a_journal.update(outcome=Outcome.FORWARDED.value, status=200, answered=utcnow())
+        note_answered(journal, self.a_journal, won=won, by=f"by {journal.record.callee}")
         self.step_over.set()
 
     def on_cancelled(self) -> None:
-        self.a_journal.note("cancel", "caller cancelled")
-        self.a_journal.update(outcome=Outcome.ABANDONED.value, status=487, ended=utcnow())
+        note_cancelled(self.a_journal)
 
     def on_ended(self, event: CallEnded) -> None:
-        if event.call is self.inbound:
-            self.a_journal.note("bye", f"{'caller' if event.by_remote else 'tas'}: {event.reason}")
-            self.a_journal.update(ended=utcnow())
-            return
-        if (journal := self.journals.get(event.call)) is not None:
-            journal.note("bye", f"{'far end' if event.by_remote else 'tas'}: {event.reason}")
-            journal.update(ended=utcnow())
+        note_ended(event, self.inbound, self.a_journal, self.journals.get(event.call))
 
     def on_finished(self, status: int | None) -> None:
         self.step_over.set()
@@ -196,23 +186,19 @@ async def ring_in_turn(
     resolver: SipResolver,
 ) -> StepResult:
     """Run the steps; ``answered`` (the bridge carries the call), ``cancelled`` (the caller
-    left) or ``no-answer`` (nobody answered: the caller's leg is still ringing). A URI target
-    with a host name goes to its RFC 3263 targets in turn, within the step's time."""
+    left) or ``no-answer`` (nobody answered: the caller's leg is still ringing)."""
     from_uri = str(request.from_.uri)
-    forked = plan.leg.route is Route.FORK  # the core's fork rings the handset already
+    fork = plan.leg.registration.route is Route.FORK  # the core rings the handset itself
     for index, step in enumerate(plan.steps, 1):
-        targets = [t for t in step.targets if not (forked and t == HANDSET)]
-        found = [await _plan(call, request, bridge, t, resolver) for t in targets]
-        plans, spares = [p for p, _ in found], [rest for _, rest in found]
+        core_rings = fork and HANDSET in step.targets
+        wanted = [t for t in step.targets if not (core_rings and t == HANDSET)]
+        targets = [await _target(call, request, bridge, t, resolver) for t in wanted]
         if not bridge.caller_waiting or bridge.done:  # left while we resolved
             return "cancelled"
-        bridge.a_journal.note("follow-me", _describe(index, step, forked))
-        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=targets)
-        if plans:
-            bridge.ring(plans, from_uri, spares)
-            flush()
-        else:  # only the handset, which the core's fork rings: wait the step out
-            bridge.step_over.clear()
+        bridge.a_journal.note("follow-me", _describe(index, step, core_rings))
+        log_event(log, "follow_me_step", call_id=call.call_id, step=index, targets=step.targets)
+        bridge.ring([t for t in targets if t is not None], from_uri, core_rings=core_rings)
+        flush()
         try:
             await asyncio.wait_for(bridge.step_over.wait(), step.timeout)
         except TimeoutError:
@@ -225,10 +211,11 @@ async def ring_in_turn(
     return "no-answer"
 
 
-async def _plan(
+async def _target(
     call: Call, request: Request, bridge: FollowMeBridge, target: str, resolver: SipResolver
-) -> tuple[ForwardPlan, list[Peer]]:
-    """The target's plan on its first peer, and its further RFC 3263 targets."""
+) -> Target | None:
+    """The plan and RFC 3263 peers of one ring target; None when a host name resolves to
+    nothing (the target is left out of the step)."""
     forward = plan_forward(
         call, request, bridge.a_journal.record, "core" if target == HANDSET else target
     )
@@ -238,15 +225,16 @@ async def _plan(
         peers = await forward_peers(forward, resolver)
     except Exception as exc:  # DNS failure: this target is left out of the step
         log_event(log, "follow_me_target_unresolved", target=target, error=exc)
-        return forward, []
-    return (replace(forward, peer=peers[0]), peers[1:]) if peers else (forward, [])
+        return None
+    if not peers:
+        log_event(log, "follow_me_target_unresolved", target=target, error="no RFC 3263 target")
+        return None
+    return replace(forward, peer=peers[0]), peers[1:]
 
 
-def _describe(index: int, step: RingStep, forked: bool) -> str:
-    text = f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s"
-    if forked and HANDSET in step.targets:
-        text += " (the handset by the core's own fork)"
-    return text
+def _describe(index: int, step: RingStep, core_rings: bool) -> str:
+    note = " (the core rings the handset)" if core_rings else ""
+    return f"step {index}: ring {', '.join(step.targets)} for {step.timeout:g} s{note}"
 
 
 async def run_follow_me(

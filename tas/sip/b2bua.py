@@ -10,7 +10,8 @@ bridged to the outgoing legs placed for it, SDP unchanged so media flows end to 
 * when every leg failed, :meth:`B2bua.final_failure` goes back to the caller;
 * CANCEL from the caller cancels every pending leg; BYE on either side of the answered pair
   ends the other side; re-INVITEs are relayed across the pair (:class:`ReinviteRelay`, §14),
-  and the in-dialog requests named in :attr:`B2bua.relayed_methods`.
+  and so are UPDATEs with an offer, in the early dialogs too (RFC 3311), and the in-dialog
+  requests named in :attr:`B2bua.relayed_methods`.
 
 It is the listener (:mod:`tas.sip.listener`) of every leg it holds. The call application's
 forward (:mod:`tas.calls.b2bua`: journals) and the sandbox core (:mod:`tas.sandbox.legs`:
@@ -67,9 +68,13 @@ class BridgeHost(Protocol):
 
 
 class ReinviteRelay:
-    """RFC 3261 §14 across a bridged pair: a re-INVITE on one leg is offered (SDP unchanged)
-    to the other; the other leg's final response answers the waiting re-INVITE. A leg that
-    is not confirmed, or has a re-INVITE of its own outstanding, makes it 491 (§14.1 glare)."""
+    """RFC 3261 §14 across a bridged pair: a re-INVITE (or an UPDATE with an offer, RFC 3311)
+    on one leg is offered (SDP unchanged) to the other; the other leg's final response answers
+    the waiting request. In the early dialogs before the answer the offer goes on as UPDATE
+    (RFC 3311 §5.1: the only request that can change an early session); in confirmed ones
+    an UPDATE goes on as UPDATE when the other leg's peer allows it, else as re-INVITE. A leg
+    that cannot take an offer now (not in a dialog, an offer of its own outstanding, its
+    early offer/answer not done) makes it 491 (§14.1 glare)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -77,11 +82,17 @@ class ReinviteRelay:
 
     def relay(self, source: Call, other: Call | None, request: Request, now: float) -> None:
         """``source`` got the re-INVITE ``request``; ``other`` is its partner (None: none)."""
-        if other is None or other.state != "confirmed" or other.reinvite_out is not None:
+        if other is None or other.state not in ("confirmed", "early"):
             self._reject(source, 491, now)
             return
+        as_update = other.state == "early" or (
+            request.method == "UPDATE" and "UPDATE" in other.peer_allow
+        )
         try:
-            self.endpoint.reinvite(other, request.body, now)
+            if as_update:
+                self.endpoint.update(other, request.body, now)
+            else:
+                self.endpoint.reinvite(other, request.body, now)
         except LocalProtocolError:
             self._reject(source, 491, now)
             return
@@ -136,6 +147,16 @@ class B2bua:
             return self.winner
         return self.inbound if call is self.winner else None
 
+    def early_partner(self, call: Call) -> Call | None:
+        """Before the answer: the inbound leg for an outgoing one, and for the inbound leg its
+        one outgoing leg in an early dialog (None when several forks ring)."""
+        if self.winner is not None or not self.caller_waiting:
+            return None
+        if call is not self.inbound:
+            return self.inbound if call in self.outs else None
+        early = [leg for leg in self.outs if leg.state == "early"]
+        return early[0] if len(early) == 1 else None
+
     @property
     def caller_waiting(self) -> bool:
         """The inbound leg is not answered or rejected yet."""
@@ -155,7 +176,8 @@ class B2bua:
         elif isinstance(event, CallEnded):
             self.ended(event)
         elif isinstance(event, ReInvite):
-            self._reinvites.relay(event.call, self.partner(event.call), event.request, self.now())
+            other = self.partner(event.call) or self.early_partner(event.call)
+            self._reinvites.relay(event.call, other, event.request, self.now())
         elif isinstance(event, ReInviteResult):
             self._reinvites.result(event.call, event.response, self.now())
         elif isinstance(event, DialogRequest):

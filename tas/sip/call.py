@@ -26,6 +26,7 @@ from tas.sip.message import Request
 from tas.sip.transaction_base import Peer
 
 if TYPE_CHECKING:
+    from tas.sip.glare import GlareRetry
     from tas.sip.listener import CallListener
     from tas.sip.prack import ReliableProvisionals
     from tas.sip.retransmit_2xx import Pending2xx
@@ -72,6 +73,7 @@ class Call:
         "session_timer",
         "update_out",
         "peer_allow",
+        "glare",
         "listener",
     )
 
@@ -109,6 +111,8 @@ class Call:
         self.rseq_in = 0  # UAC: the last RSeq we PRACKed (RFC 3262 §4)
         self.session_timer: SessionTimer | None = None  # RFC 4028, once a 2xx settled one
         self.update_out: ClientTransaction | None = None  # our UPDATE (RFC 3311 §5.1)
+        #: our re-INVITE / UPDATE to send again after a 491 (RFC 3261 §14.1)
+        self.glare: GlareRetry | None = None
         #: the methods the peer's INVITE (UAS) or 2xx (UAC) allowed: UPDATE refreshes or not
         self.peer_allow: tuple[str, ...] = tuple(invite.headers.values("Allow"))
         #: who hears this call's events (tas.sip.listener); None: the stack's user

@@ -34,7 +34,7 @@ UAS::
     early|answered|confirmed --recv_prack--> (unchanged)   (RFC 3262 §3; after the 2xx: the
                                                    late PRACK of a 1xx it overtook)
     early --prack_timeout--> ended                 (no PRACK in 64*T1, 5xx sent, RFC 3262 §3)
-    early --recv_update--> early                   (UPDATE in the early dialog, RFC 3311 §5.2)
+    early --recv_update|send_update--> early       (UPDATE in the early dialog, RFC 3311 §5)
 
 UAC::
 
@@ -44,7 +44,7 @@ UAC::
                                                         is followed by send_bye)
     calling|early|cancelling --recv_failure--> ended   (non-2xx final, Timer B, 503)
     early|cancelling --send_prack--> (unchanged)       (PRACK for a reliable 1xx, RFC 3262 §4)
-    early --recv_update--> early                   (UPDATE in the early dialog, RFC 3311 §5.2)
+    early --recv_update|send_update--> early       (UPDATE in the early dialog, RFC 3311 §5)
 
 Both::
 
@@ -113,7 +113,7 @@ _UAS: dict[CallState, dict[CallEvent, CallState]] = {
                  E.RECV_CANCEL: S.ENDED},
     S.EARLY: {E.SEND_1XX: S.EARLY, E.SEND_2XX: S.ANSWERED, E.SEND_FAILURE: S.ENDED,
               E.RECV_CANCEL: S.ENDED, E.RECV_PRACK: S.EARLY, E.PRACK_TIMEOUT: S.ENDED,
-              E.RECV_UPDATE: S.EARLY},
+              E.RECV_UPDATE: S.EARLY, E.SEND_UPDATE: S.EARLY},
     S.ANSWERED: {E.RECV_ACK: S.CONFIRMED, E.NO_ACK: S.ENDED, E.RECV_PRACK: S.ANSWERED},
     S.CONFIRMED: {E.SEND_BYE: S.ENDING, E.NO_ACK: S.ENDED, E.RECV_PRACK: S.CONFIRMED},
     S.ENDING: {},
@@ -124,7 +124,8 @@ _UAC: dict[CallState, dict[CallEvent, CallState]] = {
     S.CALLING: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
                 E.RECV_FAILURE: S.ENDED},
     S.EARLY: {E.RECV_1XX: S.EARLY, E.SEND_CANCEL: S.CANCELLING, E.RECV_2XX: S.CONFIRMED,
-              E.RECV_FAILURE: S.ENDED, E.SEND_PRACK: S.EARLY, E.RECV_UPDATE: S.EARLY},
+              E.RECV_FAILURE: S.ENDED, E.SEND_PRACK: S.EARLY, E.RECV_UPDATE: S.EARLY,
+              E.SEND_UPDATE: S.EARLY},
     S.CANCELLING: {E.RECV_1XX: S.CANCELLING, E.RECV_2XX: S.CONFIRMED, E.RECV_FAILURE: S.ENDED,
                    E.SEND_PRACK: S.CANCELLING},
     S.CONFIRMED: {E.SEND_BYE: S.ENDING, E.NO_ACK: S.ENDED},

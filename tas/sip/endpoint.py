@@ -155,10 +155,17 @@ class Endpoint:
         self._uas.ring(call, now, status, body)
 
     def answer(
-        self, call: Call, body: bytes, now: float, content_type: str = "application/sdp"
+        self,
+        call: Call,
+        body: bytes,
+        now: float,
+        content_type: str = "application/sdp",
+        *,
+        after_prack: bool = False,
     ) -> None:
-        """200 OK with ``body``; retransmitted until the ACK comes (§13.3.1.4)."""
-        self._uas.answer(call, body, now, content_type)
+        """200 OK with ``body``; retransmitted until the ACK comes (§13.3.1.4). With
+        ``after_prack`` it waits for the PRACK of a reliable 1xx (RFC 3262 §3)."""
+        self._uas.answer(call, body, now, content_type, after_prack)
 
     def reject(
         self,
@@ -219,8 +226,9 @@ class Endpoint:
     def update(
         self, call: Call, body: bytes, now: float, content_type: str = "application/sdp"
     ) -> None:
-        """UPDATE in the confirmed dialog (RFC 3311 §5.1), an offer when ``body``;
-        ReInviteResult follows for an offer."""
+        """UPDATE in the early or confirmed dialog (RFC 3311 §5.1), an offer when ``body``;
+        ReInviteResult follows for an offer. A 491 sends it again after the random time of
+        RFC 3261 §14.1."""
         self._dialogs.update(call, body, now, content_type)
 
     def answer_reinvite(self, call: Call, body: bytes, now: float) -> None:

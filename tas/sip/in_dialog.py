@@ -8,6 +8,9 @@ what arrives in a dialog: BYE (200, and 487 to an INVITE still pending, §15.1.2
 MESSAGE / NOTIFY (200 and a DialogRequest), PRACK (RFC 3262, :mod:`tas.sip.uas`), UPDATE
 (RFC 3311 §5.2: refreshes answered here, session changes surfaced as ReInvite, 491 on glare;
 also in the early dialog of our own INVITE, which takes nothing else), 501 for anything else.
+We send UPDATE in the early dialog (either role, RFC 3311 §5.1: with an offer only once the
+INVITE's offer/answer is done) and the confirmed one. A 491 to our re-INVITE or UPDATE sends it
+again after the random time of RFC 3261 §14.1 (:mod:`tas.sip.glare`).
 Every 2xx to a refresh restarts the dialog's session timer (RFC 4028 §10); a 408/481 or a
 timeout for our re-INVITE or UPDATE sends BYE at once (RFC 4028 §10, RFC 3261 §12.2.1.2).
 The dialog checks the CSeq order first (500 for an out-of-order request, §12.2.2).
@@ -21,6 +24,7 @@ from tas.sip.call import Call
 from tas.sip.call_state import CallEvent, CallState
 from tas.sip.errors import LocalProtocolError, RemoteProtocolError
 from tas.sip.events import DialogRequest, ReInvite, ReInviteResult
+from tas.sip.glare import GlareRetry
 from tas.sip.message import Request, Response
 from tas.sip.session_timer import (
     Negotiated,
@@ -69,20 +73,37 @@ class InDialog:
         self.core.send_bye(call, now)
 
     def reinvite(self, call: Call, body: bytes, now: float, content_type: str) -> None:
-        if call.state != CallState.CONFIRMED or call.reinvite_out is not None:
+        if call.state != CallState.CONFIRMED or call.reinvite_out is not None or _glare(call):
             raise LocalProtocolError(f"cannot re-INVITE in state {call.state}")
         call.local_sdp = body
         self.core.send_in_dialog(call, "INVITE", body, content_type, now)
 
-    def update(self, call: Call, body: bytes, now: float, content_type: str) -> None:
-        """UPDATE in the dialog (RFC 3311 §5.1), with an offer when ``body``; ReInviteResult
-        follows. Not while an offer of ours is pending (§5.1)."""
-        if call.state != CallState.CONFIRMED or call.update_out or call.reinvite_out:
+    def update(
+        self,
+        call: Call,
+        body: bytes,
+        now: float,
+        content_type: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """UPDATE in the early or confirmed dialog (RFC 3311 §5.1), with an offer when
+        ``body``; ReInviteResult follows for an offer. Not while an offer of ours is pending
+        (§5.1), nor an offer in an early dialog whose INVITE offer/answer is not done."""
+        early = call.state == CallState.EARLY
+        if (
+            call.state not in (CallState.EARLY, CallState.CONFIRMED)
+            or call.dialog is None
+            or call.update_out
+            or call.reinvite_out
+            or _glare(call)
+            or (body and call.reinvite_in is not None)  # their offer first (§5.1)
+            or (body and early and not _offer_answer_done(call))
+        ):
             raise LocalProtocolError(f"cannot UPDATE in state {call.state}")
         if body:
             call.local_sdp = body
         call.transition(CallEvent.SEND_UPDATE)
-        headers = self.core.session_headers(call)
+        headers = headers if headers is not None else self.core.session_headers(call)
         self.core.send_in_dialog(call, "UPDATE", body, content_type if body else None, now, headers)
 
     def answer_reinvite(self, call: Call, body: bytes, now: float) -> None:
@@ -226,6 +247,10 @@ class InDialog:
             call.update_out = None
         else:
             call.reinvite_out = None
+        if status == 491 and self._glare_retry(call, txn.request, response, now):
+            return
+        if call.glare is not None:
+            call.glare.settled()
         if status < 300:
             call.dialog.refresh_target(response)
             if response.body:
@@ -254,9 +279,57 @@ class InDialog:
             self.core.events.append(ReInviteResult(call, response))
         self._gone(call, response.status, now)
 
+    def _glare_retry(self, call: Call, request: Request, response: Response, now: float) -> bool:
+        """491 to our re-INVITE or UPDATE (RFC 3261 §14.1, RFC 3311 §5.1): send it again
+        after T; False when the retries are used up (the TU then gets the 491)."""
+        if call.glare is None:
+            call.glare = GlareRetry(call, self.core.layer.timers, self._resend)
+        return call.glare.schedule(request, response, now)
+
+    def _resend(self, retry: GlareRetry, now: float) -> None:
+        """T is over: our re-INVITE / UPDATE again, unless the call moved on; while the
+        peer's own offer is still open, another T."""
+        call = retry.call
+        if call.ended or call.state not in (CallState.EARLY, CallState.CONFIRMED):
+            return
+        if call.reinvite_in is not None or call.ok is not None:
+            if not retry.rearm(now):
+                self._give_up(retry)
+            return
+        try:
+            if retry.method == "UPDATE":
+                self.update(call, retry.body, now, retry.content_type, retry.headers)
+            else:
+                if call.state != CallState.CONFIRMED:
+                    raise LocalProtocolError("re-INVITE outside a confirmed dialog")
+                call.local_sdp = retry.body
+                self.core.send_in_dialog(
+                    call, "INVITE", retry.body, retry.content_type, now, retry.headers
+                )
+        except LocalProtocolError:
+            self._give_up(retry)
+
+    def _give_up(self, retry: GlareRetry) -> None:
+        """No more retries: the TU gets the 491 (for a re-INVITE or an UPDATE with an offer)."""
+        if retry.response is not None and (retry.body or retry.method == "INVITE"):
+            self.core.events.append(ReInviteResult(retry.call, retry.response))
+
     def _gone(self, call: Call, status: int, now: float) -> None:
         """RFC 4028 §10 (a session refresh) and RFC 3261 §12.2.1.2 (any in-dialog request):
         408 or 481 to our re-INVITE or UPDATE means the dialog is gone: BYE at once, not at
         the session's expiry."""
         if status in (408, 481):
             self.core.end_session(call, f"session refresh failed ({status})", now)
+
+
+def _glare(call: Call) -> bool:
+    """A re-INVITE / UPDATE of ours waits to be sent again after a 491 (RFC 3261 §14.1)."""
+    return call.glare is not None and call.glare.pending
+
+
+def _offer_answer_done(call: Call) -> bool:
+    """RFC 3311 §5.1: an early UPDATE may offer only after the INVITE's offer/answer: the UAS
+    sent its answer in a reliable 1xx and has its PRACK; the UAC got the answer in one."""
+    if not (call.local_sdp and call.remote_sdp):
+        return False
+    return call.prack is None or not call.prack.pending

@@ -337,6 +337,8 @@ class UACore:
             call.session_timer.stop()
         if call.prack is not None:
             call.prack.stop()
+        if call.glare is not None:
+            call.glare.stop()
         if call.dialog is not None:
             self.calls.pop(call.dialog.id, None)
         self.release(call)

@@ -79,12 +79,17 @@ class UasRole:
             call.server_txn.respond(response, now)
         call.transition(CallEvent.SEND_1XX)
 
-    def answer(self, call: Call, body: bytes, now: float, content_type: str) -> None:
+    def answer(
+        self, call: Call, body: bytes, now: float, content_type: str, after_prack: bool = False
+    ) -> None:
+        """The 2xx; held back while a reliable 1xx with SDP waits for its PRACK (RFC 3262
+        §3), or any reliable 1xx when ``after_prack`` (the UAS may send the 2xx first for a
+        1xx without SDP, §3; ring-before-answer waits)."""
         if call.state not in _PENDING or call.server_txn is None:
             raise LocalProtocolError(f"cannot answer a call in state {call.state}")
         prack = call.prack
         if prack is not None and prack.pending:
-            if prack.with_sdp:  # RFC 3262 §3: no 2xx before the PRACK of a 1xx with SDP
+            if prack.with_sdp or after_prack:
                 prack.deferred_answer = (body, content_type)
                 return
             prack.finish()

@@ -4,7 +4,11 @@ figure (issue 2). The server runs in one process pinned to one core when ``tasks
 
 The same run then measures calls with 100rel and session timers on (SIPp scenario
 ``tests/interop/scenarios/uac_100rel_timer_bench.xml``: ``Require: 100rel``, ``Session-Expires:
-1800;refresher=uac``, a PRACK for any reliable 1xx) next to the plain calls (issue 13).
+1800;refresher=uac``) next to the plain calls (issue 13). That server runs with ``[invite]
+ring_before_answer = 0``: each call gets a reliable 180 (RSeq), SIPp PRACKs it, the PRACK gets
+200, then the INVITE's 200 with ``Session-Expires`` and ``Require: timer`` (RFC 3262 §3, RFC
+4028 §9). SIPp's message counters (``-trace_counts``) must show one PRACK sent and one 180
+received per successful call, or the row is reported as not clean.
 
 First it prints the server CPU per call at a fixed rate next to the naive responder and SIPp's
 uas (:mod:`tests.bench.sip_cpu`, issue 17). Each rate search (plain, 100rel) starts a fresh
@@ -39,6 +43,8 @@ TASKSET = shutil.which("taskset")
 TIMERS_SCENARIO = (
     Path(__file__).resolve().parents[1] / "interop" / "scenarios" / "uac_100rel_timer_bench.xml"
 )
+#: The server of the 100rel row: a 180 before each answer, the 200 after its PRACK.
+RING_FIRST = {"TAS_INVITE__RING_BEFORE_ANSWER": "0"}
 
 
 def _port() -> int:
@@ -65,15 +71,18 @@ def run_uac(
     assert SIPP is not None
     which = ["-sf", str(scenario)] if scenario else ["-sn", "uac"]
     calls = max(1, int(rate * seconds))
-    stats = workdir / f"uac_{port}_{rate}_{time.monotonic_ns()}.csv"
+    rundir = workdir / f"uac_{port}_{rate}_{time.monotonic_ns()}"
+    rundir.mkdir()
+    stats = rundir / "stats.csv"
     cmd = [
         *_pin(1), "timeout", "-s", "KILL", str(int(seconds * 3 + 40)), SIPP,
         f"127.0.0.1:{port}", *which, "-i", "127.0.0.1", "-p", str(_port()),
         "-r", str(rate), "-m", str(calls), "-l", str(max(rate * 2, 100)),
         "-buff_size", "4194304", "-timeout", str(int(seconds * 3 + 30)), "-timeout_error",
         "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+        *(["-trace_counts"] if scenario else []),
     ]  # fmt: skip
-    result = subprocess.run(cmd, cwd=workdir, capture_output=True)
+    result = subprocess.run(cmd, cwd=rundir, capture_output=True)
     if not stats.exists():
         return False, {}
     s = _stats(stats)
@@ -85,18 +94,41 @@ def run_uac(
         and achieved >= 0.9 * rate  # SIPp's cumulative rate includes the ramp and the tail
         and int(s.get("Retransmissions(C)", "0")) <= calls // 100
     )
+    pracks = ""
+    if scenario:
+        sent, ringing = prack_counts(rundir)
+        s["PRACK sent"], s["180 received"] = str(sent), str(ringing)
+        clean = clean and sent >= calls and ringing >= calls
+        pracks = f", {sent} PRACKs sent for {ringing} 180s"
     print(
         f"  {rate:>6} calls/s x {seconds:.0f} s: {'clean' if clean else 'NOT clean'} "
         f"(exit {result.returncode}, achieved {achieved:.0f}/s, "
-        f"failed {s.get('FailedCall(C)', '?')}, retransmissions {s.get('Retransmissions(C)', '?')})",
+        f"failed {s.get('FailedCall(C)', '?')}, retransmissions {s.get('Retransmissions(C)', '?')}"
+        f"{pracks})",
         flush=True,
     )
     return clean, s
 
 
-def start_tas(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def prack_counts(rundir: Path) -> tuple[int, int]:
+    """(PRACKs sent, 180s received) from SIPp's ``-trace_counts`` file of one run: its last
+    line holds the cumulative count of each scenario message, columns named
+    ``<index>_<message>_<Sent|Recv>``."""
+    found = list(rundir.glob("*_counts.csv"))
+    if not found:
+        return 0, 0
+    counts = _stats(found[0])
+    sent = sum(int(v) for k, v in counts.items() if "PRACK" in k and k.endswith("_Sent"))
+    ringing = sum(int(v) for k, v in counts.items() if "_180_" in k and k.endswith("_Recv"))
+    return sent, ringing
+
+
+def start_tas(
+    port: int, workdir: Path, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``tas serve`` on UDP ``port``; ``settings``: extra ``TAS_…`` environment settings."""
     log = workdir / f"tas_{port}.log"
-    env = dict(os.environ, TAS_DATA_DIR=str(workdir / f"data_{port}"))
+    env = dict(os.environ, TAS_DATA_DIR=str(workdir / f"data_{port}"), **(settings or {}))
     cmd = [
         *_pin(0), sys.executable, "-m", "tas", "serve", "--udp", f"127.0.0.1:{port}",
         "--tcp", "off", "--tls", "off", "--metrics", "off", "--log-level", "WARNING",
@@ -284,28 +316,38 @@ def main() -> None:
         )
         if reference:
             print(f"ratio tas/sipp: {full[0] / reference:.3f}")
-        timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO)
+        timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO, settings=RING_FIRST)
         print(
             f"sipp uac with 100rel + session timers -> tas serve: {timers[0]} calls/s clean "
-            f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls), next to "
+            f"for {SECONDS:.0f} s ({timers[1].get('SuccessfulCall(C)', 0)} calls, "
+            f"{timers[1].get('PRACK sent', 0)} PRACKs for {timers[1].get('180 received', 0)} "
+            "reliable 180s), next to "
             f"{full[0]} calls/s plain in the same run"
         )
 
 
 def measure(
-    workdir: Path, *, confirm_run: bool, scenario: Path | None = None
+    workdir: Path,
+    *,
+    confirm_run: bool,
+    scenario: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Find the edge on one server, then confirm on a fresh one: the probes past the edge
     leave a backlog (and 503s) that would otherwise count against the confirmation."""
-    edge = _with_server(workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario))
+    edge = _with_server(
+        workdir, lambda port: find_edge(port, workdir, 125, 8000, scenario), settings
+    )
     if not confirm_run or not edge:
         return edge, {}
-    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario))
+    return _with_server(workdir, lambda port: confirm(port, workdir, edge, scenario), settings)
 
 
-def _with_server(workdir: Path, work: Callable[[int], T]) -> T:
+def _with_server(
+    workdir: Path, work: Callable[[int], T], settings: dict[str, str] | None = None
+) -> T:
     port = _port()
-    server = start_tas(port, workdir)
+    server = start_tas(port, workdir, settings)
     try:
         return work(port)
     finally:

@@ -13,11 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tas.server import TasServer as InProcessTas
 
 SIPP = shutil.which("sipp")
 
@@ -86,6 +88,16 @@ def start_tas(
         time.sleep(0.05)
     process.kill()
     raise AssertionError(f"tas serve did not start:\n{log.read_text()}")
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[InProcessTas]:
+    """``tas serve`` in this process (tests.integration.calls.calls_helpers settings), for the
+    SIPp tests that look at its call records; stopped after the test."""
+    from tests.integration.calls.calls_helpers import running_server
+
+    async for running in running_server(tmp_path / "data"):
+        yield running
 
 
 @pytest.fixture

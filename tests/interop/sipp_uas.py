@@ -43,10 +43,12 @@ async def start_sipp_uas(
     stats: Path | None = None,
     extra: Sequence[str] = (),
 ) -> asyncio.subprocess.Process:
-    """SIPp's UAS on 127.0.0.1:``port`` (``transport`` UDP or TCP) for ``calls`` calls: the
-    built-in ``uas`` or ``scenario``; errors in ``tmp_path/err.log``, statistics in ``stats``.
-    Returns once it listens; killed after ``kill_after`` s whatever happens."""
-    mode = "u1" if transport.upper() == "UDP" else "t1"
+    """SIPp's UAS on 127.0.0.1:``port`` (``transport`` UDP/TCP, or SIPp's ``u1``/``t1``) for
+    ``calls`` calls: the built-in ``uas`` or ``scenario``; errors in ``tmp_path/err.log`` (the
+    folder is made), statistics in ``stats``. Returns once it listens; killed after
+    ``kill_after`` s whatever happens."""
+    mode = "u1" if transport.upper() in ("UDP", "U1") else "t1"
+    await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
     what = ["-sf", str(scenario)] if scenario is not None else ["-sn", "uas"]
     args = [
         "-s", "KILL", str(kill_after), sipp, *what, "-t", mode, "-i", "127.0.0.1",

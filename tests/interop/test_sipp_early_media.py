@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
 from tas.server import TasServer
 from tas.voicemail.limits import PROMPTS, Refusal
-from tests.integration.calls.calls_helpers import SUBSCRIBER, register, running_server, settled
+from tests.integration.calls.calls_helpers import SUBSCRIBER, register, settled
 from tests.interop.conftest import free_port, run_sipp
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
@@ -37,12 +36,6 @@ class RtpCount(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if len(data) >= 12 and data[0] >> 6 == 2 and data[1] & 0x7F == 0:  # PCMU RTP
             self.arrivals.append(time.monotonic())
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
-    async for running in running_server(tmp_path / "data"):
-        yield running
 
 
 async def _run(

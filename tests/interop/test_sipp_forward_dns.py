@@ -14,7 +14,6 @@ so the 503 never reached it (RFC 3263 §4.3).
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,52 +27,11 @@ from tas.server import TasServer
 from tests.dnsmasq import Dnsmasq, dnsmasq
 from tests.integration.calls.calls_helpers import SUBSCRIBER, register, server_settings, settled
 from tests.interop.conftest import free_port, run_sipp
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-async def _listening(port: int, mode: str) -> None:
-    """Wait until a SIPp UAS accepts connections (TCP); over UDP the INVITE is retransmitted."""
-    if mode == "u1":
-        await asyncio.sleep(0.3)
-        return
-    for _ in range(100):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        return
-    raise AssertionError("sipp did not start listening")
-
-
-async def _uas(
-    sipp: str, tmp_path: Path, port: int, mode: str, scenario: list[str]
-) -> asyncio.subprocess.Process:
-    """A SIPp UAS for one call on ``port``; its statistics in ``tmp_path``."""
-    await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
-    args = [
-        "-s", "KILL", "60", sipp, *scenario, "-t", mode, "-i", "127.0.0.1", "-p", str(port),
-        "-m", "1", "-nostdin", "-trace_stat", "-stf", str(tmp_path / "stats.csv"),
-        "-trace_err", "-error_file", str(tmp_path / "err.log"),
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        "timeout", *args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    await _listening(port, mode)
-    return process
-
-
-async def _exit_code(process: asyncio.subprocess.Process) -> int:
-    try:
-        return await asyncio.wait_for(process.wait(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 @dataclass
@@ -122,9 +80,10 @@ async def test_forward_to_a_host_name_fails_over_to_the_answering_sipp(
     target = f"sip:+4790000001@{proto}.voice.test"
     await register(server, SUBSCRIBER, Route.LOOP)
     await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
-    busy_scenario = ["-sf", str(SCENARIOS / "uas_503.xml")]
-    busy = await _uas(sipp, tmp_path / "busy", forwarding.busy_port, transport, busy_scenario)
-    uas = await _uas(sipp, tmp_path / "uas", forwarding.uas_port, transport, ["-sn", "uas"])
+    busy = await start_sipp_uas(
+        sipp, tmp_path / "busy", forwarding.busy_port, transport, scenario=SCENARIOS / "uas_503.xml"
+    )
+    uas = await start_sipp_uas(sipp, tmp_path / "uas", forwarding.uas_port, transport)
     host, port = server.stack.local["UDP" if transport == "u1" else "TCP"]
     args = [
         f"{host}:{port}", "-sn", "uac", "-t", transport, "-m", "1", "-d", "500",
@@ -134,8 +93,8 @@ async def test_forward_to_a_host_name_fails_over_to_the_answering_sipp(
     code, stats, errors = await asyncio.to_thread(run_sipp, sipp, tmp_path, args, seconds=40)
     assert code == 0, f"caller sipp exit {code}: {errors[-3000:]}"
     assert int(stats["SuccessfulCall(C)"]) == 1 and int(stats["FailedCall(C)"]) == 0
-    assert await _exit_code(busy) == 0, (tmp_path / "busy" / "err.log").read_text()[-2000:]
-    assert await _exit_code(uas) == 0, (tmp_path / "uas" / "err.log").read_text()[-2000:]
+    await sipp_finished(busy, tmp_path / "busy")
+    await sipp_finished(uas, tmp_path / "uas")
     await settled(server, 10.0)
     srv = f"_sip._{proto}.{proto}.voice.test"
     assert forwarding.dns.queries()[:2] == [f"NAPTR {proto}.voice.test", f"SRV {srv}"]

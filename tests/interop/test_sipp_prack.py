@@ -15,8 +15,6 @@ RFC 3262), over UDP and TCP. SIPp plays the operator core with ``Require: 100rel
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,19 +23,14 @@ from registrations.model import Route
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
 from tas.server import TasServer
-from tests.integration.calls.calls_helpers import SUBSCRIBER, register, running_server, settled
+from tests.integration.calls.calls_helpers import SUBSCRIBER, register, settled
 from tests.interop.conftest import free_port, run_sipp
+from tests.interop.sipp_uas import sipp_finished, start_sipp_uas
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 TRANSPORTS = pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TasServer]:
-    async for running in running_server(tmp_path / "data"):
-        yield running
 
 
 async def _caller(sipp: str, server: TasServer, tmp_path: Path, transport: str) -> None:
@@ -67,31 +60,6 @@ async def test_reliable_183_announcement_is_pracked(
     assert leg.record.outcome == Outcome.REJECTED.value and leg.record.status == 480
 
 
-async def _target(sipp: str, tmp_path: Path, port: int, mode: str) -> asyncio.subprocess.Process:
-    """SIPp ``uas_183_then_200.xml`` for one call on ``port``."""
-    await asyncio.to_thread(tmp_path.mkdir)
-    args = [
-        "-s", "KILL", "60", sipp, "-sf", str(SCENARIOS / "uas_183_then_200.xml"), "-t", mode,
-        "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_port()), "-m", "1", "-nostdin",
-        "-trace_err", "-error_file", str(tmp_path / "err.log"),
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        "timeout", *args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(100):  # TCP: until it accepts; UDP: the INVITE is retransmitted anyway
-        if mode == "u1":
-            await asyncio.sleep(0.3)
-            break
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        break
-    return process
-
-
 @TRANSPORTS
 async def test_forwarded_183_is_reliable_and_the_200_waits_for_the_prack(
     sipp: str, server: TasServer, tmp_path: Path, transport: str
@@ -101,16 +69,14 @@ async def test_forwarded_183_is_reliable_and_the_200_waits_for_the_prack(
     target = f"sip:+4790000001@127.0.0.1:{port};transport={proto}"
     await register(server, SUBSCRIBER, Route.LOOP)
     await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
-    callee = await _target(sipp, tmp_path / "target", port, transport)
+    callee = await start_sipp_uas(
+        sipp, tmp_path / "target", port, transport,
+        scenario=SCENARIOS / "uas_183_then_200.xml", extra=["-mp", str(free_port())],
+    )  # fmt: skip
     try:
         await _caller(sipp, server, tmp_path, transport)
-        code = await asyncio.wait_for(callee.wait(), 30)
     finally:
-        if callee.returncode is None:
-            callee.kill()
-            await callee.wait()
-    errors = tmp_path / "target" / "err.log"
-    assert code == 0, errors.read_text()[-2000:] if errors.exists() else f"target exit {code}"
+        await sipp_finished(callee, tmp_path / "target")
     caller_leg, forwarded = server.app.journals
     assert caller_leg.record.outcome == forwarded.record.outcome == Outcome.FORWARDED.value
     assert "answered" in forwarded.kinds and "bye" in caller_leg.kinds

@@ -1,6 +1,7 @@
 """A forward policy to ``sip:+47…@voice.test`` placed through RFC 3263 names (dnsmasq on
 loopback): NAPTR -> SRV (priority order) -> A, failing over (§4.3) from a target whose TCP port
-is closed (connection refused) and from one that answers 503 to SIPp's ``uas``, which answers."""
+is closed (connection refused) and from one that answers 503 to SIPp's ``uas``, which answers.
+A follow-me step (``ring`` call rule) to the same name fails over the same way."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from registrations.model import Route
 from tas.calls.journal import CallJournal
 from tas.calls.policy import Action, Policy
 from tas.calls.records import Outcome
+from tas.calls.rules import parse_rule
+from tas.calls.rules_store import RuleStore
 from tas.dns.resolver import SipResolver
 from tas.server import TasServer
 from tests.dnsmasq import dnsmasq
 from tests.integration.calls.calls_helpers import (
     SUBSCRIBER,
     call_subscriber,
+    eventually,
     register,
     server_settings,
     settled,
@@ -83,9 +87,10 @@ def _sipp() -> str:
 
 
 async def _forwarded_call(
-    tmp_path: Path, target: str, nameservers: list[str]
+    tmp_path: Path, target: str, nameservers: list[str], *, follow_me: bool = False
 ) -> tuple[int, list[CallJournal], SipResolver]:
-    """A LOOP leg forwarded to ``target`` by policy; (caller's status, journals, resolver)."""
+    """A LOOP leg forwarded to ``target`` by policy (or by a one-step follow-me rule);
+    (caller's status, journals, resolver)."""
     settings = server_settings(tmp_path / "data")
     settings.dns.nameservers = nameservers
     server = TasServer(settings)
@@ -93,7 +98,13 @@ async def _forwarded_call(
     try:
         assert server.core is not None
         await register(server, SUBSCRIBER, Route.LOOP)
-        await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
+        if follow_me:
+            steps = [{"targets": [target], "timeout": 20}]
+            rule = parse_rule({"number": SUBSCRIBER, "action": "ring", "steps": steps})
+            await RuleStore(server.db).set(SUBSCRIBER, [rule])
+            await eventually(lambda: bool(server.directory.rules_for(SUBSCRIBER)))
+        else:
+            await server.app.policies.put(Policy(SUBSCRIBER, Action.FORWARD, target=target))
         result = await call_subscriber(server, hangup_after=1.0)
         await settled(server)
         return result.status, list(server.app.journals), server.app.resolver
@@ -101,7 +112,10 @@ async def _forwarded_call(
         await server.stop(grace=2.0)
 
 
-async def test_forward_by_name_fails_over_to_the_answering_target(tmp_path: Path) -> None:
+@pytest.mark.parametrize("follow_me", [False, True], ids=["policy", "follow-me"])
+async def test_forward_by_name_fails_over_to_the_answering_target(
+    tmp_path: Path, follow_me: bool
+) -> None:
     closed, uas_port = free_port(), free_port()  # nothing listens on ``closed``
     busy = Busy503()
     busy_port = await busy.start()
@@ -117,7 +131,9 @@ async def test_forward_by_name_fails_over_to_the_answering_target(tmp_path: Path
     uas = await start_sipp_uas(_sipp(), tmp_path, uas_port, "TCP")
     try:
         with dnsmasq(tmp_path, records) as dns:
-            status, journals, _ = await _forwarded_call(tmp_path, TARGET, [dns.nameserver])
+            status, journals, _ = await _forwarded_call(
+                tmp_path, TARGET, [dns.nameserver], follow_me=follow_me
+            )
             queries = dns.queries()
     finally:
         await sipp_finished(uas, tmp_path)
@@ -126,6 +142,8 @@ async def test_forward_by_name_fails_over_to_the_answering_target(tmp_path: Path
     assert queries[:2] == ["NAPTR voice.test", "SRV _sip._tcp.voice.test"]
     leg2, dead, busy_leg, answered = journals
     assert (dead.record.status, dead.record.outcome) == (503, Outcome.FAILED.value)  # refused
+    if follow_me:
+        assert [k for k, _ in leg2.notes].count("follow-me") == 1  # one step, three attempts
     assert (busy_leg.record.status, busy_leg.record.outcome) == (503, Outcome.FAILED.value)
     assert busy.invites == 1
     assert leg2.record.outcome == answered.record.outcome == Outcome.FORWARDED.value

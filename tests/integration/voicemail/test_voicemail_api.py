@@ -95,6 +95,26 @@ async def test_list_get_mark_delete_with_generated_stubs(store: VoicemailStore, 
     assert await store.list_messages(BOX) == []
 
 
+async def test_a_hidden_callers_message_has_no_number_over_the_api(
+    store: VoicemailStore, stub: Any
+) -> None:
+    """Issue 13 (RFC 3323 ``Privacy: id``): a message the TAS stored from a hidden caller
+    (caller ``anonymous``) gives an empty ``from`` in the list and in the fetched message,
+    and nothing on the wire names the caller."""
+    wav = pcm16_wav(bytes(range(256)) * 100)
+    message = await store.deposit(BOX, "anonymous", wav, reason=Reason.BUSY)
+    listed = await stub.GetAllVoicemailMetadata(
+        voicemail_pb2.GetAllVoicemailMetadataRequest(to=number(BOX)), metadata=AUTH
+    )
+    [meta] = listed.metadata
+    assert meta.voicemail_id == message.voicemail_id and getattr(meta, "from").e164 == ""
+    assert b"anonymous" not in listed.SerializeToString()
+    got = await stub.GetVoicemail(
+        voicemail_pb2.GetVoicemailRequest(voicemail_id=message.voicemail_id), metadata=AUTH
+    )
+    assert getattr(got.metadata, "from").e164 == "" and got.metadata == meta
+
+
 async def test_reset_greeting(store: VoicemailStore, stub: Any) -> None:
     store.greetings.set_greeting(BOX, Reason.BUSY, pcm16_wav(bytes(1600)))
     await stub.ResetVoicemailGreeting(

@@ -36,7 +36,9 @@ def test_invite_answer_holds_for_max_duration_or_hangup_after() -> None:
     assert hold_seconds(InvitePolicy(hangup_after=0.3)) == 0.3
     assert hold_seconds(InvitePolicy(hangup_after=9000.0, max_duration=60.0)) == 60.0
     announced = decide_direct(NUMBER, lookup({}), InvitePolicy(announcement="/a.wav"))
-    assert announced.announcement == "/a.wav"
+    assert announced.announcement == "/a.wav" and announced.ring is None  # answers at once
+    ringing = decide_direct(NUMBER, lookup({}), InvitePolicy(ring_before_answer=0.5))
+    assert ringing.ring == 0.5 and ringing.hold == 3600.0
 
 
 def test_invite_reject_uses_reject_status() -> None:

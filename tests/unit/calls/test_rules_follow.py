@@ -10,6 +10,7 @@ from tas.calls.journal import CallJournal
 from tas.calls.records import CallRecord, Outcome
 from tas.calls.rules import Rule, parse_rule
 from tas.calls.rules_follow import FollowMeBridge
+from tas.sip.call import Call
 from tas.sip.events import (
     CallAnswered,
     CallCancelled,
@@ -19,10 +20,12 @@ from tas.sip.events import (
 )
 from tas.sip.listener import deliver
 from tas.sip.routing import target_peer
+from tas.sip.transaction_base import Peer
 from tas.sip.uri import parse_uri
 from tests.unit.calls.test_app import ANSWER, CORE, SUBSCRIBER, TAS, B, World
 
 B_URI = "sip:+4799990003@127.0.0.1:5080"
+B2 = ("127.0.0.1", 5090)  # B's second RFC 3263 target
 
 
 def ring_rule(*steps: list[str], then: str = "voicemail", status: int = 486) -> Rule:
@@ -121,7 +124,7 @@ async def test_the_step_timeout_cancels_and_a_crossing_answer_is_hung_up() -> No
         lambda b, plan: CallJournal(None, plan.out_record(b.call_id, incoming.request, record)),
     )
     plan = ForwardPlan(B_URI, target_peer(parse_uri(B_URI), "UDP"), {}, "+4799990003")
-    assert bridge.ring([plan], None) == 1 and not bridge.step_over.is_set()
+    assert bridge.ring([(plan, [])], None) == 1 and not bridge.step_over.is_set()
 
     def pump() -> None:
         w.net.pump()
@@ -142,37 +145,29 @@ async def test_the_step_timeout_cancels_and_a_crossing_answer_is_hung_up() -> No
     assert out.kinds[-2:] == ["cancel", "bye"] and out.record.outcome == Outcome.ABANDONED.value
 
 
-async def test_a_fork_leg_never_rings_the_handset_a_second_time() -> None:
-    """FORK: the core rings the handset in parallel with us, so ``handset`` in a step is left
-    to the core's fork: the step's other targets ring at once, and a step of only the handset
-    places no leg (the core cancels ours when the handset answers)."""
+async def test_a_fork_legs_handset_step_does_not_ring_the_phone_again() -> None:
+    """FORK: the core already rings the handset; the rule's ``handset`` places no leg 3, and
+    the step stays open when B fails (the handset may still answer at the core)."""
     w = World(Route.FORK, rules=[ring_rule(["handset", B_URI])])
-    w.leg2()
-    await w.settle()
-    (at_b,) = w.of(B, IncomingCall)
-    assert w.of(CORE, IncomingCall) == []  # no second INVITE to the handset
-    assert [d for k, d in w.app.journals[0].notes if k == "follow-me"] == [
-        f"step 1: ring handset, {B_URI} for 30 s (the handset by the core's own fork)"
-    ]
-    w.b.reject(at_b.call, 486, w.net.now)
-    await w.settle()
-
-    w = World(Route.FORK, rules=[ring_rule(["handset"], [B_URI])])
     leg2 = w.leg2()
     await w.settle()
-    assert w.of(CORE, IncomingCall) == [] and w.of(B, IncomingCall) == []  # waiting, step 1
-    w.net.advance(w.net.now + 0.3)  # our 100 Trying, after which the core may CANCEL (§9.1)
-    w.core.cancel(leg2, w.net.now)  # the handset answered the core's fork
+    (at_b,) = w.of(B, IncomingCall)
+    assert w.of(CORE, IncomingCall) == []  # no second ring of the handset through the core
+    w.b.ring(at_b.call, w.net.now)  # relayed: the core may CANCEL now (RFC 3261 §9.1)
     await w.settle()
-    assert w.of(B, IncomingCall) == [] and w.of(CORE, IncomingCall) == []
-    assert w.app.journals[0].record.outcome == Outcome.ABANDONED.value
-    assert w.app.active == 0
+    w.b.reject(at_b.call, 486, w.net.now)
+    await w.settle()
+    assert w.of(CORE, CallFailed) == [] and leg2.state in ("calling", "early")
+    assert (
+        "follow-me",
+        f"step 1: ring handset, {B_URI} for 30 s (the core rings the handset)",
+    ) in (w.app.journals[0].notes)
+    w.core.cancel(leg2, w.net.now, reason='SIP;cause=200;text="Call completed elsewhere"')
+    await w.settle()
+    assert leg2.ended and w.app.active == 0
 
 
-async def test_a_step_target_fails_over_to_its_next_rfc3263_target() -> None:
-    """A target whose first peer times out (the client transaction's 408, RFC 3261 §17.1.1.2)
-    is placed anew on its next peer within the step (RFC 3263 §4.3); the caller waits on."""
-    w = World(Route.LOOP)
+def _bridge(w: World) -> tuple[FollowMeBridge, Call]:
     w.leg2()
     w.net.pump()
     (incoming,) = [e for e in w.net.take(TAS) if isinstance(e, IncomingCall)]
@@ -184,25 +179,51 @@ async def test_a_step_target_fails_over_to_its_next_rfc3263_target() -> None:
         CallJournal(None, record),
         lambda b, plan: CallJournal(None, plan.out_record(b.call_id, incoming.request, record)),
     )
-    dead = target_peer(parse_uri("sip:127.0.0.1:5999"), "UDP")  # nobody there
-    plan = ForwardPlan(B_URI, dead, {}, "+4799990003")
-    assert bridge.ring([plan], None, [[target_peer(parse_uri(B_URI), "UDP")]]) == 1
+    return bridge, incoming.call
 
-    def pump() -> None:
+
+def _pump(w: World) -> None:
+    for _ in range(3):
+        w.net.pump()
         for event in w.net.take(TAS):
             deliver(event, lambda e: None)
-        w.seen[B] += w.net.take(B)
+        for addr in w.seen:
+            w.seen[addr] += w.net.take(addr)
 
-    w.net.advance(w.net.now + 40)  # Timer B: 64*T1 = 32 s
-    pump()
-    w.net.pump()
-    pump()
+
+async def test_a_host_name_target_fails_over_to_its_next_rfc3263_target_on_503() -> None:
+    w = World(Route.LOOP)
+    w.seen[B2] = []
+    b2 = w.net.add(B2)
+    bridge, a = _bridge(w)
+    first = ForwardPlan(B_URI, Peer("UDP", *B), {}, "+4799990003")
+    assert bridge.ring([(first, [Peer("UDP", *B2)])], None) == 1
+    _pump(w)
     (at_b,) = w.of(B, IncomingCall)
-    assert str(at_b.request.uri) == B_URI and not bridge.step_over.is_set()
-    first, second = bridge.journals.values()
-    assert first.notes[-2:] == [("failed", "408"), ("failover", "to UDP:127.0.0.1:5080")]
-    assert second.kinds == ["invite"] and incoming.call.state in ("incoming", "early")
-    w.b.answer(at_b.call, ANSWER, w.net.now)
-    w.net.pump()
-    pump()
-    assert bridge.winner is list(bridge.journals)[1]  # the failed-over leg answered
+    w.b.reject(at_b.call, 503, w.net.now)  # §4.3: on to the next target
+    _pump(w)
+    (at_b2,) = w.of(B2, IncomingCall)
+    assert not bridge.step_over.is_set() and len(bridge.outs) == 1
+    b2.answer(at_b2.call, ANSWER, w.net.now)
+    _pump(w)
+    assert bridge.winner is not None and a.state in ("answered", "confirmed")
+    failed, answered = (j.record for j in bridge.journals.values())
+    assert (failed.outcome, failed.status) == (Outcome.FAILED.value, 503)
+    assert answered.outcome == Outcome.FORWARDED.value
+
+
+async def test_a_busy_target_does_not_fail_over() -> None:
+    w = World(Route.LOOP)
+    w.seen[B2] = []
+    w.net.add(B2)
+    bridge, a = _bridge(w)
+    first = ForwardPlan(B_URI, Peer("UDP", *B), {}, "+4799990003")
+    bridge.ring([(first, [Peer("UDP", *B2)])], None)
+    _pump(w)
+    (at_b,) = w.of(B, IncomingCall)
+    w.b.reject(at_b.call, 486, w.net.now)  # a final answer from the target: no failover
+    _pump(w)
+    assert w.of(B2, IncomingCall) == [] and bridge.step_over.is_set()
+    ((_, record),) = [(c, j.record) for c, j in bridge.journals.items()]
+    assert (record.outcome, record.status) == (Outcome.REJECTED.value, 486)
+    assert a.state in ("incoming", "early")  # the caller still waits for the next step

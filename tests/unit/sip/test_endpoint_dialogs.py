@@ -75,19 +75,40 @@ def test_reinvite_from_callee_and_rejection() -> None:
     assert call_b.state == "confirmed"
 
 
-def test_reinvite_glare_gets_491() -> None:
+def test_reinvite_glare_gets_491_and_each_side_retries_after_its_random_time() -> None:
+    """RFC 3261 §14.1: both re-INVITEs get 491; the TU hears nothing yet. The callee (who does
+    not own the Call-ID) sends again 0-2 s later, the caller (who does) 2.1-4 s later; both
+    retries succeed and only then each TU gets its 200."""
     net, call_a, call_b = connected()
     alice, bob = net.endpoints[ALICE], net.endpoints[BOB]
     alice.reinvite(call_a, HOLD, 1.0)
     bob.reinvite(call_b, HOLD, 1.0)
     net.pump()
-    results = [e for e in net.take(ALICE) + net.take(BOB) if isinstance(e, ReInviteResult)]
-    assert sorted(r.response.status for r in results) == [491, 491]
-    alice.reinvite(call_a, HOLD, 3.0)  # retry after the glare back-off succeeds
+    assert len(_sent(net, "SIP/2.0 491")) == 2 and not [
+        e for e in net.take(ALICE) + net.take(BOB) if isinstance(e, ReInviteResult)
+    ]
+    assert net.now == 0.0  # the 491s came at 0
+    net.advance(2.05)  # bob's retry is due by 2.0, alice's not before 2.1
+    assert [e for e in net.take(ALICE) if isinstance(e, ReInvite)]
+    alice.answer_reinvite(call_a, SDP, net.now)
     net.pump()
-    bob.answer_reinvite(call_b, SDP, 3.0)
+    assert [e.response.status for e in net.take(BOB) if isinstance(e, ReInviteResult)] == [200]
+    net.advance(4.05)
+    assert [e for e in net.take(BOB) if isinstance(e, ReInvite)]
+    bob.answer_reinvite(call_b, SDP, net.now)
     net.pump()
     assert [e.response.status for e in net.take(ALICE) if isinstance(e, ReInviteResult)] == [200]
+    (_, by_bob), (_, by_alice) = _reinvite_times(net, BOB), _reinvite_times(net, ALICE)
+    assert 0.0 <= by_bob <= 2.0  # not the Call-ID's owner: 0-2 s after the 491
+    assert 2.1 <= by_alice <= 4.0  # the owner: 2.1-4 s
+
+
+def _sent(net: Net, start: str) -> list[bytes]:
+    return [d for _, _, _, d in net.wire if d.startswith(start.encode())]
+
+
+def _reinvite_times(net: Net, src: tuple[str, int]) -> list[float]:
+    return [t for t, s, _, d in net.wire if s == src and d.startswith(b"INVITE")][-2:]
 
 
 def test_unknown_dialog_gets_481_and_lower_cseq_500() -> None:

@@ -196,6 +196,38 @@ def test_a_2xx_overtaking_the_prack_of_a_180_still_takes_that_prack() -> None:
     assert call_b.prack is not None and call_b.prack.late is None  # acknowledged once
 
 
+def test_answer_after_prack_holds_the_2xx_for_the_prack_of_a_180() -> None:
+    """Ring before answer (``after_prack``): the 2xx waits for the PRACK of a reliable 180
+    too, and goes once it comes; with no reliable 1xx pending it goes at once."""
+    net = Net()
+    alice, bob = ringing_call(net)
+    held: list[bytes] = []
+    net.drop = lambda data: data.startswith(b"PRACK") and not held.append(data)
+    call_a = alice.invite(BOB_URI, net.now, body=SDP, headers={"Require": "100rel"})
+    net.pump()
+    call_b = incoming(net).call
+    bob.ring(call_b, net.now, 180)
+    net.pump()
+    bob.answer(call_b, SDP, net.now, after_prack=True)
+    net.pump()
+    assert responses(net, 200) == [] and call_b.state == "early"
+    net.drop = lambda data: False
+    bob.receive(held[0], Peer("UDP", *ALICE), net.now)
+    net.pump()
+    assert [r.cseq.method for r in responses(net, 200)] == ["PRACK", "INVITE"]
+    assert call_a.state == call_b.state == "confirmed"
+
+    net = Net()
+    alice, bob = ringing_call(net)
+    alice.invite(BOB_URI, net.now, body=SDP)  # no 100rel: an unreliable 180
+    net.pump()
+    call_b = incoming(net).call
+    bob.ring(call_b, net.now, 180)
+    bob.answer(call_b, SDP, net.now, after_prack=True)
+    net.pump()
+    assert [r.cseq.method for r in responses(net, 200)] == ["INVITE"]
+
+
 def test_prack_with_a_wrong_rack_gets_481() -> None:
     net = Net()
     alice, bob = ringing_call(net)

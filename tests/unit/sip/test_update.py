@@ -5,8 +5,11 @@ session change surfaced as ReInvite (method UPDATE) and answered through answer_
 
 from __future__ import annotations
 
+import pytest
+
 from tas.sip.call import Call
 from tas.sip.endpoint import Endpoint
+from tas.sip.errors import LocalProtocolError
 from tas.sip.events import IncomingCall, ReInvite, ReInviteResult
 from tas.sip.message import Response
 from tas.sip.parser import parse_message
@@ -77,7 +80,9 @@ def test_update_without_sdp_is_a_plain_200() -> None:
     assert not [e for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
 
 
-def test_crossing_updates_both_get_491() -> None:
+def test_crossing_updates_both_get_491_and_are_sent_again() -> None:
+    """RFC 3311 §5.1 / RFC 3261 §14.1: both get 491; each UPDATE goes again after its random
+    time (the callee's first, 0-2 s), and the TU hears only the final 200."""
     net = Net()
     alice, bob, call_a, call_b = confirmed(net)
     alice.update(call_a, NEW_SDP, net.now)
@@ -85,6 +90,29 @@ def test_crossing_updates_both_get_491() -> None:
     net.pump()
     assert [r.status for r in update_responses(net, BOB)] == [491]
     assert [r.status for r in update_responses(net, ALICE)] == [491]
+    assert not [e for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
+    net.advance(net.now + 2.05)  # bob's UPDATE again (0-2 s); alice's waits 2.1-4 s
+    (again,) = [e for e in net.take(ALICE) if isinstance(e, ReInvite)]
+    assert again.request.method == "UPDATE"
+    alice.answer_reinvite(call_a, SDP, net.now)
+    net.advance(net.now + 4.0)
+    (theirs,) = [e for e in net.take(BOB) if isinstance(e, ReInvite)]
+    bob.answer_reinvite(call_b, SDP, net.now)
+    net.pump()
+    assert [e.response.status for e in net.take(ALICE) if isinstance(e, ReInviteResult)] == [200]
+
+
+def test_glare_retries_are_bounded_then_the_tu_gets_the_491() -> None:
+    """Bob's own UPDATE stays outstanding (lost on the wire): every UPDATE of alice's meets
+    it and gets 491; after the bounded retries alice's TU gets the 491."""
+    net = Net()
+    alice, bob, call_a, call_b = confirmed(net)
+    net.drop = lambda data: data.startswith(b"UPDATE") and b"127.0.0.1:5060;branch" in data
+    bob.update(call_b, NEW_SDP, net.now)
+    net.pump()
+    alice.update(call_a, NEW_SDP, net.now)
+    net.advance(net.now + 20.0)  # 1 + MAX_RETRIES tries, each at most 4 s after the last
+    assert [r.status for r in update_responses(net, BOB)] == [491] * 4
     results = [e.response.status for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
     assert results == [491]
 
@@ -211,3 +239,42 @@ def test_a_failed_invite_forgets_its_early_dialog() -> None:
     net.pump()
     assert call_a.ended and call_a.dialog.id not in alice.calls
     assert _to_alice(net, call_a, call_b, "UPDATE", 9, b"").status == 481
+
+
+def test_we_send_update_in_the_early_dialog_in_either_role() -> None:
+    """RFC 3311 §5.1: after the 183's reliable answer, both sides may UPDATE in the early
+    dialog, without SDP (a plain 200 from the core) and with an offer (the TU answers)."""
+    net = Net()
+    alice, bob, call_a, call_b = _early_call(net)
+    alice.update(call_a, b"", net.now)  # the caller, no SDP
+    net.pump()
+    assert [r.status for r in update_responses(net, BOB)] == [200] and not net.take(BOB)
+    alice.update(call_a, NEW_SDP, net.now)  # the caller, an offer
+    net.pump()
+    (offer,) = [e for e in net.take(BOB) if isinstance(e, ReInvite)]
+    assert offer.request.method == "UPDATE" and offer.request.body == NEW_SDP
+    bob.answer_reinvite(call_b, SDP, net.now)
+    net.pump()
+    (result,) = [e for e in net.take(ALICE) if isinstance(e, ReInviteResult)]
+    assert result.response.status == 200 and result.response.body == SDP
+    bob.update(call_b, NEW_SDP, net.now)  # the callee, an offer
+    net.pump()
+    (offer,) = [e for e in net.take(ALICE) if isinstance(e, ReInvite)]
+    alice.answer_reinvite(call_a, SDP, net.now)
+    net.pump()
+    assert [e.response.status for e in net.take(BOB) if isinstance(e, ReInviteResult)] == [200]
+    assert call_a.state == call_b.state == "early"
+    bob.answer(call_b, SDP, net.now)
+    net.pump()
+    assert call_a.state == call_b.state == "confirmed"
+
+
+def test_no_early_offer_before_the_invite_offer_answer_is_done() -> None:
+    net = Net()
+    alice, bob, call_a, call_b = _early_call(net, reliable_sdp=False)  # 183 without SDP
+    for ep, call in ((alice, call_a), (bob, call_b)):
+        with pytest.raises(LocalProtocolError):
+            ep.update(call, NEW_SDP, net.now)
+    bob.update(call_b, b"", net.now)  # without SDP it may
+    net.pump()
+    assert [r.status for r in update_responses(net, ALICE)] == [200]
