@@ -79,10 +79,14 @@ MilestoneRow = tuple[CallRecord, str, str, datetime]
 
 
 class CallRecordStore:
-    """Append-only writes from the call application; reads for the correlator and CLI."""
+    """Append-only writes from the call application; reads for the correlator and CLI.
 
-    def __init__(self, db: Database) -> None:
+    ``window``: seconds :mod:`tas.calls.journal` gathers the legs' writes into one commit
+    (0: one commit per loop pass)."""
+
+    def __init__(self, db: Database, window: float = 0.1) -> None:
         self.db = db
+        self.window = window
 
     async def open(self, record: CallRecord) -> CallRecord:
         async with self.db.session() as session:

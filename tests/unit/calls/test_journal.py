@@ -16,6 +16,8 @@ from tas.calls.records import CallRecord
 class FakeStore:
     """Stands in for CallRecordStore: records each batch's writes, yields to the loop."""
 
+    window = 0.0  # one commit per loop pass unless a test widens it
+
     def __init__(self, fail_open: bool = False) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.batches = 0
@@ -113,6 +115,28 @@ async def test_many_legs_share_one_commit() -> None:
     await asyncio.gather(*(j.close() for j in journals))
     assert store.batches == 1 and len(store.calls) == 100
     assert sorted(j.record.id or 0 for j in journals) == list(range(7, 57))
+
+
+async def test_writes_queued_during_the_window_share_one_commit() -> None:
+    """With a commit window, legs queued in later loop passes join the same transaction, and
+    a short call's record is inserted once with its final values (no update rows)."""
+    store = FakeStore()
+    store.window = 0.01
+    first = CallJournal(store, CallRecord(sip_call_id="w1", direction="in"))  # type: ignore[arg-type]
+    first.note("invite")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    second = CallJournal(store, CallRecord(sip_call_id="w2", direction="in"))  # type: ignore[arg-type]
+    first.update(outcome="answered-by-tas")
+    first.note("bye")
+    await asyncio.gather(first.close(), second.close())
+    assert store.batches == 1
+    assert store.calls == [
+        ("open", "w1", "answered-by-tas"),
+        ("open", "w2", "in-progress"),
+        ("milestone", 7, "invite", ""),
+        ("milestone", 7, "bye", ""),
+    ]
 
 
 async def test_a_leg_whose_record_failed_writes_nothing_more() -> None:
