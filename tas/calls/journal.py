@@ -1,5 +1,5 @@
-"""Ordered, non-blocking writes of each leg's :class:`~tas.calls.records.CallRecord`, in
-group commits.
+"""Ordered, non-blocking writes of each leg's call record (a :class:`~tas.calls.records.CallRow`),
+in group commits.
 
 SIP events arrive in synchronous callbacks; the SQL writes are async. A :class:`CallJournal`
 queues them (the record first, then milestones and updates with the time they happened) on the
@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from tas.calls.records import CallRecord, CallRecordStore, MilestoneRow, utcnow
+from tas.calls.records import CallRecordStore, CallRow, MilestoneRow, utcnow
 from tas.logs import log_event
 
 __all__ = ["CallJournal"]
@@ -151,7 +151,7 @@ def _writer(store: CallRecordStore) -> _Writer:
 class CallJournal:
     """The record of one leg; create it, :meth:`note` milestones, :meth:`close` at the end."""
 
-    def __init__(self, store: CallRecordStore | None, record: CallRecord) -> None:
+    def __init__(self, store: CallRecordStore | None, record: CallRow) -> None:
         self.store = store
         self.record = record
         self.notes: list[tuple[str, str]] = []  # (kind, detail) noted, in order

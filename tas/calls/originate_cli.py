@@ -77,7 +77,7 @@ async def place(
         await app.shutdown(grace=2.0)
     finally:
         await stack.close()
-    fields = record.model_dump(exclude={"id"})
+    fields = record.values()
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
 

@@ -9,6 +9,7 @@ operator core's VOICE_EVENT / VOICEMAIL_EVENT stream into one timeline per call.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, bindparam, insert
@@ -16,7 +17,14 @@ from sqlmodel import Field, SQLModel, col, select, update
 
 from tas.store import Database
 
-__all__ = ["Outcome", "CallRecord", "CallMilestone", "CallRecordStore", "MilestoneRow"]
+__all__ = [
+    "Outcome",
+    "CallRecord",
+    "CallRow",
+    "CallMilestone",
+    "CallRecordStore",
+    "MilestoneRow",
+]
 
 
 class Outcome(enum.Enum):
@@ -67,6 +75,35 @@ class CallMilestone(SQLModel, table=True):
     detail: str = ""
 
 
+@dataclass(slots=True, eq=False)
+class CallRow:
+    """A leg's ``call_record`` row while the call application holds it: the columns of
+    :class:`CallRecord` on a plain object. Building a :class:`CallRecord` (pydantic defaults,
+    ORM instance state) cost ~80 µs per leg and each change another ORM event, for a row that
+    is only ever inserted with SQLAlchemy Core (issue 17); reads still return
+    :class:`CallRecord`."""
+
+    sip_call_id: str
+    direction: str
+    session_id: str | None = None
+    route: str | None = None
+    caller: str | None = None
+    callee: str | None = None
+    subscriber: str | None = None
+    action: str | None = None
+    outcome: str = Outcome.IN_PROGRESS.value
+    status: int | None = None
+    voicemail_id: str | None = None
+    started: datetime = field(default_factory=utcnow)
+    answered: datetime | None = None
+    ended: datetime | None = None
+    id: int | None = None
+
+    def values(self) -> dict[str, object]:
+        """The row's values by column, in the table's order, without the database's ``id``."""
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
 _RECORDS: Table = CallRecord.__table__  # type: ignore[attr-defined]
 #: The columns a new record is inserted with (all but the database-assigned ``id``).
 _COLUMNS = tuple(name for name in _RECORDS.columns.keys() if name != "id")
@@ -75,7 +112,7 @@ _INSERT_MILESTONES = insert(CallMilestone.__table__)  # type: ignore[attr-define
 
 #: A milestone to write: (its record, kind, detail, when); the record's id may be assigned in
 #: the same batch.
-MilestoneRow = tuple[CallRecord, str, str, datetime]
+MilestoneRow = tuple[CallRow, str, str, datetime]
 
 
 class CallRecordStore:
@@ -116,7 +153,7 @@ class CallRecordStore:
 
     async def write_batch(
         self,
-        opens: list[CallRecord],
+        opens: list[CallRow],
         milestones: list[MilestoneRow],
         updates: list[tuple[int, dict[str, object]]],
     ) -> None:
@@ -129,7 +166,7 @@ class CallRecordStore:
         async with self.db.session() as session:
             conn = await session.connection()
             if opens:
-                rows = [{name: getattr(r, name) for name in _COLUMNS} for r in opens]
+                rows = [r.values() for r in opens]
                 result = await conn.execute(_INSERT_RECORDS, rows)
                 for record, record_id in zip(opens, result.scalars().all(), strict=True):
                     record.id = record_id

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tas.calls.records import CallRecord, CallRecordStore, Outcome
+from tas.calls.records import CallRecord, CallRecordStore, CallRow, Outcome
 from tas.store import Database
 
 
@@ -44,7 +44,7 @@ async def _write_batch(url: str) -> None:
     store = CallRecordStore(db)
     old = await store.open(CallRecord(sip_call_id="old", direction="in"))
     assert old.id is not None
-    new = [CallRecord(sip_call_id=f"n{i}", direction="in", status=180) for i in range(3)]
+    new = [CallRow(sip_call_id=f"n{i}", direction="in", status=180) for i in range(3)]
     at = datetime.now(UTC)
     await store.write_batch(
         new,
