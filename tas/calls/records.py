@@ -12,7 +12,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col, select, update
 
 from tas.store import Database
@@ -108,11 +109,26 @@ _RECORDS: Table = CallRecord.__table__  # type: ignore[attr-defined]
 #: The columns a new record is inserted with (all but the database-assigned ``id``).
 _COLUMNS = tuple(name for name in _RECORDS.columns.keys() if name != "id")
 _INSERT_RECORDS = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+_INSERT_ROWS = insert(_RECORDS)
+_LAST_ROWID = text("SELECT last_insert_rowid()")
 _INSERT_MILESTONES = insert(CallMilestone.__table__)  # type: ignore[attr-defined]
 
 #: A milestone to write: (its record, kind, detail, when); the record's id may be assigned in
 #: the same batch.
 MilestoneRow = tuple[CallRow, str, str, datetime]
+
+
+async def _insert_sqlite(conn: AsyncConnection, opens: list[CallRow]) -> None:
+    """Insert ``opens`` and give each its ``id`` on SQLite. SQLite returns RETURNING rows in no
+    set order, so SQLAlchemy inserts them one by one when the order matters (a round trip to
+    the driver thread each: most of a batch's cost, issue 17). One executemany inside our
+    write transaction gives the rows consecutive rowids in order instead (each new rowid is
+    one larger than the largest so far, https://sqlite.org/autoinc.html), the last of them
+    being the connection's ``last_insert_rowid()``."""
+    await conn.execute(_INSERT_ROWS, [r.values() for r in opens])
+    last = (await conn.execute(_LAST_ROWID)).scalar_one()
+    for record_id, record in enumerate(opens, start=last - len(opens) + 1):
+        record.id = record_id
 
 
 class CallRecordStore:
@@ -124,6 +140,7 @@ class CallRecordStore:
     def __init__(self, db: Database, window: float = 0.1) -> None:
         self.db = db
         self.window = window
+        self._sqlite = db.url.startswith("sqlite")
 
     async def open(self, record: CallRecord) -> CallRecord:
         async with self.db.session() as session:
@@ -165,7 +182,9 @@ class CallRecordStore:
         were most of the writer's CPU in the issue 17 profile)."""
         async with self.db.session() as session:
             conn = await session.connection()
-            if opens:
+            if opens and self._sqlite:
+                await _insert_sqlite(conn, opens)
+            elif opens:
                 rows = [r.values() for r in opens]
                 result = await conn.execute(_INSERT_RECORDS, rows)
                 for record, record_id in zip(opens, result.scalars().all(), strict=True):

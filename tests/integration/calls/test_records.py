@@ -55,6 +55,10 @@ async def _write_batch(url: str) -> None:
         ],
     )
     assert all(r.id is not None for r in new) and len({r.id for r in new}) == 3
+    for i, row in enumerate(new):  # each leg got its own row's id, not a neighbour's
+        assert row.id is not None
+        stored_row = await store.get(row.id)
+        assert stored_row is not None and stored_row.sip_call_id == f"n{i}"
     again = await store.get(old.id)
     assert again is not None and (again.outcome, again.status) == ("failed", 487)
     assert [m.kind for m in await store.milestones(old.id)] == ["bye"]
