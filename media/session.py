@@ -97,11 +97,12 @@ class MediaSession(CapturingLeg):
     async def create(
         cls, engine: MediaEngine, offer: str | bytes, direction: str = "sendrecv"
     ) -> tuple[MediaSession, str]:
-        """Answer an SDP offer (UAS). Raises :class:`~media.errors.OfferAnswerError` (488)
-        or :class:`~media.errors.SdpError` before any port is taken."""
+        """Answer an SDP offer (UAS). Raises :class:`~media.errors.SdpError` before any port
+        is taken, :class:`~media.errors.OfferAnswerError` (488) with the port pair released.
+        The answer is made once, on the bound port (making it first on port 0 only to check
+        the offer doubled the cost for every good offer: issue 17)."""
         parsed = SessionDescription.parse(offer)
         host = engine.host_for(offered_family(parsed))  # answer in the family offered
-        create_answer(parsed, engine.local_media(0, direction, host), Origin())  # validate first
         session = cls(engine, await RtpEndpoint.open(host, engine.pool))
         session._direction = direction
         try:

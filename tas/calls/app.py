@@ -17,7 +17,7 @@ type's default), and run it (``ring`` rules: :mod:`tas.calls.rules_follow`):
 
 Only legs from the operator core get here: :class:`~tas.calls.gate.TrustGate` answers every
 other INVITE uniformly, before any lookup. Every leg gets a
-:class:`~tas.calls.records.CallRecord` with milestones. A leg for a number we hold no
+:class:`~tas.calls.records.CallRecord` (held as a ``CallRow``) with milestones. A leg for a number we hold no
 registration for (or with no number at all) is a ``direct`` leg when ``direct`` (``tas serve``'s
 ``[invite]`` settings) is given: :func:`~tas.calls.direct.decide_direct` picks its action from
 the number's policy, the ``*`` policy or ``[invite]``, and it runs like any other leg (media
@@ -52,7 +52,7 @@ from tas.calls.outbound import OutboundCall, run_outbound
 from tas.calls.policy import Action, Decision
 from tas.calls.policy_store import PolicyStore
 from tas.calls.privacy import shown_caller
-from tas.calls.records import CallRecord, CallRecordStore, Outcome, utcnow
+from tas.calls.records import CallRecordStore, CallRow, Outcome, utcnow
 from tas.calls.routing import LegInfo, dialled_of, e164_of, uri_user, user_of
 from tas.calls.rules import FollowMe, decide_with_rules
 from tas.calls.rules_follow import run_follow_me
@@ -186,7 +186,7 @@ class CallApp:
             self.stack.flush()
             return
         if info is not None:
-            record = CallRecord(
+            record = CallRow(
                 sip_call_id=call.call_id,
                 session_id=session_id_of(request),
                 direction="in",
@@ -199,7 +199,7 @@ class CallApp:
             detail += f" prefix={info.prefix}" if info.prefix else ""
             decision: Decision | FollowMe = self._decide(info, request)
         else:
-            record = CallRecord(
+            record = CallRow(
                 sip_call_id=call.call_id,
                 session_id=session_id_of(request),
                 direction="in",
@@ -356,7 +356,7 @@ class CallApp:
         from_number: str | None = None,
         announcement: bytes | str | None = None,
         ring_timeout: float = 30.0,
-    ) -> CallRecord:
+    ) -> CallRow:
         """Call ``number`` through the operator core at ``core`` (a ``sip:``/``sips:`` URI
         such as the sandbox core's TLS listener), play ``announcement`` (PCM16 or a WAV path;
         None: the default chime) when answered, hang up. The number must be registered with
@@ -376,7 +376,7 @@ class CallApp:
         )  # fmt: skip
         self.stack.flush()
         journal = self._journal(
-            CallRecord(
+            CallRow(
                 sip_call_id=call.call_id,
                 direction="out",
                 route="ingress",
@@ -397,7 +397,7 @@ class CallApp:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _journal(self, record: CallRecord) -> CallJournal:
+    def _journal(self, record: CallRow) -> CallJournal:
         journal = CallJournal(self.records, record)
         if self.stack.capture is not None:  # the ladder's messages (tas.transport.capture)
             self.stack.capture.attach(record.sip_call_id, journal)

@@ -29,14 +29,14 @@ from media.tones import ringback
 from tas.calls.host import CallHost
 from tas.calls.journal import CallJournal
 from tas.calls.outbound import OutboundCall
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.sip.transaction_base import Peer
 from tas.sip.uri import SipURI
 
 __all__ = ["BridgeSide", "NewJournal", "bridge", "place", "wait_answer"]
 
 #: Makes (and registers) the journal of a new leg's record.
-NewJournal = Callable[[CallRecord], CallJournal]
+NewJournal = Callable[[CallRow], CallJournal]
 
 
 class BridgeSide(Protocol):
@@ -55,7 +55,7 @@ async def place(
     *,
     from_uri: str | None,
     codecs: tuple[str, ...],
-    record: Callable[[str], CallRecord],
+    record: Callable[[str], CallRow],
     new_journal: NewJournal,
 ) -> tuple[OutboundCall, MediaSession]:
     """INVITE ``uri`` via ``peer`` offering ``codecs``; ``record(call_id)`` is the new leg's

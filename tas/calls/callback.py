@@ -25,7 +25,7 @@ from media.session import MediaSession
 from tas.calls.bridged import NewJournal, bridge, place, wait_answer
 from tas.calls.forward import plan_forward
 from tas.calls.leg import AnsweredLeg
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.logs import log_event
 from tas.sip.errors import SipError
 from tas.sip.uri import SipURI
@@ -60,8 +60,8 @@ async def call_back(
     if journal.record.session_id is None:  # e.g. a direct leg: link the two legs anyway
         journal.update(session_id=uuid.uuid4().hex)
 
-    def record(call_id: str) -> CallRecord:
-        return CallRecord(
+    def record(call_id: str) -> CallRow:
+        return CallRow(
             sip_call_id=call_id,
             session_id=journal.record.session_id,
             direction="out",

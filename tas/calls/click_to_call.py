@@ -18,7 +18,7 @@ from media.errors import MediaError
 from media.session import MediaEngine
 from tas.calls.bridged import NewJournal, bridge, place, wait_answer
 from tas.calls.host import CallHost
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.calls.routing import e164_of
 from tas.dns.select import is_numeric
 from tas.sip.errors import SipError
@@ -76,19 +76,19 @@ async def click_to_call(
     new_journal: NewJournal,
     *,
     ring_timeout: float = 30.0,
-) -> tuple[CallRecord, CallRecord | None]:
+) -> tuple[CallRow, CallRow | None]:
     """Place both legs and bridge them until either hangs up; their records (the second is
     None when the first was not answered)."""
     session_id = uuid.uuid4().hex
 
-    def first(call_id: str) -> CallRecord:
-        return CallRecord(
+    def first(call_id: str) -> CallRow:
+        return CallRow(
             sip_call_id=call_id, session_id=session_id, direction="out", route="ingress",
             callee=plan.number, subscriber=plan.number, action="bridge",
         )  # fmt: skip
 
-    def second(call_id: str) -> CallRecord:
-        return CallRecord(
+    def second(call_id: str) -> CallRow:
+        return CallRow(
             sip_call_id=call_id, session_id=session_id, direction="out", route="ingress",
             caller=plan.number, callee=str(plan.bridge), subscriber=plan.number, action="bridge",
         )  # fmt: skip

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from tas.calls.diversion import session_id_of
 from tas.calls.policy import Action
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.calls.routing import e164_of
 from tas.dns.select import is_numeric
 from tas.logs import log_event
@@ -41,9 +41,9 @@ class ForwardPlan:
     number: str | None  # the E.164 number called, when it is one
     by_name: SipURI | None = None  # a host name: the next hops are its RFC 3263 targets
 
-    def out_record(self, b_call_id: str, request: Request, a: CallRecord) -> CallRecord:
+    def out_record(self, b_call_id: str, request: Request, a: CallRow) -> CallRow:
         """The record of the outgoing leg, from the incoming leg's record ``a``."""
-        return CallRecord(
+        return CallRow(
             sip_call_id=b_call_id,
             session_id=session_id_of(request),
             direction="out",
@@ -55,7 +55,7 @@ class ForwardPlan:
         )
 
 
-def plan_forward(call: Call, request: Request, record: CallRecord, target: str) -> ForwardPlan:
+def plan_forward(call: Call, request: Request, record: CallRow, target: str) -> ForwardPlan:
     """Plan the forward of ``call`` (its INVITE ``request``, its record) to ``target``."""
     number = e164_of(record.callee) if target == "core" else e164_of(target)
     peer: Peer | None = None

@@ -1,13 +1,17 @@
-"""Ordered, non-blocking writes of each leg's :class:`~tas.calls.records.CallRecord`, in
-group commits.
+"""Ordered, non-blocking writes of each leg's call record (a :class:`~tas.calls.records.CallRow`),
+in group commits.
 
 SIP events arrive in synchronous callbacks; the SQL writes are async. A :class:`CallJournal`
 queues them (the record first, then milestones and updates with the time they happened) on the
-:class:`_Writer` of its store, which writes whatever every leg queued meanwhile in one
+:class:`_Writer` of its store, which gathers what every leg queues for the store's commit
+window (:attr:`~tas.calls.records.CallRecordStore.window`, 0.1 s) and writes it in one
 transaction (:meth:`~tas.calls.records.CallRecordStore.write_batch`), so SIP handling never
-waits for the database and the database sees one commit per batch, not five per call (one
-session per write held ``tas serve`` to ~250 calls/s: issue 17). Each leg's writes stay in
-order. A failing batch is skipped: the calls go on (a leg whose record could not be opened
+waits for the database and the database sees a few commits per second, not five per call (one
+session per write held ``tas serve`` to ~250 calls/s; one commit per loop pass still cost
+2/3 of the CPU per call at 100 calls/s: issue 17). Each leg's writes stay in order; a short
+call's record is inserted once with its final values. A crash loses what was queued and not
+yet committed: at most one window of call records (they are the TAS's own log of what it saw;
+voicemail and notification rows commit on their own paths). A failing batch is skipped: the calls go on (a leg whose record could not be opened
 writes nothing more). Failures are logged once per database outage (the first error, then
 one recovery line with the count), never a traceback per call.
 """
@@ -20,7 +24,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tas.calls.records import CallRecord, CallRecordStore, MilestoneRow, utcnow
+from tas.calls.records import CallRecordStore, CallRow, MilestoneRow, utcnow
 from tas.logs import log_event
 from tas.transport.capture import WireMessage
 
@@ -93,10 +97,13 @@ class _Writer:
             self.task = asyncio.get_running_loop().create_task(self._run(), name="call-records")
 
     async def _run(self) -> None:
-        await asyncio.sleep(0)  # what the current loop pass queues joins the first batch
-        while self.pending:
+        while True:  # the group commit: what legs queue during the window joins the batch
+            if len(self.pending) < BATCH:
+                await asyncio.sleep(self.store.window)
             batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
             await self._write(batch)
+            if not self.pending:
+                return
 
     async def _write(self, batch: list[_Op]) -> None:
         opens: list[CallJournal] = []
@@ -147,7 +154,7 @@ def _writer(store: CallRecordStore) -> _Writer:
 class CallJournal:
     """The record of one leg; create it, :meth:`note` milestones, :meth:`close` at the end."""
 
-    def __init__(self, store: CallRecordStore | None, record: CallRecord) -> None:
+    def __init__(self, store: CallRecordStore | None, record: CallRow) -> None:
         self.store = store
         self.record = record
         self.notes: list[tuple[str, str]] = []  # (kind, detail) noted, in order

@@ -28,7 +28,7 @@ from tas.config_cli import config_option, settings_for_cli
 
 if TYPE_CHECKING:
     from tas.calls.click_to_call import ClickToCall
-    from tas.calls.records import CallRecord
+    from tas.calls.records import CallRow
 
 __all__ = ["originate"]
 
@@ -99,8 +99,8 @@ async def place(
     return _fields(record)
 
 
-def _fields(record: CallRecord) -> dict[str, object]:
-    fields = record.model_dump(exclude={"id"})
+def _fields(record: CallRow) -> dict[str, object]:
+    fields = record.values()
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
 

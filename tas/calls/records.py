@@ -9,14 +9,23 @@ operator core's VOICE_EVENT / VOICEMAIL_EVENT stream into one timeline per call.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col, select, update
 
 from tas.store import Database
 
-__all__ = ["Outcome", "CallRecord", "CallMilestone", "CallRecordStore", "MilestoneRow"]
+__all__ = [
+    "Outcome",
+    "CallRecord",
+    "CallRow",
+    "CallMilestone",
+    "CallRecordStore",
+    "MilestoneRow",
+]
 
 
 class Outcome(enum.Enum):
@@ -67,22 +76,71 @@ class CallMilestone(SQLModel, table=True):
     detail: str = ""
 
 
+@dataclass(slots=True, eq=False)
+class CallRow:
+    """A leg's ``call_record`` row while the call application holds it: the columns of
+    :class:`CallRecord` on a plain object. Building a :class:`CallRecord` (pydantic defaults,
+    ORM instance state) cost ~80 µs per leg and each change another ORM event, for a row that
+    is only ever inserted with SQLAlchemy Core (issue 17); reads still return
+    :class:`CallRecord`."""
+
+    sip_call_id: str
+    direction: str
+    session_id: str | None = None
+    route: str | None = None
+    caller: str | None = None
+    callee: str | None = None
+    subscriber: str | None = None
+    action: str | None = None
+    outcome: str = Outcome.IN_PROGRESS.value
+    status: int | None = None
+    voicemail_id: str | None = None
+    started: datetime = field(default_factory=utcnow)
+    answered: datetime | None = None
+    ended: datetime | None = None
+    id: int | None = None
+
+    def values(self) -> dict[str, object]:
+        """The row's values by column, in the table's order, without the database's ``id``."""
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
 _RECORDS: Table = CallRecord.__table__  # type: ignore[attr-defined]
 #: The columns a new record is inserted with (all but the database-assigned ``id``).
 _COLUMNS = tuple(name for name in _RECORDS.columns.keys() if name != "id")
 _INSERT_RECORDS = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+_INSERT_ROWS = insert(_RECORDS)
+_LAST_ROWID = text("SELECT last_insert_rowid()")
 _INSERT_MILESTONES = insert(CallMilestone.__table__)  # type: ignore[attr-defined]
 
 #: A milestone to write: (its record, kind, detail, when); the record's id may be assigned in
 #: the same batch.
-MilestoneRow = tuple[CallRecord, str, str, datetime]
+MilestoneRow = tuple[CallRow, str, str, datetime]
+
+
+async def _insert_sqlite(conn: AsyncConnection, opens: list[CallRow]) -> None:
+    """Insert ``opens`` and give each its ``id`` on SQLite. SQLite returns RETURNING rows in no
+    set order, so SQLAlchemy inserts them one by one when the order matters (a round trip to
+    the driver thread each: most of a batch's cost, issue 17). One executemany inside our
+    write transaction gives the rows consecutive rowids in order instead (each new rowid is
+    one larger than the largest so far, https://sqlite.org/autoinc.html), the last of them
+    being the connection's ``last_insert_rowid()``."""
+    await conn.execute(_INSERT_ROWS, [r.values() for r in opens])
+    last = (await conn.execute(_LAST_ROWID)).scalar_one()
+    for record_id, record in enumerate(opens, start=last - len(opens) + 1):
+        record.id = record_id
 
 
 class CallRecordStore:
-    """Append-only writes from the call application; reads for the correlator and CLI."""
+    """Append-only writes from the call application; reads for the correlator and CLI.
 
-    def __init__(self, db: Database) -> None:
+    ``window``: seconds :mod:`tas.calls.journal` gathers the legs' writes into one commit
+    (0: one commit per loop pass)."""
+
+    def __init__(self, db: Database, window: float = 0.1) -> None:
         self.db = db
+        self.window = window
+        self._sqlite = db.url.startswith("sqlite")
 
     async def open(self, record: CallRecord) -> CallRecord:
         async with self.db.session() as session:
@@ -112,7 +170,7 @@ class CallRecordStore:
 
     async def write_batch(
         self,
-        opens: list[CallRecord],
+        opens: list[CallRow],
         milestones: list[MilestoneRow],
         updates: list[tuple[int, dict[str, object]]],
     ) -> None:
@@ -120,12 +178,14 @@ class CallRecordStore:
         :mod:`tas.calls.journal`): insert ``opens`` (their current values; each gets its
         ``id``), then ``milestones`` (rows of records without an id are skipped), then
         ``updates`` by record id (merged per record, later values winning). SQLAlchemy Core
-        executemany on the tables: no ORM object or fresh compilation per row (the ORM paths
-        were most of the writer's CPU in the issue 17 profile)."""
-        async with self.db.session() as session:
-            conn = await session.connection()
-            if opens:
-                rows = [{name: getattr(r, name) for name in _COLUMNS} for r in opens]
+        executemany on the tables in one ``engine.begin()`` transaction: no ORM session,
+        object or fresh compilation per row (the ORM paths were most of the writer's CPU in
+        the issue 17 profile; the session per batch cost ~0.6-1 ms more)."""
+        async with self.db.engine.begin() as conn:  # Core only: no ORM session per batch
+            if opens and self._sqlite:
+                await _insert_sqlite(conn, opens)
+            elif opens:
+                rows = [r.values() for r in opens]
                 result = await conn.execute(_INSERT_RECORDS, rows)
                 for record, record_id in zip(opens, result.scalars().all(), strict=True):
                     record.id = record_id
@@ -151,7 +211,6 @@ class CallRecordStore:
                     .values({name: bindparam(f"v_{name}") for name in names})
                 )
                 await conn.execute(statement, params_list)
-            await session.commit()
 
     async def get(self, record_id: int) -> CallRecord | None:
         async with self.db.session() as session:

@@ -64,10 +64,15 @@ def _stats(path: Path) -> dict[str, str]:
 
 
 def run_uac(
-    port: int, rate: int, seconds: float, workdir: Path, scenario: Path | None = None
+    port: int,
+    rate: int,
+    seconds: float,
+    workdir: Path,
+    scenario: Path | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[bool, dict[str, str]]:
-    """One sipp uac run (built-in, or ``scenario``) at ``rate`` calls/s for ``seconds``;
-    (clean, statistics)."""
+    """One sipp uac run (built-in, or ``scenario``; ``extra`` SIPp options) at ``rate``
+    calls/s for ``seconds``; (clean, statistics)."""
     assert SIPP is not None
     which = ["-sf", str(scenario)] if scenario else ["-sn", "uac"]
     calls = max(1, int(rate * seconds))
@@ -79,7 +84,7 @@ def run_uac(
         f"127.0.0.1:{port}", *which, "-i", "127.0.0.1", "-p", str(_port()),
         "-r", str(rate), "-m", str(calls), "-l", str(max(rate * 2, 100)),
         "-buff_size", "4194304", "-timeout", str(int(seconds * 3 + 30)), "-timeout_error",
-        "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+        "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1", *extra,
         *(["-trace_counts"] if scenario else []),
     ]  # fmt: skip
     result = subprocess.run(cmd, cwd=rundir, capture_output=True)
@@ -272,7 +277,7 @@ def core_breakdown(calls: int = 3000) -> None:
 
 
 def main() -> None:
-    from tests.bench.sip_cpu import cpu_per_call, report
+    from tests.bench.sip_cpu import cpu_per_call, report, setup_latency
 
     core_breakdown()
     if SIPP is None:
@@ -316,6 +321,8 @@ def main() -> None:
         )
         if reference:
             print(f"ratio tas/sipp: {full[0] / reference:.3f}")
+        if full[0]:  # issue 17: p99 setup latency at half the highest clean rate
+            setup_latency(workdir, full[0] // 2)
         timers = measure(workdir, confirm_run=True, scenario=TIMERS_SCENARIO, settings=RING_FIRST)
         print(
             f"sipp uac with 100rel + session timers -> tas serve: {timers[0]} calls/s clean "

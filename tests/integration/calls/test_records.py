@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tas.calls.records import CallRecord, CallRecordStore, Outcome
+from tas.calls.records import CallRecord, CallRecordStore, CallRow, Outcome
 from tas.store import Database
 
 
@@ -44,7 +44,7 @@ async def _write_batch(url: str) -> None:
     store = CallRecordStore(db)
     old = await store.open(CallRecord(sip_call_id="old", direction="in"))
     assert old.id is not None
-    new = [CallRecord(sip_call_id=f"n{i}", direction="in", status=180) for i in range(3)]
+    new = [CallRow(sip_call_id=f"n{i}", direction="in", status=180) for i in range(3)]
     at = datetime.now(UTC)
     await store.write_batch(
         new,
@@ -55,6 +55,10 @@ async def _write_batch(url: str) -> None:
         ],
     )
     assert all(r.id is not None for r in new) and len({r.id for r in new}) == 3
+    for i, row in enumerate(new):  # each leg got its own row's id, not a neighbour's
+        assert row.id is not None
+        stored_row = await store.get(row.id)
+        assert stored_row is not None and stored_row.sip_call_id == f"n{i}"
     again = await store.get(old.id)
     assert again is not None and (again.outcome, again.status) == ("failed", 487)
     assert [m.kind for m in await store.milestones(old.id)] == ["bye"]

@@ -233,3 +233,19 @@ async def test_comfort_noise_instead_of_silence_when_negotiated() -> None:
     assert uas.negotiated is not None and uas.negotiated.cn_payload_type == 13
     assert set(seen) == {0, 13} and seen.count(0) == 5 and seen[0] == 13
     assert engine.pool.in_use == 0
+
+
+async def test_an_offer_without_a_usable_codec_is_488_and_leaves_no_port_taken() -> None:
+    """The answer is made once, on the bound port: a refused offer releases the pair."""
+    engine = MediaEngine("127.0.0.1", 25900, 25919)
+    g729_only = (
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+    )
+    with pytest.raises(OfferAnswerError) as caught:
+        await MediaSession.create(engine, g729_only)
+    assert caught.value.status == 488 and engine.pool.in_use == 0
+    session, answer = await MediaSession.create(engine, g729_only.replace(" 18\r\n", " 0 18\r\n"))
+    assert f"m=audio {session.endpoint.port} RTP/AVP 0" in answer
+    await session.close()
+    assert engine.pool.in_use == 0

@@ -21,7 +21,7 @@ from media.stream import RtpStats
 from media.wav import FORMAT_PCM, WavAudio
 from tas.calls.journal import CallJournal
 from tas.calls.leg import AnsweredLeg, LegMedia
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.sip.call import Call
 from tas.sip.events import CallEnded, Event, IncomingCall
 from tas.sip.listener import deliver
@@ -162,7 +162,7 @@ class World:
         )
         self.net.pump()
         (incoming,) = [e for e in self.net.take(TAS) if isinstance(e, IncomingCall)]
-        record = CallRecord(sip_call_id=incoming.call.call_id, direction="in", route="loop")
+        record = CallRow(sip_call_id=incoming.call.call_id, direction="in", route="loop")
         record.caller, record.callee = CALLER, MAILBOX
         self.journal = CallJournal(None, record)
 

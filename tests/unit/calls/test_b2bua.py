@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tas.calls.b2bua import Bridge
 from tas.calls.journal import CallJournal
-from tas.calls.records import CallRecord, Outcome
+from tas.calls.records import CallRow, Outcome
 from tas.sip.call import Call
 from tas.sip.events import (
     CallAnswered,
@@ -42,7 +42,7 @@ class World:
         self.done: list[Bridge] = []
 
     def journal(self, call: Call) -> CallJournal:
-        return CallJournal(None, CallRecord(sip_call_id=call.call_id, direction="out"))
+        return CallJournal(None, CallRow(sip_call_id=call.call_id, direction="out"))
 
     def run(self) -> None:
         """Pump the network, feeding the TAS's events to its bridge, until quiet."""
@@ -50,7 +50,7 @@ class World:
         while events := self.net.take(TAS):
             for event in events:
                 if isinstance(event, IncomingCall):
-                    record = CallRecord(sip_call_id=event.call.call_id, direction="in")
+                    record = CallRow(sip_call_id=event.call.call_id, direction="in")
                     self.bridge = Bridge(
                         self.tas,
                         lambda: self.net.now,

@@ -7,7 +7,7 @@ from tas.calls.b2bua import Bridge
 from tas.calls.failover import Failover, forward_peers
 from tas.calls.forward import ForwardPlan
 from tas.calls.journal import CallJournal
-from tas.calls.records import CallRecord, Outcome
+from tas.calls.records import CallRow, Outcome
 from tas.dns.resolver import SipResolver
 from tas.dns.select import Query, Srv
 from tas.sip.call import Call
@@ -42,14 +42,14 @@ class World:
         self.done: list[Bridge] = []
 
     def journal(self, call: Call) -> CallJournal:
-        return CallJournal(None, CallRecord(sip_call_id=call.call_id, direction="out"))
+        return CallJournal(None, CallRow(sip_call_id=call.call_id, direction="out"))
 
     def run(self) -> None:
         self.net.pump()
         while events := self.net.take(TAS):
             for event in events:
                 if isinstance(event, IncomingCall):
-                    record = CallRecord(sip_call_id=event.call.call_id, direction="in")
+                    record = CallRow(sip_call_id=event.call.call_id, direction="in")
                     a_journal = CallJournal(None, record)
                     self.bridge = Bridge(
                         self.tas,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from tas.calls.forward import plan_forward
-from tas.calls.records import CallRecord
+from tas.calls.records import CallRow
 from tas.sip.message import Request
 from tas.sip.parser import parse_message
 from tas.sip.transaction_base import Peer
@@ -33,7 +33,7 @@ def _call() -> Any:
 
 
 def test_core_target_returns_the_number_to_the_sending_core() -> None:
-    record = CallRecord(sip_call_id="c1", direction="in", route="loop", callee="+47999900")
+    record = CallRow(sip_call_id="c1", direction="in", route="loop", callee="+47999900")
     plan = plan_forward(_call(), _request(), record, "core")
     assert isinstance(plan.uri, SipURI)
     assert (plan.uri.scheme, plan.uri.user, plan.uri.host) == ("sips", "+47999900", "core.example")
@@ -52,7 +52,7 @@ def test_core_target_returns_the_number_to_the_sending_core() -> None:
 
 
 def test_uri_target_and_a_direct_leg_without_a_number() -> None:
-    record = CallRecord(sip_call_id="c1", direction="in", route="direct", callee="service")
+    record = CallRow(sip_call_id="c1", direction="in", route="direct", callee="service")
     plan = plan_forward(_call(), _request(), record, "sip:bob@127.0.0.1:5080")
     assert plan.uri == "sip:bob@127.0.0.1:5080" and plan.number is None
     assert plan.peer is not None and plan.peer.port == 5080

@@ -7,7 +7,7 @@ from __future__ import annotations
 from registrations.model import Route
 from tas.calls.forward import ForwardPlan
 from tas.calls.journal import CallJournal
-from tas.calls.records import CallRecord, Outcome
+from tas.calls.records import CallRow, Outcome
 from tas.calls.rules import Rule, parse_rule
 from tas.calls.rules_follow import FollowMeBridge
 from tas.sip.call import Call
@@ -115,7 +115,7 @@ async def test_the_step_timeout_cancels_and_a_crossing_answer_is_hung_up() -> No
     w.net.pump()
     (incoming,) = [e for e in w.net.take(TAS) if isinstance(e, IncomingCall)]
     tas = w.net.endpoints[TAS]
-    record = CallRecord(sip_call_id=incoming.call.call_id, direction="in", route="loop")
+    record = CallRow(sip_call_id=incoming.call.call_id, direction="in", route="loop")
     bridge = FollowMeBridge(
         tas,
         lambda: w.net.now,
@@ -171,7 +171,7 @@ def _bridge(w: World) -> tuple[FollowMeBridge, Call]:
     w.leg2()
     w.net.pump()
     (incoming,) = [e for e in w.net.take(TAS) if isinstance(e, IncomingCall)]
-    record = CallRecord(sip_call_id=incoming.call.call_id, direction="in", route="loop")
+    record = CallRow(sip_call_id=incoming.call.call_id, direction="in", route="loop")
     bridge = FollowMeBridge(
         w.net.endpoints[TAS],
         lambda: w.net.now,
