@@ -154,6 +154,13 @@ class CallApp:
         if isinstance(early, EarlyEvents):
             early.replay(listener)
 
+    def _refuse(self, call: Call, status: int, headers: dict[str, str] | None = None) -> None:
+        """End an undecided leg with ``status`` (unless the caller has already left)."""
+        self._attach(call, DONE)
+        if call.state == "incoming":
+            self.stack.endpoint.reject(call, status, self.stack.now(), headers=headers)
+        self.stack.flush()
+
     # -- one incoming leg -----------------------------------------------------------------------
 
     async def _incoming(self, call: Call, request: Request) -> None:
@@ -166,11 +173,7 @@ class CallApp:
             try:  # from memory: no I/O per INVITE (issue #10)
                 info = self.registrations.find(number, caller_user)
             except DirectoryUnavailable as exc:  # never a guess: 503 + Retry-After (§21.5.4)
-                self._attach(call, DONE)
-                retry = {"Retry-After": str(exc.retry_after)}
-                if call.state == "incoming":
-                    self.stack.endpoint.reject(call, 503, self.stack.now(), headers=retry)
-                self.stack.flush()
+                self._refuse(call, 503, {"Retry-After": str(exc.retry_after)})
                 return
         access = None
         if self.voicemail is not None:  # mailbox by phone (tas.calls.mailbox_access)
@@ -180,10 +183,7 @@ class CallApp:
             log_event(
                 log, "leg_not_ours", level=logging.DEBUG, call_id=call.call_id, uri=request.uri
             )
-            self._attach(call, DONE)
-            if call.state == "incoming":
-                self.stack.endpoint.reject(call, 404, self.stack.now())
-            self.stack.flush()
+            self._refuse(call, 404)
             return
         if info is not None:
             record = CallRow(
@@ -321,16 +321,10 @@ class CallApp:
             failover.start(self.stack.now())
         except (SipError, ValueError) as exc:  # an unroutable target
             log_event(
-                log,
-                "forward_failed",
-                level=logging.WARNING,
-                call_id=call.call_id,
-                target=uri,
+                log, "forward_failed", level=logging.WARNING, call_id=call.call_id, target=uri,
                 error=exc,
-            )
-            self._attach(call, DONE)
-            self.stack.endpoint.reject(call, 502, self.stack.now())
-            self.stack.flush()
+            )  # fmt: skip
+            self._refuse(call, 502)
             journal.note("rejected", f"502 cannot forward to {uri}")
             journal.update(outcome=Outcome.FAILED.value, status=502, ended=utcnow())
             self._spawn(journal.close())
