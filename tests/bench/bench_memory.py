@@ -2,7 +2,7 @@
 SIPp's own ``-sn uas`` answering the same calls in the same run.
 
 *Held calls*: SIPp places ``BENCH_MEM_CALLS`` (10,000) calls of ``scenarios/uac_held.xml`` at
-``BENCH_MEM_RATE`` calls/s, ``-l`` = all of them, each paused (held) after its ACK until every
+``BENCH_MEM_RATE`` (400) calls/s to the TAS, ``BENCH_MEM_PEER_RATE`` (2,000) to SIPp's uas, ``-l`` = all of them, each paused (held) after its ACK until every
 call is up. The offer is ``a=inactive`` (RFC 3264 §6.1), so the TAS keeps each call's dialog,
 call record and media session (its RTP/RTCP sockets) without sending RTP: 10,000 calls of
 silence would be 500,000 packets/s, which this bench cannot measure memory under. The server's
@@ -10,7 +10,7 @@ VmRSS is read once it is idle before the calls (after a warm-up of a few hundred
 again once every call is held: (held - before) / held calls. Then the BYEs arrive and the RSS
 after release is printed too (CPython keeps freed arenas, so it need not fall to the start).
 
-*Drift*: ``BENCH_MEM_DRIFT`` seconds (15) of steady load (``BENCH_MEM_DRIFT_RATE`` 100 calls/s,
+*Drift*: ``BENCH_MEM_DRIFT`` seconds (10) of steady load (``BENCH_MEM_DRIFT_RATE`` 100 calls/s,
 each held 2 s: ~200 concurrent calls); the RSS is sampled every second and the drift is the
 last sample against the first one after the first third. ``--soak`` runs it for 600 s
 (``make bench-soak``, issue 17: RSS flat within ± 5 % over 10 minutes).
@@ -39,8 +39,9 @@ from tests.bench.bench_sip_calls import SIPP, _answers_options, _pin, _port
 from tests.interop.conftest import last_stats
 
 CALLS = int(os.environ.get("BENCH_MEM_CALLS", "10000"))
-RATE = int(os.environ.get("BENCH_MEM_RATE", "500"))
-DRIFT = float(os.environ.get("BENCH_MEM_DRIFT", "15"))
+RATE = int(os.environ.get("BENCH_MEM_RATE", "400"))
+PEER_RATE = int(os.environ.get("BENCH_MEM_PEER_RATE", "2000"))
+DRIFT = float(os.environ.get("BENCH_MEM_DRIFT", "10"))
 DRIFT_RATE = int(os.environ.get("BENCH_MEM_DRIFT_RATE", "100"))
 SOAK = 600.0
 WARMUP_CALLS = 300
@@ -193,8 +194,8 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
     _idle(pid, 30)
     before = _rss(pid)
     ramp = calls / rate
-    uac = _uac(server, workdir, calls, rate, hold=1.3 * ramp + 8)
-    deadline = time.monotonic() + 1.3 * ramp + 8
+    uac = _uac(server, workdir, calls, rate, hold=1.15 * ramp + 5)
+    deadline = time.monotonic() + 1.15 * ramp + 4
     stats: dict[str, str] = {}
     while time.monotonic() < deadline and uac.poll() is None:
         time.sleep(0.5)
@@ -252,7 +253,10 @@ def drift(server: Server, workdir: Path, seconds: float, rate: int = DRIFT_RATE)
 
 def _print_held(figures: list[Held]) -> None:
     peer = figures[-1].per_call if figures[-1].per_call > 0 else None
-    print(f"RSS per held call, {CALLS} calls placed at {RATE}/s (scenarios/uac_held.xml):")
+    print(
+        f"RSS per held call, {CALLS} calls placed at {RATE}/s (SIPp uas: {PEER_RATE}/s), "
+        "scenarios/uac_held.xml:"
+    )
     for f in figures:
         ratio = f"{f.per_call / peer:6.1f}x sipp uas" if peer else "  (peer: no growth)"
         print(
@@ -329,11 +333,11 @@ def main(argv: list[str] | None = None) -> None:
         seconds = SOAK if "--soak" in args else DRIFT
         held: list[Held] = []
         drifts: list[Drift] = []
-        for start in (start_tas, start_uas):
+        for start, rate in ((start_tas, RATE), (start_uas, PEER_RATE)):
             server = start(workdir)
             try:
                 if "--soak" not in args:
-                    held.append(held_calls(server, workdir))
+                    held.append(held_calls(server, workdir, rate=rate))
                 drifts.append(drift(server, workdir, seconds))
             finally:
                 server.stop()
