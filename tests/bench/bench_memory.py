@@ -7,7 +7,9 @@ call is up. The offer is ``a=inactive`` (RFC 3264 §6.1), so the TAS keeps each 
 call record and media session (its RTP/RTCP sockets) without sending RTP: 10,000 calls of
 silence would be 500,000 packets/s, which this bench cannot measure memory under. The server's
 VmRSS is read once it is idle before the calls (after a warm-up of a few hundred calls) and
-again once every call is held: (held - before) / held calls. Then the BYEs arrive and the RSS
+again once every call is held and the INVITE transactions have ended (T1 = 100 ms on loopback,
+so RFC 6026's Timer L of 64*T1 ends them 6.4 s after the 2xx, not 32 s): (held - before) /
+held calls. Then the BYEs arrive and the RSS
 after release is printed too (CPython keeps freed arenas, so it need not fall to the start).
 
 *Drift*: ``BENCH_MEM_DRIFT`` seconds (10) of steady load (``BENCH_MEM_DRIFT_RATE`` 100 calls/s,
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +48,8 @@ DRIFT = float(os.environ.get("BENCH_MEM_DRIFT", "10"))
 DRIFT_RATE = int(os.environ.get("BENCH_MEM_DRIFT_RATE", "100"))
 SOAK = 600.0
 WARMUP_CALLS = 300
+T1 = 0.1  # s: loopback; the INVITE server transactions end 64*T1 after their 2xx (RFC 6026 §8.7)
+SETTLE = 64 * T1 + 1.0  # s held before the RSS is read: transaction state gone, call state left
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "uac_held.xml"
 ROOT = Path(__file__).resolve().parents[2]
 KIB = 1024
@@ -106,6 +111,7 @@ def start_tas(workdir: Path, traced: Path | None = None) -> Server:
         TAS_LIMITS__MAX_CALLS=str(2 * CALLS),
         TAS_LIMITS__MAX_CALLS_PER_SUBSCRIBER=str(2 * CALLS),
         TAS_LIMITS__LAG_THRESHOLD="0",
+        TAS_SIP__T1=str(T1),
         TAS_MEDIA__PORT_MIN=str(low),
         TAS_MEDIA__PORT_MAX=str(high),
     )
@@ -175,6 +181,7 @@ def _count(stats: dict[str, str], key: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Held:
     server: str
+    rate: int
     held: int
     failed: int
     before: int
@@ -194,7 +201,7 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
     _idle(pid, 30)
     before = _rss(pid)
     ramp = calls / rate
-    uac = _uac(server, workdir, calls, rate, hold=1.15 * ramp + 5)
+    uac = _uac(server, workdir, calls, rate, hold=1.15 * ramp + 5 + SETTLE)
     deadline = time.monotonic() + 1.15 * ramp + 4
     stats: dict[str, str] = {}
     while time.monotonic() < deadline and uac.poll() is None:
@@ -207,6 +214,7 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
         ):
             break
     _idle(pid, max(deadline - time.monotonic(), 1))
+    time.sleep(SETTLE)
     at_hold = _rss(pid)
     stats = _stats(workdir, server, calls)
     held = _count(stats, "CurrentCall")
@@ -217,7 +225,7 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
         uac.wait()
     _idle(pid, 30)
     stats = _stats(workdir, server, calls)
-    return Held(server.name, held, _count(stats, "FailedCall(C)"), before, at_hold, _rss(pid))
+    return Held(server.name, rate, held, _count(stats, "FailedCall(C)"), before, at_hold, _rss(pid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +259,20 @@ def drift(server: Server, workdir: Path, seconds: float, rate: int = DRIFT_RATE)
     return Drift(server.name, steady[0], steady[-1], max(steady), seconds, failed)
 
 
-def _print_held(figures: list[Held]) -> None:
+def held_figure(start: Callable[[Path], Server], workdir: Path, calls: int, rate: int) -> Held:
+    """:func:`held_calls` on a server of its own (``start_tas`` or ``start_uas``)."""
+    server = start(workdir)
+    try:
+        return held_calls(server, workdir, calls, rate)
+    finally:
+        server.stop()
+
+
+def print_held(figures: list[Held]) -> None:
     peer = figures[-1].per_call if figures[-1].per_call > 0 else None
     print(
-        f"RSS per held call, {CALLS} calls placed at {RATE}/s (SIPp uas: {PEER_RATE}/s), "
-        "scenarios/uac_held.xml:"
+        f"RSS per held call (scenarios/uac_held.xml, media inactive; {figures[0].rate}/s to the "
+        f"TAS, {figures[-1].rate}/s to SIPp's uas):"
     )
     for f in figures:
         ratio = f"{f.per_call / peer:6.1f}x sipp uas" if peer else "  (peer: no growth)"
@@ -290,13 +307,14 @@ def _trace(workdir: Path, calls: int) -> None:
         _idle(pid, 30)
         os.kill(pid, signal.SIGUSR1)
         time.sleep(3)
-        uac = _uac(server, workdir, calls, min(RATE, 200), hold=calls / 200 * 1.3 + 15)
+        uac = _uac(server, workdir, calls, min(RATE, 200), hold=calls / 200 * 1.3 + 15 + SETTLE)
         deadline = time.monotonic() + calls / 200 * 1.3 + 10
         while time.monotonic() < deadline:
             time.sleep(0.5)
             if _count(_stats(workdir, server, calls), "CurrentCall") >= calls:
                 break
         _idle(pid, max(deadline - time.monotonic(), 1))
+        time.sleep(SETTLE)
         held = _count(_stats(workdir, server, calls), "CurrentCall")
         os.kill(pid, signal.SIGUSR1)
         time.sleep(5)
@@ -311,12 +329,16 @@ def _trace(workdir: Path, calls: int) -> None:
     print(
         f"tracemalloc growth with {held} held calls: {total / max(held, 1):.0f} B/call; top sites:"
     )
-    for stat in diff[:25]:
+    for stat in diff[:20]:
         frame = stat.traceback[0]
         print(
             f"  {stat.size_diff / max(held, 1):7.0f} B/call {stat.count_diff / max(held, 1):6.2f} "
             f"blocks/call  {frame.filename.replace(str(ROOT) + '/', '')}:{frame.lineno}"
         )
+    print("by file:")
+    for stat in second.compare_to(first, "filename")[:15]:
+        name = stat.traceback[0].filename.replace(str(ROOT) + "/", "")
+        print(f"  {stat.size_diff / max(held, 1):7.0f} B/call  {name}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -342,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 server.stop()
         if held:
-            _print_held(held)
+            print_held(held)
         _print_drift(drifts)
     print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
 
