@@ -135,7 +135,9 @@ def main() -> None:
             f"bisecting to {RESOLUTION}/s; load before: {os.getloadavg()[0]:.2f}",
             flush=True,
         )
-        replicas: list[Replica] = [_start(tmp, "a"), _start(tmp, "b")]
+        # the lag guard off: on a shared machine its 503s measure the neighbours, not us
+        unguarded = "[limits]\nlag_threshold = 0\n"
+        replicas: list[Replica] = [_start(tmp, "a", unguarded), _start(tmp, "b", unguarded)]
         kams: list[Kamailio] = []
         found: dict[str, int] = {}
         try:
