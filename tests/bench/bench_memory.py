@@ -4,8 +4,8 @@ SIPp's own ``-sn uas`` answering the same calls in the same run.
 *Held calls*: SIPp places ``BENCH_MEM_CALLS`` (3,000; issue 17 asks 10,000, which takes this
 bench ~3 minutes: ``BENCH_MEM_CALLS=10000``) calls of ``scenarios/uac_held.xml`` at
 ``BENCH_MEM_RATE`` (250) calls/s to the TAS, ``BENCH_MEM_PEER_RATE`` (2,000) to SIPp's uas,
-``-l`` = all of them, each paused (held) after its ACK until every call is up. The offer is ``a=inactive`` (RFC 3264 §6.1), so the TAS keeps each call's dialog,
-call record and media session (its RTP/RTCP sockets) without sending RTP: 10,000 calls of
+``-l`` = all of them, each paused (held) after its ACK until every call is up. The offer is
+``a=inactive`` (RFC 3264 §6.1), so the TAS keeps each call's dialog, call record and media session (its RTP/RTCP sockets) without sending RTP: 10,000 calls of
 silence would be 500,000 packets/s, which this bench cannot measure memory under. The server's
 VmRSS is read once it is idle before the calls (after a warm-up of a few hundred calls) and
 again once every call is held and the INVITE transactions have ended (T1 = 100 ms on loopback,
