@@ -3,7 +3,7 @@ of the same run where one exists.
 
 * SIP: server CPU per call of ``tas serve`` / the naive responder / SIPp's uas at 300 calls/s
   for 3 s (:mod:`tests.bench.sip_cpu`).
-* Memory: RSS per held call of ``tas serve`` next to SIPp's uas, 1,000 calls held
+* Memory: RSS per held call of ``tas serve`` next to SIPp's uas, 600 calls held
   (:mod:`tests.bench.bench_memory`; ``make bench`` holds 10,000).
 * Media: the media engine's Python µs per packet, receive+record and send, sockets left out
   (``bench_media._python_cost``; the full run with the kernel path is ``make bench``).
@@ -32,8 +32,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench_quick_") as tmp:
             report(cpu_per_call(Path(tmp), 300, 3.0), 300, 3.0)
             bench_memory.print_held(
-                [bench_memory.held_figure(bench_memory.start_tas, Path(tmp), 1000, 250),
-                 bench_memory.held_figure(bench_memory.start_uas, Path(tmp), 1000, 1000)]
+                [bench_memory.held_figure(bench_memory.start_tas, Path(tmp), 600, 250),
+                 bench_memory.held_figure(bench_memory.start_uas, Path(tmp), 600, 1000)]
             )  # fmt: skip
     folder = tempfile.mkdtemp(prefix="bench_quick_media_")
     try:
