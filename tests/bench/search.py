@@ -12,10 +12,15 @@ T = TypeVar("T")
 
 
 def highest_clean(
-    probe: Callable[[int], tuple[bool, T]], start: int, ceiling: int, resolution: int
+    probe: Callable[[int], tuple[bool, T]],
+    start: int,
+    ceiling: int,
+    resolution: int,
+    relative: float = 0.0,
 ) -> tuple[int, T | None, int, T | None]:
     """Probe ``start``, doubling while clean (up to ``ceiling``), then bisect between the last
-    clean rate and the first unclean one until they are ``resolution`` apart.
+    clean rate and the first unclean one until they are ``resolution`` apart, or
+    ``relative`` times the clean rate when that is wider.
 
     Returns ``(best rate, its result, first unclean rate, its result)``; best is 0 (result
     None) when even ``start`` is not clean, the unclean rate 0 when ``ceiling`` was clean.
@@ -33,7 +38,7 @@ def highest_clean(
         rate = min(rate * 2, ceiling)
     if good == 0:
         return 0, None, bad, bad_result
-    while bad - good > resolution:
+    while bad - good > max(resolution, relative * good):
         rate = (good + bad) // 2 // resolution * resolution or good + resolution
         if rate <= good or rate >= bad:
             break

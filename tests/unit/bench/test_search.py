@@ -34,3 +34,10 @@ def test_ceiling_clean_stops_there() -> None:
     probed, probe = _edge(10_000)
     assert highest_clean(probe, 100, 1000, 50) == (1000, 1000, 0, None)  # type: ignore[arg-type]
     assert probed == [100, 200, 400, 800, 1000]
+
+
+def test_relative_resolution_stops_sooner() -> None:
+    probed, probe = _edge(1100)
+    best, _, bad, _ = highest_clean(probe, 100, 3200, 50, relative=0.25)  # type: ignore[arg-type]
+    assert probed == [100, 200, 400, 800, 1600, 1200, 1000]
+    assert (best, bad) == (1000, 1200)
