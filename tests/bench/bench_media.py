@@ -147,7 +147,7 @@ class _Far:
         packet = _HEADER.pack(0x80, 8, self.seq, self.ts & 0xFFFFFFFF, self.ssrc) + payload
         try:
             self.sock.sendto(packet, self.target)
-        except (BlockingIOError, InterruptedError):
+        except OSError:  # full buffer, or ICMP unreachable once the TAS side closed its port
             pass
         self.seq = (self.seq + 1) & 0xFFFF
         self.ts += 160
