@@ -51,7 +51,7 @@ DRIFT_RATE = int(os.environ.get("BENCH_MEM_DRIFT_RATE", "100"))
 SOAK = 600.0
 WARMUP_CALLS = 300
 T1 = 0.1  # s: loopback; the INVITE server transactions end 64*T1 after their 2xx (RFC 6026 §8.7)
-SETTLE = 64 * T1 + 1.0  # s held before the RSS is read: transaction state gone, call state left
+SETTLE = 64 * T1 + 0.6  # s held before the RSS is read: transaction state gone, call state left
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "uac_held.xml"
 ROOT = Path(__file__).resolve().parents[2]
 KIB = 1024
@@ -200,8 +200,8 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
     _idle(pid, 30)
     before = _rss(pid)
     ramp = calls / rate
-    uac = _uac(server, workdir, calls, rate, hold=1.15 * ramp + 5 + SETTLE)
-    deadline = time.monotonic() + 1.15 * ramp + 4
+    uac = _uac(server, workdir, calls, rate, hold=1.1 * ramp + 3 + SETTLE)
+    deadline = time.monotonic() + 1.1 * ramp + 2.5
     stats: dict[str, str] = {}
     while time.monotonic() < deadline and uac.poll() is None:
         time.sleep(0.5)
