@@ -14,7 +14,7 @@ A rate is *clean* when SIPp exits 0 with zero failed calls, every call completed
 achieved call rate is within 10 % of the one asked for (SIPp's cumulative figure includes the
 ramp and the last calls' tail) and at most 1 % of calls saw a retransmission (answers within
 T1 = 500 ms). Short probes (``BENCH_SIP_PROBE`` s,
-default 2) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (5).
+default 3) find the edge; the best probe is then confirmed for ``BENCH_SIP_SECONDS`` (5).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
-PROBE = float(os.environ.get("BENCH_SIP_PROBE", "2"))
+PROBE = float(os.environ.get("BENCH_SIP_PROBE", "3"))
 SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "5"))
 SIPP = shutil.which("sipp")
 TASKSET = shutil.which("taskset")
