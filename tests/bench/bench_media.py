@@ -33,9 +33,7 @@ from multiprocessing.connection import Connection
 
 from tests.bench.media_echo import naive_echo
 
-STEPS = tuple(
-    int(n) for n in os.environ.get("BENCH_STEPS", "1,100,200,400,600,800").split(",")
-)
+STEPS = tuple(int(n) for n in os.environ.get("BENCH_STEPS", "1,100,200,400,600,800").split(","))
 WARMUP = 1.0
 WINDOW = 3.0
 BUDGET = 30.0  # seconds for the ramp (make bench < 8 min, issue 17)
