@@ -52,6 +52,7 @@ SOAK = 600.0
 WARMUP_CALLS = 300
 T1 = 0.1  # s: loopback; the INVITE server transactions end 64*T1 after their 2xx (RFC 6026 §8.7)
 SETTLE = 64 * T1 + 0.6  # s held before the RSS is read: transaction state gone, call state left
+IDLE = 8.0  # s at most waiting for an idle server: held calls' RTCP keeps it above 2 % of a core
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "uac_held.xml"
 ROOT = Path(__file__).resolve().parents[2]
 KIB = 1024
@@ -197,7 +198,7 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
     pid = server.process.pid
     warm = _uac(server, workdir, WARMUP_CALLS, min(rate, 200), 0.5)
     warm.wait()
-    _idle(pid, 30)
+    _idle(pid, IDLE)
     before = _rss(pid)
     ramp = calls / rate
     uac = _uac(server, workdir, calls, rate, hold=1.1 * ramp + 3 + SETTLE)
@@ -222,7 +223,7 @@ def held_calls(server: Server, workdir: Path, calls: int = CALLS, rate: int = RA
     except subprocess.TimeoutExpired:
         uac.kill()
         uac.wait()
-    _idle(pid, 30)
+    _idle(pid, IDLE)
     stats = _stats(workdir, server, calls)
     return Held(server.name, rate, held, _count(stats, "FailedCall(C)"), before, at_hold, _rss(pid))
 
@@ -303,7 +304,7 @@ def _trace(workdir: Path, calls: int) -> None:
         pid = server.process.pid
         warm = _uac(server, workdir, WARMUP_CALLS, 200, 0.5)
         warm.wait()
-        _idle(pid, 30)
+        _idle(pid, IDLE)
         os.kill(pid, signal.SIGUSR1)
         time.sleep(3)
         uac = _uac(server, workdir, calls, min(RATE, 200), hold=calls / 200 * 1.3 + 15 + SETTLE)
