@@ -4,7 +4,7 @@ The far ends run in a child process (pinned to the other core when there is one)
 socket per call that sends PCMA every 20 ms and measures what the TAS sends back (loss and
 RFC 3550 interarrival jitter). The TAS side plays a prompt and records every call to WAV.
 Calls are added in steps; each step is measured for a few seconds and the ramp stops at
-the first step with >= 0.1 % loss or >= 1 ms jitter. Then a short cProfile of the TAS side.
+the first step with >= 0.1 % loss (>= 5 ms added jitter is reported). Then a short cProfile of the TAS side.
 
 ``python -m tests.bench bench_media`` (figures, no assertions). Knobs (environment):
 ``BENCH_STEPS=1,50,200`` call counts, ``BENCH_LOOP=asyncio`` (default uvloop),
@@ -39,7 +39,7 @@ WINDOW = 3.0
 BUDGET = 30.0  # seconds for the ramp (make bench < 8 min, issue 17)
 PROFILE = 3.0
 MAX_LOSS = 0.001
-MAX_JITTER = 0.001
+MAX_JITTER = 0.005  # issue 17 goal 3: < 5 ms p99 added jitter (1 ms before)
 PORTS = (34000, 35999)
 _HEADER = struct.Struct("!BBHII")
 
