@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench bench-quick fuzz protos clean
+.PHONY: run test lint typecheck bench bench-quick bench-soak fuzz protos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 # The headline ratios of issue 17 in about a minute (tests/bench/quick.py).
 bench-quick: $(STAMP)
 	$(BIN)/python -m tests.bench.quick
+
+# RSS drift of tas serve over 10 minutes at steady load (tests/bench/bench_memory.py --soak).
+bench-soak: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_memory --soak
 
 # Coverage-guided fuzzing (atheris): each target for FUZZ_SECONDS, corpus and crash artefacts
 # under FUZZ_DIR; fails when any target crashed. See README "Tests and benchmarks".

@@ -40,13 +40,20 @@ class CallCapture:
         self.recording: Recording | None = None
         self.last_rx = loop.time()
         self._executor = executor
-        self._digits: asyncio.Queue[DtmfDigit] = asyncio.Queue()
+        #: made by the first digit or reader: an asyncio.Queue is ~3 KB (three deques and an
+        #: Event), which every held call would carry though most never see a digit (issue 17)
+        self._digits: asyncio.Queue[DtmfDigit] | None = None
+
+    def _queue(self) -> asyncio.Queue[DtmfDigit]:
+        if self._digits is None:
+            self._digits = asyncio.Queue()
+        return self._digits
 
     # --- digits -------------------------------------------------------------------------
 
     def digit(self, digit: DtmfDigit) -> None:
         """A digit arrived: queue it for :meth:`read_digits` and tell ``on_dtmf``."""
-        self._digits.put_nowait(digit)
+        self._queue().put_nowait(digit)
         if self.on_dtmf is not None:
             try:
                 self.on_dtmf(digit)
@@ -58,10 +65,10 @@ class CallCapture:
     ) -> str:
         """Collect digits until ``max_digits``, a terminator (not included) or ``inter_digit``
         seconds without a new digit."""
-        digits = ""
+        digits, queue = "", self._queue()
         while len(digits) < max_digits:
             try:
-                digit = await asyncio.wait_for(self._digits.get(), inter_digit)
+                digit = await asyncio.wait_for(queue.get(), inter_digit)
             except TimeoutError:
                 break
             if digit.digit in terminators:

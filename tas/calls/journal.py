@@ -154,6 +154,8 @@ def _writer(store: CallRecordStore) -> _Writer:
 class CallJournal:
     """The record of one leg; create it, :meth:`note` milestones, :meth:`close` at the end."""
 
+    __slots__ = ("store", "record", "notes", "failed", "_writer")  # one per held call
+
     def __init__(self, store: CallRecordStore | None, record: CallRow) -> None:
         self.store = store
         self.record = record

@@ -2,8 +2,8 @@
 p99 setup latency (INVITE -> 200) under 50 ms, media off and on, next to SIPp's figure.
 
 ``tas serve`` runs in a child process (UDP on a free loopback port; sandbox, events and the
-voicemail API off). Calls are placed in steps of rising rate, each lasting STEP seconds of
-generation with calls held TALK seconds; the ramp stops at the first step that fails. The
+voicemail API off). Calls are placed in steps, each lasting STEP seconds of generation with calls
+held TALK seconds; the rates double from START until a step fails, then bisect (RESOLUTION). The
 harness runs in this process (``run_load``, as ``tas call --rate`` does); with media on every
 call opens RTP ports and sends G.711 speech for its whole talk time. SIPp's built-in ``uac``
 drives the same server over the same steps (signalling only; its ``rtd`` timer is the setup
@@ -28,8 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-RATES = (100, 200, 400, 600, 800, 1000, 1200, 1500)
-STEP = 2.5  # seconds of generation per step
+from tests.bench.search import highest_clean
+
+START, CEILING, RESOLUTION = 100, 1600, 100  # calls/s: doubling, then bisection
+STEP = 2.0  # seconds of generation per step (2.5 before: make bench < 8 min)
 TALK = 0.5  # seconds each answered call lasts
 P99_LIMIT = 0.050
 SIPP = shutil.which("sipp")
@@ -218,11 +220,13 @@ def _duration(text: str) -> float | None:
 
 
 def _ramp(label: str, run_step: Callable[[int], Step]) -> Step | None:
+    """The highest step that is ok, by doubling from ``START`` then bisecting to ``RESOLUTION``
+    (:mod:`tests.bench.search`); one row per step tried."""
     print(f"\n{label}")
     print(f"  {'rate':>5} {'calls':>6} {'failed':>6} {'achieved':>10} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'TAS cpu/call':>12}")  # fmt: skip
-    best: Step | None = None
-    for rate in RATES:
+
+    def probe(rate: int) -> tuple[bool, Step]:
         step = run_step(rate)
         if not step.ok:  # the machine is shared: a failing step gets one more try
             step = run_step(rate)
@@ -232,10 +236,9 @@ def _ramp(label: str, run_step: Callable[[int], Step]) -> Step | None:
             f"  {'ok' if step.ok else 'FAIL'}",
             flush=True,
         )
-        if not step.ok:
-            break
-        best = step
-    return best
+        return step.ok, step
+
+    return highest_clean(probe, START, CEILING, RESOLUTION)[1]
 
 
 def _ms(value: float | None, scale: float = 1000) -> str:
@@ -262,9 +265,9 @@ def main() -> None:
         finally:
             server.stop()
     print(f"\nTAS capacity (zero failed calls, p99 setup < {P99_LIMIT * 1000:.0f} ms, "
-          f"steps {', '.join(map(str, RATES))} cps, {TALK:g} s calls):")  # fmt: skip
+          f"doubling from {START} cps then bisecting to {RESOLUTION}, {TALK:g} s calls):")  # fmt: skip
     for name, best in (("harness media off", off), ("harness media on", on), ("SIPp uac", sipp)):
-        figure = f"{best.rate} cps" if best is not None else f"below {RATES[0]} cps"
+        figure = f"{best.rate} cps" if best is not None else f"below {START} cps"
         print(f"  {name:<18} {figure}")
 
 
